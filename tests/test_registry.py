@@ -1,0 +1,181 @@
+"""Unit tests of the registry: each operation, each refusal, and the journal."""
+
+import numpy as np
+import pytest
+
+from vcm_sim.registry import BUFFER, Registry, RegistryError
+
+
+@pytest.fixture
+def reg() -> Registry:
+    return Registry(accounts=["dev", "firm", "trader"])
+
+
+def snapshot(r: Registry) -> tuple:
+    frame = r.journal_frame()
+    holdings = {a: r.holdings(a) for a in r.accounts}
+    return r.totals(), holdings, frame.to_dict("list"), len(r.batches)
+
+
+def named(column) -> list:
+    return [None if missing else value for value, missing in zip(column, column.isna())]
+
+
+def test_issue_credits_the_recipient_and_the_buffer_pool(reg):
+    b = reg.issue("arr-1", 2024, 1000, "dev", buffer_share=0.125)
+    assert reg.balance("dev", b) == 875
+    assert reg.balance(BUFFER, b) == 125
+    assert reg.totals() == {"issued": 1000, "active": 875, "retired": 0, "cancelled": 0,
+                            "buffer": 125}
+
+
+def test_buffer_share_rounds_down_to_whole_credits(reg):
+    b = reg.issue("arr-1", 2024, 7, "dev", buffer_share=0.2)
+    assert reg.balance(BUFFER, b) == 1
+    assert reg.balance("dev", b) == 6
+
+
+def test_full_buffer_share_sends_everything_to_the_pool(reg):
+    b = reg.issue("arr-1", 2024, 10, "dev", buffer_share=1.0)
+    assert reg.balance(BUFFER, b) == 10 and reg.balance("dev", b) == 0
+
+
+def test_batches_have_consecutive_non_overlapping_serial_ranges(reg):
+    a = reg.issue("p1", 2020, 10, "dev")
+    b = reg.issue("p2", 2021, 5, "dev")
+    ba, bb = reg.batches[a], reg.batches[b]
+    assert (ba.serial_start, ba.serial_end) == (0, 10)
+    assert (bb.serial_start, bb.serial_end) == (10, 15)
+    assert ba.quantity == 10 and bb.project == "p2" and bb.vintage == 2021
+
+
+def test_transfer_moves_credits_between_accounts(reg):
+    b = reg.issue("p1", 2020, 10, "dev")
+    reg.transfer(b, "dev", "firm", 4)
+    assert reg.balance("dev", b) == 6 and reg.balance("firm", b) == 4
+    assert reg.balance("firm") == 4
+
+
+def test_retire_takes_credits_out_of_circulation_for_a_beneficiary(reg):
+    b = reg.issue("p1", 2020, 10, "firm")
+    reg.retire(b, "firm", 3, beneficiary="ACME", claim="acme-2020-neutral")
+    assert reg.balance("firm", b) == 7 and reg.retired(b) == 3
+    row = reg.journal_frame().iloc[-1]
+    assert (row["kind"], row["note"], row["claim"]) == ("retire", "ACME", "acme-2020-neutral")
+    assert reg.totals()["retired"] == 3 and reg.totals()["active"] == 7
+
+
+def test_cancel_from_the_buffer_pool_draws_it_down(reg):
+    b = reg.issue("redd-1", 2020, 100, "dev", buffer_share=0.2)
+    reg.cancel(b, BUFFER, 15, reason="reversal: fire")
+    assert reg.balance(BUFFER) == 5 and reg.cancelled(b) == 15
+    assert reg.totals() == {"issued": 100, "active": 80, "retired": 0, "cancelled": 15,
+                            "buffer": 5}
+
+
+def test_numpy_integers_are_accepted_as_quantities(reg):
+    b = reg.issue("p1", np.int64(2020), np.int64(10), "dev")
+    reg.transfer(np.int32(b), "dev", "firm", np.int64(3))
+    assert reg.balance("firm") == 3
+    reg.check()
+
+
+def test_holdings_lists_non_zero_batches(reg):
+    a = reg.issue("p1", 2020, 10, "dev")
+    b = reg.issue("p2", 2020, 10, "dev")
+    reg.transfer(a, "dev", "firm", 10)
+    assert reg.holdings("dev") == {b: 10}
+    assert reg.holdings("firm") == {a: 10}
+
+
+def test_journal_records_every_operation_with_its_step(reg):
+    b = reg.issue("p1", 2020, 10, "dev", buffer_share=0.1)
+    reg.step = 3
+    reg.transfer(b, "dev", "firm", 5)
+    reg.retire(b, "firm", 2, beneficiary="ACME")
+    reg.cancel(b, "dev", 1, reason="audit: over-crediting")
+    frame = reg.journal_frame()
+    assert list(frame["kind"]) == ["issue", "buffer_deposit", "transfer", "retire", "cancel"]
+    assert list(frame["step"]) == [0, 0, 3, 3, 3]
+    assert named(frame["from"]) == [None, None, "dev", "firm", "dev"]
+    assert named(frame["to"]) == ["dev", BUFFER, "firm", None, None]
+    assert list(frame["quantity"]) == [9, 1, 5, 2, 1]
+    assert named(frame["note"]) == [None, None, None, "ACME", "audit: over-crediting"]
+    assert len(reg.journal) == 5
+
+
+def test_check_passes_on_a_consistent_registry(reg):
+    b = reg.issue("p1", 2020, 10, "dev", buffer_share=0.3)
+    reg.transfer(b, "dev", "firm", 5)
+    reg.retire(b, "firm", 5, beneficiary="x")
+    reg.check()
+
+
+def test_check_detects_a_tampered_holding(reg):
+    b = reg.issue("p1", 2020, 10, "dev")
+    reg._holdings[b][reg._account_ids["dev"]] += 1
+    with pytest.raises(RegistryError, match="batch 0"):
+        reg.check()
+
+
+def test_check_detects_a_holding_the_journal_cannot_explain(reg):
+    b = reg.issue("p1", 2020, 10, "dev")
+    dev, firm = reg._account_ids["dev"], reg._account_ids["firm"]
+    reg._holdings[b][dev] -= 2
+    reg._holdings[b][firm] = 2
+    reg._account_totals[dev] -= 2
+    reg._account_totals[firm] += 2
+    with pytest.raises(RegistryError, match="journal"):
+        reg.check()
+
+
+BAD_OPERATIONS = {
+    "zero quantity": (lambda r, b: r.transfer(b, "dev", "firm", 0), "0"),
+    "negative quantity": (lambda r, b: r.transfer(b, "dev", "firm", -3), "-3"),
+    "float quantity": (lambda r, b: r.transfer(b, "dev", "firm", 2.0), "2.0"),
+    "bool quantity": (lambda r, b: r.transfer(b, "dev", "firm", True), "True"),
+    "string quantity": (lambda r, b: r.retire(b, "dev", "2", beneficiary="x"), "'2'"),
+    "overdraw": (lambda r, b: r.transfer(b, "dev", "firm", 11), "holds 10"),
+    "unknown batch": (lambda r, b: r.transfer(99, "dev", "firm", 1), "unknown batch 99"),
+    "negative batch": (lambda r, b: r.transfer(-1, "dev", "firm", 1), "unknown batch -1"),
+    "unknown source": (lambda r, b: r.transfer(b, "nobody", "firm", 1), "'nobody'"),
+    "unknown destination": (lambda r, b: r.transfer(b, "dev", "nobdy", 1), "'nobdy'"),
+    "retire what one does not hold": (
+        lambda r, b: r.retire(b, "firm", 1, beneficiary="x"), "'firm' holds 0"),
+    "retire without beneficiary": (lambda r, b: r.retire(b, "dev", 1, beneficiary=""), "''"),
+    "cancel without reason": (lambda r, b: r.cancel(b, "dev", 1, reason=""), "reason"),
+    "cancel overdraw": (lambda r, b: r.cancel(b, BUFFER, 1, reason="fire"), "'buffer' holds 0"),
+    "buffer share above one": (
+        lambda r, b: r.issue("p", 2020, 10, "dev", buffer_share=1.5), "1.5"),
+    "negative buffer share": (
+        lambda r, b: r.issue("p", 2020, 10, "dev", buffer_share=-0.1), "-0.1"),
+    "NaN buffer share": (
+        lambda r, b: r.issue("p", 2020, 10, "dev", buffer_share=float("nan")), "nan"),
+    "issue to unknown account": (lambda r, b: r.issue("p", 2020, 10, "ghost"), "'ghost'"),
+    "issue zero": (lambda r, b: r.issue("p", 2020, 0, "dev"), "0"),
+    "non-integer vintage": (lambda r, b: r.issue("p", 2020.5, 10, "dev"), "2020.5"),
+    "empty project": (lambda r, b: r.issue("", 2020, 10, "dev"), "project"),
+    "balance of unknown account": (lambda r, b: r.balance("ghost"), "'ghost'"),
+}
+
+
+@pytest.mark.parametrize("operation,fragment", BAD_OPERATIONS.values(), ids=BAD_OPERATIONS.keys())
+def test_bad_operation_raises_naming_the_value_and_changes_nothing(reg, operation, fragment):
+    b = reg.issue("p1", 2020, 10, "dev")
+    before = snapshot(reg)
+    with pytest.raises(RegistryError) as err:
+        operation(reg, b)
+    assert fragment in str(err.value)
+    assert snapshot(reg) == before
+    reg.check()
+
+
+def test_registry_error_is_a_value_error():
+    assert issubclass(RegistryError, ValueError)
+
+
+def test_account_names_must_be_non_empty_strings(reg):
+    with pytest.raises(RegistryError, match="non-empty string"):
+        reg.open_account("")
+    reg.open_account("dev")
+    assert reg.accounts.count("dev") == 1

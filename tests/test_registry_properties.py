@@ -1,0 +1,170 @@
+"""Property-based test: random sequences of valid and invalid operations conserve credits.
+
+A hypothesis state machine drives the registry and an independent, deliberately simple model
+of what it should hold (plain dictionaries, no shared code). After every step the registry's
+balances and totals must equal the model's and ``Registry.check()`` must pass.
+"""
+
+import math
+from collections import Counter
+
+import hypothesis.strategies as st
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from vcm_sim.registry import BUFFER, Registry, RegistryError
+
+ACCOUNTS = [BUFFER, *(f"acct-{i}" for i in range(7))]
+OUTSIDERS = ["ghost", "acct-99"]
+BAD_QUANTITIES = [0, -1, -50, 1.5, 2.0, "3", None, True]
+
+accounts = st.sampled_from(ACCOUNTS)
+quantities = st.integers(min_value=1, max_value=60)
+
+
+class RegistryMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.registry = Registry(accounts=ACCOUNTS[1:])
+        self.held: Counter = Counter()  # (account, batch) -> credits
+        self.issued: list[int] = []
+        self.retired: Counter = Counter()
+        self.cancelled: Counter = Counter()
+        self.claims: list[tuple[str, int]] = []
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def refused(self, operation) -> None:
+        """The operation must raise RegistryError and leave everything as it was."""
+        before = (self.registry.totals(), len(self.registry.journal),
+                  [self.registry.holdings(a) for a in ACCOUNTS])
+        try:
+            operation()
+        except RegistryError:
+            pass
+        else:
+            raise AssertionError("a bad operation was accepted")
+        after = (self.registry.totals(), len(self.registry.journal),
+                 [self.registry.holdings(a) for a in ACCOUNTS])
+        assert after == before
+
+    # -- valid operations -------------------------------------------------------------------
+
+    @rule(to=accounts, quantity=st.integers(1, 500), vintage=st.integers(2000, 2040),
+          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.5, 1.0]))
+    def issue(self, to, quantity, vintage, share):
+        b = self.registry.issue(f"proj-{len(self.issued) % 4}", vintage, quantity, to,
+                                buffer_share=share)
+        assert b == len(self.issued)
+        self.issued.append(quantity)
+        to_buffer = math.floor(quantity * share)
+        self.held[(BUFFER, b)] += to_buffer
+        self.held[(to, b)] += quantity - to_buffer
+
+    @precondition(lambda self: self.positions())
+    @rule(data=st.data(), dst=accounts)
+    def transfer(self, data, dst):
+        src, b, held = data.draw(st.sampled_from(self.positions()))
+        q = data.draw(st.integers(1, held))
+        self.registry.transfer(b, src, dst, q)
+        self.held[(src, b)] -= q
+        self.held[(dst, b)] += q
+
+    @precondition(lambda self: self.positions())
+    @rule(data=st.data(), claimed=st.booleans())
+    def retire(self, data, claimed):
+        holder, b, held = data.draw(st.sampled_from(self.positions()))
+        q = data.draw(st.integers(1, held))
+        claim = f"claim-{len(self.claims)}" if claimed else None
+        self.registry.retire(b, holder, q, beneficiary=f"beneficiary-of-{holder}", claim=claim)
+        self.held[(holder, b)] -= q
+        self.retired[b] += q
+        self.claims.append((claim, q))
+
+    @precondition(lambda self: self.positions())
+    @rule(data=st.data())
+    def cancel(self, data):
+        holder, b, held = data.draw(st.sampled_from(self.positions()))
+        q = data.draw(st.integers(1, held))
+        self.registry.cancel(b, holder, q, reason="reversal")
+        self.held[(holder, b)] -= q
+        self.cancelled[b] += q
+
+    def positions(self) -> list[tuple[str, int, int]]:
+        return [(a, b, q) for (a, b), q in sorted(self.held.items()) if q > 0]
+
+    # -- invalid operations -----------------------------------------------------------------
+
+    @precondition(lambda self: self.issued)
+    @rule(data=st.data(), src=accounts, dst=accounts, extra=quantities)
+    def overdraw(self, data, src, dst, extra):
+        b = data.draw(st.integers(0, len(self.issued) - 1))
+        too_many = self.held[(src, b)] + extra
+        self.refused(lambda: self.registry.transfer(b, src, dst, too_many))
+        self.refused(lambda: self.registry.retire(b, src, too_many, beneficiary="x"))
+        self.refused(lambda: self.registry.cancel(b, src, too_many, reason="r"))
+
+    @rule(src=accounts, dst=accounts, bad=st.sampled_from(BAD_QUANTITIES))
+    def bad_quantity(self, src, dst, bad):
+        self.refused(lambda: self.registry.transfer(0, src, dst, bad))
+        self.refused(lambda: self.registry.issue("p", 2020, bad, dst))
+
+    @rule(outsider=st.sampled_from(OUTSIDERS), other=accounts, q=quantities)
+    def unknown_account(self, outsider, other, q):
+        self.refused(lambda: self.registry.transfer(0, outsider, other, q))
+        self.refused(lambda: self.registry.transfer(0, other, outsider, q))
+        self.refused(lambda: self.registry.issue("p", 2020, q, outsider))
+
+    @rule(offset=st.integers(0, 5), src=accounts, q=quantities)
+    def unknown_batch(self, offset, src, q):
+        b = len(self.issued) + offset
+        self.refused(lambda: self.registry.transfer(b, src, ACCOUNTS[1], q))
+        self.refused(lambda: self.registry.retire(b, src, q, beneficiary="x"))
+
+    @rule(share=st.sampled_from([-0.01, 1.01, 2.0, float("nan"), float("inf")]))
+    def bad_buffer_share(self, share):
+        self.refused(lambda: self.registry.issue("p", 2020, 10, ACCOUNTS[1], buffer_share=share))
+
+    # -- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def balances_match_the_model(self):
+        for account in ACCOUNTS:
+            expected = {b: q for (a, b), q in self.held.items() if a == account and q > 0}
+            assert self.registry.holdings(account) == expected
+            assert self.registry.balance(account) == sum(expected.values())
+
+    @invariant()
+    def totals_match_the_model(self):
+        buffer = sum(q for (a, _), q in self.held.items() if a == BUFFER)
+        retired, cancelled = sum(self.retired.values()), sum(self.cancelled.values())
+        issued = sum(self.issued)
+        assert self.registry.totals() == {
+            "issued": issued, "active": issued - buffer - retired - cancelled,
+            "retired": retired, "cancelled": cancelled, "buffer": buffer}
+
+    @invariant()
+    def every_batch_is_conserved(self):
+        for b, quantity in enumerate(self.issued):
+            held = sum(q for (_, batch), q in self.held.items() if batch == b)
+            assert held + self.retired[b] + self.cancelled[b] == quantity
+            assert self.registry.retired(b) == self.retired[b]
+            assert self.registry.cancelled(b) == self.cancelled[b]
+        self.registry.check()
+
+    @invariant()
+    def each_retirement_counts_in_exactly_one_claim(self):
+        frame = self.registry.journal_frame()
+        retirements = frame[frame["kind"] == "retire"]
+        assert len(retirements) == len(self.claims)
+        assert retirements["note"].notna().all()
+        for (claim, q), (_, row) in zip(self.claims, retirements.iterrows()):
+            assert row["quantity"] == q
+            assert (row["claim"] if isinstance(row["claim"], str) else None) == claim
+        named = [c for c, _ in self.claims if c is not None]
+        assert len(named) == len(set(named))
+
+
+RegistryMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=40,
+                                             deadline=None)
+TestRegistryConservation = RegistryMachine.TestCase

@@ -1,0 +1,405 @@
+"""The credit registry: the single source of truth for every credit.
+
+Credits are integers (1 credit = 1 tCO2e claimed). They are issued in batches, each with a
+project id, a vintage (year) and a serial range that never overlaps another batch's. Every
+movement (issue, buffer deposit, transfer, retire, cancel) is appended to a columnar journal.
+
+Guarantees (checked by :meth:`Registry.check`, by the property-based tests and, in the model's
+debug mode, after every step):
+
+* for every batch: issued = sum of holdings (buffer pool included) + retired + cancelled;
+* no holding is ever negative;
+* retired and cancelled credits leave every account and never move again;
+* every retirement names exactly one beneficiary and at most one claim;
+* a bad operation raises :class:`RegistryError` naming the offending value and changes
+  nothing: balances, totals and journal are exactly as before.
+
+Accounts are plain string names and must be opened before they hold credits, so a misspelt
+name is an error rather than a silent new account. The buffer pool is the account ``"buffer"``,
+open from the start.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass
+from enum import IntEnum
+from numbers import Integral
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+BUFFER = "buffer"
+"""Name of the buffer-pool account that holds the non-permanence reserve."""
+
+_NONE = -1
+
+
+class RegistryError(ValueError):
+    """A registry operation was refused; the registry is unchanged."""
+
+
+class Kind(IntEnum):
+    """Kinds of journal entry."""
+
+    ISSUE = 0
+    BUFFER_DEPOSIT = 1
+    TRANSFER = 2
+    RETIRE = 3
+    CANCEL = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """An issuance batch: credits ``serial_start`` to ``serial_end - 1`` of one project vintage."""
+
+    batch_id: int
+    project: str
+    vintage: int
+    serial_start: int
+    serial_end: int
+
+    @property
+    def quantity(self) -> int:
+        """Credits issued in this batch (tCO2e claimed)."""
+        return self.serial_end - self.serial_start
+
+
+class Journal:
+    """Append-only, columnar record of every registry operation.
+
+    Columns are typed arrays (about 33 bytes per entry), so a million entries fit in tens of
+    megabytes. Account names and free text (reasons, beneficiaries, claim ids) are interned.
+    """
+
+    def __init__(self) -> None:
+        self.step = array("i")
+        self.kind = array("b")
+        self.batch = array("i")
+        self.src = array("i")
+        self.dst = array("i")
+        self.quantity = array("q")
+        self.note = array("i")
+        self.claim = array("i")
+        self._texts: list[str] = []
+        self._text_ids: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def intern(self, text: str | None) -> int:
+        """Index of ``text`` in the journal's string table (-1 for None)."""
+        if text is None:
+            return _NONE
+        idx = self._text_ids.get(text)
+        if idx is None:
+            idx = self._text_ids[text] = len(self._texts)
+            self._texts.append(text)
+        return idx
+
+    def append(self, step: int, kind: Kind, batch: int, src: int, dst: int, quantity: int,
+               note: int = _NONE, claim: int = _NONE) -> None:
+        """Record one entry; ids are account ids or text ids, -1 meaning none."""
+        self.step.append(step)
+        self.kind.append(kind)
+        self.batch.append(batch)
+        self.src.append(src)
+        self.dst.append(dst)
+        self.quantity.append(quantity)
+        self.note.append(note)
+        self.claim.append(claim)
+
+    def _columns(self) -> dict[str, array]:
+        return {"step": self.step, "kind": self.kind, "batch": self.batch, "src": self.src,
+                "dst": self.dst, "quantity": self.quantity, "note": self.note,
+                "claim": self.claim}
+
+    def nbytes(self) -> int:
+        """Memory held by the journal's columns, in bytes."""
+        return sum(c.itemsize * len(c) for c in self._columns().values())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The raw columns as numpy arrays (account and text ids, -1 for none)."""
+        dtypes = {"b": np.int8, "i": np.int32, "q": np.int64}
+        return {name: np.frombuffer(column, dtype=dtypes[column.typecode]).copy()
+                for name, column in self._columns().items()}
+
+    def to_frame(self, accounts: list[str]) -> pd.DataFrame:
+        """The journal as a DataFrame with readable names.
+
+        Columns: ``step``, ``kind`` (issue, buffer_deposit, transfer, retire, cancel),
+        ``batch``, ``from``, ``to`` (account names or None), ``quantity`` (credits),
+        ``note`` (reason of a cancellation, beneficiary of a retirement), ``claim``.
+        """
+        cols = self.arrays()
+        names = np.array([*accounts, None], dtype=object)
+        texts = np.array([*self._texts, None], dtype=object)
+        kinds = np.array([k.name.lower() for k in Kind], dtype=object)
+        return pd.DataFrame({
+            "step": cols["step"],
+            "kind": pd.Categorical(kinds[cols["kind"]], categories=list(kinds)),
+            "batch": cols["batch"],
+            "from": names[cols["src"]],
+            "to": names[cols["dst"]],
+            "quantity": cols["quantity"],
+            "note": texts[cols["note"]],
+            "claim": texts[cols["claim"]],
+        })
+
+
+class Registry:
+    """The ledger every credit movement goes through.
+
+    ``step`` is the simulation step stamped on journal entries; the model advances it.
+    """
+
+    def __init__(self, accounts: Iterable[str] = ()) -> None:
+        self.step = 0
+        self.journal = Journal()
+        self.batches: list[Batch] = []
+        self._account_ids: dict[str, int] = {}
+        self._account_names: list[str] = []
+        self._holdings: list[dict[int, int]] = []
+        self._account_totals: list[int] = []
+        self._retired: list[int] = []
+        self._cancelled: list[int] = []
+        self._next_serial = 0
+        self._issued_total = 0
+        self._retired_total = 0
+        self._cancelled_total = 0
+        self.open_account(BUFFER)
+        for name in accounts:
+            self.open_account(name)
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def open_account(self, name: str) -> None:
+        """Open an account named ``name`` (idempotent)."""
+        if not isinstance(name, str) or not name:
+            raise RegistryError(f"account name must be a non-empty string, got {name!r}")
+        if name not in self._account_ids:
+            self._account_ids[name] = len(self._account_names)
+            self._account_names.append(name)
+            self._account_totals.append(0)
+
+    @property
+    def accounts(self) -> list[str]:
+        """Names of all open accounts, in the order they were opened."""
+        return list(self._account_names)
+
+    # -- operations -----------------------------------------------------------------------
+
+    def issue(self, project: str, vintage: int, quantity: int, to: str,
+              buffer_share: float = 0.0) -> int:
+        """Issue ``quantity`` new credits of ``project``'s ``vintage`` and return the batch id.
+
+        ``floor(quantity * buffer_share)`` credits go to the buffer pool, the rest to ``to``.
+        """
+        quantity = _check_quantity(quantity)
+        if not isinstance(project, str) or not project:
+            raise RegistryError(f"project must be a non-empty string, got {project!r}")
+        if not isinstance(vintage, Integral) or isinstance(vintage, bool):
+            raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
+        try:
+            share_ok = 0.0 <= buffer_share <= 1.0
+        except TypeError:
+            share_ok = False
+        if not share_ok:
+            raise RegistryError(f"buffer_share must be in [0, 1], got {buffer_share!r}")
+        dst = self._account(to)
+        to_buffer = math.floor(quantity * buffer_share)
+        batch_id = len(self.batches)
+        self.batches.append(Batch(batch_id, project, int(vintage), self._next_serial,
+                                  self._next_serial + quantity))
+        self._next_serial += quantity
+        self._issued_total += quantity
+        self._holdings.append({})
+        self._retired.append(0)
+        self._cancelled.append(0)
+        if quantity - to_buffer:
+            self._credit(batch_id, dst, quantity - to_buffer)
+            self.journal.append(self.step, Kind.ISSUE, batch_id, _NONE, dst, quantity - to_buffer)
+        if to_buffer:
+            self._credit(batch_id, 0, to_buffer)
+            self.journal.append(self.step, Kind.BUFFER_DEPOSIT, batch_id, _NONE, 0, to_buffer)
+        return batch_id
+
+    def transfer(self, batch_id: int, src: str, dst: str, quantity: int) -> None:
+        """Move ``quantity`` credits of ``batch_id`` from account ``src`` to account ``dst``."""
+        holding = self._batch(batch_id)
+        quantity = _check_quantity(quantity)
+        s = self._account(src)
+        d = self._account(dst)
+        self._debit(holding, batch_id, s, src, quantity)
+        self._credit(batch_id, d, quantity)
+        self.journal.append(self.step, Kind.TRANSFER, batch_id, s, d, quantity)
+
+    def retire(self, batch_id: int, holder: str, quantity: int, beneficiary: str,
+               claim: str | None = None) -> None:
+        """Retire ``quantity`` credits held by ``holder`` on behalf of ``beneficiary``.
+
+        ``claim`` names the public claim the retirement backs (at most one per retirement).
+        Retired credits leave circulation for good.
+        """
+        holding = self._batch(batch_id)
+        quantity = _check_quantity(quantity)
+        s = self._account(holder)
+        if not isinstance(beneficiary, str) or not beneficiary:
+            raise RegistryError(f"beneficiary must be a non-empty string, got {beneficiary!r}")
+        if claim is not None and (not isinstance(claim, str) or not claim):
+            raise RegistryError(f"claim must be None or a non-empty string, got {claim!r}")
+        self._debit(holding, batch_id, s, holder, quantity)
+        self._retired[batch_id] += quantity
+        self._retired_total += quantity
+        self.journal.append(self.step, Kind.RETIRE, batch_id, s, _NONE, quantity,
+                            self.journal.intern(beneficiary), self.journal.intern(claim))
+
+    def cancel(self, batch_id: int, holder: str, quantity: int, reason: str) -> None:
+        """Cancel ``quantity`` credits held by ``holder`` (buffer draw-down or invalidation)."""
+        holding = self._batch(batch_id)
+        quantity = _check_quantity(quantity)
+        s = self._account(holder)
+        if not isinstance(reason, str) or not reason:
+            raise RegistryError(f"reason must be a non-empty string, got {reason!r}")
+        self._debit(holding, batch_id, s, holder, quantity)
+        self._cancelled[batch_id] += quantity
+        self._cancelled_total += quantity
+        self.journal.append(self.step, Kind.CANCEL, batch_id, s, _NONE, quantity,
+                            self.journal.intern(reason))
+
+    # -- queries --------------------------------------------------------------------------
+
+    def balance(self, account: str, batch_id: int | None = None) -> int:
+        """Credits held by ``account``: in one batch, or across all batches when None."""
+        a = self._account(account)
+        if batch_id is None:
+            return self._account_totals[a]
+        return self._batch(batch_id).get(a, 0)
+
+    def holdings(self, account: str) -> dict[int, int]:
+        """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""
+        a = self._account(account)
+        return {b: h[a] for b, h in enumerate(self._holdings) if h.get(a)}
+
+    def retired(self, batch_id: int) -> int:
+        """Credits of ``batch_id`` retired so far."""
+        self._batch(batch_id)
+        return self._retired[batch_id]
+
+    def cancelled(self, batch_id: int) -> int:
+        """Credits of ``batch_id`` cancelled so far."""
+        self._batch(batch_id)
+        return self._cancelled[batch_id]
+
+    def totals(self) -> dict[str, int]:
+        """Registry-wide stocks in credits.
+
+        ``issued`` (ever), ``retired`` and ``cancelled`` (ever), ``buffer`` (held now by the
+        buffer pool) and ``active`` (held now by every other account); issued = active +
+        buffer + retired + cancelled.
+        """
+        buffer = self._account_totals[0]
+        return {
+            "issued": self._issued_total,
+            "active": self._issued_total - self._retired_total - self._cancelled_total - buffer,
+            "retired": self._retired_total,
+            "cancelled": self._cancelled_total,
+            "buffer": buffer,
+        }
+
+    def journal_frame(self) -> pd.DataFrame:
+        """The journal as a pandas DataFrame (see :meth:`Journal.to_frame`)."""
+        return self.journal.to_frame(self._account_names)
+
+    def check(self) -> None:
+        """Raise :class:`RegistryError` if any invariant is broken.
+
+        Besides the per-batch identity and non-negative holdings, the journal is replayed
+        (vectorised) and must reproduce every holding, retirement and cancellation.
+        """
+        for b, batch in enumerate(self.batches):
+            held = self._holdings[b]
+            if any(q < 0 for q in held.values()):
+                raise RegistryError(f"batch {b} has a negative holding: {held}")
+            accounted = sum(held.values()) + self._retired[b] + self._cancelled[b]
+            if accounted != batch.quantity:
+                raise RegistryError(
+                    f"batch {b}: issued {batch.quantity} != held + retired + cancelled {accounted}")
+        self._check_account_totals()
+        self._check_against_journal()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _account(self, name: str) -> int:
+        try:
+            return self._account_ids[name]
+        except (KeyError, TypeError):
+            raise RegistryError(f"unknown account {name!r}; open it with open_account()") from None
+
+    def _batch(self, batch_id: int) -> dict[int, int]:
+        if type(batch_id) is not int and not (isinstance(batch_id, Integral)
+                                               and not isinstance(batch_id, bool)):
+            raise RegistryError(f"unknown batch {batch_id!r}")
+        if not 0 <= batch_id < len(self._holdings):
+            raise RegistryError(f"unknown batch {batch_id!r}")
+        return self._holdings[batch_id]
+
+    def _credit(self, batch_id: int, account: int, quantity: int) -> None:
+        holding = self._holdings[batch_id]
+        holding[account] = holding.get(account, 0) + quantity
+        self._account_totals[account] += quantity
+
+    def _debit(self, holding: dict[int, int], batch_id: int, account: int, name: str,
+               quantity: int) -> None:
+        held = holding.get(account, 0)
+        if quantity > held:
+            raise RegistryError(
+                f"{name!r} holds {held} credits of batch {batch_id}, cannot move {quantity}")
+        if held == quantity:
+            del holding[account]
+        else:
+            holding[account] = held - quantity
+        self._account_totals[account] -= quantity
+
+    def _check_account_totals(self) -> None:
+        totals = [0] * len(self._account_names)
+        for held in self._holdings:
+            for account, q in held.items():
+                totals[account] += q
+        if totals != self._account_totals:
+            raise RegistryError("account totals disagree with per-batch holdings")
+
+    def _check_against_journal(self) -> None:
+        cols = self.journal.arrays()
+        n_batches, n_accounts = len(self.batches), len(self._account_names)
+        qty, batch = cols["quantity"], cols["batch"].astype(np.int64)
+        if len(qty) and (qty <= 0).any():
+            raise RegistryError("journal holds a non-positive quantity")
+        net = np.zeros(n_batches * n_accounts, dtype=np.int64)
+        into, out_of = cols["dst"] >= 0, cols["src"] >= 0
+        np.add.at(net, batch[into] * n_accounts + cols["dst"][into], qty[into])
+        np.subtract.at(net, batch[out_of] * n_accounts + cols["src"][out_of], qty[out_of])
+        expected = np.zeros_like(net)
+        for b, held in enumerate(self._holdings):
+            for account, q in held.items():
+                expected[b * n_accounts + account] = q
+        if not np.array_equal(net, expected):
+            raise RegistryError("holdings disagree with the journal's replay")
+        kinds = cols["kind"]
+        for kind, per_batch in ((Kind.RETIRE, self._retired), (Kind.CANCEL, self._cancelled)):
+            mask = kinds == kind
+            replay = np.bincount(batch[mask], weights=qty[mask], minlength=n_batches)
+            if not np.array_equal(replay.astype(np.int64), np.asarray(per_batch, dtype=np.int64)):
+                raise RegistryError(f"{kind.name.lower()} totals disagree with the journal")
+
+
+def _check_quantity(quantity: object) -> int:
+    """``quantity`` as a Python int, or RegistryError if it is not a positive integer."""
+    if type(quantity) is int:
+        if quantity > 0:
+            return quantity
+    elif isinstance(quantity, Integral) and not isinstance(quantity, bool) and quantity > 0:
+        return int(quantity)
+    raise RegistryError(f"quantity must be a positive integer (credits), got {quantity!r}")
