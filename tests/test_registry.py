@@ -113,7 +113,7 @@ def test_check_passes_on_a_consistent_registry(reg):
 
 def test_check_detects_a_tampered_holding(reg):
     b = reg.issue("p1", 2020, 10, "dev")
-    reg._holdings[b][reg._account_ids["dev"]] += 1
+    reg._holdings[reg._account_ids["dev"]][b] += 1
     with pytest.raises(RegistryError, match="batch 0"):
         reg.check()
 
@@ -121,8 +121,8 @@ def test_check_detects_a_tampered_holding(reg):
 def test_check_detects_a_holding_the_journal_cannot_explain(reg):
     b = reg.issue("p1", 2020, 10, "dev")
     dev, firm = reg._account_ids["dev"], reg._account_ids["firm"]
-    reg._holdings[b][dev] -= 2
-    reg._holdings[b][firm] = 2
+    reg._holdings[dev][b] -= 2
+    reg._holdings[firm][b] = 2
     reg._account_totals[dev] -= 2
     reg._account_totals[firm] += 2
     with pytest.raises(RegistryError, match="journal"):

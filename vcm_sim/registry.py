@@ -161,7 +161,7 @@ class Registry:
         self.batches: list[Batch] = []
         self._account_ids: dict[str, int] = {}
         self._account_names: list[str] = []
-        self._holdings: list[dict[int, int]] = []
+        self._holdings: list[dict[int, int]] = []  # per account: {batch_id: credits}
         self._account_totals: list[int] = []
         self._retired: list[int] = []
         self._cancelled: list[int] = []
@@ -182,6 +182,7 @@ class Registry:
         if name not in self._account_ids:
             self._account_ids[name] = len(self._account_names)
             self._account_names.append(name)
+            self._holdings.append({})
             self._account_totals.append(0)
 
     @property
@@ -215,7 +216,6 @@ class Registry:
                                   self._next_serial + quantity))
         self._next_serial += quantity
         self._issued_total += quantity
-        self._holdings.append({})
         self._retired.append(0)
         self._cancelled.append(0)
         if quantity - to_buffer:
@@ -228,11 +228,11 @@ class Registry:
 
     def transfer(self, batch_id: int, src: str, dst: str, quantity: int) -> None:
         """Move ``quantity`` credits of ``batch_id`` from account ``src`` to account ``dst``."""
-        holding = self._batch(batch_id)
+        self._check_batch(batch_id)
         quantity = _check_quantity(quantity)
         s = self._account(src)
         d = self._account(dst)
-        self._debit(holding, batch_id, s, src, quantity)
+        self._debit(batch_id, s, src, quantity)
         self._credit(batch_id, d, quantity)
         self.journal.append(self.step, Kind.TRANSFER, batch_id, s, d, quantity)
 
@@ -243,14 +243,14 @@ class Registry:
         ``claim`` names the public claim the retirement backs (at most one per retirement).
         Retired credits leave circulation for good.
         """
-        holding = self._batch(batch_id)
+        self._check_batch(batch_id)
         quantity = _check_quantity(quantity)
         s = self._account(holder)
         if not isinstance(beneficiary, str) or not beneficiary:
             raise RegistryError(f"beneficiary must be a non-empty string, got {beneficiary!r}")
         if claim is not None and (not isinstance(claim, str) or not claim):
             raise RegistryError(f"claim must be None or a non-empty string, got {claim!r}")
-        self._debit(holding, batch_id, s, holder, quantity)
+        self._debit(batch_id, s, holder, quantity)
         self._retired[batch_id] += quantity
         self._retired_total += quantity
         self.journal.append(self.step, Kind.RETIRE, batch_id, s, _NONE, quantity,
@@ -258,12 +258,12 @@ class Registry:
 
     def cancel(self, batch_id: int, holder: str, quantity: int, reason: str) -> None:
         """Cancel ``quantity`` credits held by ``holder`` (buffer draw-down or invalidation)."""
-        holding = self._batch(batch_id)
+        self._check_batch(batch_id)
         quantity = _check_quantity(quantity)
         s = self._account(holder)
         if not isinstance(reason, str) or not reason:
             raise RegistryError(f"reason must be a non-empty string, got {reason!r}")
-        self._debit(holding, batch_id, s, holder, quantity)
+        self._debit(batch_id, s, holder, quantity)
         self._cancelled[batch_id] += quantity
         self._cancelled_total += quantity
         self.journal.append(self.step, Kind.CANCEL, batch_id, s, _NONE, quantity,
@@ -276,21 +276,21 @@ class Registry:
         a = self._account(account)
         if batch_id is None:
             return self._account_totals[a]
-        return self._batch(batch_id).get(a, 0)
+        self._check_batch(batch_id)
+        return self._holdings[a].get(batch_id, 0)
 
     def holdings(self, account: str) -> dict[int, int]:
         """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""
-        a = self._account(account)
-        return {b: h[a] for b, h in enumerate(self._holdings) if h.get(a)}
+        return dict(sorted(self._holdings[self._account(account)].items()))
 
     def retired(self, batch_id: int) -> int:
         """Credits of ``batch_id`` retired so far."""
-        self._batch(batch_id)
+        self._check_batch(batch_id)
         return self._retired[batch_id]
 
     def cancelled(self, batch_id: int) -> int:
         """Credits of ``batch_id`` cancelled so far."""
-        self._batch(batch_id)
+        self._check_batch(batch_id)
         return self._cancelled[batch_id]
 
     def totals(self) -> dict[str, int]:
@@ -319,11 +319,15 @@ class Registry:
         Besides the per-batch identity and non-negative holdings, the journal is replayed
         (vectorised) and must reproduce every holding, retirement and cancellation.
         """
+        held = [0] * len(self.batches)
+        for a, holding in enumerate(self._holdings):
+            for b, q in holding.items():
+                if q <= 0:
+                    raise RegistryError(
+                        f"{self._account_names[a]!r} has a non-positive holding {q} of batch {b}")
+                held[b] += q
         for b, batch in enumerate(self.batches):
-            held = self._holdings[b]
-            if any(q < 0 for q in held.values()):
-                raise RegistryError(f"batch {b} has a negative holding: {held}")
-            accounted = sum(held.values()) + self._retired[b] + self._cancelled[b]
+            accounted = held[b] + self._retired[b] + self._cancelled[b]
             if accounted != batch.quantity:
                 raise RegistryError(
                     f"batch {b}: issued {batch.quantity} != held + retired + cancelled {accounted}")
@@ -338,36 +342,32 @@ class Registry:
         except (KeyError, TypeError):
             raise RegistryError(f"unknown account {name!r}; open it with open_account()") from None
 
-    def _batch(self, batch_id: int) -> dict[int, int]:
+    def _check_batch(self, batch_id: int) -> None:
         if type(batch_id) is not int and not (isinstance(batch_id, Integral)
                                                and not isinstance(batch_id, bool)):
             raise RegistryError(f"unknown batch {batch_id!r}")
-        if not 0 <= batch_id < len(self._holdings):
+        if not 0 <= batch_id < len(self.batches):
             raise RegistryError(f"unknown batch {batch_id!r}")
-        return self._holdings[batch_id]
 
     def _credit(self, batch_id: int, account: int, quantity: int) -> None:
-        holding = self._holdings[batch_id]
-        holding[account] = holding.get(account, 0) + quantity
+        holding = self._holdings[account]
+        holding[batch_id] = holding.get(batch_id, 0) + quantity
         self._account_totals[account] += quantity
 
-    def _debit(self, holding: dict[int, int], batch_id: int, account: int, name: str,
-               quantity: int) -> None:
-        held = holding.get(account, 0)
+    def _debit(self, batch_id: int, account: int, name: str, quantity: int) -> None:
+        holding = self._holdings[account]
+        held = holding.get(batch_id, 0)
         if quantity > held:
             raise RegistryError(
                 f"{name!r} holds {held} credits of batch {batch_id}, cannot move {quantity}")
         if held == quantity:
-            del holding[account]
+            del holding[batch_id]
         else:
-            holding[account] = held - quantity
+            holding[batch_id] = held - quantity
         self._account_totals[account] -= quantity
 
     def _check_account_totals(self) -> None:
-        totals = [0] * len(self._account_names)
-        for held in self._holdings:
-            for account, q in held.items():
-                totals[account] += q
+        totals = [sum(holding.values()) for holding in self._holdings]
         if totals != self._account_totals:
             raise RegistryError("account totals disagree with per-batch holdings")
 
@@ -382,8 +382,8 @@ class Registry:
         np.add.at(net, batch[into] * n_accounts + cols["dst"][into], qty[into])
         np.subtract.at(net, batch[out_of] * n_accounts + cols["src"][out_of], qty[out_of])
         expected = np.zeros_like(net)
-        for b, held in enumerate(self._holdings):
-            for account, q in held.items():
+        for account, holding in enumerate(self._holdings):
+            for b, q in holding.items():
                 expected[b * n_accounts + account] = q
         if not np.array_equal(net, expected):
             raise RegistryError("holdings disagree with the journal's replay")
