@@ -293,6 +293,13 @@ class Registry:
         self._check_batch(batch_id)
         return self._cancelled[batch_id]
 
+    def per_batch(self, kind: str) -> np.ndarray:
+        """Credits ``"retired"`` or ``"cancelled"`` so far, per batch (int64 array)."""
+        counts = {"retired": self._retired, "cancelled": self._cancelled}
+        if kind not in counts:
+            raise RegistryError(f"per_batch kind must be 'retired' or 'cancelled', got {kind!r}")
+        return np.fromiter(counts[kind], dtype=np.int64, count=len(self.batches))
+
     def totals(self) -> dict[str, int]:
         """Registry-wide stocks in credits.
 

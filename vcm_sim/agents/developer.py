@@ -1,0 +1,130 @@
+"""Project developers: invest in NbS projects, choose how far to inflate claims, sell credits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vcm_sim.agents.base import Member
+from vcm_sim.projects import Projects, TypeTable
+from vcm_sim.scenario import Developers as DeveloperParams
+
+ASK_MARKUP = 1.1
+"""Developers never ask less than 10% above their running cost per credit."""
+RATING_ERROR_SD = 0.1
+"""Standard deviation of a rating agency's persistent error on real tonnes per credit."""
+
+
+class ProjectDeveloper(Member):
+    """A developer specialised in one project type."""
+
+    prefix = "developer"
+
+    @property
+    def project_type(self) -> str:
+        """The NbS type this developer builds."""
+        return self.model.types.names[self.model.developers.specialty[self.index]]
+
+    @property
+    def honesty(self) -> float:
+        """Intrinsic cost of inflating claims (0 = none)."""
+        return float(self.model.developers.honesty[self.index])
+
+    @property
+    def projects(self) -> np.ndarray:
+        """Ids of the developer's projects."""
+        return np.flatnonzero(self.model.projects.developer == self.index)
+
+
+@dataclass
+class DeveloperPopulation:
+    """All developers as arrays."""
+
+    specialty: np.ndarray
+    honesty: np.ndarray
+    home_region: np.ndarray
+    inventory_pressure: np.ndarray
+    rating_error: np.ndarray
+
+    @classmethod
+    def create(cls, rng: np.random.Generator, n: int, params: DeveloperParams,
+               type_mix: np.ndarray, regions: int) -> DeveloperPopulation:
+        """``n`` developers, specialised by the type mix, honesty Beta around the mean."""
+        k = 4.0
+        mean = min(max(params.honesty, 1e-3), 1 - 1e-3)
+        return cls(specialty=rng.choice(len(type_mix), size=n, p=type_mix),
+                   honesty=rng.beta(mean * k, (1 - mean) * k, n),
+                   home_region=rng.integers(0, regions, n),
+                   inventory_pressure=np.zeros(n),
+                   rating_error=rng.normal(0.0, RATING_ERROR_SD, n))
+
+    def inflation(self, developers: np.ndarray, detection: float, audit_yr: float,
+                  penalty_multiple: float, max_inflation: float) -> np.ndarray:
+        """Baseline inflation (claimed / verifiable - 1) chosen for new projects.
+
+        Per unit of price and verifiable tonne, inflating by ``x`` gains ``x`` if undetected,
+        loses it with probability ``detection`` at verification, loses it plus a fine of
+        ``penalty_multiple`` times its value with the yearly audit probability ``audit_yr``,
+        and costs ``2 * honesty * x**2`` in conscience and reputation. The optimum is
+        ``x* = (1 - detection - audit_yr * (1 + penalty)) / (4 * honesty)``, clipped to
+        ``[0, max_inflation]``.
+        """
+        margin = 1.0 - detection - audit_yr * (1.0 + penalty_multiple)
+        x = margin / np.maximum(4.0 * self.honesty[developers], 1e-9)
+        return np.clip(x, 0.0, max_inflation)
+
+    def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
+                 expected_price: np.ndarray, fee_usd: float) -> tuple[np.ndarray, np.ndarray]:
+        """Developers that invest this step, and the area (ha) of each new project.
+
+        Each developer appraises a project with probability ``invest_rate_yr / 12``: area
+        lognormal around the type's median; it invests when the net present value at the
+        expected price of its type is positive: annual credits (after leakage and buffer)
+        times price, less running costs and the yearly verification fee, over the crediting
+        period at the discount rate, less the up-front cost.
+        """
+        appraising = np.flatnonzero(rng.random(len(self.specialty)) < params.invest_rate_yr / 12)
+        kind = self.specialty[appraising]
+        area = types.area[kind] * rng.lognormal(0.0, 0.5, len(appraising))
+        credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])
+                      * (1 - types.buffer_share[kind]))
+        cash_yr = credits_yr * expected_price[kind] - types.opex_per_ha_yr[kind] * area - fee_usd
+        r, years = params.discount_rate, types.crediting_years[kind]
+        annuity = np.where(r > 0, (1 - (1 + r) ** -years) / max(r, 1e-12), years)
+        npv = annuity * cash_yr - types.capex_per_ha[kind] * area
+        invest = npv > 0
+        return appraising[invest], area[invest]
+
+    def asks(self, seller: np.ndarray, expected_price: np.ndarray, unit_cost: np.ndarray,
+             price_floor: float, noise: np.ndarray) -> np.ndarray:
+        """Ask prices (USD per tCO2e) of developers ``seller``.
+
+        The expected price of the developer's type, discounted by up to 30% when inventory
+        piles up, never below the running cost per credit (plus markup) or the price floor:
+        below that a developer banks its credits.
+        """
+        base = expected_price[self.specialty[seller]] * (1 - 0.3 * self.inventory_pressure[seller])
+        return np.maximum.reduce([base * noise, unit_cost[seller] * ASK_MARKUP,
+                                  np.full(len(seller), price_floor)])
+
+
+def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: int,
+               fee_usd: float) -> np.ndarray:
+    """Running cost per credit of each developer's active projects (USD per tCO2e).
+
+    Yearly operating cost plus one verification fee per project, over yearly credits issued
+    to the developer (after buffer); developers with no active project get the median.
+    """
+    active = projects.active(step)
+    kind = projects.kind
+    credits = (projects.area_ha * projects.rate * (1 - projects.leakage)
+               * (1 + projects.inflation) * (1 - types.buffer_share[kind]))
+    cost = types.opex_per_ha_yr[kind] * projects.area_ha + fee_usd
+    dev = projects.developer[active]
+    total_cost = np.bincount(dev, weights=cost[active], minlength=n_developers)
+    total_credits = np.bincount(dev, weights=credits[active], minlength=n_developers)
+    unit = np.divide(total_cost, total_credits, out=np.full(n_developers, np.nan),
+                     where=total_credits > 0)
+    fallback = np.nanmedian(unit) if np.isfinite(unit).any() else 0.0
+    return np.where(np.isfinite(unit), unit, fallback)

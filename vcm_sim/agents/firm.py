@@ -1,0 +1,148 @@
+"""Emitting firms: emissions, pledges, abatement versus credits, bids and claims.
+
+Each firm with a pledge has an annual target ``T`` (tCO2e): a share of its emissions for a
+carbon-neutral claim, its residual emissions for a net-zero pledge. It buys once a year, in
+its reporting month. Abatement has a linear marginal cost ``MAC(a) = slope * a`` (USD per
+tCO2e at abated share ``a`` of T), so at expected price ``p`` it abates ``a* = p / slope`` and
+wants credits for the rest, within the offset cap. What it cannot buy it abates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vcm_sim.agents.base import Member
+from vcm_sim.scenario import Firms as FirmParams
+
+NONE, NEUTRAL, NET_ZERO = 0, 1, 2
+PLEDGES = ("none", "carbon_neutral", "net_zero")
+HIGH_TIER_PREMIUM = 1.5
+"""Factor on the willingness to pay of quality-seeking firms in the high tier."""
+
+
+class EmittingFirm(Member):
+    """A firm that emits, may pledge, abates and buys and retires credits."""
+
+    prefix = "firm"
+
+    @property
+    def pledge(self) -> str:
+        """'none', 'carbon_neutral' or 'net_zero'."""
+        return PLEDGES[self.model.firms.pledge[self.index]]
+
+    @property
+    def emissions_tco2_yr(self) -> float:
+        """Current annual emissions, tCO2e."""
+        return float(self.model.firms.emissions[self.index])
+
+    @property
+    def reputation(self) -> float:
+        """Public reputation (0-1), cut by exposed greenwashing."""
+        return float(self.model.firms.reputation[self.index])
+
+
+@dataclass
+class Demand:
+    """This step's bids: one per buying firm."""
+
+    firm: np.ndarray
+    quantity: np.ndarray
+    limit_usd: np.ndarray
+    kind: np.ndarray
+    high_tier: np.ndarray
+    target: np.ndarray
+
+
+@dataclass
+class FirmPopulation:
+    """All firms as arrays."""
+
+    emissions: np.ndarray
+    pledge: np.ndarray
+    mac_slope: np.ndarray
+    wtp: np.ndarray
+    quality_seeking: np.ndarray
+    reputation: np.ndarray
+    favourite_kind: np.ndarray
+    buy_month: np.ndarray
+    claimed_this_year: np.ndarray
+    real_this_year: np.ndarray
+
+    @classmethod
+    def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
+               type_mix: np.ndarray) -> FirmPopulation:
+        """``n`` firms with lognormal emissions, costs and willingness to pay."""
+        pledge = rng.choice(3, size=n, p=[params.pledge_none, params.pledge_neutral,
+                                          params.pledge_net_zero])
+        return cls(emissions=params.emissions_tco2_yr * rng.lognormal(0.0, 1.0, n),
+                   pledge=pledge,
+                   mac_slope=params.mac_slope_usd * rng.lognormal(0.0, 0.5, n),
+                   wtp=params.willingness_to_pay_usd * rng.lognormal(0.0, 0.6, n),
+                   quality_seeking=rng.random(n) < params.quality_preference,
+                   reputation=np.ones(n),
+                   favourite_kind=rng.choice(len(type_mix), size=n, p=type_mix),
+                   buy_month=rng.integers(0, 12, n),
+                   claimed_this_year=np.zeros(n),
+                   real_this_year=np.zeros(n))
+
+    def grow(self, growth_yr: float) -> None:
+        """One month of emissions change."""
+        self.emissions *= (1.0 + growth_yr) ** (1.0 / 12.0)
+
+    def adopt_pledges(self, rng: np.random.Generator, rate_yr: float, confidence: float) -> None:
+        """Firms without a pledge adopt a carbon-neutral one; ``confidence`` (0-1) is the
+        market's trust in credits, which scandals lower."""
+        adopting = (self.pledge == NONE) & (rng.random(len(self.pledge))
+                                            < rate_yr / 12.0 * confidence)
+        self.pledge[adopting] = NEUTRAL
+
+    def targets(self, params: FirmParams) -> np.ndarray:
+        """Annual tonnes each firm wants neutralised (tCO2e; 0 without a pledge)."""
+        share = np.select([self.pledge == NEUTRAL, self.pledge == NET_ZERO],
+                          [params.neutral_coverage, params.residual_share], 0.0)
+        return share * self.emissions
+
+    def demand(self, rng: np.random.Generator, month: int, params: FirmParams,
+               expected_price: np.ndarray, sentiment: np.ndarray, offset_cap: float,
+               claim_standard: str, tiers: bool, type_mix: np.ndarray) -> Demand:
+        """Bids of the firms reporting this month.
+
+        Type: the firm's favourite, unless scandals turned it away (with the lost sentiment)
+        or its price is above the firm's willingness to pay (then the best-value type).
+        Quantity: credits for the share of the target not worth abating at the expected price
+        of the chosen type, capped by ``offset_cap``. Limit price: willingness to pay,
+        scaled by the type's sentiment (scandals lower it) and, for quality-seeking firms in
+        the high tier, by a premium. Under the 'sbti' claim standard only net-zero firms buy.
+        """
+        buying = (self.buy_month == month) & (self.pledge != NONE)
+        if claim_standard == "sbti":
+            buying &= self.pledge == NET_ZERO
+        firm = np.flatnonzero(buying)
+        weights = type_mix * sentiment
+        kind = self.favourite_kind[firm].copy()
+        if weights.sum() > 0:
+            # Firms whose favourite type fell out of favour switch with the lost sentiment.
+            switch = rng.random(len(firm)) > sentiment[kind]
+            kind[switch] = rng.choice(len(weights), size=int(switch.sum()),
+                                      p=weights / weights.sum())
+        # Firms priced out of their favourite type fall back on the best-value one.
+        value_price = np.where(weights > 0, expected_price / np.maximum(sentiment, 1e-9), np.inf)
+        priced_out = self.wtp[firm] * sentiment[kind] < expected_price[kind]
+        kind[priced_out] = int(np.argmin(value_price))
+        target = self.targets(params)[firm]
+        abated_share = np.clip(expected_price[kind] / self.mac_slope[firm], 0.0, 1.0)
+        credit_share = np.minimum(1.0 - abated_share, offset_cap)
+        high = self.quality_seeking[firm] & tiers
+        limit = self.wtp[firm] * sentiment[kind] * np.where(high, HIGH_TIER_PREMIUM, 1.0)
+        quantity = np.floor(credit_share * target).astype(np.int64)
+        keep = quantity > 0
+        return Demand(firm[keep], quantity[keep], limit[keep], kind[keep], high[keep],
+                      target[keep])
+
+    def abatement_cost(self, firm: np.ndarray, target: np.ndarray,
+                       abated: np.ndarray) -> np.ndarray:
+        """Cost (USD) of abating ``abated`` tonnes of ``target`` under the linear MAC."""
+        share = np.divide(abated, target, out=np.zeros_like(abated), where=target > 0)
+        return self.mac_slope[firm] * share ** 2 / 2.0 * target

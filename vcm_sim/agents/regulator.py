@@ -1,0 +1,98 @@
+"""The regulator (standard body): audits projects, sanctions, and scheduled policy events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vcm_sim.agents.base import Member
+from vcm_sim.agents.verifier import SATELLITE_BOOST
+
+if TYPE_CHECKING:
+    from vcm_sim.model import VCMModel
+
+AUDIT_RIGOUR = 0.7
+"""Probability that a project audit finds inflation, before satellite support."""
+
+
+class Regulator(Member):
+    """The standard body: applies the rules of the scenario."""
+
+    prefix = "regulator"
+
+    def audit_detection(self, satellite: float) -> float:
+        """Probability (0-1) that an audit of an inflated project finds the inflation."""
+        return AUDIT_RIGOUR + (1.0 - AUDIT_RIGOUR) * satellite * SATELLITE_BOOST
+
+    def audit_projects(self) -> int:
+        """Audit a random share of projects; returns how many were caught over-crediting.
+
+        A caught project's undetected over-crediting (credits issued above its verifiable
+        tonnes) is cancelled from its developer's holdings as far as they go, the developer is
+        fined ``penalty_multiple`` times the market value of the over-credited tonnes, the
+        project's inflation is reset to zero, and every verifier that accepted it gets a
+        strike (and loses accreditation after too many).
+        """
+        model: VCMModel = self.model
+        rules = model.config.rules.integrity
+        projects = model.projects
+        audited = model.rng.random(len(projects)) < rules.project_audit_rate / 12.0
+        inflated = audited & (projects.inflation > 0) & (projects.credited > 0)
+        caught = np.flatnonzero(inflated & (model.rng.random(len(projects))
+                                            < self.audit_detection(rules.satellite_mrv)))
+        for p in caught.tolist():
+            self._sanction(model, p)
+        return len(caught)
+
+    def _sanction(self, model: VCMModel, project: int) -> None:
+        rules = model.config.rules.integrity
+        batches = np.flatnonzero((model.truth.view("project") == project)
+                                 & model.truth.view("inflated"))
+        inflation = model.projects.inflation[project]
+        over = sum(model.registry.batches[b].quantity for b in batches.tolist())
+        over = int(over * inflation / (1.0 + inflation))
+        developer = model.projects.developer[project]
+        account = model.developer_agents[developer].account
+        remaining = over
+        for b in batches.tolist():
+            held = model.registry.balance(account, b)
+            take = min(held, remaining)
+            if take:
+                model.registry.cancel(b, account, take, reason=f"audit: over-crediting of project {project}")
+                remaining -= take
+        fine = rules.penalty_multiple * over * model.reference_price()
+        model.cash[account] -= fine
+        model.cash[self.account] += fine
+        model.tally.fines_usd += fine
+        model.tally.detected_over_tco2 += over
+        model.tally.audit_cancelled += over - remaining
+        model.truth.inflated[batches] = False
+        model.projects.inflation[project] = 0.0
+        verifiers = np.unique(model.truth.view("verifier")[batches])
+        model.verifiers.strike(verifiers[verifiers >= 0],
+                               model.config.verifiers.strikes_to_suspend)
+
+    def apply_event(self, kind: str, project_type: str | None, severity: float,
+                    path: str | None = None, value: object = None) -> None:
+        """Fire a scheduled or triggered event now."""
+        model: VCMModel = self.model
+        if kind == "scandal":
+            kind_idx = (model.types.names.index(project_type) if project_type
+                        else model.most_retired_type())
+            model.sentiment.shock(kind_idx, severity)
+            model.tally.scandals += 1
+        elif kind == "wildfire":
+            regions = model.config.nature.regions
+            hit = model.rng.random(regions) < max(severity, 1.0 / regions)
+            model.region_hazard = np.where(hit, model.config.nature.bad_year_multiplier * 3,
+                                           model.region_hazard)
+        elif kind == "suspend_issuance":
+            model.issuance_open = False
+        elif kind == "resume_issuance":
+            model.issuance_open = True
+        elif kind == "set":
+            model.set_rule(path, value)
+        else:
+            raise ValueError(f"unknown event kind {kind!r}; expected scandal, wildfire, "
+                             "suspend_issuance, resume_issuance or set")

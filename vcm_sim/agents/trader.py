@@ -1,0 +1,70 @@
+"""Speculative traders: fundamentalists bet on reversion, chartists on trends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vcm_sim.agents.base import Member
+from vcm_sim.scenario import Traders as TraderParams
+
+FUNDAMENTALIST, CHARTIST = 0, 1
+TREND_MEMORY = 3
+"""Months over which chartists measure the trend."""
+DEAD_BAND = 0.05
+"""Relative mispricing below which a trader does nothing."""
+
+
+class Trader(Member):
+    """A speculator in one project type's credits."""
+
+    prefix = "trader"
+
+    @property
+    def rule(self) -> str:
+        """'fundamentalist' or 'chartist'."""
+        return ("fundamentalist", "chartist")[self.model.traders.rule[self.index]]
+
+
+@dataclass
+class TraderPopulation:
+    """All traders as arrays."""
+
+    rule: np.ndarray
+    kind: np.ndarray
+
+    @classmethod
+    def create(cls, rng: np.random.Generator, n: int, params: TraderParams,
+               type_mix: np.ndarray) -> TraderPopulation:
+        """``n`` traders, a share ``chartist_share`` of them chartists."""
+        return cls(rule=(rng.random(n) < params.chartist_share).astype(np.int64),
+                   kind=rng.choice(len(type_mix), size=n, p=type_mix))
+
+    def expectations(self, last_price: np.ndarray, trend: np.ndarray,
+                     fundamental: np.ndarray) -> np.ndarray:
+        """Expected next price (USD per tCO2e) of each trader.
+
+        Fundamentalists expect the long-run average of their type's price; chartists expect
+        the last price plus the recent monthly trend, extrapolated ``TREND_MEMORY`` months.
+        """
+        k = self.kind
+        chart = last_price[k] + TREND_MEMORY * trend[k]
+        return np.where(self.rule == CHARTIST, np.maximum(chart, 0.01), fundamental[k])
+
+    def orders(self, expected: np.ndarray, last_price: np.ndarray, inventory: np.ndarray,
+               typical_volume: np.ndarray, params: TraderParams
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Signed order quantities (credits; + buy, - sell) and limit prices (USD per tCO2e).
+
+        A trader buys when it expects the price to rise by more than the dead band and sells
+        (from inventory only) when it expects a fall; the size is ``aggressiveness`` times the
+        relative mispricing times the type's typical volume per trader.
+        """
+        p = last_price[self.kind]
+        gap = np.divide(expected - p, p, out=np.zeros_like(p), where=p > 0)
+        size = np.floor(params.aggressiveness * np.abs(gap) * typical_volume[self.kind])
+        buy = (gap > DEAD_BAND) & (size > 0)
+        sell = (gap < -DEAD_BAND) & (inventory > 0)
+        quantity = np.where(buy, size, 0) - np.where(sell, np.minimum(size, inventory), 0)
+        return quantity.astype(np.int64), expected

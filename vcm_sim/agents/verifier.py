@@ -1,0 +1,123 @@
+"""Verifiers: the bodies that check a developer's claimed tonnes before issuance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vcm_sim.agents.base import Member
+from vcm_sim.scenario import Verifiers as VerifierParams
+
+SATELLITE_BOOST = 0.6
+"""Share of the remaining detection gap that satellite monitoring closes."""
+SUSPENSION_YEARS = 2
+"""Years a verifier that lost its accreditation stays out."""
+CORRECTIVE_RIGOUR = 0.1
+"""Rigour a suspended verifier gains before it is re-accredited."""
+
+
+class Verifier(Member):
+    """A verification body: rigour, fee, capacity, reputation and accreditation."""
+
+    prefix = "verifier"
+
+    @property
+    def rigour(self) -> float:
+        """Own probability (0-1) of detecting an inflated claim, before satellites."""
+        return float(self.model.verifiers.rigour[self.index])
+
+    @property
+    def accredited(self) -> bool:
+        """Whether the standard body still accepts its verifications."""
+        return bool(self.model.verifiers.accredited[self.index])
+
+
+@dataclass
+class VerifierPool:
+    """All verifiers as arrays."""
+
+    rigour: np.ndarray
+    fee_usd: np.ndarray
+    capacity_yr: np.ndarray
+    used_this_year: np.ndarray
+    accredited: np.ndarray
+    strikes: np.ndarray
+    reputation: np.ndarray
+    suspended_years: np.ndarray
+
+    @classmethod
+    def create(cls, rng: np.random.Generator, n: int, params: VerifierParams) -> VerifierPool:
+        """``n`` verifiers with Beta-distributed rigour around ``params.rigour_mean``."""
+        k = 6.0
+        mean = min(max(params.rigour_mean, 1e-3), 1 - 1e-3)
+        return cls(rigour=rng.beta(mean * k, (1 - mean) * k, n),
+                   fee_usd=params.fee_usd * rng.lognormal(0.0, 0.2, n),
+                   capacity_yr=np.full(n, params.capacity_yr),
+                   used_this_year=np.zeros(n, dtype=np.int64),
+                   accredited=np.ones(n, dtype=bool),
+                   strikes=np.zeros(n, dtype=np.int64),
+                   reputation=np.ones(n),
+                   suspended_years=np.zeros(n, dtype=np.int64))
+
+    def detection(self, ids: np.ndarray, min_rigour: float, satellite: float) -> np.ndarray:
+        """Probability (0-1) that verifiers ``ids`` detect an inflated claim.
+
+        Effective rigour is the verifier's own, floored by the rules' minimum; satellite
+        monitoring (share ``satellite`` of verifications) closes part of the remaining gap.
+        """
+        rigour = np.maximum(self.rigour[ids], min_rigour)
+        return rigour + (1.0 - rigour) * satellite * SATELLITE_BOOST
+
+    def assign(self, rng: np.random.Generator, inflating: np.ndarray, assignment: str,
+               min_rigour: float, satellite: float) -> np.ndarray:
+        """A verifier for each request (-1 when no accredited verifier has capacity left).
+
+        Developer-paid (``assignment == "developer"``): inflating developers hire the laxest
+        verifier with capacity, honest ones the cheapest. Regulator-assigned: uniform at
+        random among those with capacity.
+        """
+        chosen = np.full(len(inflating), -1, dtype=np.int64)
+        detect = self.detection(np.arange(len(self.rigour)), min_rigour, satellite)
+        noise = rng.random((len(inflating), len(self.rigour)))
+        for k, inflates in enumerate(inflating.tolist()):
+            open_ = self.accredited & (self.used_this_year < self.capacity_yr)
+            if not open_.any():
+                break
+            if assignment == "regulator":
+                score = noise[k]
+            elif inflates:
+                score = detect + 0.05 * noise[k]
+            else:
+                score = self.fee_usd / self.fee_usd.mean() + 0.2 * noise[k]
+            v = int(np.argmin(np.where(open_, score, np.inf)))
+            chosen[k] = v
+            self.used_this_year[v] += 1
+        return chosen
+
+    def new_year(self, assignment: str, min_rigour: float, drift: float) -> None:
+        """Reset capacity; under developer pay, verifiers that lost clients grow laxer.
+
+        Suspended verifiers sit out ``SUSPENSION_YEARS``, then return with their strikes
+        cleared and their rigour raised by ``CORRECTIVE_RIGOUR`` (the corrective plan the
+        standard body demands).
+        """
+        if assignment == "developer" and self.used_this_year.sum():
+            losing = self.used_this_year < np.median(self.used_this_year)
+            self.rigour = np.where(losing, np.maximum(self.rigour - drift, min_rigour),
+                                   self.rigour)
+        self.used_this_year[:] = 0
+        self.suspended_years[~self.accredited] += 1
+        back = ~self.accredited & (self.suspended_years >= SUSPENSION_YEARS)
+        self.accredited[back] = True
+        self.strikes[back] = 0
+        self.suspended_years[back] = 0
+        self.rigour[back] = np.minimum(self.rigour[back] + CORRECTIVE_RIGOUR, 1.0)
+
+    def strike(self, ids: np.ndarray, strikes_to_suspend: int) -> np.ndarray:
+        """Record failed audits; returns the verifiers suspended by them."""
+        np.add.at(self.strikes, ids, 1)
+        self.reputation[ids] *= 0.8
+        suspended = np.flatnonzero(self.accredited & (self.strikes >= strikes_to_suspend))
+        self.accredited[suspended] = False
+        return suspended

@@ -1,0 +1,89 @@
+"""MRV and issuance: verification of accrued claims and the hidden truth of every batch.
+
+Once a year, in its verification month, each active project submits the tonnes accrued since
+its last verification, inflated by its developer's chosen baseline inflation. The verifier
+detects inflation with its detection probability; a detected claim is cut to the verifiable
+tonnes. The registry then issues the accepted credits, the type's buffer share to the pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+GROWTH = 1024
+
+
+def _grow(array: np.ndarray, size: int) -> np.ndarray:
+    if size <= len(array):
+        return array
+    bigger = np.zeros(max(size, 2 * len(array), GROWTH), dtype=array.dtype)
+    bigger[:len(array)] = array
+    return bigger
+
+
+@dataclass
+class BatchTruth:
+    """What the model knows about each registry batch and agents do not.
+
+    Row ``b`` describes registry batch ``b``: its project, the real tonnes per credit at
+    issuance (``additionality / (1 + inflation)`` when inflation went undetected), whether it
+    carries undetected inflation, and the verifier that accepted it.
+    """
+
+    size: int = 0
+    project: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    real_per_credit: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    inflated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    verifier: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def append(self, batch_id: int, project: int, real_per_credit: float, inflated: bool,
+               verifier: int) -> None:
+        """Record batch ``batch_id`` (batches are recorded in registry order)."""
+        if batch_id != self.size:
+            raise ValueError(f"batch {batch_id} recorded out of order (expected {self.size})")
+        n = self.size + 1
+        self.project = _grow(self.project, n)
+        self.real_per_credit = _grow(self.real_per_credit, n)
+        self.inflated = _grow(self.inflated, n)
+        self.verifier = _grow(self.verifier, n)
+        self.project[batch_id] = project
+        self.real_per_credit[batch_id] = real_per_credit
+        self.inflated[batch_id] = inflated
+        self.verifier[batch_id] = verifier
+        self.size = n
+
+    def view(self, name: str) -> np.ndarray:
+        """The recorded part of column ``name``."""
+        return getattr(self, name)[:self.size]
+
+    def real_now(self, lost_share: np.ndarray) -> np.ndarray:
+        """Real tonnes per credit of every batch today: at issuance, less the uncompensated
+        reversals of its project (``lost_share`` per project, 0-1)."""
+        return self.view("real_per_credit") * (1.0 - lost_share[self.view("project")])
+
+
+@dataclass
+class Verification:
+    """Outcome of this step's verifications, aligned with the requesting projects."""
+
+    project: np.ndarray
+    verifier: np.ndarray
+    claimed: np.ndarray
+    accepted: np.ndarray
+    detected: np.ndarray
+
+
+def verify(rng: np.random.Generator, project: np.ndarray, verifier: np.ndarray,
+           verifiable: np.ndarray, inflation: np.ndarray,
+           detection: np.ndarray) -> Verification:
+    """Verify claims of ``verifiable * (1 + inflation)`` tonnes.
+
+    An inflated claim is detected with probability ``detection`` and then cut to the
+    verifiable tonnes; otherwise it is accepted as claimed. Accepted credits are whole.
+    """
+    claimed = verifiable * (1.0 + inflation)
+    detected = (inflation > 0) & (rng.random(len(project)) < detection)
+    accepted = np.floor(np.where(detected, verifiable, claimed)).astype(np.int64)
+    return Verification(project, verifier, claimed, accepted, detected)

@@ -1,0 +1,268 @@
+"""Definitions of every reported quantity.
+
+Per-step quantities are declared in :data:`REPORTERS` (name -> function of the model), run-level
+ones are computed from the per-step table by :func:`summarise`. Integrity metrics use the
+model's hidden truth (real tonnes per credit), never what agents believe.
+
+Units: credits and tonnes in tCO2e, money in USD, prices in USD per tCO2e. "Cumulative" means
+since the start of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import pandas as pd
+
+from vcm_sim.rules import PROJECT_TYPES
+
+if TYPE_CHECKING:
+    from vcm_sim.model import VCMModel
+
+STEPS_PER_YEAR = 12
+CRASH_THRESHOLD = 0.25
+"""A crash is a month-on-month fall of the market price by this share or more."""
+
+
+def step(model: VCMModel) -> int:
+    """Zero-based index of the step (month)."""
+    return model.month_index
+
+
+def year(model: VCMModel) -> int:
+    """Calendar year of the step."""
+    return model.year
+
+
+def price_usd(model: VCMModel) -> float:
+    """Volume-weighted average price of all trades this step, USD/tCO2e; NaN when none."""
+    volume = model.volume_by_type.sum()
+    if not volume:
+        return math.nan
+    return float(np.nansum(model.price_by_type * model.volume_by_type) / volume)
+
+
+def price_index_usd(model: VCMModel) -> float:
+    """Fixed-weight price index, USD/tCO2e: the geometric mean of each type's latest price,
+    weighted by the scenario's project-type mix; NaN until every weighted type has traded.
+
+    Unlike the VWAP it does not jump when the month's mix of types changes, so volatility,
+    drawdown and crashes are measured on it.
+    """
+    latest = model.latest_price_by_type
+    weights = model.types.mix
+    used = weights > 0
+    if not np.isfinite(latest[used]).all():
+        return math.nan
+    return float(np.exp(np.sum(weights[used] * np.log(latest[used])) / weights[used].sum()))
+
+
+def volume(model: VCMModel) -> int:
+    """Credits traded this step."""
+    return int(model.volume_by_type.sum())
+
+
+def demand(model: VCMModel) -> int:
+    """Credits firms bid for this step."""
+    return int(model.last_demand)
+
+
+def _stock(name: str) -> Callable[[VCMModel], int]:
+    def reporter(model: VCMModel) -> int:
+        return model.registry.totals()[name]
+    reporter.__doc__ = f"Registry stock '{name}' at the end of the step, credits."
+    return reporter
+
+
+def _retired_real(model: VCMModel) -> tuple[int, float]:
+    """Credits retired so far and the real tonnes behind them today."""
+    retired = model.registry.per_batch("retired")
+    real = model.truth.real_now(model.projects.lost_share)
+    return int(retired.sum()), float(retired @ real)
+
+
+def integrity_ratio(model: VCMModel) -> float:
+    """Real tonnes per retired credit (0-1), cumulative; NaN before any retirement.
+
+    Real tonnes are additional, net of leakage, not inflated, and not lost to reversals that
+    the buffer pool failed to compensate.
+    """
+    retired, real = _retired_real(model)
+    return real / retired if retired else math.nan
+
+
+def greenwashing_gap_tco2(model: VCMModel) -> float:
+    """Claimed minus real tonnes behind all claims so far, tCO2e (every firm retirement
+    backs a claim)."""
+    retired, real = _retired_real(model)
+    return retired - real
+
+
+def greenwashing_index(model: VCMModel) -> float:
+    """Greenwashing gap over claimed tonnes (0-1), cumulative; NaN before any claim."""
+    retired, real = _retired_real(model)
+    return (retired - real) / retired if retired else math.nan
+
+
+def detection_rate(model: VCMModel) -> float:
+    """Share (0-1) of over-claimed tonnes caught, at verification or by audit, cumulative;
+    NaN while nothing was over-claimed."""
+    over = model.tally.over_claimed_tco2
+    return min(model.tally.detected_over_tco2 / over, 1.0) if over else math.nan
+
+
+def real_mitigation_tco2(model: VCMModel) -> float:
+    """Firms' abatement plus the real tonnes behind retired credits, tCO2e, cumulative."""
+    return model.tally.abatement_tco2 + _retired_real(model)[1]
+
+
+def developer_profit_usd(model: VCMModel) -> float:
+    """Developers' sales revenue less capex, opex, verification fees and fines, USD,
+    cumulative."""
+    t = model.tally
+    return t.developer_revenue_usd - t.developer_cost_usd - t.fines_usd
+
+
+def firm_cost_usd(model: VCMModel) -> float:
+    """Firms' spending on credits plus their abatement cost, USD, cumulative."""
+    return model.tally.firm_credit_spend_usd + model.tally.firm_abatement_cost_usd
+
+
+def buffer_shortfall_tco2(model: VCMModel) -> float:
+    """Reversed credited tonnes the buffer pool could not cover, tCO2e, cumulative."""
+    return model.tally.buffer_shortfall_tco2
+
+
+def exposures(model: VCMModel) -> int:
+    """Claims exposed as greenwashing so far."""
+    return model.tally.exposures
+
+
+def sentiment(model: VCMModel) -> float:
+    """Buyers' mean trust in credits across types (0-1); scandals lower it."""
+    return model.sentiment.confidence
+
+
+def active_projects(model: VCMModel) -> int:
+    """Projects inside their crediting period."""
+    return int(model.projects.active(model.month_index).sum())
+
+
+def mean_inflation(model: VCMModel) -> float:
+    """Mean baseline inflation (claimed/verifiable - 1) of active projects."""
+    active = model.projects.active(model.month_index)
+    return float(model.projects.inflation[active].mean()) if active.any() else math.nan
+
+
+def accredited_verifiers(model: VCMModel) -> int:
+    """Verifiers still accredited."""
+    return int(model.verifiers.accredited.sum())
+
+
+def _type_price(k: int) -> Callable[[VCMModel], float]:
+    def reporter(model: VCMModel) -> float:
+        return float(model.price_by_type[k])
+    reporter.__doc__ = (f"Average price of {PROJECT_TYPES[k]} credits this step, USD/tCO2e; "
+                        "NaN when none traded.")
+    return reporter
+
+
+REPORTERS: dict[str, Callable[[VCMModel], float]] = {
+    "step": step,
+    "year": year,
+    "price_usd": price_usd,
+    "price_index_usd": price_index_usd,
+    **{f"price_{name}_usd": _type_price(k) for k, name in enumerate(PROJECT_TYPES)},
+    "volume": volume,
+    "demand": demand,
+    **{name: _stock(name) for name in ("issued", "retired", "cancelled", "buffer", "active")},
+    "integrity_ratio": integrity_ratio,
+    "greenwashing_gap_tco2": greenwashing_gap_tco2,
+    "greenwashing_index": greenwashing_index,
+    "detection_rate": detection_rate,
+    "real_mitigation_tco2": real_mitigation_tco2,
+    "developer_profit_usd": developer_profit_usd,
+    "firm_cost_usd": firm_cost_usd,
+    "buffer_shortfall_tco2": buffer_shortfall_tco2,
+    "exposures": exposures,
+    "sentiment": sentiment,
+    "active_projects": active_projects,
+    "mean_inflation": mean_inflation,
+    "accredited_verifiers": accredited_verifiers,
+}
+"""Per-step reporters, recorded after every step in this column order."""
+
+
+def log_returns(prices: pd.Series | np.ndarray) -> np.ndarray:
+    """Month-on-month log returns between consecutive steps that both traded."""
+    p = np.asarray(prices, dtype=float)
+    r = np.diff(np.log(p))
+    return r[np.isfinite(r)]
+
+
+def annualised_volatility(prices: pd.Series | np.ndarray) -> float:
+    """Standard deviation of monthly log returns times sqrt(12); NaN with < 2 returns."""
+    r = log_returns(prices)
+    return float(np.std(r, ddof=1) * math.sqrt(STEPS_PER_YEAR)) if len(r) > 1 else math.nan
+
+
+def max_drawdown(prices: pd.Series | np.ndarray) -> float:
+    """Largest fall from a running peak, as a share of the peak (0-1); NaN without prices."""
+    p = pd.Series(np.asarray(prices, dtype=float)).ffill().dropna().to_numpy()
+    if not len(p):
+        return math.nan
+    peak = np.maximum.accumulate(p)
+    return float(np.max((peak - p) / peak))
+
+
+def crash_count(prices: pd.Series | np.ndarray) -> int:
+    """Months in which the price fell by ``CRASH_THRESHOLD`` or more from the month before."""
+    return int((log_returns(prices) <= math.log(1.0 - CRASH_THRESHOLD)).sum())
+
+
+def summarise(results: pd.DataFrame) -> dict[str, float]:
+    """Run-level metrics from the per-step table.
+
+    Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown and crash
+    count of the fixed-weight price index.
+    Stocks: final issued, retired, cancelled, buffer, active (credits), and the ratio of
+    issued to retired. Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,
+    detection rate. Outcomes: real mitigation (tCO2e), developer profit and firm cost (USD),
+    buffer shortfall (tCO2e), the first step at which the buffer pool was empty after having
+    held credits (NaN if never), exposures, total volume and demand (credits).
+    """
+    if results.empty:
+        raise ValueError("no steps recorded: run the model before summarising it")
+    last = results.iloc[-1]
+    price = results["price_usd"]
+    index = results["price_index_usd"]
+    held = results["buffer"] > 0
+    emptied = results.index[(results["buffer"] == 0) & held.cummax()]
+    return {
+        "steps": int(len(results)),
+        "mean_price_usd": float(price.mean()),
+        "final_price_usd": float(price.ffill().iloc[-1]) if price.notna().any() else math.nan,
+        "price_volatility": annualised_volatility(index),
+        "max_drawdown": max_drawdown(index),
+        "crash_count": crash_count(index),
+        "volume_total": int(results["volume"].sum()),
+        "demand_total": int(results["demand"].sum()),
+        "issued_total": int(last["issued"]),
+        "retired_total": int(last["retired"]),
+        "cancelled_total": int(last["cancelled"]),
+        "buffer_final": int(last["buffer"]),
+        "active_final": int(last["active"]),
+        "issued_to_retired": float(last["issued"] / last["retired"]) if last["retired"] else math.nan,
+        "integrity_ratio": float(last["integrity_ratio"]),
+        "greenwashing_gap_tco2": float(last["greenwashing_gap_tco2"]),
+        "greenwashing_index": float(last["greenwashing_index"]),
+        "detection_rate": float(last["detection_rate"]),
+        "real_mitigation_tco2": float(last["real_mitigation_tco2"]),
+        "developer_profit_usd": float(last["developer_profit_usd"]),
+        "firm_cost_usd": float(last["firm_cost_usd"]),
+        "buffer_shortfall_tco2": float(last["buffer_shortfall_tco2"]),
+        "buffer_empty_step": float(results.loc[emptied[0], "step"]) if len(emptied) else math.nan,
+        "exposures": int(last["exposures"]),
+    }

@@ -1,0 +1,406 @@
+"""The Mesa model of the voluntary carbon market for nature-based credits.
+
+One step is one month. The step reads as the world does (see ``DESIGN.md``):
+
+1. nature: projects accrue tonnes, reversals destroy stored carbon, scheduled events fire;
+2. MRV: projects due for verification are verified and the registry issues credits;
+3. decisions: firms and developers (and traders) form orders; developers invest;
+4. market: books are cleared per project type (and quality tier), trades settled;
+5. claims: firms retire what they bought behind a claim; exposures become scandals;
+6. oversight: the regulator audits projects;
+7. record: the declared reporters of :mod:`vcm_sim.metrics` are recorded.
+
+Every credit movement goes through :attr:`VCMModel.registry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from vcm_sim import metrics, trading
+from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
+from vcm_sim.agents.developer import DeveloperPopulation, unit_costs
+from vcm_sim.agents.firm import FirmPopulation
+from vcm_sim.agents.trader import TraderPopulation
+from vcm_sim.agents.verifier import VerifierPool
+from vcm_sim.claims import REPUTATION_HIT, CONTAGION_PER_EXPOSURE, Sentiment, exposure_probability
+from vcm_sim.issuance import BatchTruth, verify
+from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
+                              draw_reversals)
+from vcm_sim.registry import BUFFER, Registry
+from vcm_sim.scenario import Scenario, load_scenario, with_overrides
+
+EXPECTATION_WEIGHT = 0.3
+"""Weight of the latest price in the adaptive expected price of each type."""
+
+
+@dataclass
+class Tally:
+    """Cumulative flows that are not stocks in the registry (units in the names)."""
+
+    abatement_tco2: float = 0.0
+    over_claimed_tco2: float = 0.0
+    detected_over_tco2: float = 0.0
+    audit_cancelled: int = 0
+    reversal_cancelled: int = 0
+    buffer_shortfall_tco2: float = 0.0
+    developer_revenue_usd: float = 0.0
+    developer_cost_usd: float = 0.0
+    fines_usd: float = 0.0
+    firm_credit_spend_usd: float = 0.0
+    firm_abatement_cost_usd: float = 0.0
+    scandals: int = 0
+    exposures: int = 0
+
+
+class VCMModel(mesa.Model):
+    """The voluntary carbon market: developers, firms, verifiers, a regulator, traders.
+
+    ``scenario`` is a :class:`~vcm_sim.scenario.Scenario` or a preset name; ``rng`` seeds
+    everything (an int, a ``SeedSequence`` or a ``numpy.random.Generator``).
+    """
+
+    def __init__(self, scenario: Scenario | str = "baseline", rng=None) -> None:
+        super().__init__(rng=rng)
+        self.config = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        s = self.config
+        self.types = TypeTable.from_scenario(s)
+        self.registry = Registry()
+        self.projects = Projects()
+        self.truth = BatchTruth()
+        self.sentiment = Sentiment(len(self.types.names))
+        self.tally = Tally()
+        self._build_populations()
+        self.cash: dict[str, float] = {}
+        self._open_accounts()
+        n_types = len(self.types.names)
+        self.expected_price = np.full(n_types, s.firms.willingness_to_pay_usd * 0.8)
+        self.price_by_type = np.full(n_types, np.nan)
+        self.latest_price_by_type = np.full(n_types, np.nan)
+        self.price_history: list[np.ndarray] = []
+        self.volume_by_type = np.zeros(n_types, dtype=np.int64)
+        self.typical_volume = np.ones(n_types)
+        self.issuance_open = True
+        self.last_demand = 0
+        self.region_hazard = np.ones(s.nature.regions)
+        self._pending_events: list[dict] = [e.model_dump() for e in s.events]
+        self._seed_projects()
+        self.step_record: dict[str, float] = {}
+        self._rows: list[dict[str, float]] = []
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _build_populations(self) -> None:
+        s, rng, mix = self.config, self.rng, self.types.mix
+        pop = s.population
+        self.firms = FirmPopulation.create(rng, pop.firms, s.firms, mix)
+        self.developers = DeveloperPopulation.create(rng, pop.developers, s.developers, mix,
+                                                     s.nature.regions)
+        self.verifiers = VerifierPool.create(rng, pop.verifiers, s.verifiers)
+        self.traders = TraderPopulation.create(rng, pop.traders, s.traders, mix)
+        self.firm_agents = EmittingFirm.create_agents(self, pop.firms, index=np.arange(pop.firms))
+        self.developer_agents = ProjectDeveloper.create_agents(self, pop.developers,
+                                                               index=np.arange(pop.developers))
+        self.verifier_agents = Verifier.create_agents(self, pop.verifiers,
+                                                      index=np.arange(pop.verifiers))
+        self.trader_agents = Trader.create_agents(self, pop.traders, index=np.arange(pop.traders))
+        self.regulator = Regulator(self, 0)
+
+    def _open_accounts(self) -> None:
+        s = self.config
+        starting = {ProjectDeveloper: s.developers.initial_cash_usd,
+                    Trader: s.traders.initial_cash_usd}
+        self.cash[BUFFER] = 0.0
+        for agent in self.agents:
+            self.registry.open_account(agent.account)
+            self.cash[agent.account] = float(starting.get(type(agent), 0.0))
+        self.developer_accounts = [a.account for a in self.developer_agents]
+        self.firm_accounts = [a.account for a in self.firm_agents]
+        self.trader_accounts = [a.account for a in self.trader_agents]
+
+    def _seed_projects(self) -> None:
+        """Projects running before the simulation starts, staggered in age and month."""
+        s = self.config
+        n = s.developers.initial_projects * s.population.developers
+        dev = np.repeat(np.arange(s.population.developers), s.developers.initial_projects)
+        age = self.rng.integers(0, 10 * STEPS_PER_YEAR, n)
+        self._register(dev, self.types.area[self.developers.specialty[dev]]
+                       * self.rng.lognormal(0.0, 0.5, n), start=-age)
+
+    def _register(self, dev: np.ndarray, area: np.ndarray, start: np.ndarray | int) -> None:
+        """Register projects of developers ``dev``; the additionality test may reject some."""
+        s, rng, types = self.config, self.rng, self.types
+        kind = self.developers.specialty[dev]
+        k = 6.0
+        mean = np.clip(types.additionality[kind], 1e-3, 1 - 1e-3)
+        additionality = rng.beta(mean * k, (1 - mean) * k)
+        rejected = ((additionality < 0.5)
+                    & (rng.random(len(dev)) < s.rules.integrity.additionality_strictness))
+        keep = ~rejected
+        dev, kind, area, additionality = dev[keep], kind[keep], area[keep], additionality[keep]
+        start = np.broadcast_to(np.asarray(start), keep.shape)[keep]
+        if not len(dev):
+            return
+        rules = s.rules.integrity
+        detection = float(self.verifiers.detection(
+            np.flatnonzero(self.verifiers.accredited), rules.verification_rigour,
+            rules.satellite_mrv).min(initial=1.0)
+            if rules.verifier_assignment == "developer"
+            else self.verifiers.detection(np.arange(len(self.verifiers.rigour)),
+                                          rules.verification_rigour, rules.satellite_mrv).mean())
+        inflation = self.developers.inflation(dev, detection, rules.project_audit_rate,
+                                              rules.penalty_multiple, s.developers.max_inflation)
+        years = types.crediting_years[kind]
+        self.projects.add(
+            kind=kind, developer=dev, region=self._regions(dev), area_ha=area,
+            rate=types.rate[kind] * rng.lognormal(0.0, 0.3, len(dev)),
+            additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
+            start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
+            verify_month=rng.integers(0, STEPS_PER_YEAR, len(dev)),
+            verifier=np.full(len(dev), -1))
+
+    def _regions(self, dev: np.ndarray) -> np.ndarray:
+        """Most projects sit in their developer's home region; some elsewhere."""
+        elsewhere = self.rng.random(len(dev)) < 0.3
+        other = self.rng.integers(0, self.config.nature.regions, len(dev))
+        return np.where(elsewhere, other, self.developers.home_region[dev])
+
+    # -- the step ----------------------------------------------------------------------------
+
+    @property
+    def month_index(self) -> int:
+        """Zero-based index of the step being run (month since start)."""
+        return self.steps - 1
+
+    @property
+    def year(self) -> int:
+        """Calendar year of the current step."""
+        return self.config.start_year + max(self.month_index, 0) // STEPS_PER_YEAR
+
+    def step(self) -> None:
+        """One month of the market."""
+        t = self.month_index
+        self.registry.step = t
+        self._nature(t)
+        self._mrv(t)
+        self._invest(t)
+        self._market(t)
+        self._claims(t)
+        self.regulator.audit_projects()
+        self._record(t)
+        if self.config.debug:
+            self.registry.check()
+
+    def _nature(self, t: int) -> None:
+        s = self.config
+        if t % STEPS_PER_YEAR == 0:
+            self.region_hazard = draw_region_hazard(self.rng, s.nature.regions,
+                                                    s.nature.bad_year_probability,
+                                                    s.nature.bad_year_multiplier)
+            rules = s.rules.integrity
+            self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
+                                    s.verifiers.leniency_drift)
+            self.firms.claimed_this_year[:] = 0.0
+            self.firms.real_this_year[:] = 0.0
+        for event in [e for e in self._pending_events if e["step"] == t]:
+            self.regulator.apply_event(event["kind"], event["project_type"], event["severity"],
+                                       event["path"], event["value"])
+        self._pending_events = [e for e in self._pending_events if e["step"] != t]
+        self.firms.grow(s.firms.emissions_growth_yr)
+        self.projects.accrue(t)
+        self._reversals()
+        self.sentiment.recover()
+
+    def _reversals(self) -> None:
+        """Reversed carbon is compensated by cancelling buffer credits, as far as they go;
+        the rest is lost from the project's credits (their real tonnes fall)."""
+        ids, lost = draw_reversals(self.rng, self.projects, self.types, self.region_hazard,
+                                   self.config.nature.hazard_multiplier)
+        for p, share in zip(ids.tolist(), lost.tolist()):
+            credited = self.projects.credited[p] * (1.0 - self.projects.lost_share[p])
+            required = int(round(credited * share))
+            covered = self._cancel_from_buffer(required, p)
+            shortfall = (required - covered) / required if required else 0.0
+            self.tally.buffer_shortfall_tco2 += required - covered
+            self.projects.lost_share[p] = 1 - (1 - self.projects.lost_share[p]) * (1 - share * shortfall)
+
+    def _cancel_from_buffer(self, required: int, project: int) -> int:
+        remaining = required
+        for b, held in self.registry.holdings(BUFFER).items():
+            if not remaining:
+                break
+            take = min(held, remaining)
+            self.registry.cancel(b, BUFFER, take, reason=f"reversal of project {project}")
+            remaining -= take
+        self.tally.reversal_cancelled += required - remaining
+        return required - remaining
+
+    def _mrv(self, t: int) -> None:
+        if not self.issuance_open:
+            return
+        s, projects = self.config, self.projects
+        rules = s.rules.integrity
+        due = np.flatnonzero((projects.verify_month == t % STEPS_PER_YEAR)
+                             & (projects.pending_verifiable >= 1.0)
+                             & (projects.start_step <= t))
+        if not len(due):
+            return
+        verifier = self.verifiers.assign(self.rng, projects.inflation[due] > 0,
+                                         rules.verifier_assignment, rules.verification_rigour,
+                                         rules.satellite_mrv)
+        due, verifier = due[verifier >= 0], verifier[verifier >= 0]
+        detection = self.verifiers.detection(verifier, rules.verification_rigour,
+                                             rules.satellite_mrv)
+        result = verify(self.rng, due, verifier, projects.pending_verifiable[due],
+                        projects.inflation[due], detection)
+        over = result.claimed - projects.pending_verifiable[due]
+        self.tally.over_claimed_tco2 += float(over.sum())
+        self.tally.detected_over_tco2 += float(over[result.detected].sum())
+        real = projects.real_per_credit(~result.detected, due)
+        fees = self.verifiers.fee_usd[verifier]
+        for k, p in enumerate(due.tolist()):
+            quantity = int(result.accepted[k])
+            dev_account = self.developer_accounts[projects.developer[p]]
+            self.cash[dev_account] -= fees[k]
+            self.cash[self.verifier_agents[verifier[k]].account] += fees[k]
+            self.tally.developer_cost_usd += fees[k]
+            if quantity < 1:
+                continue
+            kind = projects.kind[p]
+            batch = self.registry.issue(f"project-{p}", self.year, quantity, dev_account,
+                                        buffer_share=float(self.types.buffer_share[kind]))
+            self.truth.append(batch, p, float(real[k]), bool(not result.detected[k]
+                                                            and projects.inflation[p] > 0),
+                              int(verifier[k]))
+            projects.credited[p] += quantity
+        projects.pending_verifiable[due] = 0.0
+        projects.verifier[due] = verifier
+        if result.detected.any():
+            projects.inflation[due[result.detected]] *= 0.5
+
+    def _invest(self, t: int) -> None:
+        s = self.config
+        dev, area = self.developers.appraise(self.rng, s.developers, self.types,
+                                             self.expected_price, s.verifiers.fee_usd)
+        if not len(dev):
+            return
+        capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
+        cash = np.array([self.cash[self.developer_accounts[d]] for d in dev.tolist()])
+        affordable = cash >= capex
+        dev, area, capex = dev[affordable], area[affordable], capex[affordable]
+        for d, c in zip(dev.tolist(), capex.tolist()):
+            self.cash[self.developer_accounts[d]] -= c
+        self.tally.developer_cost_usd += float(capex.sum())
+        self._register(dev, area, start=t + 1)
+        opex = self._running_costs()
+        self.tally.developer_cost_usd += float(opex.sum())
+        for d, c in zip(np.flatnonzero(opex).tolist(), opex[opex > 0].tolist()):
+            self.cash[self.developer_accounts[d]] -= c
+
+    def _running_costs(self) -> np.ndarray:
+        """This month's operating cost of each developer's active projects (USD)."""
+        active = self.projects.active(self.month_index)
+        cost = self.types.opex_per_ha_yr[self.projects.kind] * self.projects.area_ha / STEPS_PER_YEAR
+        return np.bincount(self.projects.developer[active], weights=cost[active],
+                           minlength=len(self.developers.specialty))
+
+    # -- market ------------------------------------------------------------------------------
+
+    def _market(self, t: int) -> None:
+        s = self.config
+        rules = s.rules
+        demand = self.firms.demand(self.rng, t % STEPS_PER_YEAR, s.firms, self.expected_price,
+                                   self.sentiment.level, rules.market.offset_cap,
+                                   rules.disclosure.claim_standard, trading.tiers_on(self),
+                                   self.types.mix)
+        self.last_demand = int(demand.quantity.sum())
+        value, volume, bought = trading.trade(self, demand, t)
+        abated = np.maximum(demand.target - bought, 0.0)
+        self.tally.abatement_tco2 += float(abated.sum())
+        self.tally.firm_abatement_cost_usd += float(
+            self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
+        self._update_prices(value, volume)
+
+    def _update_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
+        traded = volume > 0
+        price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
+        self.price_by_type = price
+        self.latest_price_by_type = np.where(traded, price, self.latest_price_by_type)
+        self.price_history.append(price)
+        self.volume_by_type = volume
+        self.expected_price = np.where(
+            traded, (1 - EXPECTATION_WEIGHT) * self.expected_price + EXPECTATION_WEIGHT * price,
+            self.expected_price)
+        self.typical_volume = np.where(traded, 0.9 * self.typical_volume + 0.1 * volume,
+                                       self.typical_volume)
+
+    # -- claims and oversight ----------------------------------------------------------------
+
+    def _claims(self, t: int) -> None:
+        """Claims of the year so far may be exposed; each exposure is a scandal in small."""
+        s = self.config
+        firms = self.firms
+        claiming = np.flatnonzero(firms.claimed_this_year > 0)
+        if not len(claiming):
+            return
+        shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
+        p = exposure_probability(shortfall, s.rules.disclosure, s.rules.integrity.claim_audit_rate)
+        exposed = claiming[self.rng.random(len(claiming)) < p]
+        if not len(exposed):
+            return
+        self.tally.exposures += len(exposed)
+        firms.reputation[exposed] *= REPUTATION_HIT
+        firms.quality_seeking[exposed] = True
+        for kind in firms.favourite_kind[exposed].tolist():
+            self.sentiment.shock(kind, CONTAGION_PER_EXPOSURE)
+
+    # -- public helpers ----------------------------------------------------------------------
+
+    def reference_price(self) -> float:
+        """Latest market price across types (USD per tCO2e), or the mean expectation."""
+        traded = self.price_history[-1] if self.price_history else np.full(1, np.nan)
+        if np.isfinite(traded).any():
+            return float(np.nanmean(traded))
+        return float(self.expected_price.mean())
+
+    def most_retired_type(self) -> int:
+        """Code of the project type with most retired credits (the scandal default)."""
+        retired = self.registry.per_batch("retired")
+        if not retired.sum():
+            return int(np.argmax(self.types.mix))
+        kind = self.projects.kind[self.truth.view("project")]
+        return int(np.argmax(np.bincount(kind, weights=retired, minlength=len(self.types.names))))
+
+    def trigger(self, kind: str, project_type: str | None = None, severity: float = 0.5) -> None:
+        """Fire an event now (for the instructor's buttons): 'scandal', 'wildfire',
+        'suspend_issuance' or 'resume_issuance'."""
+        self.regulator.apply_event(kind, project_type, severity)
+
+    def set_rule(self, path: str, value: object) -> None:
+        """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""
+        self.config = with_overrides(self.config, {path: value})
+        self.types = TypeTable.from_scenario(self.config)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def _record(self, t: int) -> None:
+        row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}
+        self._rows.append(row)
+
+    def run(self, steps: int | None = None) -> VCMModel:
+        """Run ``steps`` months (default: the scenario's horizon); returns the model."""
+        for _ in range(self.config.steps if steps is None else steps):
+            self.step()
+        return self
+
+    def results(self) -> pd.DataFrame:
+        """One row per step of every reporter in :data:`vcm_sim.metrics.REPORTERS`."""
+        return pd.DataFrame(self._rows, columns=list(metrics.REPORTERS))
+
+    def summary(self) -> dict[str, float]:
+        """Run-level metrics (see :func:`vcm_sim.metrics.summarise`)."""
+        return metrics.summarise(self.results())

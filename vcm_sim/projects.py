@@ -1,0 +1,147 @@
+"""NbS projects and their physics: sequestration, additionality, leakage and reversal.
+
+Projects are plain data (a struct of numpy arrays), not agents: they decide nothing. Each has
+a true measured rate, an additionality share, a leakage share and a claimed inflation chosen by
+its developer. Per step (one month) a project accrues
+
+* verifiable tonnes: ``area * rate / 12 * (1 - leakage)``, what an honest, rigorous verifier
+  would certify;
+* claimed tonnes: verifiable ``* (1 + inflation)``, what the developer submits;
+* real tonnes: verifiable ``* additionality``, what the atmosphere sees.
+
+Real tonnes per credit is therefore ``additionality / (1 + inflation)`` for an undetected
+inflated claim, and ``additionality`` for an honest or haircut one: the hidden truth that lets
+the model measure greenwashing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from vcm_sim.rules import PROJECT_TYPES
+from vcm_sim.scenario import Scenario
+
+STEPS_PER_YEAR = 12
+
+
+@dataclass
+class TypeTable:
+    """Per-type parameters as arrays indexed by type code (the order of ``PROJECT_TYPES``)."""
+
+    names: tuple[str, ...]
+    mix: np.ndarray
+    rate: np.ndarray
+    area: np.ndarray
+    additionality: np.ndarray
+    leakage: np.ndarray
+    hazard_yr: np.ndarray
+    severity: np.ndarray
+    crediting_years: np.ndarray
+    capex_per_ha: np.ndarray
+    opex_per_ha_yr: np.ndarray
+    buffer_share: np.ndarray
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> TypeTable:
+        """The scenario's project types, with the rules' buffer share applied if set."""
+        types = [scenario.project_types.get(name) for name in PROJECT_TYPES]
+
+        def column(attr: str) -> np.ndarray:
+            return np.array([getattr(t, attr) if t else 0.0 for t in types], dtype=float)
+
+        buffer = column("buffer_share")
+        if scenario.rules.integrity.buffer_share is not None:
+            buffer[:] = scenario.rules.integrity.buffer_share
+        eligible = np.isin(PROJECT_TYPES, scenario.rules.integrity.eligible_types)
+        mix = column("mix") * eligible
+        return cls(PROJECT_TYPES, mix / mix.sum() if mix.sum() else mix, column("rate_tco2_per_ha_yr"),
+                   column("area_ha"), column("additionality"), column("leakage"),
+                   column("reversal_hazard_yr"), column("reversal_severity"),
+                   column("crediting_years"), column("capex_usd_per_ha"),
+                   column("opex_usd_per_ha_yr"), buffer)
+
+
+def _empty(dtype: type) -> np.ndarray:
+    return np.zeros(0, dtype=dtype)
+
+
+@dataclass
+class Projects:
+    """All projects ever registered, one row each (struct of arrays)."""
+
+    kind: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    developer: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    region: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    area_ha: np.ndarray = field(default_factory=lambda: _empty(float))
+    rate: np.ndarray = field(default_factory=lambda: _empty(float))
+    additionality: np.ndarray = field(default_factory=lambda: _empty(float))
+    leakage: np.ndarray = field(default_factory=lambda: _empty(float))
+    inflation: np.ndarray = field(default_factory=lambda: _empty(float))
+    start_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    end_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    verify_month: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    pending_verifiable: np.ndarray = field(default_factory=lambda: _empty(float))
+    credited: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    lost_share: np.ndarray = field(default_factory=lambda: _empty(float))
+    verifier: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def add(self, **columns: np.ndarray) -> np.ndarray:
+        """Append projects given as equal-length columns; returns their ids."""
+        n = len(next(iter(columns.values())))
+        start = len(self)
+        for f in fields(self):
+            old = getattr(self, f.name)
+            new = np.asarray(columns.get(f.name, np.zeros(n, dtype=old.dtype)), dtype=old.dtype)
+            setattr(self, f.name, np.concatenate([old, new]))
+        return np.arange(start, start + n)
+
+    def active(self, step: int) -> np.ndarray:
+        """Mask of projects inside their crediting period at ``step``."""
+        return (self.start_step <= step) & (step < self.end_step)
+
+    def accrue(self, step: int) -> np.ndarray:
+        """Add one month of verifiable tonnes to active projects; returns them (tCO2e)."""
+        monthly = self.area_ha * self.rate / STEPS_PER_YEAR * (1.0 - self.leakage)
+        monthly = np.where(self.active(step), monthly, 0.0)
+        self.pending_verifiable += monthly
+        return monthly
+
+    def real_per_credit(self, inflated: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Real tonnes per credit issued now for projects ``ids`` (hidden truth).
+
+        ``inflated`` marks issuances that carry the developer's inflation (not haircut).
+        """
+        factor = np.where(inflated, 1.0 + self.inflation[ids], 1.0)
+        return self.additionality[ids] / factor
+
+
+def draw_region_hazard(rng: np.random.Generator, regions: int, bad_year_probability: float,
+                       bad_year_multiplier: float) -> np.ndarray:
+    """Hazard multipliers of each region for a year: bad fire/pest years are correlated
+    within a region (every project there shares the multiplier)."""
+    bad = rng.random(regions) < bad_year_probability
+    return np.where(bad, bad_year_multiplier, 1.0)
+
+
+def draw_reversals(rng: np.random.Generator, projects: Projects, types: TypeTable,
+                   region_hazard: np.ndarray, hazard_multiplier: float) -> tuple[np.ndarray, np.ndarray]:
+    """Projects reversed this step and the share (0-1) of their stored carbon lost.
+
+    Monthly hazard = annual type hazard x regime multiplier x regional multiplier / 12; the
+    share lost is Beta-distributed around the type's mean severity. Only projects that have
+    issued credits can reverse credited carbon.
+    """
+    hazard = (types.hazard_yr[projects.kind] * hazard_multiplier
+              * region_hazard[projects.region] / STEPS_PER_YEAR)
+    hit = (rng.random(len(projects)) < np.minimum(hazard, 1.0)) & (projects.credited > 0)
+    ids = np.flatnonzero(hit)
+    mean = types.severity[projects.kind[ids]]
+    concentration = 4.0
+    lost = rng.beta(np.maximum(mean * concentration, 1e-3),
+                    np.maximum((1.0 - mean) * concentration, 1e-3))
+    return ids, lost

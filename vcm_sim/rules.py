@@ -1,0 +1,108 @@
+"""The rule set: integrity, disclosure and market rules, as validated configuration.
+
+Every field is documented with its unit and valid range; an invalid value or an unknown key
+raises :class:`vcm_sim.scenario.ScenarioError` naming the field, the value and the range.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROJECT_TYPES = ("arr", "redd_plus", "ifm", "blue_carbon", "soil_carbon")
+"""NbS project types: afforestation/reforestation, avoided deforestation, improved forest
+management, mangrove (blue carbon), grassland and soil carbon."""
+
+ProjectTypeName = Literal["arr", "redd_plus", "ifm", "blue_carbon", "soil_carbon"]
+
+
+class Strict(BaseModel):
+    """Base for configuration sections: unknown keys are errors; assignment is validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def share(default: float, doc: str) -> float:
+    """A field constrained to [0, 1]."""
+    return Field(default, ge=0.0, le=1.0, description=doc)
+
+
+class IntegrityRules(Strict):
+    """How hard it is to issue a credit that is not a real tonne."""
+
+    verification_rigour: float = share(
+        0.5, "Minimum rigour of accredited verifiers: probability (0-1) that a verification "
+             "detects an inflated claim before satellite support.")
+    satellite_mrv: float = share(
+        0.2, "Share (0-1) of verifications backed by satellite monitoring; each raises the "
+             "detection probability of verifiers and audits.")
+    additionality_strictness: float = share(
+        0.3, "Probability (0-1) that the registration test rejects a project whose "
+             "additionality is below 0.5.")
+    buffer_share: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Share (0-1) of every issuance deposited in the buffer pool; None uses "
+                    "the per-type shares of the project table.")
+    verifier_assignment: Literal["developer", "regulator"] = Field(
+        "developer", description="Who picks the verifier: the developer (who pays, rewarding "
+                                 "leniency) or the regulator (random assignment).")
+    project_audit_rate: float = share(
+        0.02, "Probability (0-1) per project per year that the standard body audits it.")
+    claim_audit_rate: float = share(
+        0.02, "Probability (0-1) per claiming firm per year that the standard body audits "
+              "its claim.")
+    penalty_multiple: float = Field(
+        1.0, ge=0.0, le=20.0,
+        description="Fine on detected over-crediting, as a multiple of the market value of "
+                    "the over-credited tonnes (USD per USD).")
+    max_vintage_age_years: int | None = Field(
+        None, ge=1, le=50, description="Credits older than this (years) may not be retired "
+                                       "against a claim; None for no cut-off.")
+    eligible_types: list[ProjectTypeName] = Field(
+        default_factory=lambda: list(PROJECT_TYPES),
+        description="Project types that may register new projects.")
+
+
+class DisclosureRules(Strict):
+    """What the public can see, and therefore how likely greenwashing is exposed."""
+
+    public_registry: bool = Field(
+        True, description="Project-level registry data are public (watchdogs can study them).")
+    retired_credit_disclosure: bool = Field(
+        False, description="Firms must disclose which credits back each claim.")
+    ratings: bool = Field(
+        False, description="Third-party ratings publish a noisy estimate of each developer's "
+                           "real tonnes per credit; high-rated credits form the high tier.")
+    watchdog_intensity: float = share(
+        0.3, "Activity (0-1) of journalists and NGOs scrutinising claims.")
+    claim_standard: Literal["none", "vcmi", "sbti"] = Field(
+        "none", description="Claims code: 'none' lets any retirement back a neutrality claim; "
+                            "'vcmi' exposes claims backed by low-rated credits more; 'sbti' "
+                            "limits credits to neutralising residual emissions (net-zero "
+                            "pledges only).")
+
+
+class MarketRules(Strict):
+    """How credits are traded."""
+
+    mechanism: Literal["call_auction", "double_auction"] = Field(
+        "call_auction", description="Clearing mechanism per book: a uniform-price call "
+                                    "auction or a continuous double auction.")
+    quality_tiers: bool = Field(
+        False, description="Separate books for high-rated and standard credits (needs "
+                           "disclosure.ratings to split).")
+    offset_cap: float = share(
+        1.0, "Share (0-1) of a firm's obligation that credits may cover (China's CCER: 0.05).")
+    price_floor_usd: float = Field(
+        0.0, ge=0.0, le=1000.0, description="Lowest ask accepted, USD per tCO2e.")
+    price_ceiling_usd: float | None = Field(
+        None, gt=0.0, le=1000.0, description="Highest bid accepted, USD per tCO2e; None for none.")
+
+
+class Rules(Strict):
+    """The full rule set."""
+
+    integrity: IntegrityRules = Field(default_factory=IntegrityRules)
+    disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
+    market: MarketRules = Field(default_factory=MarketRules)

@@ -1,0 +1,208 @@
+"""The market phase of a step: orders from the populations, clearing per book, settlement.
+
+Books are keyed by project type and, when quality tiers are on, by tier (label
+``2 * type + high``). Sellers (developers, and traders selling) post one ask per book for a
+share of their inventory; buyers (firms reporting this month, traders buying) post one bid.
+Each book is cleared by the mechanism the market rules name. A seller delivers oldest batches
+first; a firm retires what it bought at once, behind its claim for the year.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vcm_sim.agents.firm import Demand
+from vcm_sim.agents.developer import unit_costs
+from vcm_sim.market import MECHANISMS, clear_by_tier
+
+if TYPE_CHECKING:
+    from vcm_sim.model import VCMModel
+
+HIGH_RATING = 0.6
+"""Rated real tonnes per credit from which credits count as high tier."""
+
+
+@dataclass
+class Orders:
+    """One side of the market: aligned columns, prices in USD/tCO2e, quantities in credits."""
+
+    account: list[str]
+    price: np.ndarray
+    quantity: np.ndarray
+    book: np.ndarray
+
+    @classmethod
+    def of(cls, account: list[str], price, quantity, book) -> Orders:
+        """Orders from sequences, with the dtypes the mechanisms expect."""
+        return cls(account, np.asarray(price, dtype=float), np.asarray(quantity, dtype=np.int64),
+                   np.asarray(book, dtype=np.int64))
+
+    def __add__(self, other: Orders) -> Orders:
+        return Orders(self.account + other.account,
+                      np.concatenate([self.price, other.price]),
+                      np.concatenate([self.quantity, other.quantity]),
+                      np.concatenate([self.book, other.book]))
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+
+def book_label(kind: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Book of each order: project type code times two, plus one in the high tier."""
+    return np.asarray(kind, dtype=np.int64) * 2 + np.asarray(high, dtype=np.int64)
+
+
+def tiers_on(model: VCMModel) -> bool:
+    """Quality tiers split the market only when ratings publish what splits it."""
+    rules = model.config.rules
+    return rules.market.quality_tiers and rules.disclosure.ratings
+
+
+def developer_ratings(model: VCMModel) -> np.ndarray:
+    """Published rating of each developer: its credit-weighted real tonnes per credit
+    (hidden truth) plus the rating agency's persistent error."""
+    p = model.projects
+    n = len(model.developers.specialty)
+    credited = p.credited.astype(float)
+    real = p.additionality / (1.0 + p.inflation) * (1.0 - p.lost_share)
+    weight = np.bincount(p.developer, weights=credited, minlength=n)
+    mean = np.divide(np.bincount(p.developer, weights=credited * real, minlength=n), weight,
+                     out=np.zeros(n), where=weight > 0)
+    return mean + model.developers.rating_error
+
+
+def eligible_inventory(model: VCMModel, account: str) -> int:
+    """Credits ``account`` could sell to a claimant (within the vintage cut-off)."""
+    cutoff = model.config.rules.integrity.max_vintage_age_years
+    if cutoff is None:
+        return model.registry.balance(account)
+    oldest = model.year - cutoff
+    return sum(q for b, q in model.registry.holdings(account).items()
+               if model.registry.batches[b].vintage >= oldest)
+
+
+def developer_asks(model: VCMModel, t: int) -> Orders:
+    """Each developer offers ``sell_share`` of its eligible inventory at its ask price."""
+    s = model.config
+    devs = model.developers
+    inventory = np.array([eligible_inventory(model, a) for a in model.developer_accounts])
+    annual = np.bincount(model.projects.developer, weights=model.projects.credited,
+                         minlength=len(inventory)) / max(1.0, (t + 1) / 12)
+    devs.inventory_pressure = np.clip(
+        np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0) - 0.5,
+        0.0, 1.0)
+    seller = np.flatnonzero(inventory > 0)
+    cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
+    noise = model.rng.lognormal(0.0, 0.05, len(seller))
+    price = devs.asks(seller, model.expected_price, cost, s.rules.market.price_floor_usd, noise)
+    quantity = np.maximum(1, np.floor(inventory[seller] * s.developers.sell_share))
+    high = (developer_ratings(model)[seller] >= HIGH_RATING) & tiers_on(model)
+    return Orders.of([model.developer_accounts[d] for d in seller.tolist()], price, quantity,
+                     book_label(devs.specialty[seller], high))
+
+
+def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
+    """Traders' bids and asks from their price expectations, cash and inventory."""
+    none = Orders.of([], [], [], [])
+    if not len(model.trader_accounts):
+        return none, none
+    history = np.array(model.price_history[-24:]) if model.price_history else None
+    last = np.where(np.isnan(model.latest_price_by_type), model.expected_price,
+                    model.latest_price_by_type)
+    trend = np.zeros_like(last)
+    fundamental = last
+    if history is not None and len(history) > 3:
+        trend = np.nan_to_num((history[-1] - history[-4]) / 3)
+        with np.errstate(all="ignore"):
+            fundamental = np.where(np.isnan(np.nanmean(history, axis=0)), last,
+                                   np.nanmean(history, axis=0))
+    traders = model.traders
+    expected = traders.expectations(last, trend, fundamental)
+    inventory = np.array([eligible_inventory(model, a) for a in model.trader_accounts])
+    per_trader = model.typical_volume / len(model.trader_accounts)
+    quantity, limit = traders.orders(expected, last, inventory, per_trader,
+                                     model.config.traders)
+    cash = np.array([model.cash[a] for a in model.trader_accounts])
+    affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, 0.01))
+    buy = np.flatnonzero((quantity > 0) & (affordable > 0))
+    sell = np.flatnonzero(quantity < 0)
+    standard = np.zeros(len(traders.kind), dtype=bool)
+    book = book_label(traders.kind, standard)
+    bids = Orders.of([model.trader_accounts[i] for i in buy.tolist()], limit[buy],
+                     np.minimum(quantity[buy], affordable[buy]), book[buy])
+    asks = Orders.of([model.trader_accounts[i] for i in sell.tolist()], limit[sell],
+                     -quantity[sell], book[sell])
+    return bids, asks
+
+
+def firm_bids(model: VCMModel, demand: Demand) -> Orders:
+    """One bid per firm reporting this month, capped by the price ceiling."""
+    ceiling = model.config.rules.market.price_ceiling_usd
+    price = demand.limit_usd if ceiling is None else np.minimum(demand.limit_usd, ceiling)
+    return Orders.of([model.firm_accounts[f] for f in demand.firm.tolist()], price,
+                     demand.quantity, book_label(demand.kind, demand.high_tier))
+
+
+def deliver(model: VCMModel, seller: str, buyer: str, quantity: int) -> list[tuple[int, int]]:
+    """Transfer ``quantity`` credits from ``seller`` to ``buyer``, oldest eligible batches
+    first; returns the (batch, credits) delivered."""
+    cutoff = model.config.rules.integrity.max_vintage_age_years
+    oldest = model.year - cutoff if cutoff is not None else -math.inf
+    delivered, remaining = [], quantity
+    for b, held in model.registry.holdings(seller).items():
+        if model.registry.batches[b].vintage < oldest:
+            continue
+        q = min(held, remaining)
+        model.registry.transfer(b, seller, buyer, q)
+        delivered.append((b, q))
+        remaining -= q
+        if not remaining:
+            break
+    return delivered
+
+
+def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clear every book and settle; returns value (USD) and volume (credits) per project
+    type, and credits bought by each firm bid in ``demand``."""
+    trader_bids, trader_asks = trader_orders(model)
+    bids = firm_bids(model, demand) + trader_bids
+    asks = developer_asks(model, t) + trader_asks
+    matches = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
+                            bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
+                            model.rng)
+    n_types = len(model.types.names)
+    value, volume = np.zeros(n_types), np.zeros(n_types, dtype=np.int64)
+    bought = np.zeros(len(demand.firm), dtype=np.int64)
+    real_now = model.truth.real_now(model.projects.lost_share)
+    developers = set(model.developer_accounts)
+    for book, m in matches.items():
+        kind = int(book) // 2
+        for i, j, q, p in zip(m.bid.tolist(), m.ask.tolist(), m.quantity.tolist(),
+                              m.price.tolist()):
+            buyer, seller = bids.account[i], asks.account[j]
+            delivered = deliver(model, seller, buyer, q)
+            model.cash[buyer] -= p * q
+            model.cash[seller] += p * q
+            value[kind] += p * q
+            volume[kind] += q
+            if seller in developers:
+                model.tally.developer_revenue_usd += p * q
+            if i < len(demand.firm):
+                bought[i] += q
+                retire_for_claim(model, int(demand.firm[i]), buyer, delivered, real_now)
+                model.tally.firm_credit_spend_usd += p * q
+    return value, volume, bought
+
+
+def retire_for_claim(model: VCMModel, firm: int, account: str,
+                     delivered: list[tuple[int, int]], real_now: np.ndarray) -> None:
+    """Retire what a firm just bought behind its claim for the year."""
+    claim = f"{account}/{model.year}"
+    for b, q in delivered:
+        model.registry.retire(b, account, q, beneficiary=account, claim=claim)
+        model.firms.claimed_this_year[firm] += q
+        model.firms.real_this_year[firm] += q * real_now[b]
