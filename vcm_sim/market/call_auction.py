@@ -1,0 +1,186 @@
+"""Uniform-price call auction: all orders of a period are cleared at once, at one price.
+
+The default mechanism of the model. Bids and asks arrive as numpy arrays (prices in USD per
+tCO2e, quantities in whole credits); clearing is a handful of vectorised numpy calls (two
+argsorts, cumulative sums, comparisons) and two binary searches, O(n log n), with no Python
+loop over orders.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import numpy as np
+
+from vcm_sim.market.settlement import Matches, match_fills
+
+_INT64_MAX = np.iinfo(np.int64).max
+_MAX_TOTAL = 2.0**62
+"""Most credits one side of a clearing may hold: running totals stay well inside int64."""
+
+
+@dataclass(frozen=True, eq=False)  # arrays do not compare as a single bool
+class AuctionResult:
+    """Outcome of one call auction.
+
+    ``price``: the clearing price in USD per tCO2e (NaN when nothing trades); ``volume``:
+    credits traded; ``bid_fill`` and ``ask_fill``: credits filled for each order, aligned with
+    the input arrays (int64).
+    """
+
+    price: float
+    volume: int
+    bid_fill: np.ndarray
+    ask_fill: np.ndarray
+
+    def matches(self) -> Matches:
+        """Buyer-seller pairs of the fills (see :func:`~vcm_sim.market.settlement.match_fills`)."""
+        return match_fills(self.bid_fill, self.ask_fill, self.price)
+
+
+def call_auction(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,
+                 ask_qty: np.ndarray, rng: np.random.Generator | None = None) -> AuctionResult:
+    """Clear limit orders at a single price that maximises the volume traded.
+
+    Inputs: ``bid_price``/``ask_price`` limit prices in USD per tCO2e (finite, >= 0) and
+    ``bid_qty``/``ask_qty`` quantities in credits (positive integers), one entry per order.
+
+    **Volume.** Take bid units in order of falling price and ask units in order of rising price;
+    the volume ``V`` is the largest number of units such that the ``V``-th bid unit's price is at
+    or above the ``V``-th ask unit's. No single price can clear more.
+
+    **Price.** Every price in ``[lo, hi]`` clears ``V`` units with all orders strictly better
+    than it filled in full, where ``lo`` is the higher of the last accepted ask unit's price and
+    the first rejected bid unit's price, and ``hi`` the lower of the last accepted bid unit's
+    price and the first rejected ask unit's price (a missing rejected unit imposes nothing). The
+    clearing price is the midpoint of that interval, ``(lo + hi) / 2``. Nothing trades (price
+    NaN, volume 0) when a side is empty or no bid reaches an ask.
+
+    **Fills.** Bids priced above the clearing price and asks priced below it are filled in
+    full. Orders exactly at the price (the margin) share what is left of ``V`` pro rata to their
+    quantities; whole credits are handed out by cumulative rounding, so each marginal order gets
+    its exact share rounded down or up and the shares add up to ``V``. The rounding goes through
+    the marginal orders in input order when ``rng`` is None (earlier orders get the leftover
+    credits first) and in an order shuffled by ``rng`` otherwise. ``rng`` is used for nothing
+    else, and the same generator state gives the same result.
+
+    Raises ValueError naming the offending value, for mismatched lengths, NaN, infinite or
+    negative prices, and non-integer or non-positive quantities.
+    """
+    bid_price, bid_qty, ask_price, ask_qty = check_orders(bid_price, bid_qty, ask_price, ask_qty)
+    volume, price = _clearing(bid_price, bid_qty, ask_price, ask_qty)
+    if not volume:
+        return AuctionResult(math.nan, 0, np.zeros(len(bid_qty), dtype=np.int64),
+                             np.zeros(len(ask_qty), dtype=np.int64))
+    bid_fill = _fill(bid_price > price, bid_price == price, bid_qty, volume, rng)
+    ask_fill = _fill(ask_price < price, ask_price == price, ask_qty, volume, rng)
+    return AuctionResult(price, volume, bid_fill, ask_fill)
+
+
+def clear_call_auction(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,
+                       ask_qty: np.ndarray, rng: np.random.Generator | None = None) -> Matches:
+    """The call auction as a mechanism: :func:`call_auction`, paired into :class:`Matches`."""
+    return call_auction(bid_price, bid_qty, ask_price, ask_qty, rng).matches()
+
+
+def check_orders(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,
+                 ask_qty: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a period's orders as every mechanism expects them.
+
+    Returns float64 prices and int64 quantities, or raises ValueError naming the first
+    offending value: arrays that are not one-dimensional or whose lengths differ, prices that
+    are NaN, infinite or negative, quantities that are not integers or not positive.
+    """
+    bid_price, ask_price = _prices("bid_price", bid_price), _prices("ask_price", ask_price)
+    bid_qty, ask_qty = _quantities("bid_qty", bid_qty), _quantities("ask_qty", ask_qty)
+    for side, prices, quantities in (("bid", bid_price, bid_qty), ("ask", ask_price, ask_qty)):
+        if len(prices) != len(quantities):
+            raise ValueError(f"{side}_price has {len(prices)} entries but {side}_qty has "
+                             f"{len(quantities)}")
+    return bid_price, bid_qty, ask_price, ask_qty
+
+
+def _clearing(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,
+              ask_qty: np.ndarray) -> tuple[int, float]:
+    """The maximal volume and the midpoint clearing price (0 and NaN when nothing trades)."""
+    if not len(bid_price) or not len(ask_price):
+        return 0, math.nan
+    by_bid = np.argsort(-bid_price)
+    bids, bought = bid_price[by_bid], np.cumsum(bid_qty[by_bid])
+    by_ask = np.argsort(ask_price)
+    asks, sold = ask_price[by_ask], np.cumsum(ask_qty[by_ask])
+    top = min(bought[-1], sold[-1])
+
+    # Unit q can trade if the q-th highest bid unit is at or above the q-th lowest ask unit.
+    # That holds for q = 1..V and fails beyond, and it only changes where an order ends, so V is
+    # the last feasible order end of one side or the other: two binary searches over the ends
+    # up to `top`, each probe a searchsorted on the other side.
+    n_bids = bisect_left(range(np.searchsorted(bought, top, side="right")), True,
+                         key=lambda i: bids[i] < asks[np.searchsorted(sold, bought[i])])
+    n_asks = bisect_left(range(np.searchsorted(sold, top, side="right")), True,
+                         key=lambda j: bids[np.searchsorted(bought, sold[j])] < asks[j])
+    volume = int(max(bought[n_bids - 1] if n_bids else 0, sold[n_asks - 1] if n_asks else 0))
+    if not volume:
+        return 0, math.nan
+    lo = asks[np.searchsorted(sold, volume)]
+    hi = bids[np.searchsorted(bought, volume)]
+    if volume < bought[-1]:
+        lo = max(lo, bids[np.searchsorted(bought, volume, side="right")])
+    if volume < sold[-1]:
+        hi = min(hi, asks[np.searchsorted(sold, volume, side="right")])
+    # Written so as to stay within [lo, hi] in floating point, even for huge or subnormal prices.
+    return volume, float(lo + (hi - lo) / 2)
+
+
+def _fill(inside: np.ndarray, margin: np.ndarray, quantity: np.ndarray, volume: int,
+          rng: np.random.Generator | None) -> np.ndarray:
+    """Fill ``inside`` orders in full and ration the rest of ``volume`` over ``margin`` orders."""
+    fill = np.where(inside, quantity, 0)
+    left = volume - int(fill.sum())
+    if left:
+        marginal = np.flatnonzero(margin)
+        if rng is not None:
+            marginal = rng.permutation(marginal)
+        running = np.cumsum(quantity[marginal])
+        total = int(running[-1])
+        if total > _INT64_MAX // left:
+            running = running.astype(object)  # exact Python integers where int64 would overflow
+        fill[marginal] = np.diff(left * running // total, prepend=0)
+    return fill
+
+
+def _prices(name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` as a 1-D float64 array of finite, non-negative prices, or ValueError."""
+    try:
+        prices = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must hold numbers (USD per tCO2e), got {values!r:.80}") from None
+    if prices.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {prices.shape}")
+    bad = np.flatnonzero(~(np.isfinite(prices) & (prices >= 0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] must be finite and >= 0 (USD per tCO2e), got {prices[i]}")
+    return prices
+
+
+def _quantities(name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` as a 1-D int64 array of positive quantities, or ValueError."""
+    quantities = np.asarray(values)
+    if quantities.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {quantities.shape}")
+    if not quantities.size:
+        return quantities.astype(np.int64)
+    if quantities.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers (credits), got dtype {quantities.dtype}")
+    bad = np.flatnonzero(quantities <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] must be a positive integer (credits), got {quantities[i]}")
+    total = float(quantities.sum(dtype=np.float64))
+    if total > _MAX_TOTAL:
+        raise ValueError(f"{name} totals {total:.3g} credits, more than the {_MAX_TOTAL:.3g} "
+                         "a clearing can count")
+    return quantities.astype(np.int64, copy=False)
