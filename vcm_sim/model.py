@@ -121,6 +121,7 @@ class VCMModel(mesa.Model):
         self.developer_accounts = [a.account for a in self.developer_agents]
         self.firm_accounts = [a.account for a in self.firm_agents]
         self.trader_accounts = [a.account for a in self.trader_agents]
+        self.verifier_accounts = [a.account for a in self.verifier_agents]
 
     def _seed_projects(self) -> None:
         """Projects running before the simulation starts, staggered in age and month."""
@@ -266,7 +267,7 @@ class VCMModel(mesa.Model):
             quantity = int(result.accepted[k])
             dev_account = self.developer_accounts[projects.developer[p]]
             self.cash[dev_account] -= fees[k]
-            self.cash[self.verifier_agents[verifier[k]].account] += fees[k]
+            self.cash[self.verifier_accounts[verifier[k]]] += fees[k]
             self.tally.developer_cost_usd += fees[k]
             if quantity < 1:
                 continue

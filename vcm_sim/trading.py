@@ -117,9 +117,11 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
     fundamental = last
     if history is not None and len(history) > 3:
         trend = np.nan_to_num((history[-1] - history[-4]) / 3)
-        with np.errstate(all="ignore"):
-            fundamental = np.where(np.isnan(np.nanmean(history, axis=0)), last,
-                                   np.nanmean(history, axis=0))
+        traded = np.isfinite(history)
+        months = traded.sum(axis=0)
+        average = np.divide(np.where(traded, history, 0.0).sum(axis=0), months,
+                            out=last.copy(), where=months > 0)
+        fundamental = average
     traders = model.traders
     expected = traders.expectations(last, trend, fundamental)
     inventory = np.array([eligible_inventory(model, a) for a in model.trader_accounts])

@@ -53,7 +53,7 @@ class Regulator(Member):
         over = sum(model.registry.batches[b].quantity for b in batches.tolist())
         over = int(over * inflation / (1.0 + inflation))
         developer = model.projects.developer[project]
-        account = model.developer_agents[developer].account
+        account = model.developer_accounts[developer]
         remaining = over
         for b in batches.tolist():
             held = model.registry.balance(account, b)

@@ -1,0 +1,23 @@
+"""Small scenarios for model tests: a few dozen agents, a few years."""
+
+import pytest
+
+from vcm_sim.scenario import load_scenario
+
+SMALL = {"population": {"firms": 120, "developers": 30, "verifiers": 6}}
+
+
+def small(name: str = "baseline", steps: int = 36, **overrides):
+    """A preset shrunk to a small population and horizon, with every-step checks on."""
+    merged = {**SMALL, "steps": steps, "debug": True}
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return load_scenario(name, **merged)
+
+
+@pytest.fixture
+def small_scenario():
+    return small()
