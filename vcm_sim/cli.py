@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-EXTENSIONS: tuple[str, ...] = ("vcm_sim.sweep.cli",)
+EXTENSIONS: tuple[str, ...] = ("vcm_sim.sweep.cli", "vcm_sim.app.cli")
 """Modules that add sub-commands through a ``register(subparsers)`` function."""
 
 

@@ -29,7 +29,9 @@ class BatchTruth:
 
     Row ``b`` describes registry batch ``b``: its project, the real tonnes per credit at
     issuance (``additionality / (1 + inflation)`` when inflation went undetected), whether it
-    carries undetected inflation, and the verifier that accepted it.
+    carries undetected inflation, the verifier that accepted it, and the credits retired
+    behind claims so far (mirrored from the registry's journal as firms retire, so that the
+    integrity metrics are one dot product per step).
     """
 
     size: int = 0
@@ -37,6 +39,7 @@ class BatchTruth:
     real_per_credit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     inflated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     verifier: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    retired: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def append(self, batch_id: int, project: int, real_per_credit: float, inflated: bool,
                verifier: int) -> None:
@@ -48,6 +51,7 @@ class BatchTruth:
         self.real_per_credit = _grow(self.real_per_credit, n)
         self.inflated = _grow(self.inflated, n)
         self.verifier = _grow(self.verifier, n)
+        self.retired = _grow(self.retired, n)
         self.project[batch_id] = project
         self.real_per_credit[batch_id] = real_per_credit
         self.inflated[batch_id] = inflated

@@ -78,9 +78,7 @@ def _stock(name: str) -> Callable[[VCMModel], int]:
 
 def _retired_real(model: VCMModel) -> tuple[int, float]:
     """Credits retired so far and the real tonnes behind them today."""
-    retired = model.registry.per_batch("retired")
-    real = model.truth.real_now(model.projects.lost_share)
-    return int(retired.sum()), float(retired @ real)
+    return model.retired_real()
 
 
 def integrity_ratio(model: VCMModel) -> float:

@@ -89,7 +89,7 @@ class VCMModel(mesa.Model):
         self.region_hazard = np.ones(s.nature.regions)
         self._pending_events: list[dict] = [e.model_dump() for e in s.events]
         self._seed_projects()
-        self.step_record: dict[str, float] = {}
+        self._retired_real_memo: tuple[int, tuple[int, float]] = (-1, (0, 0.0))
         self._rows: list[dict[str, float]] = []
 
     # -- construction ------------------------------------------------------------------------
@@ -195,6 +195,8 @@ class VCMModel(mesa.Model):
         self._record(t)
         if self.config.debug:
             self.registry.check()
+            if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
+                raise AssertionError("the model's retirement mirror disagrees with the registry")
 
     def _nature(self, t: int) -> None:
         s = self.config
@@ -230,15 +232,12 @@ class VCMModel(mesa.Model):
             self.projects.lost_share[p] = 1 - (1 - self.projects.lost_share[p]) * (1 - share * shortfall)
 
     def _cancel_from_buffer(self, required: int, project: int) -> int:
-        remaining = required
-        for b, held in self.registry.holdings(BUFFER).items():
-            if not remaining:
-                break
-            take = min(held, remaining)
+        plan = self.registry.plan_draw(BUFFER, required)
+        for b, take in plan:
             self.registry.cancel(b, BUFFER, take, reason=f"reversal of project {project}")
-            remaining -= take
-        self.tally.reversal_cancelled += required - remaining
-        return required - remaining
+        covered = sum(take for _, take in plan)
+        self.tally.reversal_cancelled += covered
+        return covered
 
     def _mrv(self, t: int) -> None:
         if not self.issuance_open:
@@ -367,6 +366,15 @@ class VCMModel(mesa.Model):
         if np.isfinite(traded).any():
             return float(np.nanmean(traded))
         return float(self.expected_price.mean())
+
+    def retired_real(self) -> tuple[int, float]:
+        """Credits retired so far and the real tonnes behind them today (hidden truth),
+        computed once per step."""
+        if self._retired_real_memo[0] != self.steps:
+            retired = self.truth.view("retired")
+            real = self.truth.real_now(self.projects.lost_share)
+            self._retired_real_memo = (self.steps, (int(retired.sum()), float(retired @ real)))
+        return self._retired_real_memo[1]
 
     def most_retired_type(self) -> int:
         """Code of the project type with most retired credits (the scandal default)."""

@@ -26,7 +26,7 @@ from array import array
 from dataclasses import dataclass
 from enum import IntEnum
 from numbers import Integral
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -282,6 +282,27 @@ class Registry:
     def holdings(self, account: str) -> dict[int, int]:
         """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""
         return dict(sorted(self._holdings[self._account(account)].items()))
+
+    def plan_draw(self, account: str, credits: int,
+                  eligible: Callable[[int], bool] | None = None) -> list[tuple[int, int]]:
+        """Which holdings would supply ``credits`` from ``account``, oldest-credited first.
+
+        Returns ``[(batch_id, credits), ...]`` summing to at most ``credits`` (less when the
+        account holds fewer eligible credits); ``eligible(batch_id)`` filters batches. It only
+        reads: the caller then transfers, retires or cancels along the plan. Costs O(batches
+        visited), not O(batches held), so draining a large pool a little at a time is cheap.
+        """
+        holding = self._holdings[self._account(account)]
+        plan, remaining = [], credits
+        for b, held in holding.items():
+            if remaining <= 0:
+                break
+            if eligible is not None and not eligible(b):
+                continue
+            take = min(held, remaining)
+            plan.append((b, take))
+            remaining -= take
+        return plan
 
     def retired(self, batch_id: int) -> int:
         """Credits of ``batch_id`` retired so far."""

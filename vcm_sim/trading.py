@@ -9,9 +9,8 @@ first; a firm retires what it bought at once, behind its claim for the year.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -75,14 +74,21 @@ def developer_ratings(model: VCMModel) -> np.ndarray:
     return mean + model.developers.rating_error
 
 
-def eligible_inventory(model: VCMModel, account: str) -> int:
-    """Credits ``account`` could sell to a claimant (within the vintage cut-off)."""
+def vintage_filter(model: VCMModel) -> Callable[[int], bool] | None:
+    """Predicate on batch ids: may the batch back a claim this year (vintage cut-off)?"""
     cutoff = model.config.rules.integrity.max_vintage_age_years
     if cutoff is None:
+        return None
+    oldest, batches = model.year - cutoff, model.registry.batches
+    return lambda b: batches[b].vintage >= oldest
+
+
+def eligible_inventory(model: VCMModel, account: str) -> int:
+    """Credits ``account`` could sell to a claimant (within the vintage cut-off)."""
+    eligible = vintage_filter(model)
+    if eligible is None:
         return model.registry.balance(account)
-    oldest = model.year - cutoff
-    return sum(q for b, q in model.registry.holdings(account).items()
-               if model.registry.batches[b].vintage >= oldest)
+    return sum(q for b, q in model.registry.holdings(account).items() if eligible(b))
 
 
 def developer_asks(model: VCMModel, t: int) -> Orders:
@@ -152,19 +158,10 @@ def firm_bids(model: VCMModel, demand: Demand) -> Orders:
 def deliver(model: VCMModel, seller: str, buyer: str, quantity: int) -> list[tuple[int, int]]:
     """Transfer ``quantity`` credits from ``seller`` to ``buyer``, oldest eligible batches
     first; returns the (batch, credits) delivered."""
-    cutoff = model.config.rules.integrity.max_vintage_age_years
-    oldest = model.year - cutoff if cutoff is not None else -math.inf
-    delivered, remaining = [], quantity
-    for b, held in model.registry.holdings(seller).items():
-        if model.registry.batches[b].vintage < oldest:
-            continue
-        q = min(held, remaining)
+    plan = model.registry.plan_draw(seller, quantity, vintage_filter(model))
+    for b, q in plan:
         model.registry.transfer(b, seller, buyer, q)
-        delivered.append((b, q))
-        remaining -= q
-        if not remaining:
-            break
-    return delivered
+    return plan
 
 
 def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -206,5 +203,6 @@ def retire_for_claim(model: VCMModel, firm: int, account: str,
     claim = f"{account}/{model.year}"
     for b, q in delivered:
         model.registry.retire(b, account, q, beneficiary=account, claim=claim)
+        model.truth.retired[b] += q
         model.firms.claimed_this_year[firm] += q
         model.firms.real_this_year[firm] += q * real_now[b]

@@ -1,0 +1,84 @@
+"""Model speed: agent-steps per second of the baseline and a 10x population, against Mesa's
+own BoltzmannWealth example as a yardstick, plus peak memory.
+
+Run by hand: ``python benchmarks/model.py [--steps 240] [--seed 0] [--skip-large]``.
+Targets: at least 3x the yardstick's agent-steps per second, and run time growing no faster
+than about linearly with the population (10x agents, at most 12x time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+from mesa.examples import BoltzmannWealth
+from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario
+
+from vcm_sim import VCMModel, load_scenario
+
+
+REPEATS = 3
+"""Each timing is the best of this many runs, so a busy machine distorts it less."""
+
+
+def timed(make_model, steps: int) -> tuple[float, object]:
+    """Best-of-``REPEATS`` seconds for ``steps`` steps of a freshly built model."""
+    best, model = float("inf"), None
+    for _ in range(REPEATS):
+        model = make_model()
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.step()
+        best = min(best, time.perf_counter() - start)
+    return best, model
+
+
+def vcm(scale: int, steps: int, seed: int) -> tuple[int, float, float]:
+    """Agents, seconds and peak traced MB (whole run) for the baseline scaled ``scale``."""
+    base = load_scenario("baseline").population
+    scenario = load_scenario("baseline", population={
+        "firms": base.firms * scale, "developers": base.developers * scale,
+        "verifiers": base.verifiers * scale})
+    seconds, model = timed(lambda: VCMModel(scenario, rng=seed), steps)
+    tracemalloc.start()
+    VCMModel(scenario, rng=seed).run(steps)
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return len(model.agents), seconds, peak
+
+
+def boltzmann(agents: int, steps: int, seed: int) -> float:
+    """Agent-steps per second of Mesa's BoltzmannWealth with ``agents`` agents."""
+    side = max(10, int(agents ** 0.5))
+    seconds, _ = timed(lambda: BoltzmannWealth(
+        BoltzmannScenario(n=agents, width=side, height=side, rng=seed)), steps)
+    return agents * steps / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=240)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-large", action="store_true", help="only the baseline size")
+    args = parser.parse_args()
+
+    rows = []
+    for scale in (1,) if args.skip_large else (1, 10):
+        agents, seconds, peak = vcm(scale, args.steps, args.seed)
+        rows.append((scale, agents, seconds, peak))
+        print(f"vcm_sim baseline x{scale:<3} {agents:>7,} agents  {args.steps} steps  "
+              f"{seconds:7.2f} s  {agents * args.steps / seconds:>11,.0f} agent-steps/s  "
+              f"peak {peak:,.0f} MB (tracemalloc)")
+    yardstick = boltzmann(rows[0][1], args.steps, args.seed)
+    print(f"BoltzmannWealth    {rows[0][1]:>7,} agents  {args.steps} steps  "
+          f"{'':7}    {yardstick:>11,.0f} agent-steps/s (Mesa example, same run)")
+    ratio = rows[0][1] * args.steps / rows[0][2] / yardstick
+    print(f"baseline vs yardstick: {ratio:.1f}x agent-steps/s (target >= 3x)")
+    if len(rows) == 2:
+        growth = rows[1][2] / rows[0][2]
+        print(f"10x population: {growth:.1f}x time (target <= 12x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Metric definitions on hand-worked series."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vcm_sim.metrics import annualised_volatility, crash_count, log_returns, max_drawdown
+
+
+def test_log_returns_skip_months_without_trades():
+    r = log_returns([10.0, np.nan, 10.0, 20.0])
+    assert r == pytest.approx([math.log(2.0)])
+
+
+def test_volatility_of_a_constant_price_is_zero_and_annualised_otherwise():
+    assert annualised_volatility([5.0] * 12) == 0.0
+    prices = [10.0, 11.0, 10.0, 11.0, 10.0]
+    r = np.diff(np.log(prices))
+    assert annualised_volatility(prices) == pytest.approx(np.std(r, ddof=1) * math.sqrt(12))
+    assert math.isnan(annualised_volatility([1.0, 2.0]))
+
+
+def test_max_drawdown_is_the_largest_fall_from_a_running_peak():
+    assert max_drawdown([10.0, 12.0, 6.0, 11.0, 3.0, 20.0]) == pytest.approx(0.75)
+    assert max_drawdown([1.0, 2.0, 3.0]) == 0.0
+    assert math.isnan(max_drawdown([np.nan, np.nan]))
+
+
+def test_a_crash_is_a_monthly_fall_of_a_quarter_or_more():
+    assert crash_count([10.0, 7.5, 7.0, 5.0, 5.0]) == 2
+    assert crash_count([10.0, 8.0, 6.5]) == 0
