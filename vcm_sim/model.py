@@ -214,6 +214,7 @@ class VCMModel(mesa.Model):
                                        event["path"], event["value"])
         self._pending_events = [e for e in self._pending_events if e["step"] != t]
         self.firms.grow(s.firms.emissions_growth_yr)
+        self.firms.adopt_pledges(self.rng, s.firms.adoption_growth_yr, self.sentiment.confidence)
         self.projects.accrue(t)
         self._reversals()
         self.sentiment.recover()
