@@ -12,11 +12,12 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
+from vcm_sim.validation import describe
 
 
 class ScenarioError(ValueError):
@@ -202,7 +203,7 @@ def validate(data: dict[str, Any]) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_describe(err)) from None
+        raise ScenarioError("invalid scenario:\n  " + describe(err, Scenario)) from None
     total = sum(t.mix for t in scenario.project_types.values())
     if abs(total - 1.0) > 1e-6:
         raise ScenarioError(f"project_types.*.mix must sum to 1, got {total:g}")
@@ -250,38 +251,6 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def _describe(err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"])
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{field}: unknown key (not a setting; check the spelling)")
-            continue
-        value = e.get("input")
-        valid = _valid_range(e["loc"])
-        hint = f" (valid: {valid})" if valid else ""
-        lines.append(f"{field} = {value!r}: {e['msg']}{hint}")
-    return "invalid scenario:\n  " + "\n  ".join(lines)
-
-
-def _valid_range(loc: tuple) -> str:
-    """The declared bounds of the field at ``loc``, e.g. '>= 0, <= 1'."""
-    info, node = None, Scenario
-    for part in loc:
-        if isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
-            info = node.model_fields[part]
-            node = info.annotation
-        elif get_origin(node) in (dict, list):
-            node = get_args(node)[-1]
-        else:
-            return ""
-    if info is None:
-        return ""
-    symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    return ", ".join(f"{symbol} {getattr(m, name)}" for m in info.metadata
-                     for name, symbol in symbols.items() if hasattr(m, name))
 
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "with_overrides", "preset_names",

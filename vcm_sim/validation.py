@@ -1,0 +1,47 @@
+"""Readable messages for invalid configuration: each problem names the field, the value given
+and the valid range, one line each."""
+
+from __future__ import annotations
+
+from typing import get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def describe(err: ValidationError, root: type[BaseModel], what: str = "setting") -> str:
+    """One line per problem in ``err`` raised while validating ``root``.
+
+    ``what`` names a valid key in the message for unknown keys ("not a {what}").
+    """
+    lines = []
+    for e in err.errors():
+        field = ".".join(f'"{p}"' if "." in str(p) else str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{field}: unknown key (not a {what}; check the spelling)")
+        elif e["type"] == "value_error":
+            message = e["msg"].removeprefix("Value error, ")
+            lines.append(f"{field + ': ' if field else ''}{message}")
+        else:
+            valid = valid_range(root, e["loc"])
+            hint = f" (valid: {valid})" if valid else ""
+            lines.append(f"{field} = {e.get('input')!r}: {e['msg']}{hint}")
+    return "\n  ".join(lines)
+
+
+def valid_range(root: type[BaseModel], loc: tuple) -> str:
+    """The declared bounds of the field of ``root`` at ``loc``, e.g. '>= 0.0, <= 1.0'."""
+    info, node = None, root
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
+            info = node.model_fields[part]
+            node = info.annotation
+        elif get_origin(node) in (dict, list):
+            node = get_args(node)[-1]
+        else:
+            return ""
+    if info is None:
+        return ""
+    return ", ".join(f"{symbol} {getattr(m, name)}" for m in info.metadata
+                     for name, symbol in BOUNDS.items() if hasattr(m, name))
