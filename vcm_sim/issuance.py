@@ -2,8 +2,10 @@
 
 Once a year, in its verification month, each active project submits the tonnes accrued since
 its last verification, inflated by its developer's chosen baseline inflation. The verifier
-detects inflation with its detection probability; a detected claim is cut to the verifiable
-tonnes. The registry then issues the accepted credits, the type's buffer share to the pool.
+detects inflation with its detection probability (a detected claim is cut to the verifiable
+tonnes) and, with the same probability, reviews the baseline conservatively, removing part of
+the non-additional tonnes. The registry then issues the accepted credits, the type's buffer
+share to the pool.
 """
 
 from __future__ import annotations
@@ -70,24 +72,52 @@ class BatchTruth:
 
 @dataclass
 class Verification:
-    """Outcome of this step's verifications, aligned with the requesting projects."""
+    """Outcome of this step's verifications, aligned with the requesting projects.
+
+    Tonnes are tCO2e: ``claimed`` by the developer, ``real`` (verifiable x additionality, what
+    the atmosphere sees), ``accepted`` as whole credits. ``detected`` marks claims whose
+    inflation the verifier caught.
+    """
 
     project: np.ndarray
     verifier: np.ndarray
     claimed: np.ndarray
+    real: np.ndarray
     accepted: np.ndarray
     detected: np.ndarray
 
+    @property
+    def real_per_credit(self) -> np.ndarray:
+        """Real tonnes behind each accepted credit (hidden truth; 0 where none accepted)."""
+        return np.divide(self.real, self.accepted, out=np.zeros(len(self.real)),
+                         where=self.accepted > 0)
+
+    @property
+    def over_claimed(self) -> np.ndarray:
+        """Claimed minus real tonnes: what an honest, omniscient verifier would cut."""
+        return self.claimed - self.real
+
+    @property
+    def cut(self) -> np.ndarray:
+        """Tonnes the verifier removed from the claim."""
+        return np.maximum(self.claimed - self.accepted, 0.0)
+
 
 def verify(rng: np.random.Generator, project: np.ndarray, verifier: np.ndarray,
-           verifiable: np.ndarray, inflation: np.ndarray,
+           verifiable: np.ndarray, inflation: np.ndarray, additionality: np.ndarray,
            detection: np.ndarray) -> Verification:
     """Verify claims of ``verifiable * (1 + inflation)`` tonnes.
 
-    An inflated claim is detected with probability ``detection`` and then cut to the
-    verifiable tonnes; otherwise it is accepted as claimed. Accepted credits are whole.
+    Two checks, each passed with the verifier's detection probability: an inflated claim is
+    caught and cut to the verifiable tonnes; and the baseline is reviewed, which removes a
+    share ``detection`` of the non-additional tonnes (a conservative baseline). Accepted
+    credits are whole, and never fewer than the real tonnes.
     """
     claimed = verifiable * (1.0 + inflation)
+    real = verifiable * additionality
     detected = (inflation > 0) & (rng.random(len(project)) < detection)
-    accepted = np.floor(np.where(detected, verifiable, claimed)).astype(np.int64)
-    return Verification(project, verifier, claimed, accepted, detected)
+    reviewed = rng.random(len(project)) < detection
+    conservative = np.where(reviewed, 1.0 - (1.0 - additionality) * detection, 1.0)
+    accepted = np.where(detected, verifiable, claimed) * conservative
+    accepted = np.floor(np.maximum(accepted, real)).astype(np.int64)
+    return Verification(project, verifier, claimed, real, accepted, detected)

@@ -105,8 +105,8 @@ def greenwashing_index(model: VCMModel) -> float:
 
 
 def detection_rate(model: VCMModel) -> float:
-    """Share (0-1) of over-claimed tonnes caught, at verification or by audit, cumulative;
-    NaN while nothing was over-claimed."""
+    """Share (0-1) of over-claimed tonnes (claimed minus real) that verifiers cut or audits
+    cancelled, cumulative; NaN while nothing was over-claimed."""
     over = model.tally.over_claimed_tco2
     return min(model.tally.detected_over_tco2 / over, 1.0) if over else math.nan
 

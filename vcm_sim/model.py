@@ -87,6 +87,8 @@ class VCMModel(mesa.Model):
         self.issuance_open = True
         self.last_demand = 0
         self.region_hazard = np.ones(s.nature.regions)
+        self.fire_season = np.ones(s.nature.regions)
+        self.fire_season_until = -1
         self._pending_events: list[dict] = [e.model_dump() for e in s.events]
         self._seed_projects()
         self._retired_real_memo: tuple[int, tuple[int, float]] = (-1, (0, 0.0))
@@ -222,7 +224,10 @@ class VCMModel(mesa.Model):
     def _reversals(self) -> None:
         """Reversed carbon is compensated by cancelling buffer credits, as far as they go;
         the rest is lost from the project's credits (their real tonnes fall)."""
-        ids, lost = draw_reversals(self.rng, self.projects, self.types, self.region_hazard,
+        if self.month_index >= self.fire_season_until:
+            self.fire_season[:] = 1.0
+        ids, lost = draw_reversals(self.rng, self.projects, self.types,
+                                   self.region_hazard * self.fire_season,
                                    self.config.nature.hazard_multiplier)
         for p, share in zip(ids.tolist(), lost.tolist()):
             credited = self.projects.credited[p] * (1.0 - self.projects.lost_share[p])
@@ -257,11 +262,10 @@ class VCMModel(mesa.Model):
         detection = self.verifiers.detection(verifier, rules.verification_rigour,
                                              rules.satellite_mrv)
         result = verify(self.rng, due, verifier, projects.pending_verifiable[due],
-                        projects.inflation[due], detection)
-        over = result.claimed - projects.pending_verifiable[due]
-        self.tally.over_claimed_tco2 += float(over.sum())
-        self.tally.detected_over_tco2 += float(over[result.detected].sum())
-        real = projects.real_per_credit(~result.detected, due)
+                        projects.inflation[due], projects.additionality[due], detection)
+        self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
+        self.tally.detected_over_tco2 += float(result.cut.sum())
+        real = result.real_per_credit
         fees = self.verifiers.fee_usd[verifier]
         for k, p in enumerate(due.tolist()):
             quantity = int(result.accepted[k])

@@ -9,9 +9,9 @@ its developer. Per step (one month) a project accrues
 * claimed tonnes: verifiable ``* (1 + inflation)``, what the developer submits;
 * real tonnes: verifiable ``* additionality``, what the atmosphere sees.
 
-Real tonnes per credit is therefore ``additionality / (1 + inflation)`` for an undetected
-inflated claim, and ``additionality`` for an honest or haircut one: the hidden truth that lets
-the model measure greenwashing.
+Real tonnes per credit is therefore ``additionality / (1 + inflation)`` for a claim that passes
+verification untouched, and closer to one the more the verifier cuts (see
+:mod:`vcm_sim.issuance`): the hidden truth that lets the model measure greenwashing.
 """
 
 from __future__ import annotations
@@ -110,14 +110,6 @@ class Projects:
         monthly = np.where(self.active(step), monthly, 0.0)
         self.pending_verifiable += monthly
         return monthly
-
-    def real_per_credit(self, inflated: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Real tonnes per credit issued now for projects ``ids`` (hidden truth).
-
-        ``inflated`` marks issuances that carry the developer's inflation (not haircut).
-        """
-        factor = np.where(inflated, 1.0 + self.inflation[ids], 1.0)
-        return self.additionality[ids] / factor
 
 
 def draw_region_hazard(rng: np.random.Generator, regions: int, bad_year_probability: float,

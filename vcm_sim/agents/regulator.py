@@ -12,6 +12,10 @@ from vcm_sim.agents.verifier import SATELLITE_BOOST
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
 
+FIRE_SEASON_MONTHS = 12
+"""How long a triggered wildfire season raises the hazard."""
+FIRE_SEASON_MULTIPLIER = 25.0
+"""Hazard multiplier in the regions a wildfire season hits (on top of the year's draw)."""
 AUDIT_RIGOUR = 0.7
 """Probability that a project audit finds inflation, before satellite support."""
 
@@ -85,8 +89,8 @@ class Regulator(Member):
         elif kind == "wildfire":
             regions = model.config.nature.regions
             hit = model.rng.random(regions) < max(severity, 1.0 / regions)
-            model.region_hazard = np.where(hit, model.config.nature.bad_year_multiplier * 3,
-                                           model.region_hazard)
+            model.fire_season = np.where(hit, FIRE_SEASON_MULTIPLIER, 1.0)
+            model.fire_season_until = max(model.month_index, 0) + FIRE_SEASON_MONTHS
         elif kind == "suspend_issuance":
             model.issuance_open = False
         elif kind == "resume_issuance":

@@ -1,0 +1,163 @@
+"""The instructor's page, driven in headless Chromium as an instructor would use it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+expect = pytest.importorskip(
+    "playwright.sync_api", reason="the browser tests need Playwright's Python package: "
+                                  "pip install playwright").expect
+expect.set_options(timeout=20_000)
+
+pytestmark = pytest.mark.browser
+
+CHART_CHANGE_TIMEOUT_S = 15.0
+
+
+def step(page, times: int) -> None:
+    """Press Step ``times`` times, each time waiting for the month counter to move on."""
+    for _ in range(times):
+        month = current_month(page)
+        page.get_by_role("button", name="Step", exact=True).click()
+        page.locator(".vcm-month").get_by_text(f"Month {month + 1} of").wait_for()
+
+
+def current_month(page) -> int:
+    """Months run so far, as the status bar shows it."""
+    text = page.locator(".vcm-month").inner_text()
+    return int(re.match(r"Month (\d+) of", text).group(1))
+
+
+def chart_image(page, key: str) -> bytes:
+    """A screenshot of chart ``key``'s figure."""
+    return page.locator(f".vcm-chart-{key} img").screenshot()
+
+
+def settled_image(page, key: str) -> bytes:
+    """Chart ``key``'s figure once two looks 300 ms apart agree (no redraw under way)."""
+    deadline = time.monotonic() + CHART_CHANGE_TIMEOUT_S
+    last = chart_image(page, key)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+        now = chart_image(page, key)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"chart {key!r} kept changing for {CHART_CHANGE_TIMEOUT_S} s")
+
+
+def wait_for_new_image(page, key: str, before: bytes) -> bytes:
+    """Chart ``key``'s figure once it differs from ``before`` (bounded wait)."""
+    deadline = time.monotonic() + CHART_CHANGE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        now = chart_image(page, key)
+        if now != before:
+            return now
+        page.wait_for_timeout(250)
+    raise AssertionError(f"chart {key!r} did not change within {CHART_CHANGE_TIMEOUT_S} s")
+
+
+def set_slider(page, label: str, presses: int, key: str) -> str:
+    """Move the slider labelled ``label`` by ``presses`` key presses; returns its new value."""
+    slider = page.locator(".v-input", has_text=label).get_by_role("slider")
+    before = slider.get_attribute("aria-valuenow")
+    slider.focus()
+    for _ in range(presses):
+        page.keyboard.press(key)
+        page.wait_for_timeout(60)  # a person's key repeat: each change reaches the server
+    value = slider.get_attribute("aria-valuenow")
+    assert value != before, f"slider {label!r} did not move from {before}"
+    return value
+
+
+def test_page_opens_on_the_baseline_preset_with_every_chart(page, tmp_path):
+    assert "preset: baseline" in page.locator(".vcm-status").inner_text()
+    for key in ("price", "stocks", "integrity", "holdings"):
+        chart = page.locator(f".vcm-chart-{key}")
+        expect(chart.locator("img")).to_be_visible()
+        title = chart.locator(".vcm-chart-title").inner_text()
+        assert "(" in title, f"chart title {title!r} names no unit"
+    page.screenshot(path=tmp_path / "opened.png", full_page=True)
+
+
+def test_step_advances_the_month_counter_and_redraws_the_charts(page, tmp_path):
+    before = chart_image(page, "stocks")
+    step(page, 3)
+    assert current_month(page) == 3
+    expect(page.get_by_text(re.compile(r"^Time: "))).to_have_text(re.compile(r"Time: 3(\.0)?$"))
+    wait_for_new_image(page, "stocks", before)
+    expect(page.locator(".vcm-latest")).to_contain_text("Last price USD")
+    page.screenshot(path=tmp_path / "after-3-steps.png", full_page=True)
+
+
+def test_play_runs_months_until_paused(page):
+    page.get_by_role("button", name="▶", exact=True).click()
+    page.locator(".vcm-month").get_by_text(re.compile(r"Month ([3-9]|\d\d+) of")).wait_for()
+    page.get_by_role("button", name="❚❚", exact=True).click()
+    page.get_by_role("button", name="Step", exact=True).wait_for(state="visible")
+    paused_at = current_month(page)
+    page.wait_for_timeout(1500)
+    assert current_month(page) <= paused_at + 1  # at most the step under way finishes
+
+
+def test_a_moved_slider_is_used_by_the_model_after_reset(page, tmp_path):
+    in_force = page.locator(".vcm-in-force")
+    assert "offset cap 100%" in in_force.inner_text()
+    step(page, 2)
+    value = set_slider(page, "Offset cap", 10, "ArrowLeft")
+    assert float(value) == pytest.approx(0.5)
+    assert "offset cap 100%" in in_force.inner_text(), "the rule changed before Reset"
+    page.get_by_role("button", name="Reset", exact=True).click()
+    in_force.get_by_text("offset cap 50%").wait_for()
+    assert current_month(page) == 0
+    firms = set_slider(page, "Emitting firms", 5, "ArrowRight")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    in_force.get_by_text(f"{int(float(firms))} firms").wait_for()
+    assert "offset cap 50%" in in_force.inner_text(), "a second Reset lost the first change"
+    page.screenshot(path=tmp_path / "after-reset.png", full_page=True)
+
+
+def test_a_triggered_scandal_is_marked_on_the_integrity_and_price_charts(page, tmp_path):
+    step(page, 4)
+    integrity, price = settled_image(page, "integrity"), settled_image(page, "price")
+    page.locator(".vcm-event-scandal").click()
+    page.locator(".vcm-event-log").get_by_text("scandal after month 4").wait_for()
+    wait_for_new_image(page, "integrity", integrity)
+    wait_for_new_image(page, "price", price)
+    step(page, 2)
+    assert "scandal after month 4" in page.locator(".vcm-event-log").inner_text()
+    page.screenshot(path=tmp_path / "scandal.png", full_page=True)
+    assert (tmp_path / "scandal.png").stat().st_size > 10_000
+
+
+def test_wildfire_and_issuance_buttons_fire_their_events(page):
+    step(page, 1)
+    page.locator(".vcm-event-wildfire").click()
+    page.locator(".vcm-event-suspend_issuance").click()
+    log = page.locator(".vcm-event-log")
+    log.get_by_text("suspend issuance after month 1").wait_for()
+    assert "wildfire after month 1" in log.inner_text()
+    step(page, 1)
+    page.locator(".vcm-event-resume_issuance").click()
+    log.get_by_text("resume issuance after month 2").wait_for()
+
+
+def test_picking_a_preset_rebuilds_the_model_and_moves_the_sliders(page, tmp_path):
+    step(page, 2)
+    page.get_by_role("button", name="Preset baseline").click()
+    page.get_by_role("option", name="ccer", exact=True).click()
+    status = page.locator(".vcm-status")
+    status.get_by_text("preset: ccer").wait_for()
+    assert current_month(page) == 0
+    in_force = page.locator(".vcm-in-force").inner_text()
+    assert "offset cap 5%" in in_force and "verifiers chosen by regulator" in in_force
+    cap = page.locator(".v-input", has_text="Offset cap").get_by_role("slider")
+    expect(cap).to_have_attribute("aria-valuenow", "0.05")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.locator(".vcm-in-force").get_by_text("offset cap 5%").wait_for()
+    assert "preset: ccer" in status.inner_text()
+    step(page, 1)
+    page.screenshot(path=tmp_path / "ccer.png", full_page=True)

@@ -1,0 +1,150 @@
+"""The page's parts that need no browser: controls -> scenario, the page model, the charts,
+and the ``demo`` command's argument handling."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+import pandas as pd
+import pytest
+
+from vcm_sim.app.charts import (CHARTS, Events, holdings_by_holder, moving_volatility, to_png,
+                                with_columns)
+from vcm_sim.app.page_model import EVENT_KINDS, PageModel
+from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
+                                  default_buffer_share, describe)
+from vcm_sim.scenario import ScenarioError, load_scenario, preset_names
+
+
+def test_every_control_is_a_page_setting_and_a_page_model_keyword():
+    import inspect
+
+    names = {c.name for c in CONTROLS}
+    assert names <= set(PageSettings().values())
+    keywords = set(inspect.signature(PageModel.__init__).parameters) - {"self"}
+    assert keywords == set(PageSettings().values())
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_settings_from_a_preset_reproduce_its_rules_and_population(preset):
+    base = load_scenario(preset)
+    scenario = PageSettings.from_preset(preset).scenario()
+    assert scenario.rules == base.rules
+    assert scenario.population == base.population.model_copy(update={
+        "firms": min(base.population.firms, MAX_FIRMS),
+        "developers": min(base.population.developers, MAX_DEVELOPERS)})
+    assert scenario.project_types == base.project_types
+    assert scenario.events == base.events
+
+
+def test_moved_controls_become_the_scenario_rules():
+    settings = PageSettings.from_values(
+        verification_rigour=0.9, satellite_mrv=0.7, retired_credit_disclosure=True,
+        regulator_assigns_verifiers=True, buffer_share=0.3, offset_cap=0.05, firms=100,
+        developers=20, trader_share=0.1)
+    scenario = settings.scenario()
+    integrity = scenario.rules.integrity
+    assert integrity.verification_rigour == 0.9
+    assert integrity.satellite_mrv == 0.7
+    assert integrity.verifier_assignment == "regulator"
+    assert integrity.buffer_share == 0.3
+    assert scenario.rules.disclosure.retired_credit_disclosure is True
+    assert scenario.rules.market.offset_cap == 0.05
+    assert (scenario.population.firms, scenario.population.developers,
+            scenario.population.traders) == (100, 20, 10)
+    assert "offset cap 5%" in describe(scenario)
+
+
+def test_buffer_slider_left_at_its_default_keeps_the_per_type_shares():
+    base = load_scenario("baseline")
+    assert base.rules.integrity.buffer_share is None
+    untouched = PageSettings.from_preset("baseline")
+    assert untouched.buffer_share == default_buffer_share(base)
+    assert untouched.scenario().rules.integrity.buffer_share is None
+    assert PageModel().page_scenario.rules == base.rules  # the defaults are the baseline's
+
+
+def test_an_out_of_range_control_value_is_refused_with_the_scenario_error():
+    with pytest.raises(ScenarioError, match="offset_cap"):
+        PageSettings.from_values(offset_cap=1.5).scenario()
+    with pytest.raises(TypeError, match="unknown page settings"):
+        PageSettings.from_values(offset_capp=0.5)
+
+
+def test_page_model_records_events_fired_by_hand_at_the_month_they_act():
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    for _ in range(3):
+        model.step()
+    model.trigger("scandal")
+    assert model.page_events == [(3, "scandal")]
+    assert (3, "scandal") in model.event_marks()
+    with pytest.raises(ValueError, match="unknown event"):
+        model.trigger("meteor")
+    assert set(EVENT_KINDS) == {"scandal", "wildfire", "suspend_issuance", "resume_issuance"}
+
+
+def test_results_now_is_recomputed_after_each_step():
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    assert len(model.results_now()) == 0
+    model.step()
+    first = model.results_now()
+    assert model.results_now() is first
+    model.step()
+    assert len(model.results_now()) == 2
+
+
+def test_every_chart_draws_before_the_first_step_and_after_some():
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    for steps in (0, 14):
+        for _ in range(steps):
+            model.step()
+        results = with_columns(model.results_now())
+        for chart in CHARTS:
+            fig = chart.draw(results, events=Events(((2, "scandal"),)),
+                             holdings=holdings_by_holder(model.registry))
+            assert to_png(fig).startswith(b"\x89PNG")
+            assert "(" in chart.title and chart.explanation
+
+
+def test_holdings_by_holder_accounts_for_every_issued_credit():
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    for _ in range(14):
+        model.step()
+    held = holdings_by_holder(model.registry)
+    assert sum(held.values()) == model.registry.totals()["issued"]
+    assert all(v >= 0 for v in held.values())
+
+
+def test_moving_volatility_does_not_bridge_months_without_trade():
+    import math
+
+    import numpy as np
+
+    price = pd.Series([10.0, 11.0, float("nan"), 12.0, 12.5])
+    vol = moving_volatility(price, window=4)
+    returns = [math.log(11 / 10), math.log(12.5 / 12)]  # none across the gap
+    assert vol.iloc[:4].isna().all()
+    assert vol.iloc[4] == pytest.approx(np.std(returns, ddof=1) * math.sqrt(12))
+
+
+def test_demo_refuses_a_port_in_use_and_says_so(capsys, monkeypatch):
+    from vcm_sim.app.cli import SOLARA_ENV, register, run_demo
+
+    for key, value in SOLARA_ENV.items():  # restored after the test
+        monkeypatch.setenv(key, value)
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        args = parser.parse_args(["demo", "--port", str(port)])
+        assert args.handler is run_demo
+        assert run_demo(args) == 1
+    assert f"port {port}" in capsys.readouterr().err
+
+
+def test_demo_refuses_an_impossible_port(capsys):
+    from vcm_sim.app.cli import run_demo
+
+    assert run_demo(argparse.Namespace(host="127.0.0.1", port=70000)) == 2
+    assert "0-65535" in capsys.readouterr().err

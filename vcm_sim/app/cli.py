@@ -1,0 +1,115 @@
+"""``vcm-sim demo``: serve the instructor's page until interrupted.
+
+The page is a Solara app (:mod:`vcm_sim.app.page`) served by uvicorn. It works offline: the
+``solara-assets`` package installs Solara's front-end files (Vue, Vuetify, the widget
+manager, fonts) under ``<sys.prefix>/share/solara/cdn``, which is where Solara's asset proxy
+looks first, so with the proxy on (``SOLARA_ASSETS_PROXY=true``) the browser gets them from
+``/_solara/cdn/...`` on this server instead of from the public CDN.
+
+Importing this module does not import Solara; only running the command does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import importlib.util
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+APP = "vcm_sim.app.page:Page"
+DEFAULT_PORT = 8765
+SOLARA_ENV = {
+    "SOLARA_APP": APP,
+    "SOLARA_ASSETS_PROXY": "true",  # serve front-end files from this server (offline)
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",  # no calls home from a classroom
+    "SOLARA_THEME_SHOW_BANNER": "false",  # the "runs on Solara" badge covers a chart
+}
+"""Environment Solara reads when it is imported (its settings are pydantic BaseSettings)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``demo`` sub-command."""
+    parser = subparsers.add_parser(
+        "demo", help="serve the instructor's page in the browser",
+        description="Serve the interactive page (Mesa SolaraViz) and print its address; "
+                    "stop with Ctrl+C.")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1, this machine only; "
+                             "0.0.0.0 to let a classroom connect)")
+    parser.set_defaults(handler=run_demo)
+
+
+def assets_folder() -> Path:
+    """Where ``solara-assets`` puts the front-end files Solara's proxy serves."""
+    return Path(sys.prefix) / "share" / "solara" / "cdn"
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Serve the page on ``args.host:args.port`` until interrupted; returns the exit code."""
+    if not 0 <= args.port <= 65535:
+        print(f"vcm-sim demo: --port must be in 0-65535, got {args.port}", file=sys.stderr)
+        return 2
+    if args.port and not _port_free(args.host, args.port):
+        print(f"vcm-sim demo: port {args.port} on {args.host} is in use; choose another "
+              "with --port (0 picks a free one)", file=sys.stderr)
+        return 1
+    for key, value in SOLARA_ENV.items():  # before anything imports solara
+        os.environ.setdefault(key, value)
+    problem = _missing_dependency()
+    if problem:
+        print(f"vcm-sim demo: {problem}; install the page's extras with "
+              f"pip install 'vcm_sim[demo]'", file=sys.stderr)
+        return 2
+    if not (assets_folder() / "@widgetti").is_dir():
+        print(f"vcm-sim demo: warning: no Solara front-end files in {assets_folder()}; "
+              "the page needs internet access unless solara-assets is installed",
+              file=sys.stderr)
+    return _serve(args.host, args.port)
+
+
+def _missing_dependency() -> str | None:
+    for module in ("solara", "solara_assets", "uvicorn", "altair"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed"
+    return None
+
+
+def _port_free(host: str, port: int) -> bool:
+    try:
+        with socket.create_server((host, port)):
+            return True
+    except OSError as err:
+        if err.errno in (errno.EADDRINUSE, errno.EACCES):
+            return False
+        raise
+
+
+def _serve(host: str, port: int) -> int:
+    import uvicorn  # after SOLARA_ENV is set: solara reads it at import
+
+    import solara.server.settings as solara_settings
+
+    solara_settings.main.mode = "production"  # no code reloader, no dev checks
+    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+
+    def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        print(f"vcm_sim page: http://{shown}:{bound}/  (Ctrl+C to stop)", flush=True)
+
+    threading.Thread(target=announce, daemon=True, name="announce-address").start()
+    server.run()
+    return 0 if server.started else 1

@@ -1,0 +1,100 @@
+"""The model as the page drives it: built from the controls, safe to poke while playing.
+
+Mesa's ``SolaraViz`` re-creates the model on *Reset* by calling its class with the current
+control values as keyword arguments, so :class:`PageModel` takes exactly the fields of
+:class:`~vcm_sim.app.settings.PageSettings` and turns them into a scenario. Play runs steps
+in a worker thread while the buttons fire events from the page's thread; a lock keeps an
+event from landing in the middle of a step.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+
+from vcm_sim.app.charts import holdings_by_holder
+from vcm_sim.app.settings import PageSettings
+from vcm_sim.model import VCMModel
+
+_DEFAULTS = PageSettings()
+
+EVENT_KINDS = ("scandal", "wildfire", "suspend_issuance", "resume_issuance")
+"""Events the page can fire by hand (:meth:`vcm_sim.model.VCMModel.trigger`)."""
+
+
+class PageModel(VCMModel):
+    """A :class:`VCMModel` built from the page's controls.
+
+    ``page_events`` lists ``(step, kind)`` for every event fired from the page, so the
+    charts can mark them; ``step`` is the zero-based month in which the event first acts
+    (the month that the next call of :meth:`step` runs), as in the ``step`` column of the
+    results.
+    """
+
+    def __init__(
+        self,
+        preset: str = _DEFAULTS.preset,
+        verification_rigour: float = _DEFAULTS.verification_rigour,
+        satellite_mrv: float = _DEFAULTS.satellite_mrv,
+        retired_credit_disclosure: bool = _DEFAULTS.retired_credit_disclosure,
+        regulator_assigns_verifiers: bool = _DEFAULTS.regulator_assigns_verifiers,
+        buffer_share: float | None = _DEFAULTS.buffer_share,
+        offset_cap: float = _DEFAULTS.offset_cap,
+        firms: int = _DEFAULTS.firms,
+        developers: int = _DEFAULTS.developers,
+        trader_share: float = _DEFAULTS.trader_share,
+        seed: int = _DEFAULTS.seed,
+    ) -> None:
+        # Explicit keywords, not **kwargs: SolaraViz checks control names against them.
+        settings = PageSettings(
+            preset=preset, verification_rigour=verification_rigour,
+            satellite_mrv=satellite_mrv, retired_credit_disclosure=retired_credit_disclosure,
+            regulator_assigns_verifiers=regulator_assigns_verifiers, buffer_share=buffer_share,
+            offset_cap=offset_cap, firms=firms, developers=developers,
+            trader_share=trader_share, seed=seed)
+        self._page_lock = threading.RLock()
+        self.page_settings = settings
+        self.page_scenario = settings.scenario()
+        self.page_events: list[tuple[int, str]] = []
+        self._page_results: tuple[int, pd.DataFrame] | None = None
+        super().__init__(self.page_scenario, rng=int(seed))
+
+    @classmethod
+    def from_settings(cls, settings: PageSettings) -> PageModel:
+        """The page model for ``settings``."""
+        return cls(**settings.values())
+
+    def step(self) -> None:
+        """One step of the model, not interleaved with events fired from the page."""
+        with self._page_lock:
+            super().step()
+
+    def trigger(self, kind: str) -> None:
+        """Fire ``kind`` (one of :data:`EVENT_KINDS`) now, between two steps."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event {kind!r}; valid: {', '.join(EVENT_KINDS)}")
+        with self._page_lock:
+            super().trigger(kind)
+            self.page_events.append((int(self.steps), kind))
+
+    def results_now(self) -> pd.DataFrame:
+        """``results()`` as of the current step, computed once per step for all the charts."""
+        with self._page_lock:
+            cached = self._page_results
+            if cached is None or cached[0] != self.steps:
+                cached = self._page_results = (self.steps, self.results())
+            return cached[1]
+
+    def holdings_now(self) -> dict[str, int]:
+        """Credits by kind of holder now (see :func:`~vcm_sim.app.charts.holdings_by_holder`),
+        read between steps."""
+        with self._page_lock:
+            return holdings_by_holder(self.registry)
+
+    def event_marks(self) -> list[tuple[int, str]]:
+        """``(step, kind)`` of the events so far: scheduled by the scenario or fired by hand."""
+        # A scheduled event at step t fires at the start of month t (zero-based), which is
+        # the (t+1)-th call of step().
+        scheduled = [(e.step, e.kind) for e in self.page_scenario.events if e.step < self.steps]
+        return sorted(scheduled + self.page_events)
