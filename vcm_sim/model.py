@@ -64,7 +64,8 @@ class VCMModel(mesa.Model):
     everything (an int, a ``SeedSequence`` or a ``numpy.random.Generator``).
     """
 
-    def __init__(self, scenario: Scenario | str = "baseline", rng=None) -> None:
+    def __init__(self, scenario: Scenario | str = "baseline",
+                 rng: int | np.random.SeedSequence | np.random.Generator | None = None) -> None:
         super().__init__(rng=rng)
         self.config = load_scenario(scenario) if isinstance(scenario, str) else scenario
         s = self.config
@@ -149,12 +150,9 @@ class VCMModel(mesa.Model):
         if not len(dev):
             return
         rules = s.rules.integrity
-        detection = float(self.verifiers.detection(
-            np.flatnonzero(self.verifiers.accredited), rules.verification_rigour,
-            rules.satellite_mrv).min(initial=1.0)
-            if rules.verifier_assignment == "developer"
-            else self.verifiers.detection(np.arange(len(self.verifiers.rigour)),
-                                          rules.verification_rigour, rules.satellite_mrv).mean())
+        detection = self.verifiers.expected_detection(rules.verifier_assignment,
+                                                      rules.verification_rigour,
+                                                      rules.satellite_mrv)
         inflation = self.developers.inflation(dev, detection, rules.project_audit_rate,
                                               rules.penalty_multiple, s.developers.max_inflation)
         years = types.crediting_years[kind]

@@ -69,6 +69,15 @@ class VerifierPool:
         rigour = np.maximum(self.rigour[ids], min_rigour)
         return rigour + (1.0 - rigour) * satellite * SATELLITE_BOOST
 
+    def expected_detection(self, assignment: str, min_rigour: float, satellite: float) -> float:
+        """The detection probability a developer plans with: the laxest accredited
+        verifier's when it picks its own, the average verifier's when the regulator assigns."""
+        accredited = np.flatnonzero(self.accredited)
+        if not len(accredited):
+            return 1.0
+        detect = self.detection(accredited, min_rigour, satellite)
+        return float(detect.min() if assignment == "developer" else detect.mean())
+
     def assign(self, rng: np.random.Generator, inflating: np.ndarray, assignment: str,
                min_rigour: float, satellite: float) -> np.ndarray:
         """A verifier for each request (-1 when no accredited verifier has capacity left).
