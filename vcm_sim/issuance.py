@@ -88,9 +88,14 @@ class Verification:
 
     @property
     def real_per_credit(self) -> np.ndarray:
-        """Real tonnes behind each accepted credit (hidden truth; 0 where none accepted)."""
-        return np.divide(self.real, self.accepted, out=np.zeros(len(self.real)),
-                         where=self.accepted > 0)
+        """Real tonnes behind each accepted credit (hidden truth; 0 where none accepted).
+
+        At most one: when rounding down to whole credits leaves a fraction of a real tonne
+        uncredited, that fraction stands behind no credit.
+        """
+        per_credit = np.divide(self.real, self.accepted, out=np.zeros(len(self.real)),
+                               where=self.accepted > 0)
+        return np.minimum(per_credit, 1.0)
 
     @property
     def over_claimed(self) -> np.ndarray:

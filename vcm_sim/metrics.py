@@ -45,18 +45,36 @@ def price_usd(model: VCMModel) -> float:
 
 
 def price_index_usd(model: VCMModel) -> float:
-    """Fixed-weight price index, USD/tCO2e: the geometric mean of each type's latest price,
-    weighted by the scenario's project-type mix; NaN until every weighted type has traded.
+    """Chain-linked price index, USD/tCO2e (see :func:`chain_link`); NaN before any trade.
 
     Unlike the VWAP it does not jump when the month's mix of types changes, so volatility,
     drawdown and crashes are measured on it.
     """
-    latest = model.latest_price_by_type
-    weights = model.types.mix
-    used = weights > 0
-    if not np.isfinite(latest[used]).all():
-        return math.nan
-    return float(np.exp(np.sum(weights[used] * np.log(latest[used])) / weights[used].sum()))
+    return float(model.price_index)
+
+
+def chain_link(index: float, before: np.ndarray, after: np.ndarray,
+               weights: np.ndarray) -> float:
+    """Next value of a chain-linked, fixed-weight geometric price index.
+
+    ``before`` and ``after`` are each type's latest price (USD/tCO2e, NaN if never traded)
+    before and after this month's trades; ``weights`` the project-type mix. The index starts
+    at the weighted geometric mean of the first prices and then moves by the weighted mean
+    log change of the types priced in both months, so a type trading for the first time
+    joins without making the index jump.
+    """
+    priced = np.isfinite(after) & (weights > 0)
+    if np.isnan(index):
+        if not priced.any():
+            return math.nan
+        w = weights[priced]
+        return float(np.exp(np.sum(w * np.log(after[priced])) / w.sum()))
+    both = priced & np.isfinite(before)
+    if not both.any():
+        return index
+    w = weights[both]
+    change = np.sum(w * (np.log(after[both]) - np.log(before[both]))) / w.sum()
+    return float(index * math.exp(change))
 
 
 def volume(model: VCMModel) -> int:

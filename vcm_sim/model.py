@@ -82,6 +82,7 @@ class VCMModel(mesa.Model):
         self.expected_price = np.full(n_types, s.firms.willingness_to_pay_usd * 0.8)
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
+        self.price_index = np.nan
         self.price_history: list[np.ndarray] = []
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = np.ones(n_types)
@@ -220,20 +221,22 @@ class VCMModel(mesa.Model):
         self.sentiment.recover()
 
     def _reversals(self) -> None:
-        """Reversed carbon is compensated by cancelling buffer credits, as far as they go;
-        the rest is lost from the project's credits (their real tonnes fall)."""
+        """A reversal destroys a share of a project's credited carbon still standing; the
+        registry cancels as many buffer credits, as far as the pool holds, and what it cannot
+        cover is lost from the project's credits (their real tonnes fall)."""
         if self.month_index >= self.fire_season_until:
             self.fire_season[:] = 1.0
         ids, lost = draw_reversals(self.rng, self.projects, self.types,
                                    self.region_hazard * self.fire_season,
                                    self.config.nature.hazard_multiplier)
+        projects = self.projects
         for p, share in zip(ids.tolist(), lost.tolist()):
-            credited = self.projects.credited[p] * (1.0 - self.projects.lost_share[p])
-            required = int(round(credited * share))
-            covered = self._cancel_from_buffer(required, p)
-            shortfall = (required - covered) / required if required else 0.0
-            self.tally.buffer_shortfall_tco2 += required - covered
-            self.projects.lost_share[p] = 1 - (1 - self.projects.lost_share[p]) * (1 - share * shortfall)
+            required = int(round(projects.at_risk[p] * share))
+            projects.at_risk[p] -= required
+            uncovered = required - self._cancel_from_buffer(required, p)
+            self.tally.buffer_shortfall_tco2 += uncovered
+            projects.lost_share[p] = min(1.0, projects.lost_share[p]
+                                         + uncovered / projects.credited[p])
 
     def _cancel_from_buffer(self, required: int, project: int) -> int:
         plan = self.registry.plan_draw(BUFFER, required)
@@ -280,6 +283,7 @@ class VCMModel(mesa.Model):
                                                             and projects.inflation[p] > 0),
                               int(verifier[k]))
             projects.credited[p] += quantity
+            projects.at_risk[p] += quantity
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
         if result.detected.any():
@@ -332,7 +336,10 @@ class VCMModel(mesa.Model):
         traded = volume > 0
         price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
         self.price_by_type = price
-        self.latest_price_by_type = np.where(traded, price, self.latest_price_by_type)
+        latest = np.where(traded, price, self.latest_price_by_type)
+        self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_type,
+                                              latest, self.types.mix)
+        self.latest_price_by_type = latest
         self.price_history.append(price)
         self.volume_by_type = volume
         self.expected_price = np.where(

@@ -69,7 +69,12 @@ def _empty(dtype: type) -> np.ndarray:
 
 @dataclass
 class Projects:
-    """All projects ever registered, one row each (struct of arrays)."""
+    """All projects ever registered, one row each (struct of arrays).
+
+    ``credited``: credits ever issued to the project; ``at_risk``: those whose carbon still
+    stands (reversals destroy it); ``lost_share``: share (0-1) of the credited tonnes lost to
+    reversals that the buffer pool did not cover.
+    """
 
     kind: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     developer: np.ndarray = field(default_factory=lambda: _empty(np.int64))
@@ -84,6 +89,7 @@ class Projects:
     verify_month: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     pending_verifiable: np.ndarray = field(default_factory=lambda: _empty(float))
     credited: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    at_risk: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     lost_share: np.ndarray = field(default_factory=lambda: _empty(float))
     verifier: np.ndarray = field(default_factory=lambda: _empty(np.int64))
 
@@ -130,7 +136,7 @@ def draw_reversals(rng: np.random.Generator, projects: Projects, types: TypeTabl
     """
     hazard = (types.hazard_yr[projects.kind] * hazard_multiplier
               * region_hazard[projects.region] / STEPS_PER_YEAR)
-    hit = (rng.random(len(projects)) < np.minimum(hazard, 1.0)) & (projects.credited > 0)
+    hit = (rng.random(len(projects)) < np.minimum(hazard, 1.0)) & (projects.at_risk > 0)
     ids = np.flatnonzero(hit)
     mean = types.severity[projects.kind[ids]]
     concentration = 4.0

@@ -147,12 +147,16 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
     return bids, asks
 
 
-def firm_bids(model: VCMModel, demand: Demand) -> Orders:
-    """One bid per firm reporting this month, capped by the price ceiling."""
+def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
+    """One bid per firm reporting this month that wants credits, capped by the price
+    ceiling; also the rows of ``demand`` behind the bids."""
+    rows = np.flatnonzero(demand.quantity > 0)
     ceiling = model.config.rules.market.price_ceiling_usd
-    price = demand.limit_usd if ceiling is None else np.minimum(demand.limit_usd, ceiling)
-    return Orders.of([model.firm_accounts[f] for f in demand.firm.tolist()], price,
-                     demand.quantity, book_label(demand.kind, demand.high_tier))
+    limit = demand.limit_usd[rows]
+    price = limit if ceiling is None else np.minimum(limit, ceiling)
+    return Orders.of([model.firm_accounts[f] for f in demand.firm[rows].tolist()], price,
+                     demand.quantity[rows], book_label(demand.kind[rows],
+                                                       demand.high_tier[rows])), rows
 
 
 def deliver(model: VCMModel, seller: str, buyer: str, quantity: int) -> list[tuple[int, int]]:
@@ -168,7 +172,8 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     """Clear every book and settle; returns value (USD) and volume (credits) per project
     type, and credits bought by each firm bid in ``demand``."""
     trader_bids, trader_asks = trader_orders(model)
-    bids = firm_bids(model, demand) + trader_bids
+    firm_orders, firm_rows = firm_bids(model, demand)
+    bids = firm_orders + trader_bids
     asks = developer_asks(model, t) + trader_asks
     matches = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
@@ -190,9 +195,10 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
             volume[kind] += q
             if seller in developers:
                 model.tally.developer_revenue_usd += p * q
-            if i < len(demand.firm):
-                bought[i] += q
-                retire_for_claim(model, int(demand.firm[i]), buyer, delivered, real_now)
+            if i < len(firm_rows):
+                bought[firm_rows[i]] += q
+                retire_for_claim(model, int(demand.firm[firm_rows[i]]), buyer, delivered,
+                                 real_now)
                 model.tally.firm_credit_spend_usd += p * q
     return value, volume, bought
 

@@ -30,3 +30,22 @@ def test_max_drawdown_is_the_largest_fall_from_a_running_peak():
 def test_a_crash_is_a_monthly_fall_of_a_quarter_or_more():
     assert crash_count([10.0, 7.5, 7.0, 5.0, 5.0]) == 2
     assert crash_count([10.0, 8.0, 6.5]) == 0
+
+
+def test_chain_linked_index_starts_at_the_weighted_geometric_mean():
+    from vcm_sim.metrics import chain_link
+
+    w = np.array([0.5, 0.5, 0.0])
+    start = chain_link(math.nan, np.full(3, np.nan), np.array([4.0, 9.0, np.nan]), w)
+    assert start == pytest.approx(6.0)
+
+
+def test_chain_linked_index_ignores_a_type_joining_and_follows_common_changes():
+    from vcm_sim.metrics import chain_link
+
+    w = np.array([0.5, 0.5])
+    joined = chain_link(6.0, np.array([6.0, np.nan]), np.array([6.0, 50.0]), w)
+    assert joined == pytest.approx(6.0)
+    moved = chain_link(6.0, np.array([6.0, 50.0]), np.array([3.0, 25.0]), w)
+    assert moved == pytest.approx(3.0)
+    assert math.isnan(chain_link(math.nan, np.full(2, np.nan), np.full(2, np.nan), w))

@@ -147,3 +147,10 @@ def test_seed_may_be_a_generator(small_scenario):
     a = VCMModel(small_scenario, rng=np.random.default_rng(3)).run(6).results()
     b = VCMModel(small_scenario, rng=np.random.default_rng(3)).run(6).results()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_perfect_verification_leaves_no_greenwashing_and_never_a_negative_gap():
+    scenario = small(steps=36, rules={"integrity": {"verification_rigour": 1.0}})
+    results = VCMModel(scenario, rng=6).run().results()
+    assert results["greenwashing_index"].dropna().between(0.0, 1e-9).all()
+    assert (results["greenwashing_gap_tco2"] >= 0).all()

@@ -45,7 +45,8 @@ class EmittingFirm(Member):
 
 @dataclass
 class Demand:
-    """This step's bids: one per buying firm."""
+    """This step's demand: one row per firm reporting with a target (its bid may be for zero
+    credits when it abates everything or the offset cap is zero)."""
 
     firm: np.ndarray
     quantity: np.ndarray
@@ -137,9 +138,7 @@ class FirmPopulation:
         high = self.quality_seeking[firm] & tiers
         limit = self.wtp[firm] * sentiment[kind] * np.where(high, HIGH_TIER_PREMIUM, 1.0)
         quantity = np.floor(credit_share * target).astype(np.int64)
-        keep = quantity > 0
-        return Demand(firm[keep], quantity[keep], limit[keep], kind[keep], high[keep],
-                      target[keep])
+        return Demand(firm, quantity, limit, kind, high, target)
 
     def abatement_cost(self, firm: np.ndarray, target: np.ndarray,
                        abated: np.ndarray) -> np.ndarray:

@@ -1,0 +1,104 @@
+"""Sweep files are validated like scenarios: every mistake is named, with its value and range."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sweep.sweep_helpers import write_sweep
+from vcm_sim.sweep import SweepError, load_sweep, parse_sweep
+
+
+def test_a_valid_sweep_file_loads_with_its_base_scenario(grid_file):
+    spec, scenario = load_sweep(grid_file)
+    assert spec.name == "tiny" and spec.replications == 2 and spec.sampler.method == "grid"
+    assert list(spec.parameters) == ["rules.integrity.verification_rigour",
+                                     "rules.market.offset_cap"]
+    assert scenario.population.firms == 20 and scenario.steps == 24
+
+
+def test_unquoted_dotted_parameter_tables_mean_the_same_path(tmp_path):
+    path = write_sweep(tmp_path, """
+        [parameters.rules.market.offset_cap]
+        values = [0.05, 1.0]
+        [overrides.nature]
+        hazard_multiplier = 2.0
+        """)
+    spec, scenario = load_sweep(path)
+    assert list(spec.parameters) == ["rules.market.offset_cap"]
+    assert scenario.nature.hazard_multiplier == 2.0
+
+
+def test_an_unknown_key_is_named(tmp_path):
+    path = write_sweep(tmp_path, keys="replicates = 3\n")
+    with pytest.raises(SweepError, match="replicates: unknown key"):
+        load_sweep(path)
+
+
+def test_an_out_of_range_field_names_value_and_range():
+    with pytest.raises(SweepError, match=r"replications = 0: .*valid: >= 1, <= 100000"):
+        parse_sweep({"name": "x", "seed": 1, "replications": 0})
+
+
+def test_a_parameter_value_outside_the_scenario_range_fails_before_any_run(tmp_path):
+    path = write_sweep(tmp_path, """
+        [parameters."rules.integrity.verification_rigour"]
+        values = [0.5, 1.5]
+        """)
+    with pytest.raises(SweepError, match=r"verification_rigour.*values\[1\] = 1.5.*<= 1"):
+        load_sweep(path)
+
+
+def test_an_unknown_parameter_path_is_named(tmp_path):
+    path = write_sweep(tmp_path, """
+        [parameters."rules.market.offset_capp"]
+        values = [0.5]
+        """)
+    with pytest.raises(SweepError, match="unknown setting 'rules.market.offset_capp'"):
+        load_sweep(path)
+
+
+def test_an_unknown_override_path_is_named(tmp_path):
+    path = write_sweep(tmp_path, keys="", tables='[overrides.nature]\nhazard = 2.0\n')
+    with pytest.raises(SweepError, match="unknown setting 'nature.hazard'"):
+        load_sweep(path)
+
+
+@pytest.mark.parametrize("sampler, parameter, message", [
+    ('method = "sobol"\nsamples = 12', "low = 0.0\nhigh = 1.0", "power of two"),
+    ('method = "lhs"', "low = 0.0\nhigh = 1.0", "needs sampler.samples"),
+    ('method = "grid"', "low = 0.0\nhigh = 1.0", "needs num"),
+    ('method = "grid"', "values = [0.1]\nlow = 0.0\nhigh = 1.0", "exactly one of"),
+    ('method = "grid"', "low = 0.5\nhigh = 0.1\nnum = 3", "must be below high"),
+    ('method = "lhs"\nsamples = 4', "low = 0.0\nhigh = 1.0\nnum = 3", "only applies to a grid"),
+    ('method = "annealing"', "values = [0.1]", "method = 'annealing'.*'grid', 'lhs' or 'sobol'"),
+])
+def test_sampler_and_parameter_mistakes_are_explained(tmp_path, sampler, parameter, message):
+    path = write_sweep(tmp_path, f'[sampler]\n{sampler}\n'
+                                 f'[parameters."rules.market.offset_cap"]\n{parameter}\n')
+    with pytest.raises(SweepError, match=message):
+        load_sweep(path)
+
+
+def test_a_missing_file_and_bad_toml_fail_clearly(tmp_path):
+    with pytest.raises(SweepError, match="does not exist"):
+        load_sweep(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(SweepError, match="not valid TOML"):
+        load_sweep(bad)
+
+
+def test_an_unknown_scenario_preset_is_named(tmp_path):
+    path = write_sweep(tmp_path, keys='scenario = "nowhere"\n')
+    with pytest.raises(SweepError, match="unknown scenario 'nowhere'"):
+        load_sweep(path)
+
+
+def test_a_level_that_sets_an_invalid_value_is_named(tmp_path):
+    path = write_sweep(tmp_path, """
+        [parameters.regime.levels]
+        calm = { "nature.hazard_multiplier" = 1.0 }
+        inferno = { "nature.hazard_multiplier" = -3.0 }
+        """)
+    with pytest.raises(SweepError, match=r"regime.*levels.inferno.*hazard_multiplier"):
+        load_sweep(path)
