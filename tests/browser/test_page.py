@@ -32,8 +32,17 @@ def current_month(page) -> int:
 
 
 def chart_image(page, key: str) -> bytes:
-    """A screenshot of chart ``key``'s figure."""
-    return page.locator(f".vcm-chart-{key} img").screenshot()
+    """A screenshot of chart ``key``'s figure, retried while a redraw swaps the image."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + CHART_CHANGE_TIMEOUT_S
+    while True:
+        try:
+            return page.locator(f".vcm-chart-{key} img").screenshot()
+        except Error as err:
+            if "not attached" not in str(err) or time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(100)
 
 
 def settled_image(page, key: str) -> bytes:
@@ -84,7 +93,7 @@ def test_page_opens_on_the_baseline_preset_with_every_chart(page, tmp_path):
 
 
 def test_step_advances_the_month_counter_and_redraws_the_charts(page, tmp_path):
-    before = chart_image(page, "stocks")
+    before = settled_image(page, "stocks")
     step(page, 3)
     assert current_month(page) == 3
     expect(page.get_by_text(re.compile(r"^Time: "))).to_have_text(re.compile(r"Time: 3(\.0)?$"))
