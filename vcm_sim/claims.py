@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import DisclosureRules
 
 RECOVERY_PER_STEP = 0.02
@@ -41,7 +42,7 @@ def exposure_probability(shortfall: np.ndarray, rules: DisclosureRules,
     scrutiny_yr = rules.watchdog_intensity * visibility(rules) + audit_rate_yr
     if rules.claim_standard == "vcmi":
         scrutiny_yr *= 1.5
-    return np.clip(scrutiny_yr / 12.0 * shortfall, 0.0, 1.0)
+    return np.clip(scrutiny_yr / STEPS_PER_YEAR * shortfall, 0.0, 1.0)
 
 
 class Sentiment:

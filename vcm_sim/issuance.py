@@ -29,11 +29,12 @@ def _grow(array: np.ndarray, size: int) -> np.ndarray:
 class BatchTruth:
     """What the model knows about each registry batch and agents do not.
 
-    Row ``b`` describes registry batch ``b``: its project, the real tonnes per credit at
-    issuance (``additionality / (1 + inflation)`` when inflation went undetected), whether it
-    carries undetected inflation, the verifier that accepted it, and the credits retired
-    behind claims so far (mirrored from the registry's journal as firms retire, so that the
-    integrity metrics are one dot product per step).
+    Row ``b`` describes registry batch ``b``: its project and credits issued; the real tonnes
+    per credit at issuance; the credits issued because inflation went undetected
+    (``over_credited``, and ``inflated`` while any remain unsanctioned); the verifier that
+    accepted it; the share of its credits still backed after uncovered reversals
+    (``survival``); and the credits retired behind claims so far (mirrored from the registry's
+    journal as firms retire, so that the integrity metrics are one dot product per step).
     """
 
     size: int = 0
@@ -41,33 +42,47 @@ class BatchTruth:
     real_per_credit: np.ndarray = field(default_factory=lambda: np.zeros(0))
     inflated: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     verifier: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    quantity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    over_credited: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
     retired: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
-    def append(self, batch_id: int, project: int, real_per_credit: float, inflated: bool,
-               verifier: int) -> None:
+    COLUMNS = ("project", "real_per_credit", "inflated", "verifier", "quantity",
+               "over_credited", "survival", "retired")
+
+    def append(self, batch_id: int, project: int, quantity: int, real_per_credit: float,
+               over_credited: int, verifier: int) -> None:
         """Record batch ``batch_id`` (batches are recorded in registry order)."""
         if batch_id != self.size:
             raise ValueError(f"batch {batch_id} recorded out of order (expected {self.size})")
         n = self.size + 1
-        self.project = _grow(self.project, n)
-        self.real_per_credit = _grow(self.real_per_credit, n)
-        self.inflated = _grow(self.inflated, n)
-        self.verifier = _grow(self.verifier, n)
-        self.retired = _grow(self.retired, n)
+        for name in self.COLUMNS:
+            setattr(self, name, _grow(getattr(self, name), n))
         self.project[batch_id] = project
+        self.quantity[batch_id] = quantity
         self.real_per_credit[batch_id] = real_per_credit
-        self.inflated[batch_id] = inflated
+        self.over_credited[batch_id] = over_credited
+        self.inflated[batch_id] = over_credited > 0
         self.verifier[batch_id] = verifier
+        self.survival[batch_id] = 1.0
         self.size = n
 
     def view(self, name: str) -> np.ndarray:
         """The recorded part of column ``name``."""
         return getattr(self, name)[:self.size]
 
-    def real_now(self, lost_share: np.ndarray) -> np.ndarray:
-        """Real tonnes per credit of every batch today: at issuance, less the uncompensated
-        reversals of its project (``lost_share`` per project, 0-1)."""
-        return self.view("real_per_credit") * (1.0 - lost_share[self.view("project")])
+    def real_now(self) -> np.ndarray:
+        """Real tonnes per credit of every batch today: at issuance, times the share of its
+        credits whose carbon no uncovered reversal has destroyed."""
+        return self.view("real_per_credit") * self.view("survival")
+
+    def write_off(self, project: int, tonnes: float) -> None:
+        """Spread ``tonnes`` of uncovered reversal over the credits of ``project`` issued so
+        far (in proportion to what still backs them)."""
+        batches = np.flatnonzero(self.view("project") == project)
+        backed = float(self.quantity[batches] @ self.survival[batches])
+        if backed > 0:
+            self.survival[batches] *= max(0.0, 1.0 - tonnes / backed)
 
 
 @dataclass
@@ -76,7 +91,8 @@ class Verification:
 
     Tonnes are tCO2e: ``claimed`` by the developer, ``real`` (verifiable x additionality, what
     the atmosphere sees), ``accepted`` as whole credits. ``detected`` marks claims whose
-    inflation the verifier caught.
+    inflation the verifier caught; ``over_credited`` counts the credits accepted only because
+    inflation went undetected.
     """
 
     project: np.ndarray
@@ -85,6 +101,7 @@ class Verification:
     real: np.ndarray
     accepted: np.ndarray
     detected: np.ndarray
+    over_credited: np.ndarray
 
     @property
     def real_per_credit(self) -> np.ndarray:
@@ -123,6 +140,8 @@ def verify(rng: np.random.Generator, project: np.ndarray, verifier: np.ndarray,
     detected = (inflation > 0) & (rng.random(len(project)) < detection)
     reviewed = rng.random(len(project)) < detection
     conservative = np.where(reviewed, 1.0 - (1.0 - additionality) * detection, 1.0)
+    honest = np.floor(np.maximum(verifiable * conservative, real)).astype(np.int64)
     accepted = np.where(detected, verifiable, claimed) * conservative
     accepted = np.floor(np.maximum(accepted, real)).astype(np.int64)
-    return Verification(project, verifier, claimed, real, accepted, detected)
+    return Verification(project, verifier, claimed, real, accepted, detected,
+                        accepted - honest)

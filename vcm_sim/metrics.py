@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
+from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
 
-STEPS_PER_YEAR = 12
 CRASH_THRESHOLD = 0.25
 """A crash is a month-on-month fall of the market price by this share or more."""
 
@@ -77,6 +77,18 @@ def chain_link(index: float, before: np.ndarray, after: np.ndarray,
     return float(index * math.exp(change))
 
 
+def price_high_tier_usd(model: VCMModel) -> float:
+    """Average price of high-tier (well-rated) credits this step, USD/tCO2e; NaN when none
+    traded or quality tiers are off."""
+    return float(model.price_by_tier[1])
+
+
+def price_standard_tier_usd(model: VCMModel) -> float:
+    """Average price of standard-tier credits this step (all credits when quality tiers are
+    off), USD/tCO2e; NaN when none traded."""
+    return float(model.price_by_tier[0])
+
+
 def volume(model: VCMModel) -> int:
     """Credits traded this step."""
     return int(model.volume_by_type.sum())
@@ -124,7 +136,8 @@ def greenwashing_index(model: VCMModel) -> float:
 
 def detection_rate(model: VCMModel) -> float:
     """Share (0-1) of over-claimed tonnes (claimed minus real) that verifiers cut or audits
-    cancelled, cumulative; NaN while nothing was over-claimed."""
+    found (found credits are cancelled as far as the developer still holds them),
+    cumulative; NaN while nothing was over-claimed."""
     over = model.tally.over_claimed_tco2
     return min(model.tally.detected_over_tco2 / over, 1.0) if over else math.nan
 
@@ -154,6 +167,11 @@ def buffer_shortfall_tco2(model: VCMModel) -> float:
 def exposures(model: VCMModel) -> int:
     """Claims exposed as greenwashing so far."""
     return model.tally.exposures
+
+
+def scandals(model: VCMModel) -> int:
+    """Scandal events fired so far (scheduled or triggered)."""
+    return model.tally.scandals
 
 
 def sentiment(model: VCMModel) -> float:
@@ -190,6 +208,8 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "year": year,
     "price_usd": price_usd,
     "price_index_usd": price_index_usd,
+    "price_high_tier_usd": price_high_tier_usd,
+    "price_standard_tier_usd": price_standard_tier_usd,
     **{f"price_{name}_usd": _type_price(k) for k, name in enumerate(PROJECT_TYPES)},
     "volume": volume,
     "demand": demand,
@@ -203,6 +223,7 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "firm_cost_usd": firm_cost_usd,
     "buffer_shortfall_tco2": buffer_shortfall_tco2,
     "exposures": exposures,
+    "scandals": scandals,
     "sentiment": sentiment,
     "active_projects": active_projects,
     "mean_inflation": mean_inflation,

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from vcm_sim import metrics, trading
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
-from vcm_sim.agents.developer import DeveloperPopulation, unit_costs
+from vcm_sim.agents.developer import DeveloperPopulation
 from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
@@ -32,7 +33,8 @@ from vcm_sim.issuance import BatchTruth, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
-from vcm_sim.scenario import Scenario, load_scenario, with_overrides
+from vcm_sim.scenario import Event, Scenario, load_scenario, with_overrides
+from vcm_sim.validation import describe
 
 EXPECTATION_WEIGHT = 0.3
 """Weight of the latest price in the adaptive expected price of each type."""
@@ -45,11 +47,10 @@ class Tally:
     abatement_tco2: float = 0.0
     over_claimed_tco2: float = 0.0
     detected_over_tco2: float = 0.0
-    audit_cancelled: int = 0
-    reversal_cancelled: int = 0
     buffer_shortfall_tco2: float = 0.0
     developer_revenue_usd: float = 0.0
     developer_cost_usd: float = 0.0
+    verification_fees_usd: float = 0.0
     fines_usd: float = 0.0
     firm_credit_spend_usd: float = 0.0
     firm_abatement_cost_usd: float = 0.0
@@ -83,6 +84,7 @@ class VCMModel(mesa.Model):
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.price_index = np.nan
+        self.price_by_tier = np.full(2, np.nan)
         self.price_history: list[np.ndarray] = []
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = np.ones(n_types)
@@ -136,8 +138,10 @@ class VCMModel(mesa.Model):
         self._register(dev, self.types.area[self.developers.specialty[dev]]
                        * self.rng.lognormal(0.0, 0.5, n), start=-age)
 
-    def _register(self, dev: np.ndarray, area: np.ndarray, start: np.ndarray | int) -> None:
-        """Register projects of developers ``dev``; the additionality test may reject some."""
+    def _register(self, dev: np.ndarray, area: np.ndarray,
+                  start: np.ndarray | int) -> np.ndarray:
+        """Register projects of developers ``dev``; the additionality test may reject some.
+        Returns the mask of the projects registered."""
         s, rng, types = self.config, self.rng, self.types
         kind = self.developers.specialty[dev]
         k = 6.0
@@ -149,7 +153,7 @@ class VCMModel(mesa.Model):
         dev, kind, area, additionality = dev[keep], kind[keep], area[keep], additionality[keep]
         start = np.broadcast_to(np.asarray(start), keep.shape)[keep]
         if not len(dev):
-            return
+            return keep
         rules = s.rules.integrity
         detection = self.verifiers.expected_detection(rules.verifier_assignment,
                                                       rules.verification_rigour,
@@ -164,6 +168,7 @@ class VCMModel(mesa.Model):
             start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
             verify_month=rng.integers(0, STEPS_PER_YEAR, len(dev)),
             verifier=np.full(len(dev), -1))
+        return keep
 
     def _regions(self, dev: np.ndarray) -> np.ndarray:
         """Most projects sit in their developer's home region; some elsewhere."""
@@ -190,6 +195,7 @@ class VCMModel(mesa.Model):
         self._nature(t)
         self._mrv(t)
         self._invest(t)
+        self._pay_running_costs()
         self._market(t)
         self._claims(t)
         self.regulator.audit_projects()
@@ -208,8 +214,6 @@ class VCMModel(mesa.Model):
             rules = s.rules.integrity
             self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
                                     s.verifiers.leniency_drift)
-            self.firms.claimed_this_year[:] = 0.0
-            self.firms.real_this_year[:] = 0.0
         for event in [e for e in self._pending_events if e["step"] == t]:
             self.regulator.apply_event(event["kind"], event["project_type"], event["severity"],
                                        event["path"], event["value"])
@@ -235,16 +239,13 @@ class VCMModel(mesa.Model):
             projects.at_risk[p] -= required
             uncovered = required - self._cancel_from_buffer(required, p)
             self.tally.buffer_shortfall_tco2 += uncovered
-            projects.lost_share[p] = min(1.0, projects.lost_share[p]
-                                         + uncovered / projects.credited[p])
+            self.truth.write_off(p, uncovered)
 
     def _cancel_from_buffer(self, required: int, project: int) -> int:
         plan = self.registry.plan_draw(BUFFER, required)
         for b, take in plan:
             self.registry.cancel(b, BUFFER, take, reason=f"reversal of project {project}")
-        covered = sum(take for _, take in plan)
-        self.tally.reversal_cancelled += covered
-        return covered
+        return sum(take for _, take in plan)
 
     def _mrv(self, t: int) -> None:
         if not self.issuance_open:
@@ -274,14 +275,14 @@ class VCMModel(mesa.Model):
             self.cash[dev_account] -= fees[k]
             self.cash[self.verifier_accounts[verifier[k]]] += fees[k]
             self.tally.developer_cost_usd += fees[k]
+            self.tally.verification_fees_usd += fees[k]
             if quantity < 1:
                 continue
             kind = projects.kind[p]
             batch = self.registry.issue(f"project-{p}", self.year, quantity, dev_account,
                                         buffer_share=float(self.types.buffer_share[kind]))
-            self.truth.append(batch, p, float(real[k]), bool(not result.detected[k]
-                                                            and projects.inflation[p] > 0),
-                              int(verifier[k]))
+            self.truth.append(batch, p, quantity, float(real[k]),
+                              int(result.over_credited[k]), int(verifier[k]))
             projects.credited[p] += quantity
             projects.at_risk[p] += quantity
         projects.pending_verifiable[due] = 0.0
@@ -290,23 +291,26 @@ class VCMModel(mesa.Model):
             projects.inflation[due[result.detected]] *= 0.5
 
     def _invest(self, t: int) -> None:
+        """Developers whose appraisal passes and who can pay the up-front cost register a
+        project; they pay only for projects the additionality test accepts."""
         s = self.config
         dev, area = self.developers.appraise(self.rng, s.developers, self.types,
                                              self.expected_price, s.verifiers.fee_usd)
-        if not len(dev):
-            return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
         cash = np.array([self.cash[self.developer_accounts[d]] for d in dev.tolist()])
         affordable = cash >= capex
-        dev, area, capex = dev[affordable], area[affordable], capex[affordable]
-        for d, c in zip(dev.tolist(), capex.tolist()):
+        registered = self._register(dev[affordable], area[affordable], start=t + 1)
+        for d, c in zip(dev[affordable][registered].tolist(),
+                        capex[affordable][registered].tolist()):
             self.cash[self.developer_accounts[d]] -= c
-        self.tally.developer_cost_usd += float(capex.sum())
-        self._register(dev, area, start=t + 1)
+            self.tally.developer_cost_usd += c
+
+    def _pay_running_costs(self) -> None:
+        """Every developer pays this month's operating cost of its active projects."""
         opex = self._running_costs()
         self.tally.developer_cost_usd += float(opex.sum())
-        for d, c in zip(np.flatnonzero(opex).tolist(), opex[opex > 0].tolist()):
-            self.cash[self.developer_accounts[d]] -= c
+        for d in np.flatnonzero(opex).tolist():
+            self.cash[self.developer_accounts[d]] -= float(opex[d])
 
     def _running_costs(self) -> np.ndarray:
         """This month's operating cost of each developer's active projects (USD)."""
@@ -320,6 +324,7 @@ class VCMModel(mesa.Model):
     def _market(self, t: int) -> None:
         s = self.config
         rules = s.rules
+        self.firms.open_claim_year(t % STEPS_PER_YEAR)
         demand = self.firms.demand(self.rng, t % STEPS_PER_YEAR, s.firms, self.expected_price,
                                    self.sentiment.level, rules.market.offset_cap,
                                    rules.disclosure.claim_standard, trading.tiers_on(self),
@@ -333,6 +338,14 @@ class VCMModel(mesa.Model):
         self._update_prices(value, volume)
 
     def _update_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
+        """Record this month's prices from value (USD) and volume (credits) per book."""
+        by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
+        self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
+                                       where=by_tier[1] > 0)
+        self._update_type_prices(value.reshape(-1, 2).sum(axis=1),
+                                 volume.reshape(-1, 2).sum(axis=1))
+
+    def _update_type_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
         traded = volume > 0
         price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
         self.price_by_type = price
@@ -351,10 +364,11 @@ class VCMModel(mesa.Model):
     # -- claims and oversight ----------------------------------------------------------------
 
     def _claims(self, t: int) -> None:
-        """Claims of the year so far may be exposed; each exposure is a scandal in small."""
+        """Open claims may be exposed, each at most once; an exposure hits the firm and the
+        buyers' sentiment towards the type of credits behind the claim."""
         s = self.config
         firms = self.firms
-        claiming = np.flatnonzero(firms.claimed_this_year > 0)
+        claiming = np.flatnonzero((firms.claimed_this_year > 0) & ~firms.exposed_this_year)
         if not len(claiming):
             return
         shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
@@ -365,7 +379,8 @@ class VCMModel(mesa.Model):
         self.tally.exposures += len(exposed)
         firms.reputation[exposed] *= REPUTATION_HIT
         firms.quality_seeking[exposed] = True
-        for kind in firms.favourite_kind[exposed].tolist():
+        firms.exposed_this_year[exposed] = True
+        for kind in firms.claim_kind[exposed].tolist():
             self.sentiment.shock(kind, CONTAGION_PER_EXPOSURE)
 
     # -- public helpers ----------------------------------------------------------------------
@@ -382,7 +397,7 @@ class VCMModel(mesa.Model):
         computed once per step."""
         if self._retired_real_memo[0] != self.steps:
             retired = self.truth.view("retired")
-            real = self.truth.real_now(self.projects.lost_share)
+            real = self.truth.real_now()
             self._retired_real_memo = (self.steps, (int(retired.sum()), float(retired @ real)))
         return self._retired_real_memo[1]
 
@@ -395,9 +410,17 @@ class VCMModel(mesa.Model):
         return int(np.argmax(np.bincount(kind, weights=retired, minlength=len(self.types.names))))
 
     def trigger(self, kind: str, project_type: str | None = None, severity: float = 0.5) -> None:
-        """Fire an event now (for the instructor's buttons): 'scandal', 'wildfire',
-        'suspend_issuance' or 'resume_issuance'."""
-        self.regulator.apply_event(kind, project_type, severity)
+        """Fire an event at the start of the next step (for the instructor's buttons):
+        'scandal', 'wildfire', 'suspend_issuance' or 'resume_issuance'. It is validated now,
+        like a scheduled event, and acts exactly as one scheduled for that step."""
+        try:
+            event = Event(step=self.steps, kind=kind, project_type=project_type,
+                          severity=severity)
+        except ValidationError as err:
+            raise ValueError(f"cannot trigger: {describe(err, Event)}") from None
+        if event.kind == "set":
+            raise ValueError("trigger() fires events; change a rule with set_rule()")
+        self._pending_events.append(event.model_dump())
 
     def set_rule(self, path: str, value: object) -> None:
         """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""

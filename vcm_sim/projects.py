@@ -72,8 +72,7 @@ class Projects:
     """All projects ever registered, one row each (struct of arrays).
 
     ``credited``: credits ever issued to the project; ``at_risk``: those whose carbon still
-    stands (reversals destroy it); ``lost_share``: share (0-1) of the credited tonnes lost to
-    reversals that the buffer pool did not cover.
+    stands (reversals destroy it).
     """
 
     kind: np.ndarray = field(default_factory=lambda: _empty(np.int64))
@@ -90,7 +89,6 @@ class Projects:
     pending_verifiable: np.ndarray = field(default_factory=lambda: _empty(float))
     credited: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     at_risk: np.ndarray = field(default_factory=lambda: _empty(np.int64))
-    lost_share: np.ndarray = field(default_factory=lambda: _empty(float))
     verifier: np.ndarray = field(default_factory=lambda: _empty(np.int64))
 
     def __len__(self) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 from vcm_sim.agents.firm import Demand
 from vcm_sim.agents.developer import unit_costs
 from vcm_sim.market import MECHANISMS, clear_by_tier
+from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
@@ -62,15 +63,15 @@ def tiers_on(model: VCMModel) -> bool:
 
 
 def developer_ratings(model: VCMModel) -> np.ndarray:
-    """Published rating of each developer: its credit-weighted real tonnes per credit
-    (hidden truth) plus the rating agency's persistent error."""
-    p = model.projects
+    """Published rating of each developer: the credit-weighted real tonnes per credit of all
+    it has issued (hidden truth, reversals included) plus the rating agency's persistent
+    error."""
     n = len(model.developers.specialty)
-    credited = p.credited.astype(float)
-    real = p.additionality / (1.0 + p.inflation) * (1.0 - p.lost_share)
-    weight = np.bincount(p.developer, weights=credited, minlength=n)
-    mean = np.divide(np.bincount(p.developer, weights=credited * real, minlength=n), weight,
-                     out=np.zeros(n), where=weight > 0)
+    developer = model.projects.developer[model.truth.view("project")]
+    credits = model.truth.view("quantity").astype(float)
+    weight = np.bincount(developer, weights=credits, minlength=n)
+    real = np.bincount(developer, weights=credits * model.truth.real_now(), minlength=n)
+    mean = np.divide(real, weight, out=np.zeros(n), where=weight > 0)
     return mean + model.developers.rating_error
 
 
@@ -97,15 +98,16 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
     devs = model.developers
     inventory = np.array([eligible_inventory(model, a) for a in model.developer_accounts])
     annual = np.bincount(model.projects.developer, weights=model.projects.credited,
-                         minlength=len(inventory)) / max(1.0, (t + 1) / 12)
+                         minlength=len(inventory)) / max(1.0, (t + 1) / STEPS_PER_YEAR)
     devs.inventory_pressure = np.clip(
         np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0) - 0.5,
         0.0, 1.0)
-    seller = np.flatnonzero(inventory > 0)
+    offered = np.floor(inventory * s.developers.sell_share)
+    seller = np.flatnonzero(offered > 0)
     cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
     noise = model.rng.lognormal(0.0, 0.05, len(seller))
     price = devs.asks(seller, model.expected_price, cost, s.rules.market.price_floor_usd, noise)
-    quantity = np.maximum(1, np.floor(inventory[seller] * s.developers.sell_share))
+    quantity = offered[seller]
     high = (developer_ratings(model)[seller] >= HIGH_RATING) & tiers_on(model)
     return Orders.of([model.developer_accounts[d] for d in seller.tolist()], price, quantity,
                      book_label(devs.specialty[seller], high))
@@ -169,8 +171,8 @@ def deliver(model: VCMModel, seller: str, buyer: str, quantity: int) -> list[tup
 
 
 def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clear every book and settle; returns value (USD) and volume (credits) per project
-    type, and credits bought by each firm bid in ``demand``."""
+    """Clear every book and settle; returns value (USD) and volume (credits) per book label
+    (see :func:`book_label`), and credits bought by each row of ``demand``."""
     trader_bids, trader_asks = trader_orders(model)
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
@@ -179,20 +181,19 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
                             model.rng)
     n_types = len(model.types.names)
-    value, volume = np.zeros(n_types), np.zeros(n_types, dtype=np.int64)
+    value, volume = np.zeros(2 * n_types), np.zeros(2 * n_types, dtype=np.int64)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
-    real_now = model.truth.real_now(model.projects.lost_share)
+    real_now = model.truth.real_now()
     developers = set(model.developer_accounts)
     for book, m in matches.items():
-        kind = int(book) // 2
         for i, j, q, p in zip(m.bid.tolist(), m.ask.tolist(), m.quantity.tolist(),
                               m.price.tolist()):
             buyer, seller = bids.account[i], asks.account[j]
             delivered = deliver(model, seller, buyer, q)
             model.cash[buyer] -= p * q
             model.cash[seller] += p * q
-            value[kind] += p * q
-            volume[kind] += q
+            value[book] += p * q
+            volume[book] += q
             if seller in developers:
                 model.tally.developer_revenue_usd += p * q
             if i < len(firm_rows):
@@ -212,3 +213,4 @@ def retire_for_claim(model: VCMModel, firm: int, account: str,
         model.truth.retired[b] += q
         model.firms.claimed_this_year[firm] += q
         model.firms.real_this_year[firm] += q * real_now[b]
+        model.firms.claim_kind[firm] = model.projects.kind[model.truth.project[b]]

@@ -85,18 +85,35 @@ def test_a_set_event_changes_a_rule_mid_run():
     assert model.config.rules.market.offset_cap == 0.05
 
 
-def test_triggered_scandal_lowers_sentiment_for_the_type(small_scenario):
-    model = VCMModel(small_scenario, rng=5).run(3)
-    before = model.sentiment.level.copy()
-    model.trigger("scandal", project_type="redd_plus", severity=0.5)
-    k = model.types.names.index("redd_plus")
-    assert model.sentiment.level[k] == pytest.approx(before[k] * 0.5)
+def test_a_triggered_event_acts_at_the_next_step_like_a_scheduled_one(small_scenario):
+    triggered = VCMModel(small_scenario, rng=5).run(3)
+    triggered.trigger("scandal", project_type="redd_plus", severity=0.5)
+    assert triggered.sentiment.level.min() > 0.9, "nothing happens before the next step"
+    triggered.run(6)
+    scheduled = small(events=[{"step": 3, "kind": "scandal", "project_type": "redd_plus",
+                               "severity": 0.5}])
+    planned = VCMModel(scheduled, rng=5).run(9)
+    pd.testing.assert_frame_equal(triggered.results(), planned.results())
+    k = triggered.types.names.index("redd_plus")
+    assert triggered.sentiment.level[k] < 0.7
+
+
+def test_a_triggered_wildfire_season_lasts_twelve_months(small_scenario):
+    model = VCMModel(small_scenario, rng=5).run(2)
+    model.trigger("wildfire", severity=1.0)
+    active = []
+    for _ in range(14):
+        model.step()
+        active.append(bool((model.fire_season > 1).any()))
+    assert active == [True] * 12 + [False] * 2
 
 
 def test_unknown_trigger_is_refused(small_scenario):
     model = VCMModel(small_scenario, rng=5)
     with pytest.raises(ValueError, match="'meteor'"):
         model.trigger("meteor")
+    with pytest.raises(ValueError, match="set_rule"):
+        model.trigger("set")
 
 
 def test_summary_before_running_is_an_error(small_scenario):
@@ -136,11 +153,24 @@ def test_double_auction_mechanism_runs():
     assert summary["volume_total"] > 0
 
 
-def test_quality_tiers_separate_prices():
-    scenario = load_scenario("icvcm", population={"firms": 200, "developers": 40,
-                                                  "verifiers": 6}, steps=48, debug=True)
-    model = VCMModel(scenario, rng=2).run()
-    assert model.summary()["volume_total"] > 0
+def test_quality_tiers_price_well_rated_credits_above_the_rest():
+    scenario = load_scenario("baseline", population={"firms": 300, "developers": 60,
+                                                     "verifiers": 8}, steps=96,
+                             rules={"disclosure": {"ratings": True},
+                                    "market": {"quality_tiers": True}})
+    runs = [VCMModel(scenario, rng=seed).run().results() for seed in range(3)]
+    high = np.array([r["price_high_tier_usd"].mean() for r in runs])
+    standard = np.array([r["price_standard_tier_usd"].mean() for r in runs])
+    assert all(r["price_high_tier_usd"].notna().sum() > 24 for r in runs)
+    assert (high > standard).all()
+
+
+def test_without_tiers_every_credit_trades_in_the_standard_tier(small_scenario):
+    results = VCMModel(small_scenario, rng=2).run().results()
+    assert results["price_high_tier_usd"].isna().all()
+    traded = results["volume"] > 0
+    assert np.allclose(results.loc[traded, "price_standard_tier_usd"],
+                       results.loc[traded, "price_usd"])
 
 
 def test_seed_may_be_a_generator(small_scenario):
@@ -154,3 +184,33 @@ def test_perfect_verification_leaves_no_greenwashing_and_never_a_negative_gap():
     results = VCMModel(scenario, rng=6).run().results()
     assert results["greenwashing_index"].dropna().between(0.0, 1e-9).all()
     assert (results["greenwashing_gap_tco2"] >= 0).all()
+
+
+def test_cash_only_leaves_the_market_as_project_costs():
+    """Trades, fees and fines move cash between accounts; only capex and opex leave."""
+    model = VCMModel(small(steps=48, population={"traders": 5}), rng=8)
+    start = sum(model.cash.values())
+    model.run()
+    spent_outside = model.tally.developer_cost_usd - model.tally.verification_fees_usd
+    assert sum(model.cash.values()) == pytest.approx(start - spent_outside, rel=1e-9)
+    assert model.tally.developer_cost_usd > model.tally.verification_fees_usd > 0
+
+
+def test_running_costs_are_paid_every_month_even_without_investment():
+    scenario = small(steps=12, developers={"invest_rate_yr": 0.0})
+    model = VCMModel(scenario, rng=3)
+    for _ in range(12):
+        before = model.tally.developer_cost_usd - model.tally.verification_fees_usd
+        model.step()
+        paid = model.tally.developer_cost_usd - model.tally.verification_fees_usd - before
+        assert paid == pytest.approx(model._running_costs().sum())
+        assert paid > 0
+
+
+def test_uncovered_reversals_are_written_off_exactly_once():
+    scenario = small("wildfire", steps=60, rules={"integrity": {"buffer_share": 0.0}})
+    model = VCMModel(scenario, rng=4).run()
+    truth = model.truth
+    written_off = float(truth.view("quantity") @ (1.0 - truth.view("survival")))
+    assert model.tally.buffer_shortfall_tco2 > 0
+    assert written_off == pytest.approx(model.tally.buffer_shortfall_tco2, rel=1e-9)

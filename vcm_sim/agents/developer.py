@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vcm_sim.agents.base import Member
-from vcm_sim.projects import Projects, TypeTable
+from vcm_sim.projects import STEPS_PER_YEAR, Projects, TypeTable
 from vcm_sim.scenario import Developers as DeveloperParams
 
 ASK_MARKUP = 1.1
@@ -84,7 +84,7 @@ class DeveloperPopulation:
         times price, less running costs and the yearly verification fee, over the crediting
         period at the discount rate, less the up-front cost.
         """
-        appraising = np.flatnonzero(rng.random(len(self.specialty)) < params.invest_rate_yr / 12)
+        appraising = np.flatnonzero(rng.random(len(self.specialty)) < params.invest_rate_yr / STEPS_PER_YEAR)
         kind = self.specialty[appraising]
         area = types.area[kind] * rng.lognormal(0.0, 0.5, len(appraising))
         credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])

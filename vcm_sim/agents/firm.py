@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vcm_sim.agents.base import Member
+from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.scenario import Firms as FirmParams
 
 NONE, NEUTRAL, NET_ZERO = 0, 1, 2
@@ -70,6 +71,8 @@ class FirmPopulation:
     buy_month: np.ndarray
     claimed_this_year: np.ndarray
     real_this_year: np.ndarray
+    claim_kind: np.ndarray
+    exposed_this_year: np.ndarray
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
@@ -86,17 +89,29 @@ class FirmPopulation:
                    favourite_kind=rng.choice(len(type_mix), size=n, p=type_mix),
                    buy_month=rng.integers(0, 12, n),
                    claimed_this_year=np.zeros(n),
-                   real_this_year=np.zeros(n))
+                   real_this_year=np.zeros(n),
+                   claim_kind=np.full(n, -1),
+                   exposed_this_year=np.zeros(n, dtype=bool))
+
+    def open_claim_year(self, month: int) -> None:
+        """Firms reporting this month start a new claim: credits claimed and real tonnes
+        behind it reset, and it has not been exposed yet. A claim is thus open to exposure
+        for twelve months, whatever the reporting month."""
+        reporting = self.buy_month == month
+        self.claimed_this_year[reporting] = 0.0
+        self.real_this_year[reporting] = 0.0
+        self.claim_kind[reporting] = -1
+        self.exposed_this_year[reporting] = False
 
     def grow(self, growth_yr: float) -> None:
         """One month of emissions change."""
-        self.emissions *= (1.0 + growth_yr) ** (1.0 / 12.0)
+        self.emissions *= (1.0 + growth_yr) ** (1.0 / STEPS_PER_YEAR)
 
     def adopt_pledges(self, rng: np.random.Generator, rate_yr: float, confidence: float) -> None:
         """Firms without a pledge adopt a carbon-neutral one; ``confidence`` (0-1) is the
         market's trust in credits, which scandals lower."""
         adopting = (self.pledge == NONE) & (rng.random(len(self.pledge))
-                                            < rate_yr / 12.0 * confidence)
+                                            < rate_yr / STEPS_PER_YEAR * confidence)
         self.pledge[adopting] = NEUTRAL
 
     def targets(self, params: FirmParams) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 from vcm_sim.agents.base import Member
 from vcm_sim.agents.verifier import SATELLITE_BOOST
+from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
@@ -32,17 +33,20 @@ class Regulator(Member):
     def audit_projects(self) -> int:
         """Audit a random share of projects; returns how many were caught over-crediting.
 
-        A caught project's undetected over-crediting (credits issued above its verifiable
-        tonnes) is cancelled from its developer's holdings as far as they go, the developer is
-        fined ``penalty_multiple`` times the market value of the over-credited tonnes, the
-        project's inflation is reset to zero, and every verifier that accepted it gets a
-        strike (and loses accreditation after too many).
+        A project is caught when it still has credits issued only because its inflation went
+        undetected (recorded per batch at issuance) and the audit finds them. Those credits
+        are cancelled from its developer's holdings as far as they go, the developer is fined
+        ``penalty_multiple`` times their market value at its type's latest price, the
+        project's inflation is reset to zero, and every verifier that accepted an inflated
+        batch gets a strike (and loses accreditation after too many).
         """
         model: VCMModel = self.model
         rules = model.config.rules.integrity
         projects = model.projects
-        audited = model.rng.random(len(projects)) < rules.project_audit_rate / 12.0
-        inflated = audited & (projects.inflation > 0) & (projects.credited > 0)
+        over = np.bincount(model.truth.view("project"), weights=model.truth.view("over_credited"),
+                           minlength=len(projects))
+        audited = model.rng.random(len(projects)) < rules.project_audit_rate / STEPS_PER_YEAR
+        inflated = audited & (over > 0)
         caught = np.flatnonzero(inflated & (model.rng.random(len(projects))
                                             < self.audit_detection(rules.satellite_mrv)))
         for p in caught.tolist():
@@ -53,9 +57,7 @@ class Regulator(Member):
         rules = model.config.rules.integrity
         batches = np.flatnonzero((model.truth.view("project") == project)
                                  & model.truth.view("inflated"))
-        inflation = model.projects.inflation[project]
-        over = sum(model.registry.batches[b].quantity for b in batches.tolist())
-        over = int(over * inflation / (1.0 + inflation))
+        over = int(model.truth.over_credited[batches].sum())
         developer = model.projects.developer[project]
         account = model.developer_accounts[developer]
         remaining = over
@@ -65,13 +67,15 @@ class Regulator(Member):
             if take:
                 model.registry.cancel(b, account, take, reason=f"audit: over-crediting of project {project}")
                 remaining -= take
-        fine = rules.penalty_multiple * over * model.reference_price()
+        price = model.latest_price_by_type[model.projects.kind[project]]
+        fine = rules.penalty_multiple * over * (price if np.isfinite(price)
+                                                else model.reference_price())
         model.cash[account] -= fine
         model.cash[self.account] += fine
         model.tally.fines_usd += fine
         model.tally.detected_over_tco2 += over
-        model.tally.audit_cancelled += over - remaining
         model.truth.inflated[batches] = False
+        model.truth.over_credited[batches] = 0
         model.projects.inflation[project] = 0.0
         verifiers = np.unique(model.truth.view("verifier")[batches])
         model.verifiers.strike(verifiers[verifiers >= 0],
