@@ -199,7 +199,7 @@ class VCMModel(mesa.Model):
         self._market(t)
         self._claims(t)
         self.regulator.audit_projects()
-        self._record(t)
+        self._record()
         if self.config.debug:
             self.registry.check()
             if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
@@ -386,10 +386,10 @@ class VCMModel(mesa.Model):
     # -- public helpers ----------------------------------------------------------------------
 
     def reference_price(self) -> float:
-        """Latest market price across types (USD per tCO2e), or the mean expectation."""
-        traded = self.price_history[-1] if self.price_history else np.full(1, np.nan)
-        if np.isfinite(traded).any():
-            return float(np.nanmean(traded))
+        """This step's mean price across the types that traded (USD per tCO2e), or the mean
+        expectation when none did."""
+        if np.isfinite(self.price_by_type).any():
+            return float(np.nanmean(self.price_by_type))
         return float(self.expected_price.mean())
 
     def retired_real(self) -> tuple[int, float]:
@@ -429,7 +429,7 @@ class VCMModel(mesa.Model):
 
     # -- recording ---------------------------------------------------------------------------
 
-    def _record(self, t: int) -> None:
+    def _record(self) -> None:
         row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}
         self._rows.append(row)
 

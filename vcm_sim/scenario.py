@@ -9,7 +9,6 @@ paths (``with_overrides(scenario, {"rules.market.offset_cap": 0.05})``).
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
-from vcm_sim.validation import describe
+from vcm_sim.validation import describe, read_toml
 
 
 class ScenarioError(ValueError):
@@ -186,12 +185,7 @@ def _read(name_or_path: str | Path) -> dict[str, Any]:
     path = Path(name_or_path)
     if path.suffix != ".toml":
         path = preset_path(str(name_or_path))
-    if not path.is_file():
-        raise ScenarioError(f"scenario file {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, ScenarioError, "scenario")
     parent = data.pop("extends", None)
     if parent is None:
         return data

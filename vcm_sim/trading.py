@@ -99,14 +99,15 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
     inventory = np.array([eligible_inventory(model, a) for a in model.developer_accounts])
     annual = np.bincount(model.projects.developer, weights=model.projects.credited,
                          minlength=len(inventory)) / max(1.0, (t + 1) / STEPS_PER_YEAR)
-    devs.inventory_pressure = np.clip(
+    pressure = np.clip(
         np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0) - 0.5,
         0.0, 1.0)
     offered = np.floor(inventory * s.developers.sell_share)
     seller = np.flatnonzero(offered > 0)
     cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
     noise = model.rng.lognormal(0.0, 0.05, len(seller))
-    price = devs.asks(seller, model.expected_price, cost, s.rules.market.price_floor_usd, noise)
+    price = devs.asks(seller, model.expected_price, cost, pressure,
+                      s.rules.market.price_floor_usd, noise)
     quantity = offered[seller]
     high = (developer_ratings(model)[seller] >= HIGH_RATING) & tiers_on(model)
     return Orders.of([model.developer_accounts[d] for d in seller.tolist()], price, quantity,

@@ -3,11 +3,24 @@ and the valid range, one line each."""
 
 from __future__ import annotations
 
-from typing import get_args, get_origin
+import tomllib
+from pathlib import Path
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def read_toml(path: Path, error: type[Exception], what: str) -> dict[str, Any]:
+    """The TOML file at ``path`` as data; ``error`` (naming ``what`` the file is) when it is
+    missing or not valid TOML."""
+    if not path.is_file():
+        raise error(f"{what} file {str(path)!r} does not exist")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"{path}: not valid TOML: {err}") from None
 
 
 def describe(err: ValidationError, root: type[BaseModel], what: str = "setting") -> str:

@@ -44,7 +44,6 @@ class DeveloperPopulation:
     specialty: np.ndarray
     honesty: np.ndarray
     home_region: np.ndarray
-    inventory_pressure: np.ndarray
     rating_error: np.ndarray
 
     @classmethod
@@ -56,7 +55,6 @@ class DeveloperPopulation:
         return cls(specialty=rng.choice(len(type_mix), size=n, p=type_mix),
                    honesty=rng.beta(mean * k, (1 - mean) * k, n),
                    home_region=rng.integers(0, regions, n),
-                   inventory_pressure=np.zeros(n),
                    rating_error=rng.normal(0.0, RATING_ERROR_SD, n))
 
     def inflation(self, developers: np.ndarray, detection: float, audit_yr: float,
@@ -97,14 +95,15 @@ class DeveloperPopulation:
         return appraising[invest], area[invest]
 
     def asks(self, seller: np.ndarray, expected_price: np.ndarray, unit_cost: np.ndarray,
-             price_floor: float, noise: np.ndarray) -> np.ndarray:
+             inventory_pressure: np.ndarray, price_floor: float,
+             noise: np.ndarray) -> np.ndarray:
         """Ask prices (USD per tCO2e) of developers ``seller``.
 
-        The expected price of the developer's type, discounted by up to 30% when inventory
-        piles up, never below the running cost per credit (plus markup) or the price floor:
+        The expected price of the developer's type, discounted by up to 30% as
+        ``inventory_pressure`` (0-1, per developer) rises, never below the running cost per credit (plus markup) or the price floor:
         below that a developer banks its credits.
         """
-        base = expected_price[self.specialty[seller]] * (1 - 0.3 * self.inventory_pressure[seller])
+        base = expected_price[self.specialty[seller]] * (1 - 0.3 * inventory_pressure[seller])
         return np.maximum.reduce([base * noise, unit_cost[seller] * ASK_MARKUP,
                                   np.full(len(seller), price_floor)])
 

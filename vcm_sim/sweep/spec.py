@@ -25,14 +25,13 @@ value and the valid range. Every field is documented in ``docs/sweeps.md``; in s
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vcm_sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
-from vcm_sim.validation import describe
+from vcm_sim.validation import describe, read_toml
 
 RESERVED_COLUMNS = ("run_id", "point", "replication", "root_seed", "status", "error",
                     "duration_s")
@@ -187,12 +186,7 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Scenario]:
     unknown parameter paths, and parameter values outside the scenario's valid ranges.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SweepError(f"sweep file {str(path)!r} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, SweepError, "sweep")
     spec = parse_sweep(data, source=str(path))
     return spec, base_scenario(spec, root=path.parent, source=str(path))
 
