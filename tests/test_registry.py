@@ -156,6 +156,31 @@ BAD_OPERATIONS = {
     "non-integer vintage": (lambda r, b: r.issue("p", 2020.5, 10, "dev"), "2020.5"),
     "empty project": (lambda r, b: r.issue("", 2020, 10, "dev"), "project"),
     "balance of unknown account": (lambda r, b: r.balance("ghost"), "'ghost'"),
+    "bulk issue with a bad share": (
+        lambda r, b: r.issue_many(["p", "q"], 2020, [5, 5], ["dev", "dev"], [0.1, 2.0]),
+        "entry 1: buffer_share must be in [0, 1], got 2.0"),
+    "bulk issue to unknown account": (
+        lambda r, b: r.issue_many(["p"], 2020, [5], ["ghost"], [0.1]), "entry 0: unknown"),
+    "bulk issue with an empty project": (
+        lambda r, b: r.issue_many(["p", ""], 2020, [5, 5], ["dev", "dev"], [0, 0]),
+        "entry 1: project"),
+    "bulk transfer overdraws on a later leg": (
+        lambda r, b: r.transfer_many([b, b], ["dev", "dev"], ["firm", "trader"], [6, 5]),
+        "entry 1: 'dev' holds 4 credits of batch 0, cannot move 5"),
+    "bulk transfer of zero": (
+        lambda r, b: r.transfer_many([b, b], ["dev", "dev"], ["firm", "firm"], [1, 0]),
+        "entry 1: quantity"),
+    "bulk transfer of an unknown batch": (
+        lambda r, b: r.transfer_many([b, 7], ["dev", "dev"], ["firm", "firm"], [1, 1]),
+        "entry 1: unknown batch 7"),
+    "bulk transfer with misaligned columns": (
+        lambda r, b: r.transfer_many([b, b], ["dev"], ["firm", "firm"], [1, 1]), "1 src"),
+    "retirement on delivery overdraws": (
+        lambda r, b: r.retire_on_delivery([b, b], ["dev", "dev"], ["firm", "firm"], [9, 2],
+                                          ["c", "c"]), "entry 1: 'dev' holds 1"),
+    "retirement on delivery with an empty claim": (
+        lambda r, b: r.retire_on_delivery([b], ["dev"], ["firm"], [1], [""]), "entry 0: claim"),
+    "balances of an unknown account": (lambda r, b: r.balances(["dev", "gost"]), "'gost'"),
 }
 
 
@@ -179,3 +204,39 @@ def test_account_names_must_be_non_empty_strings(reg):
         reg.open_account("")
     reg.open_account("dev")
     assert reg.accounts.count("dev") == 1
+
+
+def test_bulk_operations_equal_the_single_operations_in_turn():
+    """State and journal after each bulk call are those of the single calls it stands for."""
+    bulk, single = (Registry(accounts=["dev", "firm", "trader"]) for _ in range(2))
+    batches = bulk.issue_many(["p1", "p2", "p3"], 2021, [10, 7, 40], ["dev", "trader", "dev"],
+                              [0.25, 0.0, 1.0])
+    assert batches == range(0, 3)
+    for project, q, to, share in (("p1", 10, "dev", 0.25), ("p2", 7, "trader", 0.0),
+                                  ("p3", 40, "dev", 1.0)):
+        single.issue(project, 2021, q, to, buffer_share=share)
+    legs = ([0, 1, 0], ["dev", "trader", "firm"], ["firm", "dev", "trader"], [5, 7, 2])
+    bulk.transfer_many(*legs)
+    for b, src, dst, q in zip(*legs):
+        single.transfer(b, src, dst, q)
+    bulk.retire_on_delivery([1, 0], ["dev", "dev"], ["firm", "trader"], [4, 2],
+                            ["firm/2021", None])
+    for b, buyer, q, claim in ((1, "firm", 4, "firm/2021"), (0, "trader", 2, None)):
+        single.transfer(b, "dev", buyer, q)
+        single.retire(b, buyer, q, beneficiary=buyer, claim=claim)
+    assert snapshot(bulk) == snapshot(single)
+    assert bulk.balances(["dev", "firm", "trader"]).tolist() == [4, 3, 2]
+    assert bulk.balances(["dev", "trader"], eligible=lambda b: b == 1).tolist() == [3, 0]
+    bulk.check()
+
+
+def test_retirement_on_delivery_leaves_the_buyer_holding_what_it_held():
+    reg = Registry(accounts=["dev", "firm"])
+    b = reg.issue("p", 2020, 10, "dev")
+    reg.transfer(b, "dev", "firm", 3)
+    reg.retire_on_delivery([b], ["dev"], ["firm"], [5], ["firm/2020"])
+    assert reg.holdings("firm") == {b: 3} and reg.balance("dev") == 2
+    assert reg.retired(b) == 5
+    frame = reg.journal_frame()
+    assert frame["kind"].tolist()[-2:] == ["transfer", "retire"]
+    assert frame["note"].tolist()[-1] == "firm" and frame["claim"].tolist()[-1] == "firm/2020"

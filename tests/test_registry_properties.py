@@ -90,6 +90,44 @@ class RegistryMachine(RuleBasedStateMachine):
         self.held[(holder, b)] -= q
         self.cancelled[b] += q
 
+    @precondition(lambda self: self.positions())
+    @rule(data=st.data(), legs=st.integers(1, 5))
+    def transfer_many(self, data, legs):
+        """Legs drawn one after another, each from what the legs before it left."""
+        columns = []
+        for _ in range(legs):
+            src, b, held = data.draw(st.sampled_from(self.positions()))
+            dst, q = data.draw(accounts), data.draw(st.integers(1, held))
+            self.held[(src, b)] -= q
+            self.held[(dst, b)] += q
+            columns.append((b, src, dst, q))
+        self.registry.transfer_many(*map(list, zip(*columns)))
+
+    @precondition(lambda self: self.positions())
+    @rule(data=st.data(), legs=st.integers(1, 5))
+    def retire_on_delivery(self, data, legs):
+        columns = []
+        for _ in range(legs):
+            seller, b, held = data.draw(st.sampled_from(self.positions()))
+            buyer, q = data.draw(accounts), data.draw(st.integers(1, held))
+            claim = data.draw(st.none() | st.just(f"claim-{len(self.claims)}"))
+            self.held[(seller, b)] -= q
+            self.retired[b] += q
+            self.claims.append((claim, q))
+            columns.append((b, seller, buyer, q, claim))
+        self.registry.retire_on_delivery(*map(list, zip(*columns)))
+
+    @precondition(lambda self: self.positions())
+    @rule(data=st.data(), extra=quantities)
+    def overdraw_in_bulk(self, data, extra):
+        """A call whose last leg asks for more than is left is refused whole."""
+        src, b, held = data.draw(st.sampled_from(self.positions()))
+        first = data.draw(st.integers(1, held))
+        dst = "acct-1" if src != "acct-1" else "acct-2"
+        legs = ([b, b], [src, src], [dst, dst], [first, held - first + extra])
+        self.refused(lambda: self.registry.transfer_many(*legs))
+        self.refused(lambda: self.registry.retire_on_delivery(*legs, [None, None]))
+
     def positions(self) -> list[tuple[str, int, int]]:
         return [(a, b, q) for (a, b), q in sorted(self.held.items()) if q > 0]
 

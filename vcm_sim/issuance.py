@@ -50,21 +50,25 @@ class BatchTruth:
     COLUMNS = ("project", "real_per_credit", "inflated", "verifier", "quantity",
                "over_credited", "survival", "retired")
 
-    def append(self, batch_id: int, project: int, quantity: int, real_per_credit: float,
-               over_credited: int, verifier: int) -> None:
-        """Record batch ``batch_id`` (batches are recorded in registry order)."""
-        if batch_id != self.size:
-            raise ValueError(f"batch {batch_id} recorded out of order (expected {self.size})")
-        n = self.size + 1
+    def extend(self, batch_ids: range, project: np.ndarray, quantity: np.ndarray,
+               real_per_credit: np.ndarray, over_credited: np.ndarray,
+               verifier: np.ndarray) -> None:
+        """Record registry batches ``batch_ids`` (the next ones, in registry order); the other
+        arguments are aligned with them."""
+        if batch_ids.start != self.size or len(batch_ids) != len(project):
+            raise ValueError(f"batches {batch_ids} recorded out of order or misaligned "
+                             f"(expected {len(project)} from {self.size})")
+        n = self.size + len(project)
         for name in self.COLUMNS:
             setattr(self, name, _grow(getattr(self, name), n))
-        self.project[batch_id] = project
-        self.quantity[batch_id] = quantity
-        self.real_per_credit[batch_id] = real_per_credit
-        self.over_credited[batch_id] = over_credited
-        self.inflated[batch_id] = over_credited > 0
-        self.verifier[batch_id] = verifier
-        self.survival[batch_id] = 1.0
+        new = slice(self.size, n)
+        self.project[new] = project
+        self.quantity[new] = quantity
+        self.real_per_credit[new] = real_per_credit
+        self.over_credited[new] = over_credited
+        self.inflated[new] = over_credited > 0
+        self.verifier[new] = verifier
+        self.survival[new] = 1.0
         self.size = n
 
     def view(self, name: str) -> np.ndarray:

@@ -29,7 +29,8 @@ from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import REPUTATION_HIT, CONTAGION_PER_EXPOSURE, Sentiment, exposure_probability
-from vcm_sim.issuance import BatchTruth, verify
+from vcm_sim.cash import CashBook
+from vcm_sim.issuance import BatchTruth, Verification, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
@@ -77,7 +78,6 @@ class VCMModel(mesa.Model):
         self.sentiment = Sentiment(len(self.types.names))
         self.tally = Tally()
         self._build_populations()
-        self.cash: dict[str, float] = {}
         self._open_accounts()
         n_types = len(self.types.names)
         self.expected_price = np.full(n_types, s.firms.willingness_to_pay_usd * 0.8)
@@ -120,14 +120,18 @@ class VCMModel(mesa.Model):
         s = self.config
         starting = {ProjectDeveloper: s.developers.initial_cash_usd,
                     Trader: s.traders.initial_cash_usd}
-        self.cash[BUFFER] = 0.0
+        opening = [0.0]  # the buffer pool
         for agent in self.agents:
             self.registry.open_account(agent.account)
-            self.cash[agent.account] = float(starting.get(type(agent), 0.0))
+            opening.append(float(starting.get(type(agent), 0.0)))
+        self.cash = CashBook(self.registry.accounts, opening)
         self.developer_accounts = [a.account for a in self.developer_agents]
         self.firm_accounts = [a.account for a in self.firm_agents]
         self.trader_accounts = [a.account for a in self.trader_agents]
         self.verifier_accounts = [a.account for a in self.verifier_agents]
+        self.developer_ids = self.cash.ids(self.developer_accounts)
+        self.trader_ids = self.cash.ids(self.trader_accounts)
+        self.verifier_ids = self.cash.ids(self.verifier_accounts)
 
     def _seed_projects(self) -> None:
         """Projects running before the simulation starts, staggered in age and month."""
@@ -267,28 +271,33 @@ class VCMModel(mesa.Model):
                         projects.inflation[due], projects.additionality[due], detection)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
         self.tally.detected_over_tco2 += float(result.cut.sum())
-        real = result.real_per_credit
+        developer = projects.developer[due]
         fees = self.verifiers.fee_usd[verifier]
-        for k, p in enumerate(due.tolist()):
-            quantity = int(result.accepted[k])
-            dev_account = self.developer_accounts[projects.developer[p]]
-            self.cash[dev_account] -= fees[k]
-            self.cash[self.verifier_accounts[verifier[k]]] += fees[k]
-            self.tally.developer_cost_usd += fees[k]
-            self.tally.verification_fees_usd += fees[k]
-            if quantity < 1:
-                continue
-            kind = projects.kind[p]
-            batch = self.registry.issue(f"project-{p}", self.year, quantity, dev_account,
-                                        buffer_share=float(self.types.buffer_share[kind]))
-            self.truth.append(batch, p, quantity, float(real[k]),
-                              int(result.over_credited[k]), int(verifier[k]))
-            projects.credited[p] += quantity
-            projects.at_risk[p] += quantity
+        self.cash.pay(self.developer_ids[developer], self.verifier_ids[verifier], fees)
+        self.tally.developer_cost_usd += float(fees.sum())
+        self.tally.verification_fees_usd += float(fees.sum())
+        self._issue(result, developer)
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
         if result.detected.any():
             projects.inflation[due[result.detected]] *= 0.5
+
+    def _issue(self, result: Verification, developer: np.ndarray) -> None:
+        """Issue the accepted credits of this step's verifications, one batch per project
+        (the type's buffer share to the pool), and record their hidden truth."""
+        issued = result.accepted >= 1
+        project, quantity = result.project[issued], result.accepted[issued]
+        if not len(project):
+            return
+        kind = self.projects.kind[project]
+        batch = self.registry.issue_many(
+            [f"project-{p}" for p in project.tolist()], self.year, quantity,
+            [self.developer_accounts[d] for d in developer[issued].tolist()],
+            self.types.buffer_share[kind])
+        self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
+                          result.over_credited[issued], result.verifier[issued])
+        self.projects.credited[project] += quantity
+        self.projects.at_risk[project] += quantity
 
     def _invest(self, t: int) -> None:
         """Developers whose appraisal passes and who can pay the up-front cost register a
@@ -297,20 +306,17 @@ class VCMModel(mesa.Model):
         dev, area = self.developers.appraise(self.rng, s.developers, self.types,
                                              self.expected_price, s.verifiers.fee_usd)
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
-        cash = np.array([self.cash[self.developer_accounts[d]] for d in dev.tolist()])
-        affordable = cash >= capex
+        affordable = self.cash.balance[self.developer_ids[dev]] >= capex
         registered = self._register(dev[affordable], area[affordable], start=t + 1)
-        for d, c in zip(dev[affordable][registered].tolist(),
-                        capex[affordable][registered].tolist()):
-            self.cash[self.developer_accounts[d]] -= c
-            self.tally.developer_cost_usd += c
+        paid = capex[affordable][registered]
+        self.cash.spend(self.developer_ids[dev[affordable][registered]], paid)
+        self.tally.developer_cost_usd += float(paid.sum())
 
     def _pay_running_costs(self) -> None:
         """Every developer pays this month's operating cost of its active projects."""
         opex = self._running_costs()
         self.tally.developer_cost_usd += float(opex.sum())
-        for d in np.flatnonzero(opex).tolist():
-            self.cash[self.developer_accounts[d]] -= float(opex[d])
+        self.cash.balance[self.developer_ids] -= opex
 
     def _running_costs(self) -> np.ndarray:
         """This month's operating cost of each developer's active projects (USD)."""

@@ -26,7 +26,7 @@ from array import array
 from dataclasses import dataclass
 from enum import IntEnum
 from numbers import Integral
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -110,6 +110,22 @@ class Journal:
         self.quantity.append(quantity)
         self.note.append(note)
         self.claim.append(claim)
+
+    def extend(self, step: int, kind: Kind | Sequence[int], batch: Sequence[int],
+               src: Sequence[int], dst: Sequence[int], quantity: Sequence[int],
+               note: Sequence[int] | None = None, claim: Sequence[int] | None = None) -> None:
+        """Record several entries at once: columns of equal length (``kind`` may be one kind
+        for all); ``note`` and ``claim`` default to none."""
+        n = len(batch)
+        none = [_NONE] * n
+        self.step.extend([step] * n)
+        self.kind.extend([kind] * n if isinstance(kind, Kind) else kind)
+        self.batch.extend(batch)
+        self.src.extend(src)
+        self.dst.extend(dst)
+        self.quantity.extend(quantity)
+        self.note.extend(none if note is None else note)
+        self.claim.extend(none if claim is None else claim)
 
     def _columns(self) -> dict[str, array]:
         return {"step": self.step, "kind": self.kind, "batch": self.batch, "src": self.src,
@@ -269,6 +285,87 @@ class Registry:
         self.journal.append(self.step, Kind.CANCEL, batch_id, s, _NONE, quantity,
                             self.journal.intern(reason))
 
+    # -- several operations at once -----------------------------------------------------------
+    #
+    # Each does what the single operation does for every entry in turn, at a fraction of the
+    # cost per entry, and is all or nothing: a refused entry raises RegistryError naming its
+    # position and the offending value, and nothing changes.
+
+    def issue_many(self, projects: Sequence[str], vintage: int, quantities: Sequence[int],
+                   to: Sequence[str], buffer_shares: Sequence[float]) -> range:
+        """Issue one batch per entry, as :meth:`issue` would; returns the new batch ids."""
+        n = len(projects)
+        quantity = _check_quantities(quantities, n)
+        share = _check_shares(buffer_shares, n)
+        dst = self._accounts(to, n, "to")
+        for k, project in enumerate(projects):
+            if not isinstance(project, str) or not project:
+                raise RegistryError(f"entry {k}: project must be a non-empty string, "
+                                    f"got {project!r}")
+        if not isinstance(vintage, Integral) or isinstance(vintage, bool):
+            raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
+        to_buffer = np.floor(quantity * share).astype(np.int64)
+        first = len(self.batches)
+        batch, src, account, moved, kind = [], [], [], [], []
+        for k, (project, q, b, d) in enumerate(zip(projects, quantity.tolist(),
+                                                   to_buffer.tolist(), dst)):
+            batch_id = first + k
+            self.batches.append(Batch(batch_id, project, int(vintage), self._next_serial,
+                                      self._next_serial + q))
+            self._next_serial += q
+            self._retired.append(0)
+            self._cancelled.append(0)
+            for into, credits, entry in ((d, q - b, Kind.ISSUE), (0, b, Kind.BUFFER_DEPOSIT)):
+                if credits:
+                    self._credit(batch_id, into, credits)
+                    batch.append(batch_id)
+                    account.append(into)
+                    moved.append(credits)
+                    kind.append(entry)
+        self._issued_total += int(quantity.sum())
+        self.journal.extend(self.step, kind, batch, [_NONE] * len(batch), account, moved)
+        return range(first, first + n)
+
+    def transfer_many(self, batch_ids: Sequence[int], src: Sequence[str], dst: Sequence[str],
+                      quantities: Sequence[int]) -> None:
+        """Move credits leg by leg, as :meth:`transfer` would for each leg in turn."""
+        batch, quantity = self._check_legs(batch_ids, quantities)
+        s = self._accounts(src, len(batch), "src")
+        d = self._accounts(dst, len(batch), "dst")
+        self._check_cover(batch, s, quantity, receivers=d)
+        for b, a, z, q in zip(batch, s, d, quantity):
+            self._debit(b, a, "", q)
+            self._credit(b, z, q)
+        self.journal.extend(self.step, Kind.TRANSFER, batch, s, d, quantity)
+
+    def retire_on_delivery(self, batch_ids: Sequence[int], sellers: Sequence[str],
+                           buyers: Sequence[str], quantities: Sequence[int],
+                           claims: Sequence[str | None]) -> None:
+        """Buyers take delivery and retire at once, leg by leg: each leg is a :meth:`transfer`
+        from seller to buyer followed by the buyer's :meth:`retire` on its own behalf behind
+        ``claims[k]``, and is journaled as both. The buyer's holdings are left as they were."""
+        batch, quantity = self._check_legs(batch_ids, quantities)
+        s = self._accounts(sellers, len(batch), "sellers")
+        d = self._accounts(buyers, len(batch), "buyers")
+        if len(claims) != len(batch):
+            raise RegistryError(f"{len(claims)} claims for {len(batch)} entries")
+        for k, claim in enumerate(claims):
+            if claim is not None and (not isinstance(claim, str) or not claim):
+                raise RegistryError(f"entry {k}: claim must be None or a non-empty string, "
+                                    f"got {claim!r}")
+        self._check_cover(batch, s, quantity)
+        retired = self._retired
+        for b, a, q in zip(batch, s, quantity):
+            self._debit(b, a, "", q)
+            retired[b] += q
+        self._retired_total += sum(quantity)
+        n, intern = len(batch), self.journal.intern
+        none = [_NONE] * n
+        self.journal.extend(self.step, [Kind.TRANSFER, Kind.RETIRE] * n, _pairs(batch),
+                            _pairs(s, d), _pairs(d, none), _pairs(quantity),
+                            _pairs(none, [intern(self._account_names[a]) for a in d]),
+                            _pairs(none, [intern(c) for c in claims]))
+
     # -- queries --------------------------------------------------------------------------
 
     def balance(self, account: str, batch_id: int | None = None) -> int:
@@ -278,6 +375,17 @@ class Registry:
             return self._account_totals[a]
         self._check_batch(batch_id)
         return self._holdings[a].get(batch_id, 0)
+
+    def balances(self, accounts: Sequence[str],
+                 eligible: Callable[[int], bool] | None = None) -> np.ndarray:
+        """Credits held by each of ``accounts`` (int64 array): across all batches, or only in
+        batches for which ``eligible(batch_id)`` is true."""
+        ids = self._accounts(accounts, len(accounts), "accounts")
+        if eligible is None:
+            totals = self._account_totals
+            return np.array([totals[a] for a in ids], dtype=np.int64)
+        return np.array([sum(q for b, q in self._holdings[a].items() if eligible(b))
+                         for a in ids], dtype=np.int64)
 
     def holdings(self, account: str) -> dict[int, int]:
         """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""
@@ -370,6 +478,52 @@ class Registry:
         except (KeyError, TypeError):
             raise RegistryError(f"unknown account {name!r}; open it with open_account()") from None
 
+    def _accounts(self, names: Sequence[str], n: int, what: str) -> list[int]:
+        """Account ids of ``names`` (``n`` of them), or RegistryError naming the first unknown."""
+        ids = self._account_ids
+        try:
+            found = [ids[name] for name in names]
+        except (KeyError, TypeError):
+            k, name = next((k, name) for k, name in enumerate(names)
+                           if not isinstance(name, str) or name not in ids)
+            raise RegistryError(f"entry {k}: unknown account {name!r}; open it with "
+                                "open_account()") from None
+        if len(found) != n:
+            raise RegistryError(f"{len(found)} {what} for {n} entries")
+        return found
+
+    def _check_legs(self, batch_ids: Sequence[int],
+                    quantities: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Batch ids and quantities as lists of ints, or RegistryError naming the first bad
+        entry."""
+        batch = np.asarray(batch_ids)
+        n = len(batch)
+        if batch.ndim != 1 or (n and batch.dtype.kind not in "iu"):
+            raise RegistryError(f"batch ids must be integers, got {batch_ids!r:.80}")
+        bad = np.flatnonzero((batch < 0) | (batch >= len(self.batches)))
+        if bad.size:
+            k = int(bad[0])
+            raise RegistryError(f"entry {k}: unknown batch {batch[k].item()!r}")
+        return batch.tolist(), _check_quantities(quantities, n).tolist()
+
+    def _check_cover(self, batch: list[int], src: list[int], quantity: list[int],
+                     receivers: list[int] | None = None) -> None:
+        """RegistryError unless every entry's source holds its credits when its turn comes
+        (credits received earlier in the same call count)."""
+        held: dict[tuple[int, int], int] = {}
+        holdings = self._holdings
+        for k, (b, a, q) in enumerate(zip(batch, src, quantity)):
+            key = (a, b)
+            available = held[key] if key in held else holdings[a].get(b, 0)
+            if q > available:
+                raise RegistryError(
+                    f"entry {k}: {self._account_names[a]!r} holds {available} credits of batch "
+                    f"{b}, cannot move {q}")
+            held[key] = available - q
+            if receivers is not None:
+                sink = (receivers[k], b)
+                held[sink] = (held[sink] if sink in held else holdings[sink[0]].get(b, 0)) + q
+
     def _check_batch(self, batch_id: int) -> None:
         if type(batch_id) is not int and not (isinstance(batch_id, Integral)
                                                and not isinstance(batch_id, bool)):
@@ -421,6 +575,45 @@ class Registry:
             replay = np.bincount(batch[mask], weights=qty[mask], minlength=n_batches)
             if not np.array_equal(replay.astype(np.int64), np.asarray(per_batch, dtype=np.int64)):
                 raise RegistryError(f"{kind.name.lower()} totals disagree with the journal")
+
+
+def _pairs(first: list[int], second: list[int] | None = None) -> list[int]:
+    """Two columns interleaved entry by entry (``first`` twice when ``second`` is None)."""
+    second = first if second is None else second
+    return [x for pair in zip(first, second) for x in pair]
+
+
+def _check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:
+    """``quantities`` as an int64 array of ``n`` positive entries, or RegistryError naming the
+    first bad one."""
+    quantity = np.asarray(quantities)
+    if quantity.shape != (n,):
+        raise RegistryError(f"{quantity.size} quantities for {n} entries")
+    if n and quantity.dtype.kind not in "iu":
+        raise RegistryError(f"quantities must be positive integers (credits), got dtype "
+                            f"{quantity.dtype}")
+    bad = np.flatnonzero(quantity <= 0)
+    if bad.size:
+        k = int(bad[0])
+        raise RegistryError(f"entry {k}: quantity must be a positive integer (credits), "
+                            f"got {quantity[k].item()!r}")
+    return quantity.astype(np.int64, copy=False)
+
+
+def _check_shares(shares: Sequence[float], n: int) -> np.ndarray:
+    """Buffer shares as a float array of ``n`` entries in [0, 1], or RegistryError."""
+    try:
+        share = np.asarray(shares, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise RegistryError(
+            f"buffer shares must be numbers in [0, 1], got {shares!r:.80}") from None
+    if share.shape != (n,):
+        raise RegistryError(f"{share.size} buffer shares for {n} entries")
+    bad = np.flatnonzero(~((share >= 0.0) & (share <= 1.0)))
+    if bad.size:
+        k = int(bad[0])
+        raise RegistryError(f"entry {k}: buffer_share must be in [0, 1], got {share[k].item()!r}")
+    return share
 
 
 def _check_quantity(quantity: object) -> int:

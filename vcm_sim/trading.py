@@ -84,19 +84,16 @@ def vintage_filter(model: VCMModel) -> Callable[[int], bool] | None:
     return lambda b: batches[b].vintage >= oldest
 
 
-def eligible_inventory(model: VCMModel, account: str) -> int:
-    """Credits ``account`` could sell to a claimant (within the vintage cut-off)."""
-    eligible = vintage_filter(model)
-    if eligible is None:
-        return model.registry.balance(account)
-    return sum(q for b, q in model.registry.holdings(account).items() if eligible(b))
+def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
+    """Credits each of ``accounts`` could sell to a claimant (within the vintage cut-off)."""
+    return model.registry.balances(accounts, vintage_filter(model))
 
 
 def developer_asks(model: VCMModel, t: int) -> Orders:
     """Each developer offers ``sell_share`` of its eligible inventory at its ask price."""
     s = model.config
     devs = model.developers
-    inventory = np.array([eligible_inventory(model, a) for a in model.developer_accounts])
+    inventory = eligible_inventory(model, model.developer_accounts)
     annual = np.bincount(model.projects.developer, weights=model.projects.credited,
                          minlength=len(inventory)) / max(1.0, (t + 1) / STEPS_PER_YEAR)
     pressure = np.clip(
@@ -109,7 +106,8 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
     price = devs.asks(seller, model.expected_price, cost, pressure,
                       s.rules.market.price_floor_usd, noise)
     quantity = offered[seller]
-    high = (developer_ratings(model)[seller] >= HIGH_RATING) & tiers_on(model)
+    high = (developer_ratings(model)[seller] >= HIGH_RATING if tiers_on(model)
+            else np.zeros(len(seller), dtype=bool))
     return Orders.of([model.developer_accounts[d] for d in seller.tolist()], price, quantity,
                      book_label(devs.specialty[seller], high))
 
@@ -133,11 +131,11 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
         fundamental = average
     traders = model.traders
     expected = traders.expectations(last, trend, fundamental)
-    inventory = np.array([eligible_inventory(model, a) for a in model.trader_accounts])
+    inventory = eligible_inventory(model, model.trader_accounts)
     per_trader = model.typical_volume / len(model.trader_accounts)
     quantity, limit = traders.orders(expected, last, inventory, per_trader,
                                      model.config.traders)
-    cash = np.array([model.cash[a] for a in model.trader_accounts])
+    cash = model.cash.balance[model.trader_ids]
     affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, 0.01))
     buy = np.flatnonzero((quantity > 0) & (affordable > 0))
     sell = np.flatnonzero(quantity < 0)
@@ -162,13 +160,48 @@ def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
                                                        demand.high_tier[rows])), rows
 
 
-def deliver(model: VCMModel, seller: str, buyer: str, quantity: int) -> list[tuple[int, int]]:
-    """Transfer ``quantity`` credits from ``seller`` to ``buyer``, oldest eligible batches
-    first; returns the (batch, credits) delivered."""
-    plan = model.registry.plan_draw(seller, quantity, vintage_filter(model))
-    for b, q in plan:
-        model.registry.transfer(b, seller, buyer, q)
-    return plan
+@dataclass
+class Deliveries:
+    """Credits delivered for a period's matches, as legs: leg ``k`` moves ``quantity[k]``
+    credits of registry batch ``batch[k]`` for match ``match[k]``. A match's legs are
+    consecutive and oldest batch first, and matches come in the order given."""
+
+    match: np.ndarray
+    batch: np.ndarray
+    quantity: np.ndarray
+
+
+def plan_deliveries(model: VCMModel, sellers: list[str], quantity: list[int]) -> Deliveries:
+    """Which batches deliver each match: every seller gives oldest eligible batches first,
+    across its matches in order (match ``m`` sells ``quantity[m]`` credits of ``sellers[m]``).
+
+    Each seller's holdings are read once, for the total it sold, and the plan is then dealt
+    out to its matches in order: the same legs as planning match by match after each delivery.
+    """
+    wanted: dict[str, int] = {}
+    for seller, q in zip(sellers, quantity):
+        wanted[seller] = wanted.get(seller, 0) + q
+    eligible = vintage_filter(model)
+    plans = {}
+    for seller, total in wanted.items():
+        plan = model.registry.plan_draw(seller, total, eligible)
+        if sum(q for _, q in plan) != total:
+            raise RuntimeError(f"{seller!r} sold {total} credits but holds fewer eligible ones")
+        plans[seller] = plan[::-1]  # popped from the end: oldest first
+    match, batch, credits = [], [], []
+    for m, (seller, q) in enumerate(zip(sellers, quantity)):
+        plan = plans[seller]
+        while q:
+            b, available = plan.pop()
+            take = min(q, available)
+            if take < available:
+                plan.append((b, available - take))
+            match.append(m)
+            batch.append(b)
+            credits.append(take)
+            q -= take
+    return Deliveries(np.array(match, dtype=np.int64), np.array(batch, dtype=np.int64),
+                      np.array(credits, dtype=np.int64))
 
 
 def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -178,40 +211,55 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
     asks = developer_asks(model, t) + trader_asks
-    matches = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
+    cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
                             model.rng)
-    n_types = len(model.types.names)
-    value, volume = np.zeros(2 * n_types), np.zeros(2 * n_types, dtype=np.int64)
+    book = np.concatenate([np.full(len(m), label, dtype=np.int64)
+                           for label, m in cleared.items()] or [np.zeros(0, dtype=np.int64)])
+    bid, ask, quantity, price = (np.concatenate([getattr(m, column) for m in cleared.values()]
+                                                or [np.zeros(0, dtype=np.int64)])
+                                 for column in ("bid", "ask", "quantity", "price"))
+    n_books = 2 * len(model.types.names)
+    paid = price * quantity
+    value = np.bincount(book, weights=paid, minlength=n_books)
+    volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
-    real_now = model.truth.real_now()
+    if not len(quantity):
+        return value, volume, bought
+    buyers = [bids.account[i] for i in bid.tolist()]
+    sellers = [asks.account[j] for j in ask.tolist()]
+    model.cash.pay(model.cash.ids(buyers), model.cash.ids(sellers), paid)
     developers = set(model.developer_accounts)
-    for book, m in matches.items():
-        for i, j, q, p in zip(m.bid.tolist(), m.ask.tolist(), m.quantity.tolist(),
-                              m.price.tolist()):
-            buyer, seller = bids.account[i], asks.account[j]
-            delivered = deliver(model, seller, buyer, q)
-            model.cash[buyer] -= p * q
-            model.cash[seller] += p * q
-            value[book] += p * q
-            volume[book] += q
-            if seller in developers:
-                model.tally.developer_revenue_usd += p * q
-            if i < len(firm_rows):
-                bought[firm_rows[i]] += q
-                retire_for_claim(model, int(demand.firm[firm_rows[i]]), buyer, delivered,
-                                 real_now)
-                model.tally.firm_credit_spend_usd += p * q
+    model.tally.developer_revenue_usd += float(
+        paid[[seller in developers for seller in sellers]].sum())
+    by_firm = bid < len(firm_rows)
+    np.add.at(bought, firm_rows[bid[by_firm]], quantity[by_firm])
+    model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
+    legs = plan_deliveries(model, sellers, quantity.tolist())
+    firm_leg = by_firm[legs.match]
+    held = legs.match[~firm_leg].tolist()
+    model.registry.transfer_many(legs.batch[~firm_leg], [sellers[m] for m in held],
+                                 [buyers[m] for m in held], legs.quantity[~firm_leg])
+    retire_for_claims(model, demand.firm[firm_rows[bid[legs.match[firm_leg]]]],
+                      [sellers[m] for m in legs.match[firm_leg].tolist()],
+                      legs.batch[firm_leg], legs.quantity[firm_leg])
     return value, volume, bought
 
 
-def retire_for_claim(model: VCMModel, firm: int, account: str,
-                     delivered: list[tuple[int, int]], real_now: np.ndarray) -> None:
-    """Retire what a firm just bought behind its claim for the year."""
-    claim = f"{account}/{model.year}"
-    for b, q in delivered:
-        model.registry.retire(b, account, q, beneficiary=account, claim=claim)
-        model.truth.retired[b] += q
-        model.firms.claimed_this_year[firm] += q
-        model.firms.real_this_year[firm] += q * real_now[b]
-        model.firms.claim_kind[firm] = model.projects.kind[model.truth.project[b]]
+def retire_for_claims(model: VCMModel, firm: np.ndarray, sellers: list[str],
+                      batch: np.ndarray, quantity: np.ndarray) -> None:
+    """Firms take delivery of what they bought (leg by leg: ``quantity`` credits of ``batch``
+    from ``sellers``) and retire it at once behind their claims for the year."""
+    if not len(firm):
+        return
+    accounts = [model.firm_accounts[f] for f in firm.tolist()]
+    year = model.year
+    claims = [f"{account}/{year}" for account in accounts]
+    model.registry.retire_on_delivery(batch, sellers, accounts, quantity, claims)
+    np.add.at(model.truth.retired, batch, quantity)
+    firms = model.firms
+    np.add.at(firms.claimed_this_year, firm, quantity)
+    real = model.truth.real_per_credit[batch] * model.truth.survival[batch]
+    np.add.at(firms.real_this_year, firm, quantity * real)
+    last = len(firm) - 1 - np.unique(firm[::-1], return_index=True)[1]
+    firms.claim_kind[firm[last]] = model.projects.kind[model.truth.project[batch[last]]]

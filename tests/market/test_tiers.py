@@ -2,8 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vcm_sim.market import MECHANISMS, TieredBooks, call_auction, clear_by_tier
+from vcm_sim.market import (MECHANISMS, TieredBooks, call_auction, clear_by_tier,
+                            clear_call_auction)
 
 
 def test_the_mechanisms_are_chosen_by_name():
@@ -33,6 +36,37 @@ def test_each_tier_clears_separately_with_indices_into_the_full_arrays():
     assert (high.volume, high.vwap) == (alone.volume, alone.price) == (8, 20.0)
     assert (low.volume, low.vwap) == (10, 7.5)
     assert high.vwap > low.vwap  # the premium for the high tier
+
+
+# Few price levels and tiers, so ties at the margin and one-sided tiers are common.
+tiered_orders = st.lists(st.tuples(st.integers(1, 6).map(lambda p: p / 2), st.integers(1, 9),
+                                   st.integers(0, 3)), max_size=14)
+
+
+def columns(orders):
+    return (np.array([p for p, _, _ in orders], dtype=float),
+            np.array([q for _, q, _ in orders], dtype=np.int64),
+            np.array([t for _, _, t in orders], dtype=np.int64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(bids=tiered_orders, asks=tiered_orders, seed=st.none() | st.integers(0, 2**32 - 1))
+def test_the_one_pass_call_auction_equals_one_auction_per_tier(bids, asks, seed):
+    """The vectorised shortcut must give the same matches, and draw the same numbers from the
+    generator, as clearing each tier on its own."""
+    bp, bq, bt = columns(bids)
+    ap, aq, at = columns(asks)
+    rngs = [None, None] if seed is None else [np.random.default_rng(seed) for _ in range(2)]
+    one_pass = clear_by_tier(clear_call_auction, bp, bq, bt, ap, aq, at, rngs[0])
+    per_tier = clear_by_tier(lambda *args: clear_call_auction(*args), bp, bq, bt, ap, aq, at,
+                             rngs[1])
+    assert list(one_pass) == list(per_tier)
+    for tier in per_tier:
+        for column in ("bid", "ask", "quantity", "price"):
+            fast, slow = getattr(one_pass[tier], column), getattr(per_tier[tier], column)
+            assert fast.dtype == slow.dtype and np.array_equal(fast, slow), (tier, column)
+    if seed is not None:
+        assert rngs[0].random() == rngs[1].random()
 
 
 def test_a_tier_with_one_side_only_clears_nothing():

@@ -189,10 +189,10 @@ def test_perfect_verification_leaves_no_greenwashing_and_never_a_negative_gap():
 def test_cash_only_leaves_the_market_as_project_costs():
     """Trades, fees and fines move cash between accounts; only capex and opex leave."""
     model = VCMModel(small(steps=48, population={"traders": 5}), rng=8)
-    start = sum(model.cash.values())
+    start = model.cash.total()
     model.run()
     spent_outside = model.tally.developer_cost_usd - model.tally.verification_fees_usd
-    assert sum(model.cash.values()) == pytest.approx(start - spent_outside, rel=1e-9)
+    assert model.cash.total() == pytest.approx(start - spent_outside, rel=1e-9)
     assert model.tally.developer_cost_usd > model.tally.verification_fees_usd > 0
 
 

@@ -125,5 +125,6 @@ def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: in
     total_credits = np.bincount(dev, weights=credits[active], minlength=n_developers)
     unit = np.divide(total_cost, total_credits, out=np.full(n_developers, np.nan),
                      where=total_credits > 0)
-    fallback = np.nanmedian(unit) if np.isfinite(unit).any() else 0.0
-    return np.where(np.isfinite(unit), unit, fallback)
+    known = np.isfinite(unit)
+    fallback = np.median(unit[known]) if known.any() else 0.0
+    return np.where(known, unit, fallback)

@@ -114,11 +114,13 @@ class FirmPopulation:
                                             < rate_yr / STEPS_PER_YEAR * confidence)
         self.pledge[adopting] = NEUTRAL
 
-    def targets(self, params: FirmParams) -> np.ndarray:
-        """Annual tonnes each firm wants neutralised (tCO2e; 0 without a pledge)."""
-        share = np.select([self.pledge == NEUTRAL, self.pledge == NET_ZERO],
-                          [params.neutral_coverage, params.residual_share], 0.0)
-        return share * self.emissions
+    def targets(self, params: FirmParams, firm: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Annual tonnes that firms ``firm`` (default all) want neutralised (tCO2e; 0 without
+        a pledge)."""
+        pledge = self.pledge[firm]
+        share = np.where(pledge == NEUTRAL, params.neutral_coverage,
+                         np.where(pledge == NET_ZERO, params.residual_share, 0.0))
+        return share * self.emissions[firm]
 
     def demand(self, rng: np.random.Generator, month: int, params: FirmParams,
                expected_price: np.ndarray, sentiment: np.ndarray, offset_cap: float,
@@ -147,7 +149,7 @@ class FirmPopulation:
         value_price = np.where(weights > 0, expected_price / np.maximum(sentiment, 1e-9), np.inf)
         priced_out = self.wtp[firm] * sentiment[kind] < expected_price[kind]
         kind[priced_out] = int(np.argmin(value_price))
-        target = self.targets(params)[firm]
+        target = self.targets(params, firm)
         abated_share = np.clip(expected_price[kind] / self.mac_slope[firm], 0.0, 1.0)
         credit_share = np.minimum(1.0 - abated_share, offset_cap)
         high = self.quality_seeking[firm] & tiers

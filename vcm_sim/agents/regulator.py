@@ -70,8 +70,7 @@ class Regulator(Member):
         price = model.latest_price_by_type[model.projects.kind[project]]
         fine = rules.penalty_multiple * over * (price if np.isfinite(price)
                                                 else model.reference_price())
-        model.cash[account] -= fine
-        model.cash[self.account] += fine
+        model.cash.pay(model.developer_ids[developer], model.cash.ids([self.account])[0], fine)
         model.tally.fines_usd += fine
         model.tally.detected_over_tco2 += over
         model.truth.inflated[batches] = False

@@ -86,22 +86,36 @@ class VerifierPool:
         verifier with capacity, honest ones the cheapest. Regulator-assigned: uniform at
         random among those with capacity.
         """
-        chosen = np.full(len(inflating), -1, dtype=np.int64)
         detect = self.detection(np.arange(len(self.rigour)), min_rigour, satellite)
         noise = rng.random((len(inflating), len(self.rigour)))
-        for k, inflates in enumerate(inflating.tolist()):
-            open_ = self.accredited & (self.used_this_year < self.capacity_yr)
-            if not open_.any():
+        if assignment == "regulator":
+            score = noise
+        else:
+            score = np.where(inflating[:, None], detect + 0.05 * noise,
+                             self.fee_usd / self.fee_usd.mean() + 0.2 * noise)
+        return self._first_choices(score)
+
+    def _first_choices(self, score: np.ndarray) -> np.ndarray:
+        """Requests in turn take the open verifier they score lowest (-1 once none is open).
+
+        Vectorised: every remaining request picks among the verifiers open now; the picks
+        stand up to the first request that would exceed its pick's capacity, and from there
+        the rest pick again without the verifiers just filled. Same result as one request
+        at a time.
+        """
+        chosen = np.full(len(score), -1, dtype=np.int64)
+        k = 0
+        while k < len(score):
+            room = np.where(self.accredited, self.capacity_yr - self.used_this_year, 0)
+            if not (room > 0).any():
                 break
-            if assignment == "regulator":
-                score = noise[k]
-            elif inflates:
-                score = detect + 0.05 * noise[k]
-            else:
-                score = self.fee_usd / self.fee_usd.mean() + 0.2 * noise[k]
-            v = int(np.argmin(np.where(open_, score, np.inf)))
-            chosen[k] = v
-            self.used_this_year[v] += 1
+            pick = np.argmin(np.where(room > 0, score[k:], np.inf), axis=1)
+            taken = np.cumsum(pick[:, None] == np.arange(len(room)), axis=0)
+            within = taken[np.arange(len(pick)), pick] <= room[pick]
+            stand = len(pick) if within.all() else int(np.argmin(within))
+            chosen[k:k + stand] = pick[:stand]
+            np.add.at(self.used_this_year, pick[:stand], 1)
+            k += stand
         return chosen
 
     def new_year(self, assignment: str, min_rigour: float, drift: float) -> None:

@@ -2,8 +2,9 @@
 
 Credits of different integrity are not substitutes for a buyer who cares, so each tier clears
 on its own and has its own price; comparing those prices measures the premium for high-integrity
-credits. :func:`clear_by_tier` runs any period mechanism once per tier; :class:`TieredBooks`
-keeps one continuous :class:`~vcm_sim.market.order_book.OrderBook` per tier.
+credits. :func:`clear_by_tier` runs any period mechanism once per tier (the call auction clears
+every tier in one vectorised pass); :class:`TieredBooks` keeps one continuous
+:class:`~vcm_sim.market.order_book.OrderBook` per tier.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from vcm_sim.market.call_auction import check_orders
+from vcm_sim.market.call_auction import (check_orders, check_tiers, clear_call_auction,
+                                         clear_call_auction_by_tier)
 from vcm_sim.market.order_book import OrderBook
 from vcm_sim.market.settlement import Matches, Trade
 
@@ -37,15 +39,17 @@ def clear_by_tier(mechanism: Mechanism, bid_price: np.ndarray, bid_qty: np.ndarr
     into the full input arrays (a tier with one side only has no matches). Tiers are cleared in
     that order and share ``rng``, so one seed reproduces the whole clearing.
 
+    The call auction takes a shortcut with the same result: all tiers in one vectorised pass
+    (:func:`~vcm_sim.market.call_auction.clear_call_auction_by_tier`).
+
     Raises ValueError for bad orders (see ``check_orders``) or tier arrays whose length differs
     from their side's.
     """
+    if mechanism is clear_call_auction:
+        return clear_call_auction_by_tier(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
+                                          ask_tier, rng)
     bid_price, bid_qty, ask_price, ask_qty = check_orders(bid_price, bid_qty, ask_price, ask_qty)
-    bid_tier, ask_tier = np.asarray(bid_tier), np.asarray(ask_tier)
-    for side, tiers, prices in (("bid", bid_tier, bid_price), ("ask", ask_tier, ask_price)):
-        if tiers.shape != prices.shape:
-            raise ValueError(f"{side}_tier has shape {tiers.shape} but {side}_price has "
-                             f"{prices.shape}")
+    bid_tier, ask_tier = check_tiers(bid_price, bid_tier, ask_price, ask_tier)
     cleared: dict[Hashable, Matches] = {}
     labels = set(np.unique(bid_tier).tolist()) | set(np.unique(ask_tier).tolist())
     for tier in sorted(labels):
