@@ -17,6 +17,15 @@ def snapshot(r: Registry) -> tuple:
     return r.totals(), holdings, frame.to_dict("list"), len(r.batches)
 
 
+def same_state(a: Registry, b: Registry) -> bool:
+    """Same holdings, totals and batches, and the same journal entries in each step (a bulk
+    call journals its kinds in blocks, the single calls entry by entry)."""
+    def entries(r: Registry) -> list:
+        return sorted(map(repr, r.journal_frame().itertuples(index=False)))
+    return (a.totals(), a.batches, {n: a.holdings(n) for n in a.accounts}, entries(a)) == \
+           (b.totals(), b.batches, {n: b.holdings(n) for n in b.accounts}, entries(b))
+
+
 def named(column) -> list:
     return [None if missing else value for value, missing in zip(column, column.isna())]
 
@@ -164,22 +173,23 @@ BAD_OPERATIONS = {
     "bulk issue with an empty project": (
         lambda r, b: r.issue_many(["p", ""], 2020, [5, 5], ["dev", "dev"], [0, 0]),
         "entry 1: project"),
-    "bulk transfer overdraws on a later leg": (
-        lambda r, b: r.transfer_many([b, b], ["dev", "dev"], ["firm", "trader"], [6, 5]),
-        "entry 1: 'dev' holds 4 credits of batch 0, cannot move 5"),
-    "bulk transfer of zero": (
-        lambda r, b: r.transfer_many([b, b], ["dev", "dev"], ["firm", "firm"], [1, 0]),
-        "entry 1: quantity"),
-    "bulk transfer of an unknown batch": (
-        lambda r, b: r.transfer_many([b, 7], ["dev", "dev"], ["firm", "firm"], [1, 1]),
-        "entry 1: unknown batch 7"),
-    "bulk transfer with misaligned columns": (
-        lambda r, b: r.transfer_many([b, b], ["dev"], ["firm", "firm"], [1, 1]), "1 src"),
-    "retirement on delivery overdraws": (
-        lambda r, b: r.retire_on_delivery([b, b], ["dev", "dev"], ["firm", "firm"], [9, 2],
-                                          ["c", "c"]), "entry 1: 'dev' holds 1"),
+    "delivery beyond what the seller holds": (
+        lambda r, b: r.deliver(["dev", "dev"], ["firm", "trader"], [6, 5]),
+        "entry 1: 'dev' holds too few eligible credits to deliver 5"),
+    "delivery of zero": (
+        lambda r, b: r.deliver(["dev", "dev"], ["firm", "firm"], [1, 0]), "entry 1: quantity"),
+    "delivery with misaligned columns": (
+        lambda r, b: r.deliver(["dev"], ["firm", "firm"], [1, 1]), "1 sellers for 2 entries"),
+    "delivery of ineligible credits": (
+        lambda r, b: r.deliver(["dev"], ["firm"], [1], eligible=lambda b: False),
+        "too few eligible"),
+    "retirement on delivery beyond what the seller holds": (
+        lambda r, b: r.deliver_and_retire(["dev", "dev"], ["firm", "firm"], [9, 2], ["c", "c"]),
+        "entry 1: 'dev' holds too few"),
     "retirement on delivery with an empty claim": (
-        lambda r, b: r.retire_on_delivery([b], ["dev"], ["firm"], [1], [""]), "entry 0: claim"),
+        lambda r, b: r.deliver_and_retire(["dev"], ["firm"], [1], [""]), "entry 0: claim"),
+    "retirement on delivery to an unknown buyer": (
+        lambda r, b: r.deliver_and_retire(["dev"], ["frm"], [1], [None]), "'frm'"),
     "balances of an unknown account": (lambda r, b: r.balances(["dev", "gost"]), "'gost'"),
 }
 
@@ -215,28 +225,51 @@ def test_bulk_operations_equal_the_single_operations_in_turn():
     for project, q, to, share in (("p1", 10, "dev", 0.25), ("p2", 7, "trader", 0.0),
                                   ("p3", 40, "dev", 1.0)):
         single.issue(project, 2021, q, to, buffer_share=share)
-    legs = ([0, 1, 0], ["dev", "trader", "firm"], ["firm", "dev", "trader"], [5, 7, 2])
-    bulk.transfer_many(*legs)
-    for b, src, dst, q in zip(*legs):
+    legs = bulk.deliver(["dev", "trader", "dev"], ["firm", "dev", "trader"], [5, 7, 3])
+    assert (legs.match, legs.batch, legs.quantity) == ([0, 1, 2], [0, 1, 0], [5, 7, 3])
+    for b, src, dst, q in ((0, "dev", "firm", 5), (1, "trader", "dev", 7),
+                           (0, "dev", "trader", 3)):
         single.transfer(b, src, dst, q)
-    bulk.retire_on_delivery([1, 0], ["dev", "dev"], ["firm", "trader"], [4, 2],
-                            ["firm/2021", None])
-    for b, buyer, q, claim in ((1, "firm", 4, "firm/2021"), (0, "trader", 2, None)):
-        single.transfer(b, "dev", buyer, q)
-        single.retire(b, buyer, q, beneficiary=buyer, claim=claim)
-    assert snapshot(bulk) == snapshot(single)
-    assert bulk.balances(["dev", "firm", "trader"]).tolist() == [4, 3, 2]
+    legs = bulk.deliver_and_retire(["dev", "trader"], ["firm", "firm"], [4, 3],
+                                   ["firm/2021", None])
+    assert (legs.match, legs.batch, legs.quantity) == ([0, 1], [1, 0], [4, 3])
+    for b, seller, q in ((1, "dev", 4), (0, "trader", 3)):
+        single.transfer(b, seller, "firm", q)
+    for b, q, claim in ((1, 4, "firm/2021"), (0, 3, None)):
+        single.retire(b, "firm", q, beneficiary="firm", claim=claim)
+    assert same_state(bulk, single)
+    assert bulk.balances(["dev", "firm", "trader"]).tolist() == [3, 5, 0]
     assert bulk.balances(["dev", "trader"], eligible=lambda b: b == 1).tolist() == [3, 0]
     bulk.check()
+
+
+def test_a_delivery_draws_oldest_eligible_batches_first_across_a_sellers_entries():
+    reg = Registry(accounts=["dev", "a", "b"])
+    for vintage in (2018, 2019, 2020):
+        reg.issue("p", vintage, 4, "dev")
+    recent = lambda batch: reg.batches[batch].vintage >= 2019  # noqa: E731
+    legs = reg.deliver(["dev", "dev"], ["a", "b"], [3, 3], eligible=recent)
+    assert list(zip(legs.match, legs.batch, legs.quantity)) == [(0, 1, 3), (1, 1, 1), (1, 2, 2)]
+    assert reg.holdings("dev") == {0: 4, 2: 2}
+
+
+def test_credits_received_in_a_delivery_are_not_redelivered_in_the_same_call(reg):
+    reg.issue("p", 2020, 8, "dev")
+    reg.issue("q", 2020, 7, "trader")
+    before = snapshot(reg)
+    with pytest.raises(RegistryError, match="entry 1: 'dev' holds too few"):
+        reg.deliver(["trader", "dev"], ["dev", "firm"], [7, 10])
+    assert snapshot(reg) == before
 
 
 def test_retirement_on_delivery_leaves_the_buyer_holding_what_it_held():
     reg = Registry(accounts=["dev", "firm"])
     b = reg.issue("p", 2020, 10, "dev")
     reg.transfer(b, "dev", "firm", 3)
-    reg.retire_on_delivery([b], ["dev"], ["firm"], [5], ["firm/2020"])
+    reg.deliver_and_retire(["dev"], ["firm"], [5], ["firm/2020"])
     assert reg.holdings("firm") == {b: 3} and reg.balance("dev") == 2
     assert reg.retired(b) == 5
     frame = reg.journal_frame()
     assert frame["kind"].tolist()[-2:] == ["transfer", "retire"]
     assert frame["note"].tolist()[-1] == "firm" and frame["claim"].tolist()[-1] == "firm/2020"
+    reg.check()

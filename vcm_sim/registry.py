@@ -35,6 +35,8 @@ BUFFER = "buffer"
 """Name of the buffer-pool account that holds the non-permanence reserve."""
 
 _NONE = -1
+_DTYPES = {"b": np.int8, "i": np.int32, "q": np.int64}
+"""numpy dtype of each journal column's array typecode."""
 
 
 class RegistryError(ValueError):
@@ -111,21 +113,26 @@ class Journal:
         self.note.append(note)
         self.claim.append(claim)
 
+    def intern_many(self, texts: Sequence[str | None]) -> list[int]:
+        """Indices of ``texts`` in the string table (see :meth:`intern`)."""
+        ids = self._text_ids
+        return [ids[t] if t in ids else self.intern(t) for t in texts]
+
     def extend(self, step: int, kind: Kind | Sequence[int], batch: Sequence[int],
                src: Sequence[int], dst: Sequence[int], quantity: Sequence[int],
                note: Sequence[int] | None = None, claim: Sequence[int] | None = None) -> None:
         """Record several entries at once: columns of equal length (``kind`` may be one kind
         for all); ``note`` and ``claim`` default to none."""
         n = len(batch)
-        none = [_NONE] * n
-        self.step.extend([step] * n)
-        self.kind.extend([kind] * n if isinstance(kind, Kind) else kind)
-        self.batch.extend(batch)
-        self.src.extend(src)
-        self.dst.extend(dst)
-        self.quantity.extend(quantity)
-        self.note.extend(none if note is None else note)
-        self.claim.extend(none if claim is None else claim)
+        columns = {"step": step, "kind": kind, "batch": batch, "src": src, "dst": dst,
+                   "quantity": quantity, "note": _NONE if note is None else note,
+                   "claim": _NONE if claim is None else claim}
+        for name, values in columns.items():
+            column = getattr(self, name)
+            if isinstance(values, int):
+                column.extend([values] * n)
+            else:
+                column.frombytes(np.asarray(values, dtype=_DTYPES[column.typecode]).tobytes())
 
     def _columns(self) -> dict[str, array]:
         return {"step": self.step, "kind": self.kind, "batch": self.batch, "src": self.src,
@@ -138,8 +145,7 @@ class Journal:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The raw columns as numpy arrays (account and text ids, -1 for none)."""
-        dtypes = {"b": np.int8, "i": np.int32, "q": np.int64}
-        return {name: np.frombuffer(column, dtype=dtypes[column.typecode]).copy()
+        return {name: np.frombuffer(column, dtype=_DTYPES[column.typecode]).copy()
                 for name, column in self._columns().items()}
 
     def to_frame(self, accounts: list[str]) -> pd.DataFrame:
@@ -163,6 +169,16 @@ class Journal:
             "note": texts[cols["note"]],
             "claim": texts[cols["claim"]],
         })
+
+
+@dataclass
+class Deliveries:
+    """The legs of a delivery: leg ``k`` moved ``quantity[k]`` credits of batch ``batch[k]``
+    for entry ``match[k]``; an entry's legs are consecutive, oldest batch first."""
+
+    match: list[int]
+    batch: list[int]
+    quantity: list[int]
 
 
 class Registry:
@@ -305,66 +321,69 @@ class Registry:
         if not isinstance(vintage, Integral) or isinstance(vintage, bool):
             raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
         to_buffer = np.floor(quantity * share).astype(np.int64)
-        first = len(self.batches)
-        batch, src, account, moved, kind = [], [], [], [], []
-        for k, (project, q, b, d) in enumerate(zip(projects, quantity.tolist(),
-                                                   to_buffer.tolist(), dst)):
-            batch_id = first + k
-            self.batches.append(Batch(batch_id, project, int(vintage), self._next_serial,
-                                      self._next_serial + q))
-            self._next_serial += q
-            self._retired.append(0)
-            self._cancelled.append(0)
-            for into, credits, entry in ((d, q - b, Kind.ISSUE), (0, b, Kind.BUFFER_DEPOSIT)):
-                if credits:
-                    self._credit(batch_id, into, credits)
-                    batch.append(batch_id)
-                    account.append(into)
-                    moved.append(credits)
-                    kind.append(entry)
-        self._issued_total += int(quantity.sum())
-        self.journal.extend(self.step, kind, batch, [_NONE] * len(batch), account, moved)
-        return range(first, first + n)
+        first, n_issued = len(self.batches), int(quantity.sum())
+        ends = (self._next_serial + np.cumsum(quantity)).tolist()
+        starts = [self._next_serial, *ends[:-1]]
+        ids = range(first, first + n)
+        self.batches += map(Batch, ids, projects, [int(vintage)] * n, starts, ends)
+        self._next_serial += n_issued
+        self._issued_total += n_issued
+        self._retired += [0] * n
+        self._cancelled += [0] * n
+        for kind, account, credits in ((Kind.ISSUE, dst, (quantity - to_buffer).tolist()),
+                                       (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer.tolist())):
+            moved = [k for k in range(n) if credits[k]]
+            for k in moved:
+                self._credit(first + k, account[k], credits[k])
+            self.journal.extend(self.step, kind, [first + k for k in moved], _NONE,
+                                [account[k] for k in moved], [credits[k] for k in moved])
+        return ids
 
-    def transfer_many(self, batch_ids: Sequence[int], src: Sequence[str], dst: Sequence[str],
-                      quantities: Sequence[int]) -> None:
-        """Move credits leg by leg, as :meth:`transfer` would for each leg in turn."""
-        batch, quantity = self._check_legs(batch_ids, quantities)
-        s = self._accounts(src, len(batch), "src")
-        d = self._accounts(dst, len(batch), "dst")
-        self._check_cover(batch, s, quantity, receivers=d)
-        for b, a, z, q in zip(batch, s, d, quantity):
-            self._debit(b, a, "", q)
-            self._credit(b, z, q)
-        self.journal.extend(self.step, Kind.TRANSFER, batch, s, d, quantity)
+    def deliver(self, sellers: Sequence[str], buyers: Sequence[str],
+                quantities: Sequence[int], eligible: Callable[[int], bool] | None = None
+                ) -> Deliveries:
+        """Each seller delivers ``quantities[m]`` credits to ``buyers[m]``, oldest-credited
+        eligible batches first (see :meth:`plan_draw`), as :meth:`transfer` would batch by
+        batch; returns the legs."""
+        legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
+        holdings, totals = self._holdings, self._account_totals
+        for m, b, q in zip(legs.match, legs.batch, legs.quantity):
+            self._take(b, s[m], q)
+            holding = holdings[d[m]]
+            holding[b] = holding.get(b, 0) + q
+            totals[d[m]] += q
+        src = [s[m] for m in legs.match]
+        dst = [d[m] for m in legs.match]
+        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, src, dst, legs.quantity)
+        return legs
 
-    def retire_on_delivery(self, batch_ids: Sequence[int], sellers: Sequence[str],
-                           buyers: Sequence[str], quantities: Sequence[int],
-                           claims: Sequence[str | None]) -> None:
-        """Buyers take delivery and retire at once, leg by leg: each leg is a :meth:`transfer`
-        from seller to buyer followed by the buyer's :meth:`retire` on its own behalf behind
-        ``claims[k]``, and is journaled as both. The buyer's holdings are left as they were."""
-        batch, quantity = self._check_legs(batch_ids, quantities)
-        s = self._accounts(sellers, len(batch), "sellers")
-        d = self._accounts(buyers, len(batch), "buyers")
-        if len(claims) != len(batch):
-            raise RegistryError(f"{len(claims)} claims for {len(batch)} entries")
-        for k, claim in enumerate(claims):
+    def deliver_and_retire(self, sellers: Sequence[str], buyers: Sequence[str],
+                           quantities: Sequence[int], claims: Sequence[str | None],
+                           eligible: Callable[[int], bool] | None = None) -> Deliveries:
+        """Buyers take delivery as in :meth:`deliver` and retire the credits at once, on their
+        own behalf, behind ``claims[m]``; each leg is journaled as a transfer and a
+        retirement (the transfers first, then the retirements), and the buyers' holdings are
+        left as they were. Returns the legs."""
+        if len(claims) != len(quantities):
+            raise RegistryError(f"{len(claims)} claims for {len(quantities)} entries")
+        for m, claim in enumerate(claims):
             if claim is not None and (not isinstance(claim, str) or not claim):
-                raise RegistryError(f"entry {k}: claim must be None or a non-empty string, "
+                raise RegistryError(f"entry {m}: claim must be None or a non-empty string, "
                                     f"got {claim!r}")
-        self._check_cover(batch, s, quantity)
+        legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
         retired = self._retired
-        for b, a, q in zip(batch, s, quantity):
-            self._debit(b, a, "", q)
+        for m, b, q in zip(legs.match, legs.batch, legs.quantity):
+            self._take(b, s[m], q)
             retired[b] += q
-        self._retired_total += sum(quantity)
-        n, intern = len(batch), self.journal.intern
-        none = [_NONE] * n
-        self.journal.extend(self.step, [Kind.TRANSFER, Kind.RETIRE] * n, _pairs(batch),
-                            _pairs(s, d), _pairs(d, none), _pairs(quantity),
-                            _pairs(none, [intern(self._account_names[a]) for a in d]),
-                            _pairs(none, [intern(c) for c in claims]))
+        self._retired_total += sum(legs.quantity)
+        intern = self.journal.intern_many
+        buyer = [d[m] for m in legs.match]
+        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, [s[m] for m in legs.match],
+                            buyer, legs.quantity)
+        self.journal.extend(self.step, Kind.RETIRE, legs.batch, buyer, _NONE, legs.quantity,
+                            intern([self._account_names[a] for a in buyer]),
+                            intern([claims[m] for m in legs.match]))
+        return legs
 
     # -- queries --------------------------------------------------------------------------
 
@@ -492,37 +511,46 @@ class Registry:
             raise RegistryError(f"{len(found)} {what} for {n} entries")
         return found
 
-    def _check_legs(self, batch_ids: Sequence[int],
-                    quantities: Sequence[int]) -> tuple[list[int], list[int]]:
-        """Batch ids and quantities as lists of ints, or RegistryError naming the first bad
-        entry."""
-        batch = np.asarray(batch_ids)
-        n = len(batch)
-        if batch.ndim != 1 or (n and batch.dtype.kind not in "iu"):
-            raise RegistryError(f"batch ids must be integers, got {batch_ids!r:.80}")
-        bad = np.flatnonzero((batch < 0) | (batch >= len(self.batches)))
-        if bad.size:
-            k = int(bad[0])
-            raise RegistryError(f"entry {k}: unknown batch {batch[k].item()!r}")
-        return batch.tolist(), _check_quantities(quantities, n).tolist()
+    def _plan_deliveries(self, sellers: Sequence[str], buyers: Sequence[str],
+                         quantities: Sequence[int], eligible: Callable[[int], bool] | None
+                         ) -> tuple[Deliveries, list[int], list[int]]:
+        """The legs of a delivery, and seller and buyer ids per entry; RegistryError naming
+        the first entry that cannot be delivered in full, before anything changes."""
+        n = len(quantities)
+        quantity = _check_quantities(quantities, n).tolist()
+        s = self._accounts(sellers, n, "sellers")
+        d = self._accounts(buyers, n, "buyers")
+        cursors: dict[int, list] = {}  # seller -> [its holdings, batch in hand, credits left]
+        legs = Deliveries([], [], [])
+        for m, (a, q) in enumerate(zip(s, quantity)):
+            cursor = cursors.get(a)
+            if cursor is None:
+                cursor = cursors[a] = [iter(self._holdings[a].items()), -1, 0]
+            while q:
+                if not cursor[2]:
+                    cursor[1], cursor[2] = next(((b, held) for b, held in cursor[0]
+                                                 if eligible is None or eligible(b)), (-1, 0))
+                    if not cursor[2]:
+                        raise RegistryError(
+                            f"entry {m}: {self._account_names[a]!r} holds too few eligible "
+                            f"credits to deliver {quantity[m]}")
+                take = min(q, cursor[2])
+                legs.match.append(m)
+                legs.batch.append(cursor[1])
+                legs.quantity.append(take)
+                cursor[2] -= take
+                q -= take
+        return legs, s, d
 
-    def _check_cover(self, batch: list[int], src: list[int], quantity: list[int],
-                     receivers: list[int] | None = None) -> None:
-        """RegistryError unless every entry's source holds its credits when its turn comes
-        (credits received earlier in the same call count)."""
-        held: dict[tuple[int, int], int] = {}
-        holdings = self._holdings
-        for k, (b, a, q) in enumerate(zip(batch, src, quantity)):
-            key = (a, b)
-            available = held[key] if key in held else holdings[a].get(b, 0)
-            if q > available:
-                raise RegistryError(
-                    f"entry {k}: {self._account_names[a]!r} holds {available} credits of batch "
-                    f"{b}, cannot move {q}")
-            held[key] = available - q
-            if receivers is not None:
-                sink = (receivers[k], b)
-                held[sink] = (held[sink] if sink in held else holdings[sink[0]].get(b, 0)) + q
+    def _take(self, batch_id: int, account: int, quantity: int) -> None:
+        """Debit a holding already checked to cover ``quantity``."""
+        holding = self._holdings[account]
+        left = holding[batch_id] - quantity
+        if left:
+            holding[batch_id] = left
+        else:
+            del holding[batch_id]
+        self._account_totals[account] -= quantity
 
     def _check_batch(self, batch_id: int) -> None:
         if type(batch_id) is not int and not (isinstance(batch_id, Integral)
@@ -575,12 +603,6 @@ class Registry:
             replay = np.bincount(batch[mask], weights=qty[mask], minlength=n_batches)
             if not np.array_equal(replay.astype(np.int64), np.asarray(per_batch, dtype=np.int64)):
                 raise RegistryError(f"{kind.name.lower()} totals disagree with the journal")
-
-
-def _pairs(first: list[int], second: list[int] | None = None) -> list[int]:
-    """Two columns interleaved entry by entry (``first`` twice when ``second`` is None)."""
-    second = first if second is None else second
-    return [x for pair in zip(first, second) for x in pair]
 
 
 def _check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:

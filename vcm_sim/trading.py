@@ -160,50 +160,6 @@ def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
                                                        demand.high_tier[rows])), rows
 
 
-@dataclass
-class Deliveries:
-    """Credits delivered for a period's matches, as legs: leg ``k`` moves ``quantity[k]``
-    credits of registry batch ``batch[k]`` for match ``match[k]``. A match's legs are
-    consecutive and oldest batch first, and matches come in the order given."""
-
-    match: np.ndarray
-    batch: np.ndarray
-    quantity: np.ndarray
-
-
-def plan_deliveries(model: VCMModel, sellers: list[str], quantity: list[int]) -> Deliveries:
-    """Which batches deliver each match: every seller gives oldest eligible batches first,
-    across its matches in order (match ``m`` sells ``quantity[m]`` credits of ``sellers[m]``).
-
-    Each seller's holdings are read once, for the total it sold, and the plan is then dealt
-    out to its matches in order: the same legs as planning match by match after each delivery.
-    """
-    wanted: dict[str, int] = {}
-    for seller, q in zip(sellers, quantity):
-        wanted[seller] = wanted.get(seller, 0) + q
-    eligible = vintage_filter(model)
-    plans = {}
-    for seller, total in wanted.items():
-        plan = model.registry.plan_draw(seller, total, eligible)
-        if sum(q for _, q in plan) != total:
-            raise RuntimeError(f"{seller!r} sold {total} credits but holds fewer eligible ones")
-        plans[seller] = plan[::-1]  # popped from the end: oldest first
-    match, batch, credits = [], [], []
-    for m, (seller, q) in enumerate(zip(sellers, quantity)):
-        plan = plans[seller]
-        while q:
-            b, available = plan.pop()
-            take = min(q, available)
-            if take < available:
-                plan.append((b, available - take))
-            match.append(m)
-            batch.append(b)
-            credits.append(take)
-            q -= take
-    return Deliveries(np.array(match, dtype=np.int64), np.array(batch, dtype=np.int64),
-                      np.array(credits, dtype=np.int64))
-
-
 def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clear every book and settle; returns value (USD) and volume (credits) per book label
     (see :func:`book_label`), and credits bought by each row of ``demand``."""
@@ -235,31 +191,33 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     by_firm = bid < len(firm_rows)
     np.add.at(bought, firm_rows[bid[by_firm]], quantity[by_firm])
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
-    legs = plan_deliveries(model, sellers, quantity.tolist())
-    firm_leg = by_firm[legs.match]
-    held = legs.match[~firm_leg].tolist()
-    model.registry.transfer_many(legs.batch[~firm_leg], [sellers[m] for m in held],
-                                 [buyers[m] for m in held], legs.quantity[~firm_leg])
-    retire_for_claims(model, demand.firm[firm_rows[bid[legs.match[firm_leg]]]],
-                      [sellers[m] for m in legs.match[firm_leg].tolist()],
-                      legs.batch[firm_leg], legs.quantity[firm_leg])
+    retire_for_claims(model, demand.firm[firm_rows[bid[by_firm]]],
+                      [sellers[m] for m in np.flatnonzero(by_firm).tolist()],
+                      quantity[by_firm])
+    held = np.flatnonzero(~by_firm).tolist()
+    if held:
+        model.registry.deliver([sellers[m] for m in held], [buyers[m] for m in held],
+                               quantity[held], vintage_filter(model))
     return value, volume, bought
 
 
 def retire_for_claims(model: VCMModel, firm: np.ndarray, sellers: list[str],
-                      batch: np.ndarray, quantity: np.ndarray) -> None:
-    """Firms take delivery of what they bought (leg by leg: ``quantity`` credits of ``batch``
-    from ``sellers``) and retire it at once behind their claims for the year."""
+                      quantity: np.ndarray) -> None:
+    """Firms ``firm`` take delivery of what they bought (``quantity`` credits from
+    ``sellers``, match by match) and retire it at once behind their claims for the year."""
     if not len(firm):
         return
     accounts = [model.firm_accounts[f] for f in firm.tolist()]
     year = model.year
-    claims = [f"{account}/{year}" for account in accounts]
-    model.registry.retire_on_delivery(batch, sellers, accounts, quantity, claims)
-    np.add.at(model.truth.retired, batch, quantity)
+    legs = model.registry.deliver_and_retire(sellers, accounts, quantity,
+                                             [f"{account}/{year}" for account in accounts],
+                                             vintage_filter(model))
+    batch, credits = np.array(legs.batch), np.array(legs.quantity)
+    firm = firm[legs.match]
+    np.add.at(model.truth.retired, batch, credits)
     firms = model.firms
-    np.add.at(firms.claimed_this_year, firm, quantity)
+    np.add.at(firms.claimed_this_year, firm, credits)
     real = model.truth.real_per_credit[batch] * model.truth.survival[batch]
-    np.add.at(firms.real_this_year, firm, quantity * real)
+    np.add.at(firms.real_this_year, firm, credits * real)
     last = len(firm) - 1 - np.unique(firm[::-1], return_index=True)[1]
     firms.claim_kind[firm[last]] = model.projects.kind[model.truth.project[batch[last]]]
