@@ -42,7 +42,7 @@ def exposure_probability(shortfall: np.ndarray, rules: DisclosureRules,
     scrutiny_yr = rules.watchdog_intensity * visibility(rules) + audit_rate_yr
     if rules.claim_standard == "vcmi":
         scrutiny_yr *= 1.5
-    return np.clip(scrutiny_yr / STEPS_PER_YEAR * shortfall, 0.0, 1.0)
+    return (scrutiny_yr / STEPS_PER_YEAR * shortfall).clip(0.0, 1.0)
 
 
 class Sentiment:

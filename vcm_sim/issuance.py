@@ -83,7 +83,7 @@ class BatchTruth:
     def write_off(self, project: int, tonnes: float) -> None:
         """Spread ``tonnes`` of uncovered reversal over the credits of ``project`` issued so
         far (in proportion to what still backs them)."""
-        batches = np.flatnonzero(self.view("project") == project)
+        batches = (self.view("project") == project).nonzero()[0]
         backed = float(self.quantity[batches] @ self.survival[batches])
         if backed > 0:
             self.survival[batches] *= max(0.0, 1.0 - tonnes / backed)

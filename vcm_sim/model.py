@@ -130,6 +130,7 @@ class VCMModel(mesa.Model):
         self.trader_accounts = [a.account for a in self.trader_agents]
         self.verifier_accounts = [a.account for a in self.verifier_agents]
         self.developer_ids = self.cash.ids(self.developer_accounts)
+        self.firm_ids = self.cash.ids(self.firm_accounts)
         self.trader_ids = self.cash.ids(self.trader_accounts)
         self.verifier_ids = self.cash.ids(self.verifier_accounts)
 
@@ -149,7 +150,7 @@ class VCMModel(mesa.Model):
         s, rng, types = self.config, self.rng, self.types
         kind = self.developers.specialty[dev]
         k = 6.0
-        mean = np.clip(types.additionality[kind], 1e-3, 1 - 1e-3)
+        mean = types.additionality[kind].clip(1e-3, 1 - 1e-3)
         additionality = rng.beta(mean * k, (1 - mean) * k)
         rejected = ((additionality < 0.5)
                     & (rng.random(len(dev)) < s.rules.integrity.additionality_strictness))
@@ -256,9 +257,9 @@ class VCMModel(mesa.Model):
             return
         s, projects = self.config, self.projects
         rules = s.rules.integrity
-        due = np.flatnonzero((projects.verify_month == t % STEPS_PER_YEAR)
-                             & (projects.pending_verifiable >= 1.0)
-                             & (projects.start_step <= t))
+        due = ((projects.verify_month == t % STEPS_PER_YEAR)
+               & (projects.pending_verifiable >= 1.0)
+               & (projects.start_step <= t)).nonzero()[0]
         if not len(due):
             return
         verifier = self.verifiers.assign(self.rng, projects.inflation[due] > 0,
@@ -305,6 +306,8 @@ class VCMModel(mesa.Model):
         s = self.config
         dev, area = self.developers.appraise(self.rng, s.developers, self.types,
                                              self.expected_price, s.verifiers.fee_usd)
+        if not len(dev):
+            return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
         affordable = self.cash.balance[self.developer_ids[dev]] >= capex
         registered = self._register(dev[affordable], area[affordable], start=t + 1)
@@ -374,7 +377,7 @@ class VCMModel(mesa.Model):
         buyers' sentiment towards the type of credits behind the claim."""
         s = self.config
         firms = self.firms
-        claiming = np.flatnonzero((firms.claimed_this_year > 0) & ~firms.exposed_this_year)
+        claiming = ((firms.claimed_this_year > 0) & ~firms.exposed_this_year).nonzero()[0]
         if not len(claiming):
             return
         shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]

@@ -135,7 +135,7 @@ def draw_reversals(rng: np.random.Generator, projects: Projects, types: TypeTabl
     hazard = (types.hazard_yr[projects.kind] * hazard_multiplier
               * region_hazard[projects.region] / STEPS_PER_YEAR)
     hit = (rng.random(len(projects)) < np.minimum(hazard, 1.0)) & (projects.at_risk > 0)
-    ids = np.flatnonzero(hit)
+    ids = hit.nonzero()[0]
     mean = types.severity[projects.kind[ids]]
     concentration = 4.0
     lost = rng.beta(np.maximum(mean * concentration, 1e-3),

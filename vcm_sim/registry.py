@@ -130,7 +130,7 @@ class Journal:
         for name, values in columns.items():
             column = getattr(self, name)
             if isinstance(values, int):
-                column.extend([values] * n)
+                column.extend(array(column.typecode, [values]) * n)
             else:
                 column.frombytes(np.asarray(values, dtype=_DTYPES[column.typecode]).tobytes())
 
@@ -528,8 +528,9 @@ class Registry:
                 cursor = cursors[a] = [iter(self._holdings[a].items()), -1, 0]
             while q:
                 if not cursor[2]:
-                    cursor[1], cursor[2] = next(((b, held) for b, held in cursor[0]
-                                                 if eligible is None or eligible(b)), (-1, 0))
+                    cursor[1], cursor[2] = next(cursor[0] if eligible is None else
+                                                ((b, held) for b, held in cursor[0]
+                                                 if eligible(b)), (-1, 0))
                     if not cursor[2]:
                         raise RegistryError(
                             f"entry {m}: {self._account_names[a]!r} holds too few eligible "

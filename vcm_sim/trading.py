@@ -31,18 +31,22 @@ class Orders:
     """One side of the market: aligned columns, prices in USD/tCO2e, quantities in credits."""
 
     account: list[str]
+    account_id: np.ndarray
+    """Position of each account in the registry and the cash book."""
     price: np.ndarray
     quantity: np.ndarray
     book: np.ndarray
 
     @classmethod
-    def of(cls, account: list[str], price, quantity, book) -> Orders:
+    def of(cls, account: list[str], account_id, price, quantity, book) -> Orders:
         """Orders from sequences, with the dtypes the mechanisms expect."""
-        return cls(account, np.asarray(price, dtype=float), np.asarray(quantity, dtype=np.int64),
+        return cls(account, np.asarray(account_id, dtype=np.int64),
+                   np.asarray(price, dtype=float), np.asarray(quantity, dtype=np.int64),
                    np.asarray(book, dtype=np.int64))
 
     def __add__(self, other: Orders) -> Orders:
         return Orders(self.account + other.account,
+                      np.concatenate([self.account_id, other.account_id]),
                       np.concatenate([self.price, other.price]),
                       np.concatenate([self.quantity, other.quantity]),
                       np.concatenate([self.book, other.book]))
@@ -96,11 +100,10 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
     inventory = eligible_inventory(model, model.developer_accounts)
     annual = np.bincount(model.projects.developer, weights=model.projects.credited,
                          minlength=len(inventory)) / max(1.0, (t + 1) / STEPS_PER_YEAR)
-    pressure = np.clip(
-        np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0) - 0.5,
-        0.0, 1.0)
+    coverage = np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0)
+    pressure = (coverage - 0.5).clip(0.0, 1.0)
     offered = np.floor(inventory * s.developers.sell_share)
-    seller = np.flatnonzero(offered > 0)
+    seller = (offered > 0).nonzero()[0]
     cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
     noise = model.rng.lognormal(0.0, 0.05, len(seller))
     price = devs.asks(seller, model.expected_price, cost, pressure,
@@ -108,13 +111,14 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
     quantity = offered[seller]
     high = (developer_ratings(model)[seller] >= HIGH_RATING if tiers_on(model)
             else np.zeros(len(seller), dtype=bool))
-    return Orders.of([model.developer_accounts[d] for d in seller.tolist()], price, quantity,
+    return Orders.of([model.developer_accounts[d] for d in seller.tolist()],
+                     model.developer_ids[seller], price, quantity,
                      book_label(devs.specialty[seller], high))
 
 
 def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
     """Traders' bids and asks from their price expectations, cash and inventory."""
-    none = Orders.of([], [], [], [])
+    none = Orders.of([], [], [], [], [])
     if not len(model.trader_accounts):
         return none, none
     history = np.array(model.price_history[-24:]) if model.price_history else None
@@ -137,27 +141,28 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
                                      model.config.traders)
     cash = model.cash.balance[model.trader_ids]
     affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, 0.01))
-    buy = np.flatnonzero((quantity > 0) & (affordable > 0))
-    sell = np.flatnonzero(quantity < 0)
+    buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
+    sell = (quantity < 0).nonzero()[0]
     standard = np.zeros(len(traders.kind), dtype=bool)
     book = book_label(traders.kind, standard)
-    bids = Orders.of([model.trader_accounts[i] for i in buy.tolist()], limit[buy],
-                     np.minimum(quantity[buy], affordable[buy]), book[buy])
-    asks = Orders.of([model.trader_accounts[i] for i in sell.tolist()], limit[sell],
-                     -quantity[sell], book[sell])
+    bids = Orders.of([model.trader_accounts[i] for i in buy.tolist()], model.trader_ids[buy],
+                     limit[buy], np.minimum(quantity[buy], affordable[buy]), book[buy])
+    asks = Orders.of([model.trader_accounts[i] for i in sell.tolist()], model.trader_ids[sell],
+                     limit[sell], -quantity[sell], book[sell])
     return bids, asks
 
 
 def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
     """One bid per firm reporting this month that wants credits, capped by the price
     ceiling; also the rows of ``demand`` behind the bids."""
-    rows = np.flatnonzero(demand.quantity > 0)
+    rows = (demand.quantity > 0).nonzero()[0]
     ceiling = model.config.rules.market.price_ceiling_usd
     limit = demand.limit_usd[rows]
     price = limit if ceiling is None else np.minimum(limit, ceiling)
-    return Orders.of([model.firm_accounts[f] for f in demand.firm[rows].tolist()], price,
-                     demand.quantity[rows], book_label(demand.kind[rows],
-                                                       demand.high_tier[rows])), rows
+    firm = demand.firm[rows]
+    return Orders.of([model.firm_accounts[f] for f in firm.tolist()], model.firm_ids[firm],
+                     price, demand.quantity[rows],
+                     book_label(demand.kind[rows], demand.high_tier[rows])), rows
 
 
 def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -166,7 +171,8 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     trader_bids, trader_asks = trader_orders(model)
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
-    asks = developer_asks(model, t) + trader_asks
+    selling = developer_asks(model, t)
+    asks = selling + trader_asks
     cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
                             model.rng)
@@ -184,17 +190,15 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
         return value, volume, bought
     buyers = [bids.account[i] for i in bid.tolist()]
     sellers = [asks.account[j] for j in ask.tolist()]
-    model.cash.pay(model.cash.ids(buyers), model.cash.ids(sellers), paid)
-    developers = set(model.developer_accounts)
-    model.tally.developer_revenue_usd += float(
-        paid[[seller in developers for seller in sellers]].sum())
+    model.cash.pay(bids.account_id[bid], asks.account_id[ask], paid)
+    model.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
     by_firm = bid < len(firm_rows)
     np.add.at(bought, firm_rows[bid[by_firm]], quantity[by_firm])
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     retire_for_claims(model, demand.firm[firm_rows[bid[by_firm]]],
-                      [sellers[m] for m in np.flatnonzero(by_firm).tolist()],
+                      [sellers[m] for m in by_firm.nonzero()[0].tolist()],
                       quantity[by_firm])
-    held = np.flatnonzero(~by_firm).tolist()
+    held = (~by_firm).nonzero()[0].tolist()
     if held:
         model.registry.deliver([sellers[m] for m in held], [buyers[m] for m in held],
                                quantity[held], vintage_filter(model))

@@ -34,7 +34,7 @@ class ProjectDeveloper(Member):
     @property
     def projects(self) -> np.ndarray:
         """Ids of the developer's projects."""
-        return np.flatnonzero(self.model.projects.developer == self.index)
+        return (self.model.projects.developer == self.index).nonzero()[0]
 
 
 @dataclass
@@ -70,7 +70,7 @@ class DeveloperPopulation:
         """
         margin = 1.0 - detection - audit_yr * (1.0 + penalty_multiple)
         x = margin / np.maximum(4.0 * self.honesty[developers], 1e-9)
-        return np.clip(x, 0.0, max_inflation)
+        return x.clip(0.0, max_inflation)
 
     def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
                  expected_price: np.ndarray, fee_usd: float) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +82,8 @@ class DeveloperPopulation:
         times price, less running costs and the yearly verification fee, over the crediting
         period at the discount rate, less the up-front cost.
         """
-        appraising = np.flatnonzero(rng.random(len(self.specialty)) < params.invest_rate_yr / STEPS_PER_YEAR)
+        rate = params.invest_rate_yr / STEPS_PER_YEAR
+        appraising = (rng.random(len(self.specialty)) < rate).nonzero()[0]
         kind = self.specialty[appraising]
         area = types.area[kind] * rng.lognormal(0.0, 0.5, len(appraising))
         credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])
@@ -100,8 +101,8 @@ class DeveloperPopulation:
         """Ask prices (USD per tCO2e) of developers ``seller``.
 
         The expected price of the developer's type, discounted by up to 30% as
-        ``inventory_pressure`` (0-1, per developer) rises, never below the running cost per credit (plus markup) or the price floor:
-        below that a developer banks its credits.
+        ``inventory_pressure`` (0-1, per developer) rises, never below the running cost per
+        credit (plus markup) or the price floor: below that a developer banks its credits.
         """
         base = expected_price[self.specialty[seller]] * (1 - 0.3 * inventory_pressure[seller])
         return np.maximum.reduce([base * noise, unit_cost[seller] * ASK_MARKUP,
@@ -125,6 +126,7 @@ def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: in
     total_credits = np.bincount(dev, weights=credits[active], minlength=n_developers)
     unit = np.divide(total_cost, total_credits, out=np.full(n_developers, np.nan),
                      where=total_credits > 0)
-    known = np.isfinite(unit)
-    fallback = np.median(unit[known]) if known.any() else 0.0
-    return np.where(known, unit, fallback)
+    known = total_credits > 0
+    if known.all():
+        return unit
+    return np.where(known, unit, np.median(unit[known]) if known.any() else 0.0)

@@ -137,20 +137,21 @@ class FirmPopulation:
         buying = (self.buy_month == month) & (self.pledge != NONE)
         if claim_standard == "sbti":
             buying &= self.pledge == NET_ZERO
-        firm = np.flatnonzero(buying)
+        firm = buying.nonzero()[0]
         weights = type_mix * sentiment
         kind = self.favourite_kind[firm].copy()
         if weights.sum() > 0:
             # Firms whose favourite type fell out of favour switch with the lost sentiment.
-            switch = rng.random(len(firm)) > sentiment[kind]
-            kind[switch] = rng.choice(len(weights), size=int(switch.sum()),
-                                      p=weights / weights.sum())
+            switch = (rng.random(len(firm)) > sentiment[kind]).nonzero()[0]
+            if len(switch):
+                kind[switch] = rng.choice(len(weights), size=len(switch),
+                                          p=weights / weights.sum())
         # Firms priced out of their favourite type fall back on the best-value one.
         value_price = np.where(weights > 0, expected_price / np.maximum(sentiment, 1e-9), np.inf)
         priced_out = self.wtp[firm] * sentiment[kind] < expected_price[kind]
         kind[priced_out] = int(np.argmin(value_price))
         target = self.targets(params, firm)
-        abated_share = np.clip(expected_price[kind] / self.mac_slope[firm], 0.0, 1.0)
+        abated_share = (expected_price[kind] / self.mac_slope[firm]).clip(0.0, 1.0)
         credit_share = np.minimum(1.0 - abated_share, offset_cap)
         high = self.quality_seeking[firm] & tiers
         limit = self.wtp[firm] * sentiment[kind] * np.where(high, HIGH_TIER_PREMIUM, 1.0)

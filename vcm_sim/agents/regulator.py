@@ -47,16 +47,16 @@ class Regulator(Member):
                            minlength=len(projects))
         audited = model.rng.random(len(projects)) < rules.project_audit_rate / STEPS_PER_YEAR
         inflated = audited & (over > 0)
-        caught = np.flatnonzero(inflated & (model.rng.random(len(projects))
-                                            < self.audit_detection(rules.satellite_mrv)))
+        found = model.rng.random(len(projects)) < self.audit_detection(rules.satellite_mrv)
+        caught = (inflated & found).nonzero()[0]
         for p in caught.tolist():
             self._sanction(model, p)
         return len(caught)
 
     def _sanction(self, model: VCMModel, project: int) -> None:
         rules = model.config.rules.integrity
-        batches = np.flatnonzero((model.truth.view("project") == project)
-                                 & model.truth.view("inflated"))
+        batches = ((model.truth.view("project") == project)
+                                 & model.truth.view("inflated")).nonzero()[0]
         over = int(model.truth.over_credited[batches].sum())
         developer = model.projects.developer[project]
         account = model.developer_accounts[developer]
@@ -65,7 +65,8 @@ class Regulator(Member):
             held = model.registry.balance(account, b)
             take = min(held, remaining)
             if take:
-                model.registry.cancel(b, account, take, reason=f"audit: over-crediting of project {project}")
+                model.registry.cancel(b, account, take,
+                                      reason=f"audit: over-crediting of project {project}")
                 remaining -= take
         price = model.latest_price_by_type[model.projects.kind[project]]
         fine = rules.penalty_multiple * over * (price if np.isfinite(price)

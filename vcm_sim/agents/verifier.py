@@ -72,7 +72,7 @@ class VerifierPool:
     def expected_detection(self, assignment: str, min_rigour: float, satellite: float) -> float:
         """The detection probability a developer plans with: the laxest accredited
         verifier's when it picks its own, the average verifier's when the regulator assigns."""
-        accredited = np.flatnonzero(self.accredited)
+        accredited = self.accredited.nonzero()[0]
         if not len(accredited):
             return 1.0
         detect = self.detection(accredited, min_rigour, satellite)
@@ -141,6 +141,6 @@ class VerifierPool:
         """Record failed audits; returns the verifiers suspended by them."""
         np.add.at(self.strikes, ids, 1)
         self.reputation[ids] *= 0.8
-        suspended = np.flatnonzero(self.accredited & (self.strikes >= strikes_to_suspend))
+        suspended = (self.accredited & (self.strikes >= strikes_to_suspend)).nonzero()[0]
         self.accredited[suspended] = False
         return suspended

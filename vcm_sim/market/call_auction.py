@@ -135,19 +135,20 @@ def clear_call_auction_by_tier(bid_price: np.ndarray, bid_qty: np.ndarray, bid_t
         return {label: Matches.empty() for label in sorted(labels)}
     codes = np.unique(np.concatenate([bid_tier, ask_tier]))
     labels = codes.tolist()
-    bids = _Side(bid_price, bid_qty, np.searchsorted(codes, bid_tier), len(labels), falling=True)
-    asks = _Side(ask_price, ask_qty, np.searchsorted(codes, ask_tier), len(labels),
+    bids = _Side(bid_price, bid_qty, codes.searchsorted(bid_tier), len(labels), falling=True)
+    asks = _Side(ask_price, ask_qty, codes.searchsorted(ask_tier), len(labels),
                  falling=False)
     volume = np.maximum(_feasible_ends(bids, asks), _feasible_ends(asks, bids))
     price = _tier_prices(bids, asks, volume)
-    bid_fill, ask_fill = bids.fills(price), asks.fills(price)
-    bid_left, ask_left = volume - bids.filled(bid_fill), volume - asks.filled(ask_fill)
-    for tier in np.flatnonzero(bid_left | ask_left).tolist():
-        for side, fill, left in ((bids, bid_fill, bid_left), (asks, ask_fill, ask_left)):
-            if left[tier]:
-                side.ration(fill, tier, price[tier], int(left[tier]), rng)
+    bid_fill, bid_shared = bids.fills(price, volume)
+    ask_fill, ask_shared = asks.fills(price, volume)
+    for tier in (bid_shared | ask_shared).nonzero()[0].tolist():
+        for side, fill, shared in ((bids, bid_fill, bid_shared), (asks, ask_fill, ask_shared)):
+            if shared[tier]:
+                side.ration(fill, tier, price[tier], volume[tier], rng)
     matches = _pair_by_tier(bids, bid_fill, asks, ask_fill, price)
-    return {label: matches.get(k, Matches.empty()) for k, label in enumerate(labels)}
+    return {label: matches[k] if k in matches else Matches.empty()
+            for k, label in enumerate(labels)}
 
 
 class _Side:
@@ -160,8 +161,8 @@ class _Side:
         self.order = np.lexsort((-price if falling else price, tier))
         self.sorted_price = price[self.order]
         self.sorted_tier = tier[self.order]
-        self.ends = np.cumsum(quantity[self.order])
-        stops = np.searchsorted(self.sorted_tier, np.arange(n_tiers), side="right")
+        self.ends = quantity[self.order].cumsum()
+        stops = self.sorted_tier.searchsorted(np.arange(n_tiers), side="right")
         running = np.concatenate([[0], self.ends])[stops]
         self.offset = np.concatenate([[0], running[:-1]])
         self.total = running - self.offset
@@ -173,27 +174,35 @@ class _Side:
     def holder(self, tier: np.ndarray, unit: np.ndarray, side: str = "left") -> np.ndarray:
         """Sorted position of the order holding ``unit`` (1-based within ``tier``), clipped
         to a valid position; the caller checks ``unit <= total[tier]``."""
-        at = np.searchsorted(self.ends, self.offset[tier] + unit, side=side)
+        at = self.ends.searchsorted(self.offset[tier] + unit, side=side)
         return np.minimum(at, max(len(self.ends) - 1, 0))
 
-    def fills(self, price: np.ndarray) -> np.ndarray:
-        """Orders strictly better than their tier's price (NaN: no trade) filled in full, the
-        rest at zero."""
+    def fills(self, price: np.ndarray, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fills before rationing, and the tiers whose margin several orders share.
+
+        Orders strictly better than their tier's price (NaN: no trade) are filled in full;
+        what is left of a tier's volume goes to its orders at the price. A lone marginal
+        order takes it all here (rationing one order draws nothing from the generator);
+        tiers with several marginal orders are flagged for :meth:`ration`.
+        """
         tier_price = price[self.tier]
         inside = tier_price < self.price if self.falling else self.price < tier_price
-        return np.where(inside, self.quantity, 0)
+        fill = np.where(inside, self.quantity, 0)
+        n_tiers = len(volume)
+        left = volume.copy()
+        np.subtract.at(left, self.tier, fill)
+        marginal = ((self.price == tier_price) & (left[self.tier] > 0)).nonzero()[0]
+        count = np.bincount(self.tier[marginal], minlength=n_tiers)
+        alone = marginal[count[self.tier[marginal]] == 1]
+        fill[alone] = left[self.tier[alone]]
+        return fill, count > 1
 
-    def filled(self, fill: np.ndarray) -> np.ndarray:
-        """Credits filled per tier."""
-        total = np.zeros(len(self.total), dtype=np.int64)
-        np.add.at(total, self.tier, fill)
-        return total
-
-    def ration(self, fill: np.ndarray, tier: int, price: float, left: int,
+    def ration(self, fill: np.ndarray, tier: int, price: float, volume: int,
                rng: np.random.Generator | None) -> None:
-        """Share ``left`` credits over ``tier``'s orders at the price (in place)."""
-        marginal = np.flatnonzero((self.tier == tier) & (self.price == price))
-        _ration(fill, marginal, self.quantity, left, rng)
+        """Share what is left of ``tier``'s volume over its orders at the price (in place)."""
+        mine = self.tier == tier
+        marginal = (mine & (self.price == price)).nonzero()[0]
+        _ration(fill, marginal, self.quantity, volume - int(fill[mine].sum()), rng)
 
 
 def _feasible_ends(side: _Side, other: _Side) -> np.ndarray:
@@ -214,7 +223,7 @@ def _tier_prices(bids: _Side, asks: _Side, volume: np.ndarray) -> np.ndarray:
     """Midpoint of each tier's clearing interval (NaN where nothing trades); see
     :func:`call_auction` for the interval."""
     price = np.full(len(volume), math.nan)
-    tier = np.flatnonzero(volume)
+    tier = volume.nonzero()[0]
     if not len(tier):
         return price
     v = volume[tier]
@@ -236,20 +245,20 @@ def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.n
     it buys, so tiers end at the same running total on both sides and one merge of order ends
     pairs every tier at once.
     """
-    bid_order = np.flatnonzero(bid_fill)
+    bid_order = bid_fill.nonzero()[0]
     bid_order = bid_order[np.argsort(bids.tier[bid_order], kind="stable")]
-    ask_order = np.flatnonzero(ask_fill)
+    ask_order = ask_fill.nonzero()[0]
     ask_order = ask_order[np.argsort(asks.tier[ask_order], kind="stable")]
     if not len(bid_order):
         return {}
-    bid_ends, ask_ends = np.cumsum(bid_fill[bid_order]), np.cumsum(ask_fill[ask_order])
+    bid_ends, ask_ends = bid_fill[bid_order].cumsum(), ask_fill[ask_order].cumsum()
     ends = np.unique(np.concatenate([bid_ends, ask_ends]))
-    bid = bid_order[np.searchsorted(bid_ends, ends)]
-    ask = ask_order[np.searchsorted(ask_ends, ends)]
+    bid = bid_order[bid_ends.searchsorted(ends)]
+    ask = ask_order[ask_ends.searchsorted(ends)]
     quantity = ends.copy()
     quantity[1:] -= ends[:-1]
     tier = bids.tier[bid]
-    cuts = (np.flatnonzero(tier[1:] != tier[:-1]) + 1).tolist()
+    cuts = ((tier[1:] != tier[:-1]).nonzero()[0] + 1).tolist()
     starts, stops = [0, *cuts], [*cuts, len(tier)]
     return {int(tier[a]): Matches(bid[a:b], ask[a:b], quantity[a:b],
                                   np.full(b - a, float(price[tier[a]])))
@@ -262,28 +271,28 @@ def _clearing(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,
     if not len(bid_price) or not len(ask_price):
         return 0, math.nan
     by_bid = np.argsort(-bid_price)
-    bids, bought = bid_price[by_bid], np.cumsum(bid_qty[by_bid])
+    bids, bought = bid_price[by_bid], bid_qty[by_bid].cumsum()
     by_ask = np.argsort(ask_price)
-    asks, sold = ask_price[by_ask], np.cumsum(ask_qty[by_ask])
+    asks, sold = ask_price[by_ask], ask_qty[by_ask].cumsum()
     top = min(bought[-1], sold[-1])
 
     # Unit q can trade if the q-th highest bid unit is at or above the q-th lowest ask unit.
     # That holds for q = 1..V and fails beyond, and it only changes where an order ends, so V is
     # the last feasible order end of one side or the other: two binary searches over the ends
     # up to `top`, each probe a searchsorted on the other side.
-    n_bids = bisect_left(range(np.searchsorted(bought, top, side="right")), True,
-                         key=lambda i: bids[i] < asks[np.searchsorted(sold, bought[i])])
-    n_asks = bisect_left(range(np.searchsorted(sold, top, side="right")), True,
-                         key=lambda j: bids[np.searchsorted(bought, sold[j])] < asks[j])
+    n_bids = bisect_left(range(bought.searchsorted(top, side="right")), True,
+                         key=lambda i: bids[i] < asks[sold.searchsorted(bought[i])])
+    n_asks = bisect_left(range(sold.searchsorted(top, side="right")), True,
+                         key=lambda j: bids[bought.searchsorted(sold[j])] < asks[j])
     volume = int(max(bought[n_bids - 1] if n_bids else 0, sold[n_asks - 1] if n_asks else 0))
     if not volume:
         return 0, math.nan
-    lo = asks[np.searchsorted(sold, volume)]
-    hi = bids[np.searchsorted(bought, volume)]
+    lo = asks[sold.searchsorted(volume)]
+    hi = bids[bought.searchsorted(volume)]
     if volume < bought[-1]:
-        lo = max(lo, bids[np.searchsorted(bought, volume, side="right")])
+        lo = max(lo, bids[bought.searchsorted(volume, side="right")])
     if volume < sold[-1]:
-        hi = min(hi, asks[np.searchsorted(sold, volume, side="right")])
+        hi = min(hi, asks[sold.searchsorted(volume, side="right")])
     # Written so as to stay within [lo, hi] in floating point, even for huge or subnormal prices.
     return volume, float(lo + (hi - lo) / 2)
 
@@ -294,7 +303,7 @@ def _fill(inside: np.ndarray, margin: np.ndarray, quantity: np.ndarray, volume: 
     fill = np.where(inside, quantity, 0)
     left = volume - int(fill.sum())
     if left:
-        _ration(fill, np.flatnonzero(margin), quantity, left, rng)
+        _ration(fill, margin.nonzero()[0], quantity, left, rng)
     return fill
 
 
@@ -307,7 +316,7 @@ def _ration(fill: np.ndarray, marginal: np.ndarray, quantity: np.ndarray, left: 
         return
     if rng is not None:
         marginal = rng.permutation(marginal)
-    running = np.cumsum(quantity[marginal])
+    running = quantity[marginal].cumsum()
     total = int(running[-1])
     if total > _INT64_MAX // left:
         running = running.astype(object)  # exact Python integers where int64 would overflow
