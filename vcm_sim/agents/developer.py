@@ -129,4 +129,11 @@ def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: in
     known = total_credits > 0
     if known.all():
         return unit
-    return np.where(known, unit, np.median(unit[known]) if known.any() else 0.0)
+    return np.where(known, unit, _median(unit[known]) if known.any() else 0.0)
+
+
+def _median(values: np.ndarray) -> float:
+    """np.median of a non-empty 1-D array, without its overhead on small arrays."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2

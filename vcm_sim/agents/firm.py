@@ -143,9 +143,9 @@ class FirmPopulation:
         if weights.sum() > 0:
             # Firms whose favourite type fell out of favour switch with the lost sentiment.
             switch = (rng.random(len(firm)) > sentiment[kind]).nonzero()[0]
-            if len(switch):
-                kind[switch] = rng.choice(len(weights), size=len(switch),
-                                          p=weights / weights.sum())
+            if len(switch):  # inverse-CDF draws: what rng.choice(p=...) does, less overhead
+                cdf = (weights / weights.sum()).cumsum()
+                kind[switch] = (cdf / cdf[-1]).searchsorted(rng.random(len(switch)), side="right")
         # Firms priced out of their favourite type fall back on the best-value one.
         value_price = np.where(weights > 0, expected_price / np.maximum(sentiment, 1e-9), np.inf)
         priced_out = self.wtp[firm] * sentiment[kind] < expected_price[kind]

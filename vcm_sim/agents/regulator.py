@@ -56,7 +56,7 @@ class Regulator(Member):
     def _sanction(self, model: VCMModel, project: int) -> None:
         rules = model.config.rules.integrity
         batches = ((model.truth.view("project") == project)
-                                 & model.truth.view("inflated")).nonzero()[0]
+                   & model.truth.view("inflated")).nonzero()[0]
         over = int(model.truth.over_credited[batches].sum())
         developer = model.projects.developer[project]
         account = model.developer_accounts[developer]
