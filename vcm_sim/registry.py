@@ -344,7 +344,8 @@ class Registry:
                 ) -> Deliveries:
         """Each seller delivers ``quantities[m]`` credits to ``buyers[m]``, oldest-credited
         eligible batches first (see :meth:`plan_draw`), as :meth:`transfer` would batch by
-        batch; returns the legs."""
+        batch; returns the legs. Sellers deliver from what they held before the call:
+        credits received in the same call are not passed on."""
         legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
         holdings, totals = self._holdings, self._account_totals
         for m, b, q in zip(legs.match, legs.batch, legs.quantity):

@@ -188,7 +188,6 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if not len(quantity):
         return value, volume, bought
-    buyers = [bids.account[i] for i in bid.tolist()]
     sellers = [asks.account[j] for j in ask.tolist()]
     model.cash.pay(bids.account_id[bid], asks.account_id[ask], paid)
     model.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
@@ -198,9 +197,10 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     retire_for_claims(model, demand.firm[firm_rows[bid[by_firm]]],
                       [sellers[m] for m in by_firm.nonzero()[0].tolist()],
                       quantity[by_firm])
-    held = (~by_firm).nonzero()[0].tolist()
+    held = (~by_firm).nonzero()[0].tolist()  # traders keep what they buy
     if held:
-        model.registry.deliver([sellers[m] for m in held], [buyers[m] for m in held],
+        model.registry.deliver([sellers[m] for m in held],
+                               [bids.account[i] for i in bid[held].tolist()],
                                quantity[held], vintage_filter(model))
     return value, volume, bought
 
