@@ -191,6 +191,18 @@ BAD_OPERATIONS = {
     "retirement on delivery to an unknown buyer": (
         lambda r, b: r.deliver_and_retire(["dev"], ["frm"], [1], [None]), "'frm'"),
     "balances of an unknown account": (lambda r, b: r.balances(["dev", "gost"]), "'gost'"),
+    "a claim on credits the buyer keeps": (
+        lambda r, b: r.deliver(["dev"], ["firm"], [1], retire=[False], claims=["c"]),
+        "entry 0: claim must be None"),
+    "bulk quantity beyond 64 bits": (
+        lambda r, b: r.deliver(["dev"], ["firm"], np.array([2**63], dtype=np.uint64)),
+        "at most 9223372036854775807"),
+    "huge Python quantity": (lambda r, b: r.transfer(b, "dev", "firm", 2**70), "at most"),
+    "boolean bulk quantity": (
+        lambda r, b: r.issue_many(["p", "q"], 2020, [True, 2], ["dev", "dev"], [0, 0]),
+        "positive integers"),
+    "text buffer share in bulk": (
+        lambda r, b: r.issue_many(["p"], 2020, [5], ["dev"], ["0.5"]), "numbers in [0, 1]"),
 }
 
 
@@ -272,4 +284,40 @@ def test_retirement_on_delivery_leaves_the_buyer_holding_what_it_held():
     frame = reg.journal_frame()
     assert frame["kind"].tolist()[-2:] == ["transfer", "retire"]
     assert frame["note"].tolist()[-1] == "firm" and frame["claim"].tolist()[-1] == "firm/2020"
+    reg.check()
+
+
+def test_a_delivery_mixing_kept_and_retired_credits_serves_entries_in_order():
+    reg = Registry(accounts=["dev", "firm", "trader"])
+    old, new = reg.issue("p", 2019, 5, "dev"), reg.issue("p", 2020, 5, "dev")
+    legs = reg.deliver(["dev", "dev"], ["trader", "firm"], [3, 4], retire=[False, True],
+                       claims=[None, "firm/2020"])
+    assert list(zip(legs.match, legs.batch, legs.quantity)) == [(0, old, 3), (1, old, 2),
+                                                                 (1, new, 2)]
+    assert reg.holdings("trader") == {old: 3} and reg.holdings("firm") == {}
+    assert reg.retired(old) == 2 and reg.retired(new) == 2
+    reg.check()
+
+
+def test_huge_batches_keep_exact_serials_and_never_overfill_the_buffer():
+    bulk, single = Registry(accounts=["dev"]), Registry(accounts=["dev"])
+    bulk.issue_many(["x", "y"], 2022, [2**62, 2**62], ["dev", "dev"], [0.0, 1.0])
+    single.issue("x", 2022, 2**62, "dev")
+    single.issue("y", 2022, 2**62, "dev", buffer_share=1.0)
+    assert bulk.batches == single.batches and bulk.batches[1].serial_end == 2**63
+    bulk.check()
+    reg = Registry(accounts=["a"])
+    reg.issue("p", 2020, 2**54 - 1, "a", buffer_share=1.0)  # q * 1.0 rounds up in floats
+    assert reg.balance(BUFFER) == 2**54 - 1 and reg.holdings("a") == {}
+    reg.check()
+
+
+def test_a_numpy_step_stamps_every_journal_column_alike():
+    reg = Registry(accounts=["dev", "firm"])
+    reg.step = np.int64(7)
+    reg.issue_many(["p", "q"], 2020, [5, 5], ["dev", "dev"], [0.2, 0.2])
+    reg.deliver(["dev", "dev"], ["firm", "firm"], [4, 4], retire=[True, False])
+    frame = reg.journal_frame()
+    # two issues, two buffer deposits, two transfers and one retirement
+    assert (frame["step"] == 7).all() and len(frame) == 7
     reg.check()

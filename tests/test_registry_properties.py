@@ -91,8 +91,8 @@ class RegistryMachine(RuleBasedStateMachine):
         self.cancelled[b] += q
 
     @precondition(lambda self: self.positions())
-    @rule(data=st.data(), entries=st.integers(1, 5), retire=st.booleans())
-    def deliver(self, data, entries, retire):
+    @rule(data=st.data(), entries=st.integers(1, 5))
+    def deliver(self, data, entries):
         """Entries drawn one after another from what the sellers held before the call."""
         columns, taken = [], Counter()
         for _ in range(entries):
@@ -103,14 +103,12 @@ class RegistryMachine(RuleBasedStateMachine):
             buyer = data.draw(accounts)
             q = data.draw(st.integers(1, self.registry.balance(seller) - taken[seller]))
             taken[seller] += q
-            columns.append((seller, buyer, q))
-        sellers, buyers, quantities = (list(c) for c in zip(*columns))
+            columns.append((seller, buyer, q, data.draw(st.booleans())))
+        sellers, buyers, quantities, retire = (list(c) for c in zip(*columns))
         oldest = {a: self.oldest_first(a) for a in set(sellers)}
-        if retire:
-            claims = [f"claim-{len(self.claims)}-{k}" for k in range(len(columns))]
-            legs = self.registry.deliver_and_retire(sellers, buyers, quantities, claims)
-        else:
-            legs = self.registry.deliver(sellers, buyers, quantities)
+        claims = [f"claim-{len(self.claims)}-{k}" if r and k % 2 else None
+                  for k, r in enumerate(retire)]
+        legs = self.registry.deliver(sellers, buyers, quantities, retire=retire, claims=claims)
         for seller, positions in oldest.items():
             drawn = Counter()  # batch -> credits drawn, in the order first drawn
             for m, b, q in zip(legs.match, legs.batch, legs.quantity):
@@ -121,7 +119,7 @@ class RegistryMachine(RuleBasedStateMachine):
                 for k in range(len(columns))] == quantities
         for m, b, q in zip(legs.match, legs.batch, legs.quantity):
             self.held[(sellers[m], b)] -= q
-            if retire:
+            if retire[m]:
                 self.retired[b] += q
                 self.claims.append((claims[m], q))
             else:

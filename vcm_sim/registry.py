@@ -25,6 +25,7 @@ import math
 from array import array
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import accumulate
 from numbers import Integral
 from typing import Callable, Iterable, Sequence
 
@@ -35,6 +36,8 @@ BUFFER = "buffer"
 """Name of the buffer-pool account that holds the non-permanence reserve."""
 
 _NONE = -1
+MAX_QUANTITY = 2**63 - 1
+"""Most credits one operation may move: the journal stores quantities as 64-bit integers."""
 _DTYPES = {"b": np.int8, "i": np.int32, "q": np.int64}
 """numpy dtype of each journal column's array typecode."""
 
@@ -127,12 +130,16 @@ class Journal:
         columns = {"step": step, "kind": kind, "batch": batch, "src": src, "dst": dst,
                    "quantity": quantity, "note": _NONE if note is None else note,
                    "claim": _NONE if claim is None else claim}
+        encoded = {}
         for name, values in columns.items():
-            column = getattr(self, name)
-            if isinstance(values, int):
-                column.extend(array(column.typecode, [values]) * n)
-            else:
-                column.frombytes(np.asarray(values, dtype=_DTYPES[column.typecode]).tobytes())
+            typed = np.asarray(values, dtype=_DTYPES[getattr(self, name).typecode])
+            if typed.ndim == 0:
+                typed = np.full(n, typed)
+            if typed.shape != (n,):
+                raise ValueError(f"journal column {name} has {typed.size} entries, not {n}")
+            encoded[name] = typed.tobytes()
+        for name, data in encoded.items():
+            getattr(self, name).frombytes(data)
 
     def _columns(self) -> dict[str, array]:
         return {"step": self.step, "kind": self.kind, "batch": self.batch, "src": self.src,
@@ -242,7 +249,7 @@ class Registry:
         if not share_ok:
             raise RegistryError(f"buffer_share must be in [0, 1], got {buffer_share!r}")
         dst = self._account(to)
-        to_buffer = math.floor(quantity * buffer_share)
+        to_buffer = min(quantity, math.floor(quantity * buffer_share))
         batch_id = len(self.batches)
         self.batches.append(Batch(batch_id, project, int(vintage), self._next_serial,
                                   self._next_serial + quantity))
@@ -305,7 +312,8 @@ class Registry:
     #
     # Each does what the single operation does for every entry in turn, at a fraction of the
     # cost per entry, and is all or nothing: a refused entry raises RegistryError naming its
-    # position and the offending value, and nothing changes.
+    # position and the offending value, and nothing changes. The journal lists a call's
+    # entries by kind (issues, then buffer deposits; transfers, then retirements).
 
     def issue_many(self, projects: Sequence[str], vintage: int, quantities: Sequence[int],
                    to: Sequence[str], buffer_shares: Sequence[float]) -> range:
@@ -320,14 +328,13 @@ class Registry:
                                     f"got {project!r}")
         if not isinstance(vintage, Integral) or isinstance(vintage, bool):
             raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
-        to_buffer = np.floor(quantity * share).astype(np.int64)
-        first, n_issued = len(self.batches), int(quantity.sum())
-        ends = (self._next_serial + np.cumsum(quantity)).tolist()
-        starts = [self._next_serial, *ends[:-1]]
+        to_buffer = np.minimum(quantity, np.floor(quantity * share).astype(np.int64))
+        first = len(self.batches)
+        serials = list(accumulate(quantity.tolist(), initial=self._next_serial))
         ids = range(first, first + n)
-        self.batches += map(Batch, ids, projects, [int(vintage)] * n, starts, ends)
-        self._next_serial += n_issued
-        self._issued_total += n_issued
+        self.batches += map(Batch, ids, projects, [int(vintage)] * n, serials[:-1], serials[1:])
+        self._issued_total += serials[-1] - self._next_serial
+        self._next_serial = serials[-1]
         self._retired += [0] * n
         self._cancelled += [0] * n
         for kind, account, credits in ((Kind.ISSUE, dst, (quantity - to_buffer).tolist()),
@@ -340,51 +347,57 @@ class Registry:
         return ids
 
     def deliver(self, sellers: Sequence[str], buyers: Sequence[str],
-                quantities: Sequence[int], eligible: Callable[[int], bool] | None = None
-                ) -> Deliveries:
+                quantities: Sequence[int], eligible: Callable[[int], bool] | None = None,
+                retire: Sequence[bool] | None = None,
+                claims: Sequence[str | None] | None = None) -> Deliveries:
         """Each seller delivers ``quantities[m]`` credits to ``buyers[m]``, oldest-credited
-        eligible batches first (see :meth:`plan_draw`), as :meth:`transfer` would batch by
-        batch; returns the legs. Sellers deliver from what they held before the call:
-        credits received in the same call are not passed on."""
+        eligible batches first (see :meth:`plan_draw`), entry by entry, as :meth:`transfer`
+        would batch by batch; returns the legs.
+
+        Where ``retire[m]`` is true the buyer retires the credits at once, on its own behalf
+        and behind ``claims[m]`` (None: no claim), as :meth:`retire` would after the
+        transfer; its holdings are left as they were. The journal lists the call's transfers
+        first, then its retirements. Sellers deliver from what they held before the call:
+        credits received in the same call are not passed on.
+        """
+        n = len(quantities)
+        retire = [False] * n if retire is None else [bool(r) for r in retire]
+        claims = [None] * n if claims is None else list(claims)
+        if not len(retire) == len(claims) == n:
+            raise RegistryError(f"{len(retire)} retire flags and {len(claims)} claims for {n} "
+                                "entries")
+        for m, claim in enumerate(claims):
+            if claim is not None and (not retire[m] or not isinstance(claim, str) or not claim):
+                raise RegistryError(f"entry {m}: claim must be None or a non-empty string for "
+                                    f"a retirement, got {claim!r}")
         legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
-        holdings, totals = self._holdings, self._account_totals
+        holdings, totals, retired = self._holdings, self._account_totals, self._retired
         for m, b, q in zip(legs.match, legs.batch, legs.quantity):
             self._take(b, s[m], q)
-            holding = holdings[d[m]]
-            holding[b] = holding.get(b, 0) + q
-            totals[d[m]] += q
-        src = [s[m] for m in legs.match]
-        dst = [d[m] for m in legs.match]
-        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, src, dst, legs.quantity)
+            if retire[m]:
+                retired[b] += q
+                self._retired_total += q
+            else:
+                holding = holdings[d[m]]
+                holding[b] = holding.get(b, 0) + q
+                totals[d[m]] += q
+        buyer = [d[m] for m in legs.match]
+        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, [s[m] for m in legs.match],
+                            buyer, legs.quantity)
+        retiring = [k for k, m in enumerate(legs.match) if retire[m]]
+        self.journal.extend(
+            self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], [buyer[k] for k in retiring],
+            _NONE, [legs.quantity[k] for k in retiring],
+            self.journal.intern_many([self._account_names[buyer[k]] for k in retiring]),
+            self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
         return legs
 
     def deliver_and_retire(self, sellers: Sequence[str], buyers: Sequence[str],
                            quantities: Sequence[int], claims: Sequence[str | None],
                            eligible: Callable[[int], bool] | None = None) -> Deliveries:
-        """Buyers take delivery as in :meth:`deliver` and retire the credits at once, on their
-        own behalf, behind ``claims[m]``; each leg is journaled as a transfer and a
-        retirement (the transfers first, then the retirements), and the buyers' holdings are
-        left as they were. Returns the legs."""
-        if len(claims) != len(quantities):
-            raise RegistryError(f"{len(claims)} claims for {len(quantities)} entries")
-        for m, claim in enumerate(claims):
-            if claim is not None and (not isinstance(claim, str) or not claim):
-                raise RegistryError(f"entry {m}: claim must be None or a non-empty string, "
-                                    f"got {claim!r}")
-        legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
-        retired = self._retired
-        for m, b, q in zip(legs.match, legs.batch, legs.quantity):
-            self._take(b, s[m], q)
-            retired[b] += q
-        self._retired_total += sum(legs.quantity)
-        intern = self.journal.intern_many
-        buyer = [d[m] for m in legs.match]
-        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, [s[m] for m in legs.match],
-                            buyer, legs.quantity)
-        self.journal.extend(self.step, Kind.RETIRE, legs.batch, buyer, _NONE, legs.quantity,
-                            intern([self._account_names[a] for a in buyer]),
-                            intern([claims[m] for m in legs.match]))
-        return legs
+        """:meth:`deliver` with every buyer retiring on delivery behind ``claims[m]``."""
+        return self.deliver(sellers, buyers, quantities, eligible,
+                            retire=[True] * len(quantities), claims=claims)
 
     # -- queries --------------------------------------------------------------------------
 
@@ -488,6 +501,9 @@ class Registry:
                 raise RegistryError(
                     f"batch {b}: issued {batch.quantity} != held + retired + cancelled {accounted}")
         self._check_account_totals()
+        lengths = {name: len(column) for name, column in self.journal._columns().items()}
+        if len(set(lengths.values())) > 1:
+            raise RegistryError(f"journal columns differ in length: {lengths}")
         self._check_against_journal()
 
     # -- internals ------------------------------------------------------------------------
@@ -608,43 +624,48 @@ class Registry:
 
 
 def _check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:
-    """``quantities`` as an int64 array of ``n`` positive entries, or RegistryError naming the
-    first bad one."""
+    """``quantities`` as an int64 array of ``n`` positive entries of at most
+    :data:`MAX_QUANTITY`, or RegistryError naming the first bad one (booleans are refused,
+    as by the single operations)."""
     quantity = np.asarray(quantities)
     if quantity.shape != (n,):
         raise RegistryError(f"{quantity.size} quantities for {n} entries")
-    if n and quantity.dtype.kind not in "iu":
-        raise RegistryError(f"quantities must be positive integers (credits), got dtype "
-                            f"{quantity.dtype}")
-    bad = np.flatnonzero(quantity <= 0)
-    if bad.size:
-        k = int(bad[0])
-        raise RegistryError(f"entry {k}: quantity must be a positive integer (credits), "
-                            f"got {quantity[k].item()!r}")
+    bools = (quantity.dtype.kind == "b" or not isinstance(quantities, np.ndarray)
+             and any(type(q) is bool for q in quantities))
+    if n and (quantity.dtype.kind not in "iu" or bools):
+        raise RegistryError(f"quantities must be positive integers (credits), got "
+                            f"{quantities!r:.80}")
+    bad = (quantity <= 0) | (quantity > MAX_QUANTITY)
+    if bad.any():
+        k = int(bad.nonzero()[0][0])
+        raise RegistryError(f"entry {k}: quantity must be a positive integer (credits) of at "
+                            f"most {MAX_QUANTITY}, got {quantity[k].item()!r}")
     return quantity.astype(np.int64, copy=False)
 
 
 def _check_shares(shares: Sequence[float], n: int) -> np.ndarray:
     """Buffer shares as a float array of ``n`` entries in [0, 1], or RegistryError."""
-    try:
-        share = np.asarray(shares, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise RegistryError(
-            f"buffer shares must be numbers in [0, 1], got {shares!r:.80}") from None
-    if share.shape != (n,):
-        raise RegistryError(f"{share.size} buffer shares for {n} entries")
-    bad = np.flatnonzero(~((share >= 0.0) & (share <= 1.0)))
-    if bad.size:
-        k = int(bad[0])
+    raw = np.asarray(shares)
+    if raw.shape != (n,):
+        raise RegistryError(f"{raw.size} buffer shares for {n} entries")
+    if n and raw.dtype.kind not in "iuf":
+        raise RegistryError(f"buffer shares must be numbers in [0, 1], got {shares!r:.80}")
+    share = raw.astype(np.float64)
+    bad = ~((share >= 0.0) & (share <= 1.0))
+    if bad.any():
+        k = int(bad.nonzero()[0][0])
         raise RegistryError(f"entry {k}: buffer_share must be in [0, 1], got {share[k].item()!r}")
     return share
 
 
 def _check_quantity(quantity: object) -> int:
-    """``quantity`` as a Python int, or RegistryError if it is not a positive integer."""
+    """``quantity`` as a Python int, or RegistryError if it is not a positive integer of at
+    most :data:`MAX_QUANTITY`."""
     if type(quantity) is int:
-        if quantity > 0:
+        if 0 < quantity <= MAX_QUANTITY:
             return quantity
-    elif isinstance(quantity, Integral) and not isinstance(quantity, bool) and quantity > 0:
+    elif (isinstance(quantity, Integral) and not isinstance(quantity, bool)
+          and 0 < quantity <= MAX_QUANTITY):
         return int(quantity)
-    raise RegistryError(f"quantity must be a positive integer (credits), got {quantity!r}")
+    raise RegistryError(f"quantity must be a positive integer (credits) of at most "
+                        f"{MAX_QUANTITY}, got {quantity!r}")

@@ -188,36 +188,34 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if not len(quantity):
         return value, volume, bought
-    sellers = [asks.account[j] for j in ask.tolist()]
     model.cash.pay(bids.account_id[bid], asks.account_id[ask], paid)
     model.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
-    by_firm = bid < len(firm_rows)
+    by_firm = bid < len(firm_rows)  # firms retire what they buy; traders keep it
     np.add.at(bought, firm_rows[bid[by_firm]], quantity[by_firm])
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
-    retire_for_claims(model, demand.firm[firm_rows[bid[by_firm]]],
-                      [sellers[m] for m in by_firm.nonzero()[0].tolist()],
-                      quantity[by_firm])
-    held = (~by_firm).nonzero()[0].tolist()  # traders keep what they buy
-    if held:
-        model.registry.deliver([sellers[m] for m in held],
-                               [bids.account[i] for i in bid[held].tolist()],
-                               quantity[held], vintage_filter(model))
+    firm = np.full(len(bid), -1)
+    firm[by_firm] = demand.firm[firm_rows[bid[by_firm]]]
+    deliver_matches(model, [bids.account[i] for i in bid.tolist()],
+                    [asks.account[j] for j in ask.tolist()], quantity, by_firm, firm)
     return value, volume, bought
 
 
-def retire_for_claims(model: VCMModel, firm: np.ndarray, sellers: list[str],
-                      quantity: np.ndarray) -> None:
-    """Firms ``firm`` take delivery of what they bought (``quantity`` credits from
-    ``sellers``, match by match) and retire it at once behind their claims for the year."""
+def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
+                    quantity: np.ndarray, retire: np.ndarray, firm: np.ndarray) -> None:
+    """Deliver the matches in order (``quantity[m]`` credits from ``sellers[m]`` to
+    ``buyers[m]``); where ``retire[m]`` the buyer is firm ``firm[m]``, which retires them at
+    once behind its claim for the year, and its claim records the real tonnes behind them."""
+    year = model.year
+    claims = [f"{b}/{year}" if r else None for b, r in zip(buyers, retire.tolist())]
+    legs = model.registry.deliver(sellers, buyers, quantity, vintage_filter(model),
+                                  retire=retire.tolist(), claims=claims)
+    match = np.array(legs.match, dtype=np.int64)
+    retiring = retire[match]
+    batch = np.array(legs.batch, dtype=np.int64)[retiring]
+    credits = np.array(legs.quantity, dtype=np.int64)[retiring]
+    firm = firm[match[retiring]]
     if not len(firm):
         return
-    accounts = [model.firm_accounts[f] for f in firm.tolist()]
-    year = model.year
-    legs = model.registry.deliver_and_retire(sellers, accounts, quantity,
-                                             [f"{account}/{year}" for account in accounts],
-                                             vintage_filter(model))
-    batch, credits = np.array(legs.batch), np.array(legs.quantity)
-    firm = firm[legs.match]
     np.add.at(model.truth.retired, batch, credits)
     firms = model.firms
     np.add.at(firms.claimed_this_year, firm, credits)

@@ -100,6 +100,11 @@ def test_tier_labels_must_match_their_side_in_length():
         clear_by_tier(MECHANISMS["call_auction"], [1.0], [1], ["a"], [1.0], [1], ["a", "b"])
 
 
+def test_a_nan_tier_label_is_refused():
+    with pytest.raises(ValueError, match="bid_tier holds NaN"):
+        clear_by_tier(MECHANISMS["call_auction"], [1.0], [1], [np.nan], [1.0], [1], [1.0])
+
+
 def test_bad_orders_in_any_tier_are_reported_against_the_full_arrays():
     with pytest.raises(ValueError, match=r"bid_qty\[1\]"):
         clear_by_tier(MECHANISMS["call_auction"], [1.0, 2.0], [1, 0], ["a", "b"], [1.0], [1],

@@ -61,3 +61,11 @@ def test_no_verifier_is_assigned_once_all_are_full_or_suspended():
     chosen = verifiers.assign(np.random.default_rng(0), np.zeros(3, dtype=bool), "regulator",
                               0.0, 0.0)
     assert chosen.tolist() == [0, -1, -1]
+
+
+def test_a_fractional_capacity_stays_open_while_use_is_below_it():
+    fast = pool([0.1, 0.9], [2.5, 9.0], [True, True], [0, 0])
+    slow = pool([0.1, 0.9], [2.5, 9.0], [True, True], [0, 0])
+    score = np.tile([0.0, 1.0], (4, 1))
+    expected = one_at_a_time(slow, score).tolist()
+    assert fast._first_choices(score).tolist() == expected == [0, 0, 0, 1]

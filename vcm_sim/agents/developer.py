@@ -126,7 +126,7 @@ def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: in
     total_credits = np.bincount(dev, weights=credits[active], minlength=n_developers)
     unit = np.divide(total_cost, total_credits, out=np.full(n_developers, np.nan),
                      where=total_credits > 0)
-    known = total_credits > 0
+    known = np.isfinite(unit)
     if known.all():
         return unit
     return np.where(known, unit, _median(unit[known]) if known.any() else 0.0)
@@ -136,4 +136,5 @@ def _median(values: np.ndarray) -> float:
     """np.median of a non-empty 1-D array, without its overhead on small arrays."""
     ordered = np.sort(values)
     n = len(ordered)
-    return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+    middle = ordered[n // 2]
+    return middle if n % 2 else (ordered[n // 2 - 1] + middle) / 2

@@ -106,7 +106,9 @@ class VerifierPool:
         chosen = np.full(len(score), -1, dtype=np.int64)
         k = 0
         while k < len(score):
-            room = np.where(self.accredited, self.capacity_yr - self.used_this_year, 0)
+            # Requests a verifier may still take: it is open while used < capacity.
+            room = np.where(self.accredited,
+                            np.ceil(self.capacity_yr - self.used_this_year), 0).astype(np.int64)
             if not (room > 0).any():
                 break
             pick = np.argmin(np.where(room > 0, score[k:], np.inf), axis=1)

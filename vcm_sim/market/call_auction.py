@@ -105,12 +105,15 @@ def check_orders(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarr
 
 def check_tiers(bid_price: np.ndarray, bid_tier: np.ndarray, ask_price: np.ndarray,
                 ask_tier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tier labels as arrays, or ValueError when a side's labels and prices differ in shape."""
+    """Tier labels as arrays, or ValueError when a side's labels and prices differ in shape
+    or a label is NaN."""
     bid_tier, ask_tier = np.asarray(bid_tier), np.asarray(ask_tier)
     for side, tiers, prices in (("bid", bid_tier, bid_price), ("ask", ask_tier, ask_price)):
         if tiers.shape != prices.shape:
             raise ValueError(f"{side}_tier has shape {tiers.shape} but {side}_price has "
                              f"{prices.shape}")
+        if tiers.dtype.kind in "fc" and np.isnan(tiers).any():
+            raise ValueError(f"{side}_tier holds NaN; a tier label must equal itself")
     return bid_tier, ask_tier
 
 
