@@ -1,7 +1,8 @@
 """Model speed: agent-steps per second of the baseline and a 10x population, against Mesa's
 own BoltzmannWealth example as a yardstick, plus peak memory.
 
-Run by hand: ``python benchmarks/model.py [--steps 240] [--seed 0] [--skip-large]``.
+Run by hand: ``python benchmarks/model.py [--steps 240] [--seed 0] [--skip-large]
+[--rounds N]``.
 Targets: at least 3x the yardstick's agent-steps per second, and run time growing no faster
 than about linearly with the population (10x agents, at most 12x time).
 """
@@ -9,6 +10,7 @@ than about linearly with the population (10x agents, at most 12x time).
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 import tracemalloc
 
@@ -34,13 +36,16 @@ def timed(make_model, steps: int) -> tuple[float, object]:
     return best, model
 
 
-def vcm(scale: int, steps: int, seed: int) -> tuple[int, float, float]:
-    """Agents, seconds and peak traced MB (whole run) for the baseline scaled ``scale``."""
+def vcm(scale: int, steps: int, seed: int, memory: bool = True) -> tuple[int, float, float]:
+    """Agents, seconds and peak traced MB (whole run; NaN without ``memory``) for the
+    baseline scaled ``scale``."""
     base = load_scenario("baseline").population
     scenario = load_scenario("baseline", population={
         "firms": base.firms * scale, "developers": base.developers * scale,
         "verifiers": base.verifiers * scale})
     seconds, model = timed(lambda: VCMModel(scenario, rng=seed), steps)
+    if not memory:
+        return len(model.agents), seconds, float("nan")
     tracemalloc.start()
     VCMModel(scenario, rng=seed).run(steps)
     peak = tracemalloc.get_traced_memory()[1] / 1e6
@@ -61,6 +66,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=240)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-large", action="store_true", help="only the baseline size")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure the baseline-to-yardstick ratio this many more times "
+                             "and print its spread (machine load moves single figures)")
     args = parser.parse_args()
 
     rows = []
@@ -78,6 +86,17 @@ def main() -> None:
     if len(rows) == 2:
         growth = rows[1][2] / rows[0][2]
         print(f"10x population: {growth:.1f}x time (target <= 12x)")
+    if args.rounds > 1:
+        ratios = [ratio] + [ratio_once(rows[0][1], args.steps, args.seed)
+                            for _ in range(args.rounds - 1)]
+        print(f"ratio over {args.rounds} rounds: min {min(ratios):.1f}x, "
+              f"median {statistics.median(ratios):.1f}x, max {max(ratios):.1f}x")
+
+
+def ratio_once(agents: int, steps: int, seed: int) -> float:
+    """One more measurement of the baseline's agent-steps per second over the yardstick's."""
+    _, seconds, _ = vcm(1, steps, seed, memory=False)
+    return agents * steps / seconds / boltzmann(agents, steps, seed)
 
 
 if __name__ == "__main__":
