@@ -184,12 +184,14 @@ BAD_OPERATIONS = {
         lambda r, b: r.deliver(["dev"], ["firm"], [1], eligible=lambda b: False),
         "too few eligible"),
     "retirement on delivery beyond what the seller holds": (
-        lambda r, b: r.deliver_and_retire(["dev", "dev"], ["firm", "firm"], [9, 2], ["c", "c"]),
+        lambda r, b: r.deliver(["dev", "dev"], ["firm", "firm"], [9, 2], retire=[True, True],
+                               claims=["c", "c"]),
         "entry 1: 'dev' holds too few"),
     "retirement on delivery with an empty claim": (
-        lambda r, b: r.deliver_and_retire(["dev"], ["firm"], [1], [""]), "entry 0: claim"),
+        lambda r, b: r.deliver(["dev"], ["firm"], [1], retire=[True], claims=[""]),
+        "entry 0: claim"),
     "retirement on delivery to an unknown buyer": (
-        lambda r, b: r.deliver_and_retire(["dev"], ["frm"], [1], [None]), "'frm'"),
+        lambda r, b: r.deliver(["dev"], ["frm"], [1], retire=[True]), "'frm'"),
     "balances of an unknown account": (lambda r, b: r.balances(["dev", "gost"]), "'gost'"),
     "a claim on credits the buyer keeps": (
         lambda r, b: r.deliver(["dev"], ["firm"], [1], retire=[False], claims=["c"]),
@@ -242,8 +244,8 @@ def test_bulk_operations_equal_the_single_operations_in_turn():
     for b, src, dst, q in ((0, "dev", "firm", 5), (1, "trader", "dev", 7),
                            (0, "dev", "trader", 3)):
         single.transfer(b, src, dst, q)
-    legs = bulk.deliver_and_retire(["dev", "trader"], ["firm", "firm"], [4, 3],
-                                   ["firm/2021", None])
+    legs = bulk.deliver(["dev", "trader"], ["firm", "firm"], [4, 3], retire=[True, True],
+                        claims=["firm/2021", None])
     assert (legs.match, legs.batch, legs.quantity) == ([0, 1], [1, 0], [4, 3])
     for b, seller, q in ((1, "dev", 4), (0, "trader", 3)):
         single.transfer(b, seller, "firm", q)
@@ -278,7 +280,7 @@ def test_retirement_on_delivery_leaves_the_buyer_holding_what_it_held():
     reg = Registry(accounts=["dev", "firm"])
     b = reg.issue("p", 2020, 10, "dev")
     reg.transfer(b, "dev", "firm", 3)
-    reg.deliver_and_retire(["dev"], ["firm"], [5], ["firm/2020"])
+    reg.deliver(["dev"], ["firm"], [5], retire=[True], claims=["firm/2020"])
     assert reg.holdings("firm") == {b: 3} and reg.balance("dev") == 2
     assert reg.retired(b) == 5
     frame = reg.journal_frame()

@@ -135,7 +135,7 @@ class RegistryMachine(RuleBasedStateMachine):
         buyer = "acct-1" if seller != "acct-1" else "acct-2"
         legs = ([seller, seller], [buyer, buyer], [first, total - first + extra])
         if retire:
-            self.refused(lambda: self.registry.deliver_and_retire(*legs, [None, None]))
+            self.refused(lambda: self.registry.deliver(*legs, retire=[True, True]))
         else:
             self.refused(lambda: self.registry.deliver(*legs))
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from itertools import accumulate
 from numbers import Integral
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -392,13 +392,6 @@ class Registry:
             self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
         return legs
 
-    def deliver_and_retire(self, sellers: Sequence[str], buyers: Sequence[str],
-                           quantities: Sequence[int], claims: Sequence[str | None],
-                           eligible: Callable[[int], bool] | None = None) -> Deliveries:
-        """:meth:`deliver` with every buyer retiring on delivery behind ``claims[m]``."""
-        return self.deliver(sellers, buyers, quantities, eligible,
-                            retire=[True] * len(quantities), claims=claims)
-
     # -- queries --------------------------------------------------------------------------
 
     def balance(self, account: str, batch_id: int | None = None) -> int:
@@ -417,8 +410,8 @@ class Registry:
         if eligible is None:
             totals = self._account_totals
             return np.array([totals[a] for a in ids], dtype=np.int64)
-        return np.array([sum(q for b, q in self._holdings[a].items() if eligible(b))
-                         for a in ids], dtype=np.int64)
+        return np.array([sum(q for _, q in self._oldest_first(a, eligible)) for a in ids],
+                        dtype=np.int64)
 
     def holdings(self, account: str) -> dict[int, int]:
         """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""
@@ -433,13 +426,10 @@ class Registry:
         reads: the caller then transfers, retires or cancels along the plan. Costs O(batches
         visited), not O(batches held), so draining a large pool a little at a time is cheap.
         """
-        holding = self._holdings[self._account(account)]
         plan, remaining = [], credits
-        for b, held in holding.items():
+        for b, held in self._oldest_first(self._account(account), eligible):
             if remaining <= 0:
                 break
-            if eligible is not None and not eligible(b):
-                continue
             take = min(held, remaining)
             plan.append((b, take))
             remaining -= take
@@ -542,12 +532,10 @@ class Registry:
         for m, (a, q) in enumerate(zip(s, quantity)):
             cursor = cursors.get(a)
             if cursor is None:
-                cursor = cursors[a] = [iter(self._holdings[a].items()), -1, 0]
+                cursor = cursors[a] = [self._oldest_first(a, eligible), -1, 0]
             while q:
                 if not cursor[2]:
-                    cursor[1], cursor[2] = next(cursor[0] if eligible is None else
-                                                ((b, held) for b, held in cursor[0]
-                                                 if eligible(b)), (-1, 0))
+                    cursor[1], cursor[2] = next(cursor[0], (-1, 0))
                     if not cursor[2]:
                         raise RegistryError(
                             f"entry {m}: {self._account_names[a]!r} holds too few eligible "
@@ -559,6 +547,15 @@ class Registry:
                 cursor[2] -= take
                 q -= take
         return legs, s, d
+
+    def _oldest_first(self, account: int, eligible: Callable[[int], bool] | None
+                      ) -> Iterator[tuple[int, int]]:
+        """``(batch_id, credits)`` of account id ``account``'s holdings, oldest-credited
+        first, only batches for which ``eligible(batch_id)`` is true (all when None)."""
+        holding = self._holdings[account].items()
+        if eligible is None:
+            return iter(holding)
+        return ((b, held) for b, held in holding if eligible(b))
 
     def _take(self, batch_id: int, account: int, quantity: int) -> None:
         """Debit a holding already checked to cover ``quantity``."""
