@@ -245,25 +245,20 @@ def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.n
     """Per tier code, buyer-seller pairs of the fills, as :func:`match_fills` pairs them.
 
     Both sides' filled orders are taken by tier, then in input order; each tier sells what
-    it buys, so tiers end at the same running total on both sides and one merge of order ends
-    pairs every tier at once.
+    it buys, so tiers end at the same running total on both sides and one
+    :func:`match_fills` over all tiers pairs each tier on its own.
     """
-    bid_order = bid_fill.nonzero()[0]
+    bid_order, ask_order = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
     bid_order = bid_order[np.argsort(bids.tier[bid_order], kind="stable")]
-    ask_order = ask_fill.nonzero()[0]
     ask_order = ask_order[np.argsort(asks.tier[ask_order], kind="stable")]
-    if not len(bid_order):
+    paired = match_fills(bid_fill[bid_order], ask_fill[ask_order], math.nan)
+    if not len(paired):
         return {}
-    bid_ends, ask_ends = bid_fill[bid_order].cumsum(), ask_fill[ask_order].cumsum()
-    ends = np.unique(np.concatenate([bid_ends, ask_ends]))
-    bid = bid_order[bid_ends.searchsorted(ends)]
-    ask = ask_order[ask_ends.searchsorted(ends)]
-    quantity = ends.copy()
-    quantity[1:] -= ends[:-1]
+    bid, ask = bid_order[paired.bid], ask_order[paired.ask]
     tier = bids.tier[bid]
     cuts = ((tier[1:] != tier[:-1]).nonzero()[0] + 1).tolist()
     starts, stops = [0, *cuts], [*cuts, len(tier)]
-    return {int(tier[a]): Matches(bid[a:b], ask[a:b], quantity[a:b],
+    return {int(tier[a]): Matches(bid[a:b], ask[a:b], paired.quantity[a:b],
                                   np.full(b - a, float(price[tier[a]])))
             for a, b in zip(starts, stops)}
 

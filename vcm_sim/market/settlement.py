@@ -108,15 +108,14 @@ def match_fills(bid_fill: np.ndarray, ask_fill: np.ndarray, price: float) -> Mat
         raise ValueError(f"bids bought {bought} credits but asks sold {sold}")
     if not bought:
         return Matches.empty()
-    bids, asks = np.flatnonzero(bid_fill), np.flatnonzero(ask_fill)
-    bid_ends, ask_ends = np.cumsum(bid_fill[bids]), np.cumsum(ask_fill[asks])
-    # A match ends wherever a bid's or an ask's units end. Both runs are sorted, so the stable
-    # sort (timsort) merges them in linear time; duplicates are dropped after.
-    ends = np.sort(np.concatenate([bid_ends, ask_ends]), kind="stable")
-    ends = ends[np.r_[True, ends[1:] != ends[:-1]]]
-    quantity = np.diff(ends, prepend=0)
-    bid = bids[np.searchsorted(bid_ends, ends)]
-    ask = asks[np.searchsorted(ask_ends, ends)]
+    bids, asks = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
+    bid_ends, ask_ends = bid_fill[bids].cumsum(), ask_fill[asks].cumsum()
+    # A match ends wherever a bid's or an ask's units end (each end once).
+    ends = np.unique(np.concatenate([bid_ends, ask_ends]))
+    quantity = ends.copy()
+    quantity[1:] -= ends[:-1]
+    bid = bids[bid_ends.searchsorted(ends)]
+    ask = asks[ask_ends.searchsorted(ends)]
     return Matches(bid, ask, quantity, np.full(len(ends), float(price)))
 
 
@@ -185,8 +184,7 @@ def _fills(name: str, values: np.ndarray) -> np.ndarray:
         raise ValueError(f"{name} must be one-dimensional, got shape {fill.shape}")
     if fill.size and fill.dtype.kind not in "iu":
         raise ValueError(f"{name} must hold integers (credits), got dtype {fill.dtype}")
-    negative = np.flatnonzero(fill < 0)
-    if negative.size:
-        i = int(negative[0])
+    if fill.size and fill.min() < 0:
+        i = int(np.flatnonzero(fill < 0)[0])
         raise ValueError(f"{name}[{i}] must be >= 0 (credits), got {fill[i]}")
     return fill.astype(np.int64, copy=False)
