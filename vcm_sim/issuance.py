@@ -75,10 +75,10 @@ class BatchTruth:
         """The recorded part of column ``name``."""
         return getattr(self, name)[:self.size]
 
-    def real_now(self) -> np.ndarray:
-        """Real tonnes per credit of every batch today: at issuance, times the share of its
-        credits whose carbon no uncovered reversal has destroyed."""
-        return self.view("real_per_credit") * self.view("survival")
+    def real_now(self, batches: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Real tonnes per credit of ``batches`` (default every batch) today: at issuance,
+        times the share of its credits whose carbon no uncovered reversal has destroyed."""
+        return self.view("real_per_credit")[batches] * self.view("survival")[batches]
 
     def write_off(self, project: int, tonnes: float) -> None:
         """Spread ``tonnes`` of uncovered reversal over the credits of ``project`` issued so

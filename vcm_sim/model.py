@@ -275,8 +275,9 @@ class VCMModel(mesa.Model):
         developer = projects.developer[due]
         fees = self.verifiers.fee_usd[verifier]
         self.cash.pay(self.developer_ids[developer], self.verifier_ids[verifier], fees)
-        self.tally.developer_cost_usd += float(fees.sum())
-        self.tally.verification_fees_usd += float(fees.sum())
+        fees_usd = float(fees.sum())
+        self.tally.developer_cost_usd += fees_usd
+        self.tally.verification_fees_usd += fees_usd
         self._issue(result, developer)
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
@@ -319,12 +320,13 @@ class VCMModel(mesa.Model):
         """Every developer pays this month's operating cost of its active projects."""
         opex = self._running_costs()
         self.tally.developer_cost_usd += float(opex.sum())
-        self.cash.balance[self.developer_ids] -= opex
+        self.cash.spend(self.developer_ids, opex)
 
     def _running_costs(self) -> np.ndarray:
         """This month's operating cost of each developer's active projects (USD)."""
         active = self.projects.active(self.month_index)
-        cost = self.types.opex_per_ha_yr[self.projects.kind] * self.projects.area_ha / STEPS_PER_YEAR
+        yearly = self.types.opex_per_ha_yr[self.projects.kind] * self.projects.area_ha
+        cost = yearly / STEPS_PER_YEAR
         return np.bincount(self.projects.developer[active], weights=cost[active],
                            minlength=len(self.developers.specialty))
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from vcm_sim.agents.firm import Demand
 from vcm_sim.agents.developer import unit_costs
+from vcm_sim.agents.trader import TREND_MEMORY
 from vcm_sim.market import MECHANISMS, clear_by_tier
 from vcm_sim.projects import STEPS_PER_YEAR
 
@@ -126,8 +127,8 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
                     model.latest_price_by_type)
     trend = np.zeros_like(last)
     fundamental = last
-    if history is not None and len(history) > 3:
-        trend = np.nan_to_num((history[-1] - history[-4]) / 3)
+    if history is not None and len(history) > TREND_MEMORY:
+        trend = np.nan_to_num((history[-1] - history[-1 - TREND_MEMORY]) / TREND_MEMORY)
         traded = np.isfinite(history)
         months = traded.sum(axis=0)
         average = np.divide(np.where(traded, history, 0.0).sum(axis=0), months,
@@ -191,20 +192,23 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     model.cash.pay(bids.account_id[bid], asks.account_id[ask], paid)
     model.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
     by_firm = bid < len(firm_rows)  # firms retire what they buy; traders keep it
-    np.add.at(bought, firm_rows[bid[by_firm]], quantity[by_firm])
+    rows = firm_rows[bid[by_firm]]
+    np.add.at(bought, rows, quantity[by_firm])
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     firm = np.full(len(bid), -1)
-    firm[by_firm] = demand.firm[firm_rows[bid[by_firm]]]
+    firm[by_firm] = demand.firm[rows]
     deliver_matches(model, [bids.account[i] for i in bid.tolist()],
-                    [asks.account[j] for j in ask.tolist()], quantity, by_firm, firm)
+                    [asks.account[j] for j in ask.tolist()], quantity, firm)
     return value, volume, bought
 
 
 def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
-                    quantity: np.ndarray, retire: np.ndarray, firm: np.ndarray) -> None:
+                    quantity: np.ndarray, firm: np.ndarray) -> None:
     """Deliver the matches in order (``quantity[m]`` credits from ``sellers[m]`` to
-    ``buyers[m]``); where ``retire[m]`` the buyer is firm ``firm[m]``, which retires them at
-    once behind its claim for the year, and its claim records the real tonnes behind them."""
+    ``buyers[m]``). Where the buyer is a firm (``firm[m]``, -1 for a trader) it retires them
+    at once behind its claim for the year, and its claim records the real tonnes behind
+    them."""
+    retire = firm >= 0
     year = model.year
     claims = [f"{b}/{year}" if r else None for b, r in zip(buyers, retire.tolist())]
     legs = model.registry.deliver(sellers, buyers, quantity, vintage_filter(model),
@@ -219,7 +223,6 @@ def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
     np.add.at(model.truth.retired, batch, credits)
     firms = model.firms
     np.add.at(firms.claimed_this_year, firm, credits)
-    real = model.truth.real_per_credit[batch] * model.truth.survival[batch]
-    np.add.at(firms.real_this_year, firm, credits * real)
+    np.add.at(firms.real_this_year, firm, credits * model.truth.real_now(batch))
     last = len(firm) - 1 - np.unique(firm[::-1], return_index=True)[1]
     firms.claim_kind[firm[last]] = model.projects.kind[model.truth.project[batch[last]]]
