@@ -96,9 +96,7 @@ def simulate(task: RunTask) -> tuple[dict[str, Any], pd.DataFrame | None]:
 
 def run_one(task: RunTask) -> RunResult:
     """Run one task and return its row; an exception becomes a row with status 'error'."""
-    row: dict[str, Any] = {"run_id": task.run_id, "point": task.point,
-                           "replication": task.replication, "root_seed": task.root_seed,
-                           **task.params, "status": "ok", "error": None}
+    row = _row(task, "ok", None)
     started = time.perf_counter()
     try:
         summary, series = simulate(task)
@@ -210,14 +208,16 @@ def sweep(sweep_file: str | Path, *, workers: int | None = None, backend: str = 
     tasks = plan(spec, scenario, points)
     store = RunStore(out if out is not None else Path("results") / spec.name / "runs")
     digest = file_hash(sweep_file)
-    manifest = _open(store, spec, points, digest, sweep_file, len(tasks), resume)
+    version, source = _version(), source_revision()
+    manifest = _open(store, spec, points, digest, sweep_file, len(tasks), resume,
+                     version, source)
     store.clean_temporary()
     done = store.completed(include_failed=not retry_failed) if resume else set()
     todo = [t for t in tasks if t.run_id not in done]
 
     runner = make_backend(backend, workers, scheduler)
-    session: dict[str, Any] = {"started": now(), "finished": None, "version": _version(),
-                               "source": source_revision(),
+    session: dict[str, Any] = {"started": now(), "finished": None, "version": version,
+                               "source": source,
                                "resumed": bool(resume and done), "skipped": len(tasks) - len(todo),
                                "ran": 0, "failed": 0}
     manifest["sessions"].append(session)
@@ -263,8 +263,10 @@ def sweep(sweep_file: str | Path, *, workers: int | None = None, backend: str = 
 
 
 def _open(store: RunStore, spec: SweepSpec, points: Design, digest: str,
-          sweep_file: str | Path, n_runs: int, resume: bool) -> dict[str, Any]:
-    """The manifest to continue (resume) or a new one; refuse to mix two sweeps' runs."""
+          sweep_file: str | Path, n_runs: int, resume: bool, version: str,
+          source: str | None) -> dict[str, Any]:
+    """The manifest to continue (resume) or a new one (stamped with the package ``version``
+    and the git ``source``); refuse to mix two sweeps' runs."""
     if store.exists():
         if not resume:
             raise SweepError(f"{store.out} already holds a sweep's results; pass --resume to "
@@ -283,8 +285,8 @@ def _open(store: RunStore, spec: SweepSpec, points: Design, digest: str,
         "sweep_file": str(sweep_file),
         "sweep_sha256": digest,
         "package": "vcm_sim",
-        "version": _version(),
-        "source": source_revision(),
+        "version": version,
+        "source": source,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),
@@ -309,10 +311,14 @@ def _open(store: RunStore, spec: SweepSpec, points: Design, digest: str,
 
 def _lost(task: RunTask, err: BaseException) -> RunResult:
     """The row of a run the backend lost (its worker died)."""
-    row = {"run_id": task.run_id, "point": task.point, "replication": task.replication,
-           "root_seed": task.root_seed, **task.params, "status": "error",
-           "error": f"{type(err).__name__}: {err}", "duration_s": math.nan}
-    return RunResult(row)
+    return RunResult({**_row(task, "error", f"{type(err).__name__}: {err}"),
+                      "duration_s": math.nan})
+
+
+def _row(task: RunTask, status: str, error: str | None) -> dict[str, Any]:
+    """The identity and parameters of a run's row, with its status and error."""
+    return {"run_id": task.run_id, "point": task.point, "replication": task.replication,
+            "root_seed": task.root_seed, **task.params, "status": status, "error": error}
 
 
 def source_revision() -> str | None:

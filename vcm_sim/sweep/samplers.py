@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from vcm_sim.sweep.spec import Parameter, SweepSpec
+from vcm_sim.sweep.spec import Parameter, SweepSpec, flatten
 
 SAMPLER_SPAWN_KEY = 2**62
 """Spawn key of the design's seed sequence (runs use keys 0, 1, 2, ... in run-id order)."""
@@ -31,7 +31,6 @@ class Design:
 
     parameters: dict[str, Parameter]
     points: list[dict[str, Any]]
-    method: str
     problem: dict[str, Any] | None = None
     second_order: bool = False
     unit: np.ndarray | None = field(default=None, repr=False)
@@ -44,7 +43,7 @@ class Design:
             if levels is None:
                 settings[name] = value
             else:
-                settings.update(_flatten_level(levels[value]))
+                settings.update(flatten(levels[value]))
         return settings
 
 
@@ -70,7 +69,7 @@ def design(spec: SweepSpec) -> Design:
                             seed=int(rng.integers(2**31)))
     points = [{name: _from_unit(spec.parameters[name], u) for name, u in zip(names, row)}
               for row in unit]
-    return Design(dict(spec.parameters), points, method, problem,
+    return Design(dict(spec.parameters), points, problem,
                   spec.sampler.second_order, unit)
 
 
@@ -78,7 +77,7 @@ def _grid(spec: SweepSpec) -> Design:
     names = list(spec.parameters)
     axes = [_grid_values(spec.parameters[n]) for n in names]
     points = [dict(zip(names, combo)) for combo in itertools.product(*axes)]
-    return Design(dict(spec.parameters), points, "grid")
+    return Design(dict(spec.parameters), points)
 
 
 def _grid_values(p: Parameter) -> list[Any]:
@@ -87,7 +86,7 @@ def _grid_values(p: Parameter) -> list[Any]:
             raw = np.logspace(np.log10(p.low), np.log10(p.high), p.num)
         else:
             raw = np.linspace(p.low, p.high, p.num)
-        return [_number(p, v) for v in raw]
+        return [p.cast(v) for v in raw]
     return _uniform_types(p.choices())
 
 
@@ -96,16 +95,10 @@ def _from_unit(p: Parameter, u: float) -> Any:
     if p.is_range:
         if p.scale == "log":
             lo, hi = np.log10(p.low), np.log10(p.high)
-            return _number(p, 10 ** (lo + u * (hi - lo)))
-        return _number(p, p.low + u * (p.high - p.low))
+            return p.cast(10 ** (lo + u * (hi - lo)))
+        return p.cast(p.low + u * (p.high - p.low))
     choices = _uniform_types(p.choices())
     return choices[min(int(u * len(choices)), len(choices) - 1)]
-
-
-def _number(p: Parameter, value: float) -> float | int:
-    if p.integer:
-        return int(round(float(value)))
-    return float(value)
 
 
 def _uniform_types(values: list[Any]) -> list[Any]:
@@ -115,12 +108,3 @@ def _uniform_types(values: list[Any]) -> list[Any]:
         return [float(v) for v in values]
     return list(values)
 
-
-def _flatten_level(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        if isinstance(value, dict) and value:
-            flat.update(_flatten_level(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat

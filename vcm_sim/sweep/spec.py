@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -89,6 +89,10 @@ class Parameter(_Strict):
     def is_range(self) -> bool:
         """True for a numeric range (low, high), False for values or levels."""
         return self.low is not None
+
+    def cast(self, value: float) -> float | int:
+        """A range value as the parameter records it: rounded to int if ``integer``."""
+        return int(round(float(value))) if self.integer else float(value)
 
     def choices(self) -> list[Any]:
         """The categorical choices: the values, or the level names."""
@@ -195,9 +199,9 @@ def parse_sweep(data: dict[str, Any], source: str = "sweep") -> SweepSpec:
     """A :class:`SweepSpec` from plain data (nested tables of dotted paths are flattened)."""
     data = dict(data)
     if isinstance(data.get("overrides"), dict):
-        data["overrides"] = _flatten(data["overrides"])
+        data["overrides"] = flatten(data["overrides"])
     if isinstance(data.get("parameters"), dict):
-        data["parameters"] = _flatten_parameters(data["parameters"])
+        data["parameters"] = flatten(data["parameters"], is_leaf=_is_parameter)
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
@@ -233,43 +237,34 @@ def _check_parameter(scenario: Scenario, name: str, p: Parameter, source: str) -
     if p.levels is not None:
         trials = [(f"levels.{label}", overrides) for label, overrides in p.levels.items()]
     elif p.is_range:
-        trials = [(f"low = {p.low!r}", {name: _cast(p, p.low)}),
-                  (f"high = {p.high!r}", {name: _cast(p, p.high)})]
+        trials = [(f"low = {p.low!r}", {name: p.cast(p.low)}),
+                  (f"high = {p.high!r}", {name: p.cast(p.high)})]
     else:
         trials = [(f"values[{i}] = {v!r}", {name: v}) for i, v in enumerate(p.values or [])]
     for label, overrides in trials:
         try:
-            with_overrides(scenario, _flatten(overrides))
+            with_overrides(scenario, flatten(overrides))
         except ScenarioError as err:
             detail = str(err).replace("invalid scenario:\n  ", "").replace("\n  ", "; ")
             raise SweepError(f"{source}: parameters.{name!r}: {label} is not a valid "
                              f"setting: {detail}") from None
 
 
-def _cast(p: Parameter, value: float) -> float | int:
-    return int(round(value)) if p.integer else float(value)
-
-
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists and scalars are leaves."""
+def flatten(table: dict[str, Any], prefix: str = "",
+            is_leaf: Callable[[dict[str, Any]], bool] = lambda table: False) -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists, scalars, empty tables and tables for
+    which ``is_leaf`` is true are leaves."""
     flat: dict[str, Any] = {}
     for key, value in table.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(_flatten(value, path + "."))
+        if isinstance(value, dict) and value and not is_leaf(value):
+            flat.update(flatten(value, path + ".", is_leaf))
         else:
             flat[path] = value
     return flat
 
 
-def _flatten_parameters(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _is_parameter(table: dict[str, Any]) -> bool:
     """Unquoted ``[parameters.rules.market.offset_cap]`` nests tables; a table holding a
     parameter key (values, low, high, levels, ...) is a parameter."""
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value and not (set(value) & _PARAMETER_KEYS):
-            flat.update(_flatten_parameters(value, path + "."))
-        else:
-            flat[path] = value
-    return flat
+    return bool(set(table) & _PARAMETER_KEYS)

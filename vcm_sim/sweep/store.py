@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,10 +144,6 @@ class RunStore:
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, target)
-
-    def remove(self) -> None:
-        """Delete the whole output folder."""
-        shutil.rmtree(self.out, ignore_errors=True)
 
 
 def load_runs(out: str | Path) -> pd.DataFrame:
