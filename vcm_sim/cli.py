@@ -15,8 +15,6 @@ EXTENSIONS: tuple[str, ...] = ("vcm_sim.sweep.cli", "vcm_sim.app.cli")
 """Modules that add sub-commands through a ``register(subparsers)`` function."""
 
 
-
-
 def parse_setting(text: str) -> tuple[str, Any]:
     """``path=value`` from ``--set``; the value is read as TOML (numbers, booleans, strings,
     lists), falling back to a bare string."""
@@ -32,6 +30,7 @@ def parse_setting(text: str) -> tuple[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, print its summary, write the per-step table and a figure."""
+    from vcm_sim.metrics import summarise
     from vcm_sim.model import VCMModel
     from vcm_sim.plots import plot_run
     from vcm_sim.scenario import load_scenario, with_overrides
@@ -52,7 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results.to_parquet(out / "steps.parquet", index=False)
     figure = plot_run(results, f"{scenario.name} (seed {args.seed}): {scenario.description}")
     figure.savefig(out / "run.png", dpi=110)
-    print(_summary_table(model.summary()))
+    print(_summary_table(summarise(results)))
     print(f"\n{steps} steps in {elapsed:.2f} s; wrote {out / 'steps.parquet'} and {out / 'run.png'}")
     return 0
 

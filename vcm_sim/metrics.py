@@ -99,16 +99,15 @@ def demand(model: VCMModel) -> int:
     return int(model.last_demand)
 
 
+STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
+"""The registry's stocks, reported per step under these names (see ``Registry.totals``)."""
+
+
 def _stock(name: str) -> Callable[[VCMModel], int]:
     def reporter(model: VCMModel) -> int:
         return model.registry.totals()[name]
     reporter.__doc__ = f"Registry stock '{name}' at the end of the step, credits."
     return reporter
-
-
-def _retired_real(model: VCMModel) -> tuple[int, float]:
-    """Credits retired so far and the real tonnes behind them today."""
-    return model.retired_real()
 
 
 def integrity_ratio(model: VCMModel) -> float:
@@ -117,20 +116,20 @@ def integrity_ratio(model: VCMModel) -> float:
     Real tonnes are additional, net of leakage, not inflated, and not lost to reversals that
     the buffer pool failed to compensate.
     """
-    retired, real = _retired_real(model)
+    retired, real = model.retired_real()
     return real / retired if retired else math.nan
 
 
 def greenwashing_gap_tco2(model: VCMModel) -> float:
     """Claimed minus real tonnes behind all claims so far, tCO2e (every firm retirement
     backs a claim)."""
-    retired, real = _retired_real(model)
+    retired, real = model.retired_real()
     return retired - real
 
 
 def greenwashing_index(model: VCMModel) -> float:
     """Greenwashing gap over claimed tonnes (0-1), cumulative; NaN before any claim."""
-    retired, real = _retired_real(model)
+    retired, real = model.retired_real()
     return (retired - real) / retired if retired else math.nan
 
 
@@ -144,7 +143,7 @@ def detection_rate(model: VCMModel) -> float:
 
 def real_mitigation_tco2(model: VCMModel) -> float:
     """Firms' abatement plus the real tonnes behind retired credits, tCO2e, cumulative."""
-    return model.tally.abatement_tco2 + _retired_real(model)[1]
+    return model.tally.abatement_tco2 + model.retired_real()[1]
 
 
 def developer_profit_usd(model: VCMModel) -> float:
@@ -213,7 +212,7 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     **{f"price_{name}_usd": _type_price(k) for k, name in enumerate(PROJECT_TYPES)},
     "volume": volume,
     "demand": demand,
-    **{name: _stock(name) for name in ("issued", "retired", "cancelled", "buffer", "active")},
+    **{name: _stock(name) for name in STOCKS},
     "integrity_ratio": integrity_ratio,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,

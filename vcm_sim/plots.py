@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import textwrap
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
+from vcm_sim.metrics import STOCKS
 
 
 def plot_run(results: pd.DataFrame, title: str) -> Figure:
     """Price, credit stocks and integrity over time for one run's per-step table."""
     months = results["step"]
-    fig, (ax_price, ax_stock, ax_integrity) = plt.subplots(3, 1, figsize=(9, 10), sharex=True)
+    fig = Figure(figsize=(9, 10))
+    ax_price, ax_stock, ax_integrity = fig.subplots(3, 1, sharex=True)
     ax_price.plot(months, results["price_usd"], ".", ms=3, alpha=0.5, label="VWAP (all types)")
     ax_price.plot(months, results["price_index_usd"], lw=2, label="fixed-weight price index")
     ax_price.set_ylabel("USD per tCO2e")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,13 +70,13 @@ def moving_volatility(price: pd.Series, window: int = VOLATILITY_WINDOW) -> pd.S
     return returns.rolling(window, min_periods=max(2, window // 2)).std() * math.sqrt(12)
 
 
-def holdings_by_holder(registry, accounts: Iterable[str] | None = None) -> dict[str, int]:
+def holdings_by_holder(registry) -> dict[str, int]:
     """Credits held now by each kind of account, plus retired and cancelled ever (credits).
 
     Kinds come from account names (``firm-3`` is a firm); the buffer pool is its own kind.
     """
     held: dict[str, int] = {label: 0 for label in HOLDER_LABELS.values()}
-    for name in registry.accounts if accounts is None else accounts:
+    for name in registry.accounts:
         balance = int(registry.balance(name))
         if balance:
             label = HOLDER_LABELS.get(name.split("-", 1)[0], "Others")
