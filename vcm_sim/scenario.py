@@ -15,11 +15,12 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
+from vcm_sim.errors import UserError
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
 from vcm_sim.validation import describe, read_toml
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario is invalid; the message names each bad field, its value and valid range."""
 
 

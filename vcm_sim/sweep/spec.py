@@ -30,6 +30,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from vcm_sim.errors import UserError
 from vcm_sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 from vcm_sim.validation import describe, read_toml
 
@@ -40,7 +41,7 @@ RESERVED_COLUMNS = ("run_id", "point", "replication", "root_seed", "status", "er
 _PARAMETER_KEYS = {"values", "low", "high", "num", "scale", "integer", "levels"}
 
 
-class SweepError(ValueError):
+class SweepError(UserError):
     """A sweep file or sweep output is invalid; the message says what and where."""
 
 
