@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vcm_sim.registry import BUFFER, Registry, RegistryError
+from vcm_sim.registry import BUFFER, MAX_QUANTITY, STEPS, Registry, RegistryError
 
 
 @pytest.fixture
@@ -303,10 +303,10 @@ def test_a_delivery_mixing_kept_and_retired_credits_serves_entries_in_order():
 
 def test_huge_batches_keep_exact_serials_and_never_overfill_the_buffer():
     bulk, single = Registry(accounts=["dev"]), Registry(accounts=["dev"])
-    bulk.issue_many(["x", "y"], 2022, [2**62, 2**62], ["dev", "dev"], [0.0, 1.0])
+    bulk.issue_many(["x", "y"], 2022, [2**62, 2**62 - 1], ["dev", "dev"], [0.0, 1.0])
     single.issue("x", 2022, 2**62, "dev")
-    single.issue("y", 2022, 2**62, "dev", buffer_share=1.0)
-    assert bulk.batches == single.batches and bulk.batches[1].serial_end == 2**63
+    single.issue("y", 2022, 2**62 - 1, "dev", buffer_share=1.0)
+    assert bulk.batches == single.batches and bulk.batches[1].serial_end == MAX_QUANTITY
     bulk.check()
     reg = Registry(accounts=["a"])
     reg.issue("p", 2020, 2**54 - 1, "a", buffer_share=1.0)  # q * 1.0 rounds up in floats
@@ -323,3 +323,78 @@ def test_a_numpy_step_stamps_every_journal_column_alike():
     # two issues, two buffer deposits, two transfers and one retirement
     assert (frame["step"] == 7).all() and len(frame) == 7
     reg.check()
+
+
+def test_bulk_issuance_of_the_largest_quantity_puts_it_all_in_the_buffer():
+    reg = Registry(accounts=["a"])
+    reg.issue_many(["p"], 2020, [MAX_QUANTITY], ["a"], [1.0])
+    assert reg.balance(BUFFER) == MAX_QUANTITY and reg.balance("a") == 0
+    assert reg.totals()["active"] == 0
+    reg.check()
+
+
+@pytest.mark.parametrize("quantity,share,to_buffer", [
+    (10, 0.3, 3), (100, 0.29, 29), (1000, 0.165, 165), (7, 0.5, 3), (MAX_QUANTITY, 0.5, 2**62 - 1),
+    (MAX_QUANTITY, 1.0, MAX_QUANTITY), (2**60 + 1, 0.1, (2**60 + 1) // 10), (5, 0, 0)])
+def test_the_buffer_gets_the_exact_floor_of_quantity_times_the_decimal_share(
+        quantity, share, to_buffer):
+    single, bulk = Registry(accounts=["a"]), Registry(accounts=["a"])
+    single.issue("p", 2020, quantity, "a", buffer_share=share)
+    bulk.issue_many(["p"], 2020, [quantity], ["a"], [share])
+    for reg in (single, bulk):
+        assert reg.balance(BUFFER) == to_buffer
+        assert reg.balance("a") == quantity - to_buffer
+        reg.check()
+
+
+@pytest.mark.parametrize("issue", [
+    lambda r: r.issue("p", 2020, 1, "a"),
+    lambda r: r.issue_many(["p", "q"], 2020, [1, 1], ["a", "a"], [0.0, 0.0]),
+])
+def test_issuance_beyond_the_largest_total_is_refused_and_changes_nothing(issue):
+    reg = Registry(accounts=["a"])
+    reg.issue("p", 2020, MAX_QUANTITY - 1, "a")
+    reg.issue("p", 2020, 1, "a")  # the total now stands at the largest it may reach
+    before = snapshot(reg)
+    with pytest.raises(RegistryError, match="total ever issued"):
+        issue(reg)
+    assert snapshot(reg) == before
+
+
+@pytest.mark.parametrize("step", [2**31, -2**31 - 1, 1.5, 3.0, None, "3", True, np.float64(2)])
+def test_an_invalid_step_is_refused_before_any_operation_can_use_it(reg, step):
+    reg.issue("p", 2020, 10, "dev")
+    reg.step = 4
+    with pytest.raises(RegistryError, match="step must be an integer"):
+        reg.step = step
+    assert reg.step == 4
+    reg.transfer(0, "dev", "firm", 3)
+    reg.issue_many(["p"], 2020, [5], ["dev"], [0.2])
+    reg.deliver(["dev"], ["firm"], [2], retire=[True])
+    assert (reg.journal_frame()["step"].iloc[1:] == 4).all()
+    reg.check()
+
+
+def test_steps_accept_every_32_bit_integer_including_numpy_ones(reg):
+    for step in (STEPS.start, STEPS.stop - 1, np.int32(-5), np.uint8(9)):
+        reg.step = step
+        reg.issue("p", 2020, 1, "dev")
+    assert reg.journal_frame()["step"].tolist() == [STEPS.start, STEPS.stop - 1, -5, 9]
+
+
+def test_check_is_exact_for_retirements_and_cancellations_beyond_float_precision():
+    reg = Registry(accounts=["a"])
+    b = reg.issue("p", 2020, 2**60 + 5, "a")
+    reg.retire(b, "a", 2**53 + 1, beneficiary="a")
+    reg.cancel(b, "a", 2**55 + 3, reason="reversal")
+    reg.check()
+    assert reg.retired(b) == 2**53 + 1 and reg.cancelled(b) == 2**55 + 3
+
+
+@pytest.mark.parametrize("quantities", [[2**63, 1], [2**64], [2**63, -1], [-2**70], [1, 2**100]])
+def test_bulk_quantities_that_do_not_fit_64_bits_are_refused(reg, quantities):
+    n = len(quantities)
+    before = snapshot(reg)
+    with pytest.raises(RegistryError, match="quantit"):
+        reg.issue_many(["p"] * n, 2020, quantities, ["dev"] * n, [0.0] * n)
+    assert snapshot(reg) == before

@@ -5,18 +5,19 @@ of what it should hold (plain dictionaries, no shared code). After every step th
 balances and totals must equal the model's and ``Registry.check()`` must pass.
 """
 
-import math
 from collections import Counter
+from fractions import Fraction
 
 import hypothesis.strategies as st
 from hypothesis import settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from vcm_sim.registry import BUFFER, Registry, RegistryError
+from vcm_sim.registry import BUFFER, MAX_QUANTITY, STEPS, Registry, RegistryError
 
 ACCOUNTS = [BUFFER, *(f"acct-{i}" for i in range(7))]
 OUTSIDERS = ["ghost", "acct-99"]
-BAD_QUANTITIES = [0, -1, -50, 1.5, 2.0, "3", None, True]
+BAD_QUANTITIES = [0, -1, -50, 1.5, 2.0, "3", None, True, MAX_QUANTITY + 1, 2**64, -2**63]
+BAD_STEPS = [STEPS.stop, STEPS.start - 1, 2**63, 1.5, 2.0, None, "3", True, [1]]
 
 accounts = st.sampled_from(ACCOUNTS)
 quantities = st.integers(min_value=1, max_value=60)
@@ -36,7 +37,7 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def refused(self, operation) -> None:
         """The operation must raise RegistryError and leave everything as it was."""
-        before = (self.registry.totals(), len(self.registry.journal),
+        before = (self.registry.totals(), len(self.registry.journal), self.registry.step,
                   [self.registry.holdings(a) for a in ACCOUNTS])
         try:
             operation()
@@ -44,22 +45,60 @@ class RegistryMachine(RuleBasedStateMachine):
             pass
         else:
             raise AssertionError("a bad operation was accepted")
-        after = (self.registry.totals(), len(self.registry.journal),
+        after = (self.registry.totals(), len(self.registry.journal), self.registry.step,
                  [self.registry.holdings(a) for a in ACCOUNTS])
         assert after == before
 
     # -- valid operations -------------------------------------------------------------------
 
-    @rule(to=accounts, quantity=st.integers(1, 500), vintage=st.integers(2000, 2040),
-          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.5, 1.0]))
+    @rule(to=accounts, vintage=st.integers(2000, 2040),
+          quantity=st.integers(1, 500) | st.integers(2**53 - 2, MAX_QUANTITY),
+          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.3, 0.29, 0.5, 1.0]))
     def issue(self, to, quantity, vintage, share):
-        b = self.registry.issue(f"proj-{len(self.issued) % 4}", vintage, quantity, to,
-                                buffer_share=share)
+        """Small and huge batches; once the total ever issued would pass MAX_QUANTITY, refused."""
+        issue = lambda: self.registry.issue(f"proj-{len(self.issued) % 4}", vintage, quantity,
+                                            to, buffer_share=share)
+        if sum(self.issued) + quantity > MAX_QUANTITY:
+            self.refused(issue)
+            return
+        b = issue()
         assert b == len(self.issued)
         self.issued.append(quantity)
-        to_buffer = math.floor(quantity * share)
+        to_buffer = int(quantity * Fraction(str(share)))  # floor of the decimal product
         self.held[(BUFFER, b)] += to_buffer
         self.held[(to, b)] += quantity - to_buffer
+
+    @rule(entries=st.lists(st.tuples(accounts, st.integers(1, 500) | st.integers(2**53 - 2,
+                                                                           MAX_QUANTITY),
+                                     st.sampled_from([0.0, 0.165, 0.3, 1.0])),
+                           min_size=1, max_size=4))
+    def issue_in_bulk(self, entries):
+        """Several batches in one call: all issued as one by one, or (past the total) none."""
+        to, quantities, shares = (list(c) for c in zip(*entries))
+        n = len(entries)
+        issue = lambda: self.registry.issue_many([f"proj-{k}" for k in range(n)], 2030,
+                                                 quantities, to, shares)
+        if sum(self.issued) + sum(quantities) > MAX_QUANTITY:
+            self.refused(issue)
+            return
+        assert list(issue()) == list(range(len(self.issued), len(self.issued) + n))
+        for holder, quantity, share in entries:
+            b = len(self.issued)
+            self.issued.append(quantity)
+            to_buffer = int(quantity * Fraction(str(share)))
+            self.held[(BUFFER, b)] += to_buffer
+            self.held[(holder, b)] += quantity - to_buffer
+
+    @rule(step=st.integers(STEPS.start, STEPS.stop - 1))
+    def advance(self, step):
+        self.registry.step = step
+
+    @rule(bad=st.sampled_from(BAD_STEPS))
+    def bad_step(self, bad):
+        """An invalid step is refused on assignment, so no operation can record it."""
+        def assign():
+            self.registry.step = bad
+        self.refused(assign)
 
     @precondition(lambda self: self.positions())
     @rule(data=st.data(), dst=accounts)

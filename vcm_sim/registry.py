@@ -12,7 +12,9 @@ debug mode, after every step):
 * retired and cancelled credits leave every account and never move again;
 * every retirement names exactly one beneficiary and at most one claim;
 * a bad operation raises :class:`RegistryError` naming the offending value and changes
-  nothing: balances, totals and journal are exactly as before.
+  nothing: balances, totals and journal are exactly as before;
+* arithmetic is exact at any size: quantities, buffer splits and totals are Python or 64-bit
+  integers, never floats, and anything that would not fit is refused (see :data:`MAX_QUANTITY`).
 
 Accounts are plain string names and must be opened before they hold credits, so a misspelt
 name is an error rather than a silent new account. The buffer pool is the account ``"buffer"``,
@@ -21,10 +23,11 @@ open from the start.
 
 from __future__ import annotations
 
-import math
 from array import array
 from dataclasses import dataclass
 from enum import IntEnum
+from fractions import Fraction
+from functools import lru_cache
 from itertools import accumulate
 from numbers import Integral
 from typing import Callable, Iterable, Iterator, Sequence
@@ -37,7 +40,11 @@ BUFFER = "buffer"
 
 _NONE = -1
 MAX_QUANTITY = 2**63 - 1
-"""Most credits one operation may move: the journal stores quantities as 64-bit integers."""
+"""Most credits one operation may move, and most the registry may ever issue in all: the journal
+stores quantities as 64-bit integers, and with every total bounded so, every sum the registry
+forms (per account, per batch, in :meth:`Registry.check`'s replay) is exact in 64 bits."""
+STEPS = range(-2**31, 2**31)
+"""Valid values of :attr:`Registry.step`: the journal stores steps as 32-bit integers."""
 _DTYPES = {"b": np.int8, "i": np.int32, "q": np.int64}
 """numpy dtype of each journal column's array typecode."""
 
@@ -195,7 +202,7 @@ class Registry:
     """
 
     def __init__(self, accounts: Iterable[str] = ()) -> None:
-        self.step = 0
+        self._step = 0
         self.journal = Journal()
         self.batches: list[Batch] = []
         self._account_ids: dict[str, int] = {}
@@ -211,6 +218,22 @@ class Registry:
         self.open_account(BUFFER)
         for name in accounts:
             self.open_account(name)
+
+    @property
+    def step(self) -> int:
+        """The simulation step (month) stamped on every journal entry from now on.
+
+        An integer in :data:`STEPS`; setting anything else raises :class:`RegistryError` and
+        changes nothing, so no operation can fail half-way on an unrecordable step.
+        """
+        return self._step
+
+    @step.setter
+    def step(self, value: int) -> None:
+        if not isinstance(value, Integral) or isinstance(value, bool) or int(value) not in STEPS:
+            raise RegistryError(f"step must be an integer in [{STEPS.start}, {STEPS.stop - 1}], "
+                                f"got {value!r}")
+        self._step = int(value)
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -235,7 +258,9 @@ class Registry:
               buffer_share: float = 0.0) -> int:
         """Issue ``quantity`` new credits of ``project``'s ``vintage`` and return the batch id.
 
-        ``floor(quantity * buffer_share)`` credits go to the buffer pool, the rest to ``to``.
+        ``floor(quantity * buffer_share)`` credits go to the buffer pool, the rest to ``to``;
+        the product is exact, with ``buffer_share`` read as the decimal it is written as
+        (10 credits at 0.3 put 3 in the pool, not the 2 of 0.3's binary value).
         """
         quantity = _check_quantity(quantity)
         if not isinstance(project, str) or not project:
@@ -249,7 +274,8 @@ class Registry:
         if not share_ok:
             raise RegistryError(f"buffer_share must be in [0, 1], got {buffer_share!r}")
         dst = self._account(to)
-        to_buffer = min(quantity, math.floor(quantity * buffer_share))
+        self._check_room(quantity)
+        to_buffer = _buffer_credits(quantity, buffer_share)
         batch_id = len(self.batches)
         self.batches.append(Batch(batch_id, project, int(vintage), self._next_serial,
                                   self._next_serial + quantity))
@@ -328,22 +354,25 @@ class Registry:
                                     f"got {project!r}")
         if not isinstance(vintage, Integral) or isinstance(vintage, bool):
             raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
-        to_buffer = np.minimum(quantity, np.floor(quantity * share).astype(np.int64))
+        credits = quantity.tolist()
+        self._check_room(sum(credits))
+        to_buffer = list(map(_buffer_credits, credits, share.tolist()))
         first = len(self.batches)
-        serials = list(accumulate(quantity.tolist(), initial=self._next_serial))
+        serials = list(accumulate(credits, initial=self._next_serial))
         ids = range(first, first + n)
         self.batches += map(Batch, ids, projects, [int(vintage)] * n, serials[:-1], serials[1:])
         self._issued_total += serials[-1] - self._next_serial
         self._next_serial = serials[-1]
         self._retired += [0] * n
         self._cancelled += [0] * n
-        for kind, account, credits in ((Kind.ISSUE, dst, (quantity - to_buffer).tolist()),
-                                       (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer.tolist())):
-            moved = [k for k in range(n) if credits[k]]
+        to_holder = [q - b for q, b in zip(credits, to_buffer)]
+        for kind, account, moving in ((Kind.ISSUE, dst, to_holder),
+                                      (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer)):
+            moved = [k for k in range(n) if moving[k]]
             for k in moved:
-                self._credit(first + k, account[k], credits[k])
+                self._credit(first + k, account[k], moving[k])
             self.journal.extend(self.step, kind, [first + k for k in moved], _NONE,
-                                [account[k] for k in moved], [credits[k] for k in moved])
+                                [account[k] for k in moved], [moving[k] for k in moved])
         return ids
 
     def deliver(self, sellers: Sequence[str], buyers: Sequence[str],
@@ -567,6 +596,13 @@ class Registry:
             del holding[batch_id]
         self._account_totals[account] -= quantity
 
+    def _check_room(self, quantity: int) -> None:
+        """RegistryError unless ``quantity`` more credits keep the total ever issued within
+        :data:`MAX_QUANTITY`."""
+        if self._issued_total + quantity > MAX_QUANTITY:
+            raise RegistryError(f"issuing {quantity} credits would take the total ever issued "
+                                f"to {self._issued_total + quantity}, above {MAX_QUANTITY}")
+
     def _check_batch(self, batch_id: int) -> None:
         if type(batch_id) is not int and not (isinstance(batch_id, Integral)
                                                and not isinstance(batch_id, bool)):
@@ -615,16 +651,34 @@ class Registry:
         kinds = cols["kind"]
         for kind, per_batch in ((Kind.RETIRE, self._retired), (Kind.CANCEL, self._cancelled)):
             mask = kinds == kind
-            replay = np.bincount(batch[mask], weights=qty[mask], minlength=n_batches)
-            if not np.array_equal(replay.astype(np.int64), np.asarray(per_batch, dtype=np.int64)):
+            replay = np.zeros(n_batches, dtype=np.int64)
+            np.add.at(replay, batch[mask], qty[mask])
+            if not np.array_equal(replay, np.asarray(per_batch, dtype=np.int64)):
                 raise RegistryError(f"{kind.name.lower()} totals disagree with the journal")
+
+
+def _buffer_credits(quantity: int, share: float) -> int:
+    """Credits of an issuance of ``quantity`` that go to the buffer pool:
+    ``floor(quantity * share)`` in exact integer arithmetic, ``share`` read as the shortest
+    decimal that is its float (so never more than ``quantity`` for a share of at most 1)."""
+    num, den = _decimal_ratio(share)
+    return quantity * num // den
+
+
+@lru_cache(maxsize=1024)
+def _decimal_ratio(share: float) -> tuple[int, int]:
+    """``share`` as an exact fraction of its shortest decimal form (0.3 -> (3, 10))."""
+    return Fraction(repr(float(share))).as_integer_ratio()
 
 
 def _check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:
     """``quantities`` as an int64 array of ``n`` positive entries of at most
     :data:`MAX_QUANTITY`, or RegistryError naming the first bad one (booleans are refused,
     as by the single operations)."""
-    quantity = np.asarray(quantities)
+    try:
+        quantity = np.asarray(quantities)
+    except (OverflowError, ValueError, TypeError):
+        quantity = np.asarray(quantities, dtype=object)
     if quantity.shape != (n,):
         raise RegistryError(f"{quantity.size} quantities for {n} entries")
     bools = (quantity.dtype.kind == "b" or not isinstance(quantities, np.ndarray)
