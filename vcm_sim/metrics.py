@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 CRASH_THRESHOLD = 0.25
 """A crash is a month-on-month fall of the market price by this share or more."""
+ACF_LAGS = 12
+"""Lags (months) of the autocorrelation of absolute returns in the summary: a year, enough to
+see volatility clustering decay and any seasonal peak from annual buying."""
 
 
 def step(model: VCMModel) -> int:
@@ -258,11 +262,41 @@ def crash_count(prices: pd.Series | np.ndarray) -> int:
     return int((log_returns(prices) <= math.log(1.0 - CRASH_THRESHOLD)).sum())
 
 
+def autocorrelation(series: np.ndarray, lag: int) -> float:
+    """Sample autocorrelation of ``series`` at ``lag`` (the standard estimator: lagged
+    products of deviations from the full-sample mean over the full-sample sum of squares);
+    NaN when the series has no variance or no pair ``lag`` apart."""
+    x = np.asarray(series, dtype=float)
+    if lag < 1 or len(x) <= lag:
+        return math.nan
+    d = x - x.mean()
+    total = float(d @ d)
+    return float(d[:-lag] @ d[lag:] / total) if total > 0 else math.nan
+
+
+def stylized_facts(prices: pd.Series | np.ndarray) -> dict[str, float]:
+    """Stylized facts of the monthly log returns of ``prices`` (the price index):
+
+    ``returns_kurtosis``, the excess kurtosis (bias-corrected; 0 for normal returns, fat
+    tails above; NaN with fewer than 4 returns); ``returns_acf_1``, the lag-1 autocorrelation
+    of returns (near 0 in an efficient market, negative under mean reversion); and
+    ``abs_returns_acf_1`` to ``abs_returns_acf_12``, the autocorrelation of absolute returns
+    at lags of 1 to 12 months (slowly decaying positive values are volatility clustering).
+    """
+    r = log_returns(prices)
+    kurtosis = float(stats.kurtosis(r, fisher=True, bias=False)) if len(r) > 3 else math.nan
+    facts = {"returns_kurtosis": kurtosis, "returns_acf_1": autocorrelation(r, 1)}
+    magnitude = np.abs(r)
+    facts.update({f"abs_returns_acf_{lag}": autocorrelation(magnitude, lag)
+                  for lag in range(1, ACF_LAGS + 1)})
+    return facts
+
+
 def summarise(results: pd.DataFrame) -> dict[str, float]:
     """Run-level metrics from the per-step table.
 
-    Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown and crash
-    count of the fixed-weight price index.
+    Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown, crash
+    count and the stylized facts of :func:`stylized_facts` of the fixed-weight price index.
     Stocks: final issued, retired, cancelled, buffer, active (credits), and the ratio of
     issued to retired. Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,
     detection rate. Outcomes: real mitigation (tCO2e), developer profit and firm cost (USD),
@@ -283,6 +317,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "price_volatility": annualised_volatility(index),
         "max_drawdown": max_drawdown(index),
         "crash_count": crash_count(index),
+        **stylized_facts(index),
         "volume_total": int(results["volume"].sum()),
         "demand_total": int(results["demand"].sum()),
         "issued_total": int(last["issued"]),

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from vcm_sim.metrics import annualised_volatility, crash_count, log_returns, max_drawdown
+from vcm_sim.metrics import (ACF_LAGS, annualised_volatility, autocorrelation, crash_count,
+                             log_returns, max_drawdown, stylized_facts)
 
 
 def test_log_returns_skip_months_without_trades():
@@ -49,3 +50,31 @@ def test_chain_linked_index_ignores_a_type_joining_and_follows_common_changes():
     moved = chain_link(6.0, np.array([6.0, 50.0]), np.array([3.0, 25.0]), w)
     assert moved == pytest.approx(3.0)
     assert math.isnan(chain_link(math.nan, np.full(2, np.nan), np.full(2, np.nan), w))
+
+
+def test_autocorrelation_is_the_standard_sample_estimator():
+    x = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    d = x - x.mean()
+    assert autocorrelation(x, 1) == pytest.approx(np.sum(d[:-1] * d[1:]) / np.sum(d * d))
+    assert autocorrelation(np.array([1.0, -1.0] * 50), 1) == pytest.approx(-0.99)
+    assert math.isnan(autocorrelation(np.ones(10), 1))
+    assert math.isnan(autocorrelation(x, 5))
+
+
+def test_stylized_facts_see_fat_tails_and_volatility_clustering():
+    rng = np.random.default_rng(7)
+    calm, wild = rng.normal(0, 0.01, 300), rng.normal(0, 0.2, 300)
+    clustered = np.concatenate([calm, wild, calm, wild])  # volatility regimes
+    facts = stylized_facts(np.exp(np.cumsum(np.r_[0.0, clustered])))
+    assert facts["returns_kurtosis"] > 1.5  # a mixture of two scales: 3 in theory
+    assert abs(facts["returns_acf_1"]) < 0.1
+    assert all(facts[f"abs_returns_acf_{lag}"] > 0.3 for lag in range(1, ACF_LAGS + 1))
+    iid = stylized_facts(np.exp(np.cumsum(np.r_[0.0, rng.normal(0, 0.05, 1200)])))
+    assert abs(iid["returns_kurtosis"]) < 0.5
+    assert all(abs(iid[f"abs_returns_acf_{lag}"]) < 0.1 for lag in range(1, ACF_LAGS + 1))
+
+
+def test_stylized_facts_are_nan_with_too_few_returns():
+    facts = stylized_facts([10.0, 11.0, 10.5])
+    assert math.isnan(facts["returns_kurtosis"]) and math.isnan(facts["abs_returns_acf_12"])
+    assert len(facts) == 2 + ACF_LAGS
