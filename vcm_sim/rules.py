@@ -18,9 +18,12 @@ ProjectTypeName = Literal["arr", "redd_plus", "ifm", "blue_carbon", "soil_carbon
 
 
 class Strict(BaseModel):
-    """Base for configuration sections: unknown keys are errors; assignment is validated."""
+    """Base for configuration sections: unknown keys are errors, assignment is validated, and
+    types are strict: no number from a string, no count from a boolean (``firms = true`` is
+    not 1 firm), no integer from a float; an integer is a valid float (TOML ``1`` for ``1.0``).
+    """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 def share(default: float, doc: str) -> float:

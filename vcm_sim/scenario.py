@@ -2,22 +2,31 @@
 
 A scenario is a validated, immutable-by-convention pydantic model. Presets ship in
 ``vcm_sim/scenarios/*.toml``; ``load_scenario("baseline")`` loads one by name, and
-``load_scenario("my.toml")`` a file. Overrides are nested keyword arguments
-(``load_scenario("baseline", steps=60, rules={"market": {"offset_cap": 0.05}})``) or dotted
-paths (``with_overrides(scenario, {"rules.market.offset_cap": 0.05})``).
+``load_scenario("my.toml")`` a file. A file may start from another with ``extends``: a preset
+name, or a ``.toml`` path relative to the file that names it. Overrides are nested keyword
+arguments (``load_scenario("baseline", steps=60, rules={"market": {"offset_cap": 0.05}})``)
+or dotted paths (``with_overrides(scenario, {"rules.market.offset_cap": 0.05})``); a table
+given as a value merges into the table there, anything else (a list included) replaces it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from vcm_sim.errors import UserError
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
 from vcm_sim.validation import describe, read_toml
+
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A scenario name: it becomes the output folder ``results/<name>``, so no path separators
+and no '.' or '..'."""
 
 
 class ScenarioError(UserError):
@@ -144,7 +153,8 @@ class Event(Strict):
 class Scenario(Strict):
     """Everything a run needs, apart from its seed."""
 
-    name: str = "custom"
+    name: str = Field("custom", max_length=100, description=(
+        "Short name; ``vcm-sim run`` writes to results/<name>."))
     description: str = ""
     steps: int = Field(240, ge=1, le=100_000, description="Horizon in steps (months).")
     start_year: int = Field(2025, ge=1990, le=2200, description="Calendar year of step 0.")
@@ -158,6 +168,15 @@ class Scenario(Strict):
     traders: Traders = Field(default_factory=Traders)
     nature: Nature = Field(default_factory=Nature)
     events: list[Event] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _a_safe_folder_name(cls, name: str) -> str:
+        if not SAFE_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a safe folder name (it becomes results/<name>): "
+                             "use letters, digits, '_', '.' and '-', starting with a letter "
+                             "or digit")
+        return name
 
 
 def preset_names() -> list[str]:
@@ -176,21 +195,36 @@ def preset_path(name: str) -> Path:
 def load_scenario(name_or_path: str | Path, **overrides: Any) -> Scenario:
     """Load a preset by name, or a TOML file by path, apply nested overrides and validate.
 
-    A file may start from a preset with ``extends = "baseline"`` and give only what changes.
+    A file may start from a preset with ``extends = "baseline"``, or from another file with
+    ``extends = "base.toml"`` (relative to the file's folder), and give only what changes.
     """
     data = _read(name_or_path)
     return validate(_merge(data, overrides))
 
 
-def _read(name_or_path: str | Path) -> dict[str, Any]:
+def _read(name_or_path: str | Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's data merged over its ``extends`` parents; ``chain`` holds the files whose
+    parents are being read, to refuse a cycle."""
     path = Path(name_or_path)
     if path.suffix != ".toml":
         path = preset_path(str(name_or_path))
+    if path.resolve() in chain:
+        names = " -> ".join(str(p) for p in (*chain, path.resolve()))
+        raise ScenarioError(f"extends cycle: {names}")
     data = read_toml(path, ScenarioError, "scenario")
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    return _merge(_read(parent), data)
+    return _merge(_read(_parent_of(path, parent), (*chain, path.resolve())), data)
+
+
+def _parent_of(path: Path, parent: Any) -> str | Path:
+    """What ``extends = parent`` in the file at ``path`` names: a preset, or a .toml file
+    relative to that file's folder (not to the working directory)."""
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends = {parent!r}: must be a preset name or the path "
+                            f"of a .toml file, as a string")
+    return path.parent / parent if parent.endswith(".toml") else parent
 
 
 def validate(data: dict[str, Any]) -> Scenario:
@@ -212,10 +246,17 @@ def validate(data: dict[str, Any]) -> Scenario:
     return scenario
 
 
-def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    """A copy of ``scenario`` with dotted-path overrides applied and validated."""
+def with_overrides(scenario: Scenario,
+                   overrides: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Scenario:
+    """A copy of ``scenario`` with dotted-path overrides applied in order, then validated.
+
+    A value that is a table (dict) merges into the table at its path, key by key and at every
+    depth; any other value, a list included, replaces what is there. Overrides may be a
+    mapping or ``(path, value)`` pairs (pairs may repeat a path: two tables both merge).
+    """
     data = scenario.model_dump()
-    for path, value in overrides.items():
+    pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
+    for path, value in pairs:
         _set_path(data, path, value)
     return validate(data)
 
@@ -235,7 +276,7 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
         node = node[key]
     if not isinstance(node, dict) or keys[-1] not in node:
         raise ScenarioError(f"unknown setting {path!r}")
-    node[keys[-1]] = value
+    node.update(_merge({keys[-1]: node[keys[-1]]}, {keys[-1]: value}))
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

@@ -14,11 +14,21 @@ BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
 def read_toml(path: Path, error: type[Exception], what: str) -> dict[str, Any]:
     """The TOML file at ``path`` as data; ``error`` (naming ``what`` the file is) when it is
-    missing or not valid TOML."""
-    if not path.is_file():
-        raise error(f"{what} file {str(path)!r} does not exist")
+    missing, a directory, unreadable, not UTF-8 or not valid TOML."""
     try:
-        return tomllib.loads(path.read_text())
+        if path.exists() and not path.is_file():  # a folder, or a pipe that would block
+            kind = "a directory, not a TOML file" if path.is_dir() else "not a regular file"
+            raise error(f"{what} file {str(path)!r} is {kind}")
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} file {str(path)!r} does not exist") from None
+    except OSError as err:
+        raise error(f"{what} file {str(path)!r} cannot be read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 text (TOML files are UTF-8): byte "
+                    f"0x{err.object[err.start]:02x} at offset {err.start}") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise error(f"{path}: not valid TOML: {err}") from None
 
