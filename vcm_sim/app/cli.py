@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from vcm_sim.errors import EXIT_OK, UserError
+
 APP = "vcm_sim.app.page:Page"
 DEFAULT_PORT = 8765
 SOLARA_ENV = {
@@ -52,21 +54,18 @@ def assets_folder() -> Path:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Serve the page on ``args.host:args.port`` until interrupted; returns the exit code."""
+    """Serve the page on ``args.host:args.port`` until interrupted; returns the exit code.
+
+    Raises :class:`UserError` for a port out of range, an address this machine cannot listen
+    on, or missing extras, before anything is imported or served."""
     if not 0 <= args.port <= 65535:
-        print(f"vcm-sim demo: --port must be in 0-65535, got {args.port}", file=sys.stderr)
-        return 2
-    if args.port and not _port_free(args.host, args.port):
-        print(f"vcm-sim demo: port {args.port} on {args.host} is in use; choose another "
-              "with --port (0 picks a free one)", file=sys.stderr)
-        return 1
+        raise UserError(f"--port must be in 0-65535, got {args.port}")
+    check_address(args.host, args.port)
     for key, value in SOLARA_ENV.items():  # before anything imports solara
         os.environ.setdefault(key, value)
     problem = _missing_dependency()
     if problem:
-        print(f"vcm-sim demo: {problem}; install the page's extras with "
-              f"pip install 'vcm_sim[demo]'", file=sys.stderr)
-        return 2
+        raise UserError(f"{problem}; install the page's extras with pip install 'vcm_sim[demo]'")
     if not (assets_folder() / "@widgetti").is_dir():
         print(f"vcm-sim demo: warning: no Solara front-end files in {assets_folder()}; "
               "the page needs internet access unless solara-assets is installed",
@@ -74,21 +73,29 @@ def run_demo(args: argparse.Namespace) -> int:
     return _serve(args.host, args.port)
 
 
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`UserError` unless a server can listen on ``host:port`` (port 0: any)."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise UserError(f"--host {host!r} is not an address or a known host name "
+                        f"({err.strerror})") from None
+    try:
+        with socket.create_server((host, port)):
+            return
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise UserError(f"port {port} on {host} is in use; choose another with --port "
+                            "(0 picks a free one)") from None
+        raise UserError(f"cannot listen on {host} port {port}: "
+                        f"{os.strerror(err.errno) if err.errno else err}") from None
+
+
 def _missing_dependency() -> str | None:
     for module in ("solara", "solara_assets", "uvicorn", "altair"):
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed"
     return None
-
-
-def _port_free(host: str, port: int) -> bool:
-    try:
-        with socket.create_server((host, port)):
-            return True
-    except OSError as err:
-        if err.errno in (errno.EADDRINUSE, errno.EACCES):
-            return False
-        raise
 
 
 def _serve(host: str, port: int) -> int:
@@ -111,5 +118,10 @@ def _serve(host: str, port: int) -> int:
         print(f"vcm_sim page: http://{shown}:{bound}/  (Ctrl+C to stop)", flush=True)
 
     threading.Thread(target=announce, daemon=True, name="announce-address").start()
-    server.run()
-    return 0 if server.started else 1
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits when it cannot bind, after logging why
+        raise UserError(f"cannot serve on {host} port {port} (see the message above)") from None
+    if not server.started:
+        raise RuntimeError("the page server stopped before it started; see the log above")
+    return EXIT_OK
