@@ -128,8 +128,9 @@ def test_moving_volatility_does_not_bridge_months_without_trade():
     assert vol.iloc[4] == pytest.approx(np.std(returns, ddof=1) * math.sqrt(12))
 
 
-def test_demo_refuses_a_port_in_use_and_says_so(capsys, monkeypatch):
+def test_demo_refuses_a_port_in_use_and_says_so(monkeypatch):
     from vcm_sim.app.cli import SOLARA_ENV, register, run_demo
+    from vcm_sim.errors import UserError
 
     for key, value in SOLARA_ENV.items():  # restored after the test
         monkeypatch.setenv(key, value)
@@ -139,12 +140,13 @@ def test_demo_refuses_a_port_in_use_and_says_so(capsys, monkeypatch):
         port = busy.getsockname()[1]
         args = parser.parse_args(["demo", "--port", str(port)])
         assert args.handler is run_demo
-        assert run_demo(args) == 1
-    assert f"port {port}" in capsys.readouterr().err
+        with pytest.raises(UserError, match=f"port {port} on 127.0.0.1 is in use"):
+            run_demo(args)
 
 
-def test_demo_refuses_an_impossible_port(capsys):
+def test_demo_refuses_an_impossible_port():
     from vcm_sim.app.cli import run_demo
+    from vcm_sim.errors import UserError
 
-    assert run_demo(argparse.Namespace(host="127.0.0.1", port=70000)) == 2
-    assert "0-65535" in capsys.readouterr().err
+    with pytest.raises(UserError, match="0-65535"):
+        run_demo(argparse.Namespace(host="127.0.0.1", port=70000))
