@@ -1,7 +1,21 @@
-"""vcm_sim: agent-based simulation of the voluntary carbon market for NbS credits."""
+"""vcm_sim: agent-based simulation of the voluntary carbon market for NbS credits.
 
-from vcm_sim.model import VCMModel
-from vcm_sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+The public names load on first use, so ``vcm-sim --help`` and the command line's error
+handling start without importing the model (about 1.5 s).
+"""
 
-__all__ = ["VCMModel", "Scenario", "ScenarioError", "load_scenario", "with_overrides"]
+from importlib import import_module
+from typing import Any
+
+_PUBLIC = {"VCMModel": "vcm_sim.model", "Scenario": "vcm_sim.scenario",
+           "ScenarioError": "vcm_sim.scenario", "load_scenario": "vcm_sim.scenario",
+           "with_overrides": "vcm_sim.scenario"}
+
+__all__ = list(_PUBLIC)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'vcm_sim' has no attribute {name!r}")
+    return getattr(import_module(_PUBLIC[name]), name)
