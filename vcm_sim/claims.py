@@ -13,35 +13,32 @@ import numpy as np
 
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import DisclosureRules
-
-RECOVERY_PER_STEP = 0.02
-"""Share of the gap to full sentiment that closes each month."""
-CONTAGION_PER_EXPOSURE = 0.05
-"""Sentiment lost by a type each time a claim backed by it is exposed."""
-REPUTATION_HIT = 0.5
-"""Factor on an exposed firm's reputation."""
+from vcm_sim.scenario import Exposure
 
 
-def visibility(rules: DisclosureRules) -> float:
-    """How much of a claim outsiders can check (0-1), given the disclosure rules."""
-    seen = 0.2
-    seen += 0.2 if rules.public_registry else 0.0
-    seen += 0.4 if rules.retired_credit_disclosure else 0.0
-    seen += 0.2 if rules.ratings else 0.0
+def visibility(rules: DisclosureRules, exposure: Exposure) -> float:
+    """How much of a claim outsiders can check (0-1), given the disclosure rules: a base
+    share, plus what each rule that is on adds."""
+    seen = exposure.base_visibility
+    seen += exposure.public_registry_visibility if rules.public_registry else 0.0
+    seen += (exposure.retired_credit_disclosure_visibility if rules.retired_credit_disclosure
+             else 0.0)
+    seen += exposure.ratings_visibility if rules.ratings else 0.0
     return seen
 
 
 def exposure_probability(shortfall: np.ndarray, rules: DisclosureRules,
-                         audit_rate_yr: float) -> np.ndarray:
+                         audit_rate_yr: float, exposure: Exposure) -> np.ndarray:
     """Monthly probability that each claim is exposed as greenwashing.
 
     ``shortfall`` is the share (0-1) of the claimed tonnes that are not real. Exposure needs
     someone looking (watchdogs scaled by visibility, plus the standard body's claim audits)
-    and something to find; the VCMI claims code makes low-integrity claims easier to call out.
+    and something to find; the VCMI claims code makes low-integrity claims easier to call out
+    (scrutiny times ``vcmi_scrutiny_factor``).
     """
-    scrutiny_yr = rules.watchdog_intensity * visibility(rules) + audit_rate_yr
+    scrutiny_yr = rules.watchdog_intensity * visibility(rules, exposure) + audit_rate_yr
     if rules.claim_standard == "vcmi":
-        scrutiny_yr *= 1.5
+        scrutiny_yr *= exposure.vcmi_scrutiny_factor
     return (scrutiny_yr / STEPS_PER_YEAR * shortfall).clip(0.0, 1.0)
 
 
@@ -55,9 +52,9 @@ class Sentiment:
         """A scandal around type ``kind`` removes ``severity`` (0-1) of its sentiment."""
         self.level[kind] *= 1.0 - severity
 
-    def recover(self) -> None:
-        """One month of recovery towards full trust."""
-        self.level += (1.0 - self.level) * RECOVERY_PER_STEP
+    def recover(self, rate: float) -> None:
+        """One month of recovery towards full trust: a share ``rate`` of the gap closes."""
+        self.level += (1.0 - self.level) * rate
 
     @property
     def confidence(self) -> float:

@@ -28,7 +28,7 @@ from vcm_sim.agents.developer import DeveloperPopulation
 from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
-from vcm_sim.claims import REPUTATION_HIT, CONTAGION_PER_EXPOSURE, Sentiment, exposure_probability
+from vcm_sim.claims import Sentiment, exposure_probability
 from vcm_sim.cash import CashBook
 from vcm_sim.issuance import BatchTruth, Verification, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
@@ -36,9 +36,6 @@ from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_h
 from vcm_sim.registry import BUFFER, Registry
 from vcm_sim.scenario import Event, Scenario, load_scenario, with_overrides
 from vcm_sim.validation import describe
-
-EXPECTATION_WEIGHT = 0.3
-"""Weight of the latest price in the adaptive expected price of each type."""
 
 
 @dataclass
@@ -80,7 +77,8 @@ class VCMModel(mesa.Model):
         self._build_populations()
         self._open_accounts()
         n_types = len(self.types.names)
-        self.expected_price = np.full(n_types, s.firms.willingness_to_pay_usd * 0.8)
+        self.expected_price = np.full(n_types, s.firms.willingness_to_pay_usd
+                                      * s.expectations.initial_price_share)
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.price_index = np.nan
@@ -105,7 +103,7 @@ class VCMModel(mesa.Model):
         pop = s.population
         self.firms = FirmPopulation.create(rng, pop.firms, s.firms, mix)
         self.developers = DeveloperPopulation.create(rng, pop.developers, s.developers, mix,
-                                                     s.nature.regions)
+                                                     s.nature.regions, s.ratings.error_sd)
         self.verifiers = VerifierPool.create(rng, pop.verifiers, s.verifiers)
         self.traders = TraderPopulation.create(rng, pop.traders, s.traders, mix)
         self.firm_agents = EmittingFirm.create_agents(self, pop.firms, index=np.arange(pop.firms))
@@ -139,36 +137,37 @@ class VCMModel(mesa.Model):
         s = self.config
         n = s.developers.initial_projects * s.population.developers
         dev = np.repeat(np.arange(s.population.developers), s.developers.initial_projects)
-        age = self.rng.integers(0, 10 * STEPS_PER_YEAR, n)
+        age = self.rng.integers(0, s.projects.initial_age_years * STEPS_PER_YEAR, n)
         self._register(dev, self.types.area[self.developers.specialty[dev]]
-                       * self.rng.lognormal(0.0, 0.5, n), start=-age)
+                       * self.rng.lognormal(0.0, s.projects.area_spread, n), start=-age)
 
     def _register(self, dev: np.ndarray, area: np.ndarray,
                   start: np.ndarray | int) -> np.ndarray:
         """Register projects of developers ``dev``; the additionality test may reject some.
         Returns the mask of the projects registered."""
         s, rng, types = self.config, self.rng, self.types
+        rules = s.rules.integrity
         kind = self.developers.specialty[dev]
-        k = 6.0
+        k = s.projects.additionality_concentration
         mean = types.additionality[kind].clip(1e-3, 1 - 1e-3)
         additionality = rng.beta(mean * k, (1 - mean) * k)
-        rejected = ((additionality < 0.5)
-                    & (rng.random(len(dev)) < s.rules.integrity.additionality_strictness))
+        rejected = ((additionality < rules.additionality_threshold)
+                    & (rng.random(len(dev)) < rules.additionality_strictness))
         keep = ~rejected
         dev, kind, area, additionality = dev[keep], kind[keep], area[keep], additionality[keep]
         start = np.broadcast_to(np.asarray(start), keep.shape)[keep]
         if not len(dev):
             return keep
-        rules = s.rules.integrity
         detection = self.verifiers.expected_detection(rules.verifier_assignment,
                                                       rules.verification_rigour,
-                                                      rules.satellite_mrv)
+                                                      rules.satellite_mrv,
+                                                      s.verifiers.satellite_boost)
         inflation = self.developers.inflation(dev, detection, rules.project_audit_rate,
-                                              rules.penalty_multiple, s.developers.max_inflation)
+                                              rules.penalty_multiple, s.developers)
         years = types.crediting_years[kind]
         self.projects.add(
             kind=kind, developer=dev, region=self._regions(dev), area_ha=area,
-            rate=types.rate[kind] * rng.lognormal(0.0, 0.3, len(dev)),
+            rate=types.rate[kind] * rng.lognormal(0.0, s.projects.rate_spread, len(dev)),
             additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
             start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
             verify_month=rng.integers(0, STEPS_PER_YEAR, len(dev)),
@@ -177,7 +176,7 @@ class VCMModel(mesa.Model):
 
     def _regions(self, dev: np.ndarray) -> np.ndarray:
         """Most projects sit in their developer's home region; some elsewhere."""
-        elsewhere = self.rng.random(len(dev)) < 0.3
+        elsewhere = self.rng.random(len(dev)) < self.config.projects.outside_home_share
         other = self.rng.integers(0, self.config.nature.regions, len(dev))
         return np.where(elsewhere, other, self.developers.home_region[dev])
 
@@ -218,7 +217,7 @@ class VCMModel(mesa.Model):
                                                     s.nature.bad_year_multiplier)
             rules = s.rules.integrity
             self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
-                                    s.verifiers.leniency_drift)
+                                    s.verifiers)
         for event in [e for e in self._pending_events if e["step"] == t]:
             self.regulator.apply_event(event["kind"], event["project_type"], event["severity"],
                                        event["path"], event["value"])
@@ -227,7 +226,7 @@ class VCMModel(mesa.Model):
         self.firms.adopt_pledges(self.rng, s.firms.adoption_growth_yr, self.sentiment.confidence)
         self.projects.accrue(t)
         self._reversals()
-        self.sentiment.recover()
+        self.sentiment.recover(s.sentiment.recovery_per_month)
 
     def _reversals(self) -> None:
         """A reversal destroys a share of a project's credited carbon still standing; the
@@ -237,7 +236,8 @@ class VCMModel(mesa.Model):
             self.fire_season[:] = 1.0
         ids, lost = draw_reversals(self.rng, self.projects, self.types,
                                    self.region_hazard * self.fire_season,
-                                   self.config.nature.hazard_multiplier)
+                                   self.config.nature.hazard_multiplier,
+                                   self.config.projects.severity_concentration)
         projects = self.projects
         for p, share in zip(ids.tolist(), lost.tolist()):
             required = int(round(projects.at_risk[p] * share))
@@ -264,10 +264,10 @@ class VCMModel(mesa.Model):
             return
         verifier = self.verifiers.assign(self.rng, projects.inflation[due] > 0,
                                          rules.verifier_assignment, rules.verification_rigour,
-                                         rules.satellite_mrv)
+                                         rules.satellite_mrv, s.verifiers)
         due, verifier = due[verifier >= 0], verifier[verifier >= 0]
         detection = self.verifiers.detection(verifier, rules.verification_rigour,
-                                             rules.satellite_mrv)
+                                             rules.satellite_mrv, s.verifiers.satellite_boost)
         result = verify(self.rng, due, verifier, projects.pending_verifiable[due],
                         projects.inflation[due], projects.additionality[due], detection)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
@@ -282,7 +282,8 @@ class VCMModel(mesa.Model):
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
         if result.detected.any():
-            projects.inflation[due[result.detected]] *= 0.5
+            kept = s.developers.inflation_kept_after_detection
+            projects.inflation[due[result.detected]] *= kept
 
     def _issue(self, result: Verification, developer: np.ndarray) -> None:
         """Issue the accepted credits of this step's verifications, one batch per project
@@ -306,7 +307,8 @@ class VCMModel(mesa.Model):
         project; they pay only for projects the additionality test accepts."""
         s = self.config
         dev, area = self.developers.appraise(self.rng, s.developers, self.types,
-                                             self.expected_price, s.verifiers.fee_usd)
+                                             self.expected_price, s.verifiers.fee_usd,
+                                             s.projects.area_spread)
         if not len(dev):
             return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
@@ -366,11 +368,12 @@ class VCMModel(mesa.Model):
         self.latest_price_by_type = latest
         self.price_history.append(price)
         self.volume_by_type = volume
+        learn = self.config.expectations
+        price_w, volume_w = learn.price_weight, learn.volume_weight
         self.expected_price = np.where(
-            traded, (1 - EXPECTATION_WEIGHT) * self.expected_price + EXPECTATION_WEIGHT * price,
-            self.expected_price)
-        self.typical_volume = np.where(traded, 0.9 * self.typical_volume + 0.1 * volume,
-                                       self.typical_volume)
+            traded, (1 - price_w) * self.expected_price + price_w * price, self.expected_price)
+        self.typical_volume = np.where(
+            traded, (1 - volume_w) * self.typical_volume + volume_w * volume, self.typical_volume)
 
     # -- claims and oversight ----------------------------------------------------------------
 
@@ -383,16 +386,17 @@ class VCMModel(mesa.Model):
         if not len(claiming):
             return
         shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
-        p = exposure_probability(shortfall, s.rules.disclosure, s.rules.integrity.claim_audit_rate)
+        p = exposure_probability(shortfall, s.rules.disclosure,
+                                 s.rules.integrity.claim_audit_rate, s.exposure)
         exposed = claiming[self.rng.random(len(claiming)) < p]
         if not len(exposed):
             return
         self.tally.exposures += len(exposed)
-        firms.reputation[exposed] *= REPUTATION_HIT
+        firms.reputation[exposed] *= s.firms.exposure_reputation_factor
         firms.quality_seeking[exposed] = True
         firms.exposed_this_year[exposed] = True
         for kind in firms.claim_kind[exposed].tolist():
-            self.sentiment.shock(kind, CONTAGION_PER_EXPOSURE)
+            self.sentiment.shock(kind, s.sentiment.contagion_per_exposure)
 
     # -- public helpers ----------------------------------------------------------------------
 
@@ -420,7 +424,8 @@ class VCMModel(mesa.Model):
         kind = self.projects.kind[self.truth.view("project")]
         return int(np.argmax(np.bincount(kind, weights=retired, minlength=len(self.types.names))))
 
-    def trigger(self, kind: str, project_type: str | None = None, severity: float = 0.5) -> None:
+    def trigger(self, kind: str, project_type: str | None = None,
+                severity: float = Event.model_fields["severity"].default) -> None:
         """Fire an event at the start of the next step (for the instructor's buttons):
         'scandal', 'wildfire', 'suspend_issuance' or 'resume_issuance'. It is validated now,
         like a scheduled event, and acts exactly as one scheduled for that step."""

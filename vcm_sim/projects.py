@@ -125,19 +125,19 @@ def draw_region_hazard(rng: np.random.Generator, regions: int, bad_year_probabil
 
 
 def draw_reversals(rng: np.random.Generator, projects: Projects, types: TypeTable,
-                   region_hazard: np.ndarray, hazard_multiplier: float) -> tuple[np.ndarray, np.ndarray]:
+                   region_hazard: np.ndarray, hazard_multiplier: float,
+                   concentration: float) -> tuple[np.ndarray, np.ndarray]:
     """Projects reversed this step and the share (0-1) of their stored carbon lost.
 
     Monthly hazard = annual type hazard x regime multiplier x regional multiplier / 12; the
-    share lost is Beta-distributed around the type's mean severity. Only projects that have
-    issued credits can reverse credited carbon.
+    share lost is Beta-distributed around the type's mean severity, with ``concentration``
+    (a + b). Only projects that have issued credits can reverse credited carbon.
     """
     hazard = (types.hazard_yr[projects.kind] * hazard_multiplier
               * region_hazard[projects.region] / STEPS_PER_YEAR)
     hit = (rng.random(len(projects)) < np.minimum(hazard, 1.0)) & (projects.at_risk > 0)
     ids = hit.nonzero()[0]
     mean = types.severity[projects.kind[ids]]
-    concentration = 4.0
     lost = rng.beta(np.maximum(mean * concentration, 1e-3),
                     np.maximum((1.0 - mean) * concentration, 1e-3))
     return ids, lost

@@ -42,7 +42,10 @@ class IntegrityRules(Strict):
              "detection probability of verifiers and audits.")
     additionality_strictness: float = share(
         0.3, "Probability (0-1) that the registration test rejects a project whose "
-             "additionality is below 0.5.")
+             "additionality is below additionality_threshold.")
+    additionality_threshold: float = share(
+        0.5, "Additionality (0-1, the share of its tonnes that would not have happened "
+             "anyway) below which the registration test may reject a project.")
     buffer_share: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Share (0-1) of every issuance deposited in the buffer pool; None uses "
@@ -52,6 +55,9 @@ class IntegrityRules(Strict):
                                  "leniency) or the regulator (random assignment).")
     project_audit_rate: float = share(
         0.02, "Probability (0-1) per project per year that the standard body audits it.")
+    audit_rigour: float = share(
+        0.7, "Probability (0-1) that a project audit finds inflation, before satellite "
+             "support.")
     claim_audit_rate: float = share(
         0.02, "Probability (0-1) per claiming firm per year that the standard body audits "
               "its claim.")

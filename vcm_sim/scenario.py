@@ -33,6 +33,20 @@ class ScenarioError(UserError):
     """A scenario is invalid; the message names each bad field, its value and valid range."""
 
 
+def log_spread(default: float, what: str) -> float:
+    """A lognormal spread: sigma in log units, 0 for none, at most 3 (a factor of 20 at
+    one sigma)."""
+    return Field(default, ge=0.0, le=3.0, description=(
+        f"Spread of {what}: sigma of the lognormal around the median, log units."))
+
+
+def beta_concentration(default: float, what: str) -> float:
+    """The concentration ``a + b`` of a Beta distribution around its mean."""
+    return Field(default, gt=0.0, le=1000.0, description=(
+        f"Concentration (a + b) of the Beta distribution of {what} around its mean: the "
+        f"higher, the tighter."))
+
+
 class Population(Strict):
     """How many agents of each kind."""
 
@@ -84,6 +98,14 @@ class Firms(Strict):
                                            "(when quality tiers are on).")
     adoption_growth_yr: float = Field(0.03, ge=0.0, le=1.0, description=(
         "Annual probability that a firm without a pledge adopts a carbon-neutral one."))
+    emissions_spread: float = log_spread(1.0, "emissions across firms")
+    mac_spread: float = log_spread(0.5, "marginal abatement cost slopes across firms")
+    wtp_spread: float = log_spread(0.6, "willingness to pay across firms")
+    high_tier_premium: float = Field(1.5, ge=1.0, le=10.0, description=(
+        "Factor on the limit price of quality-seeking firms bidding in the high tier "
+        "(1 for no premium; 1.5 pays up to 50% more for high-rated credits)."))
+    exposure_reputation_factor: float = share(0.5, "Factor (0-1) on a firm's reputation each "
+                                                   "time one of its claims is exposed.")
 
 
 class Developers(Strict):
@@ -98,6 +120,24 @@ class Developers(Strict):
         "Largest baseline inflation a developer considers (claimed/true - 1)."))
     sell_share: float = share(0.5, "Share of inventory offered per step.")
     initial_cash_usd: float = Field(2e6, ge=0.0, le=1e12, description="Starting cash, USD.")
+    honesty_concentration: float = beta_concentration(4.0, "honesty across developers")
+    conscience_cost: float = Field(2.0, ge=0.0, le=100.0, description=(
+        "Cost of inflating claims by x (claimed/verifiable - 1): conscience_cost * honesty "
+        "* x**2, per USD of price and verifiable tonne (conscience and reputation)."))
+    inflation_kept_after_detection: float = share(0.5, "Share (0-1) of its baseline inflation "
+                                                       "a project keeps after a verifier "
+                                                       "detects it: the developer scales back.")
+    ask_markup: float = Field(1.1, ge=1.0, le=10.0, description=(
+        "Lowest ask as a multiple of the running cost per credit (1.1: at least 10% above "
+        "cost); below it a developer banks its credits."))
+    inventory_discount: float = share(0.3, "Largest discount (0-1) on the expected price a "
+                                           "developer accepts to clear a growing inventory.")
+    comfortable_inventory_years: float = Field(0.5, ge=0.0, le=20.0, description=(
+        "Inventory, in years of the developer's average issuance, it holds without "
+        "discounting; the discount grows linearly to inventory_discount as one more year's "
+        "issuance piles up."))
+    ask_noise_sd: float = log_spread(0.05, "each ask around the developer's price (month to "
+                                           "month)")
 
 
 class Verifiers(Strict):
@@ -112,6 +152,24 @@ class Verifiers(Strict):
                                         "when it loses clients to laxer rivals.")
     strikes_to_suspend: int = Field(3, ge=1, le=100, description=(
         "Failed audits after which a verifier loses accreditation."))
+    suspension_years: int = Field(2, ge=1, le=50, description=(
+        "Years a verifier that lost its accreditation stays out."))
+    corrective_rigour: float = share(0.1, "Rigour (0-1) a suspended verifier gains before "
+                                          "re-accreditation (the corrective plan the standard "
+                                          "body demands).")
+    strike_reputation_factor: float = share(0.8, "Factor (0-1) on a verifier's reputation per "
+                                                 "failed audit.")
+    rigour_concentration: float = beta_concentration(6.0, "rigour across verifiers")
+    fee_spread: float = log_spread(0.2, "fees across verifiers")
+    satellite_boost: float = share(0.6, "Share (0-1) of the remaining detection gap that "
+                                        "satellite monitoring closes, in verifications and "
+                                        "project audits alike.")
+    lax_choice_noise: float = Field(0.05, ge=0.0, le=10.0, description=(
+        "How loosely an inflating developer ranks verifiers by detection probability: "
+        "uniform noise from 0 to this added to each (probability units)."))
+    cheap_choice_noise: float = Field(0.2, ge=0.0, le=10.0, description=(
+        "How loosely an honest developer ranks verifiers by fee: uniform noise from 0 to "
+        "this added to each fee over the mean fee."))
 
 
 class Traders(Strict):
@@ -122,10 +180,22 @@ class Traders(Strict):
     aggressiveness: float = Field(0.2, ge=0.0, le=5.0, description=(
         "Credits traded per USD of expected mispricing, as a share of typical volume."))
     initial_cash_usd: float = Field(1e6, ge=0.0, le=1e12, description="Starting cash, USD.")
+    trend_memory_months: int = Field(3, ge=1, le=120, description=(
+        "Months over which chartists measure the trend, and ahead of which they extrapolate "
+        "it."))
+    fundamental_memory_months: int = Field(24, ge=2, le=600, description=(
+        "Months of prices the traders remember: fundamentalists expect their average; it "
+        "must exceed trend_memory_months."))
+    dead_band: float = Field(0.05, ge=0.0, le=1.0, description=(
+        "Expected relative mispricing (share of the last price) below which a trader does "
+        "nothing."))
+    min_price_usd: float = Field(0.01, gt=0.0, le=100.0, description=(
+        "Lowest price a chartist expects, USD per tCO2e; traders also size purchases "
+        "against their cash as if a lower limit price were this."))
 
 
 class Nature(Strict):
-    """Regions and reversal correlation."""
+    """Regions, reversal correlation and wildfire seasons."""
 
     regions: int = Field(12, ge=1, le=1000, description="Regions; reversals correlate within one.")
     bad_year_probability: float = share(0.1, "Annual probability a region has a bad fire/pest "
@@ -134,6 +204,73 @@ class Nature(Strict):
         "Reversal hazard multiplier in a bad year."))
     hazard_multiplier: float = Field(1.0, ge=0.0, le=100.0, description=(
         "Scales every type's reversal hazard (a wildfire regime raises it)."))
+    wildfire_months: int = Field(12, ge=1, le=120, description=(
+        "Months a wildfire event raises the hazard in the regions it hits."))
+    wildfire_multiplier: float = Field(25.0, ge=1.0, le=1000.0, description=(
+        "Hazard multiplier in the regions a wildfire event hits, on top of the year's "
+        "regional draw and hazard_multiplier."))
+
+
+class ProjectVariation(Strict):
+    """How single projects vary around their type's table, and where and when they sit."""
+
+    rate_spread: float = log_spread(0.3, "sequestration rates across projects of a type")
+    area_spread: float = log_spread(0.5, "areas across projects of a type")
+    additionality_concentration: float = beta_concentration(
+        6.0, "additionality across projects of a type")
+    severity_concentration: float = beta_concentration(
+        4.0, "the share of stored carbon a reversal destroys")
+    outside_home_share: float = share(0.3, "Share (0-1) of a developer's projects sited in "
+                                           "a random region rather than its home region.")
+    initial_age_years: int = Field(10, ge=1, le=100, description=(
+        "Projects running at step 0 started uniformly within this many years before it."))
+
+
+class Expectations(Strict):
+    """The adaptive expected price per type that firms and developers plan with."""
+
+    price_weight: float = share(0.3, "Weight (0-1) of the latest clearing price in the "
+                                     "expected price of its type.")
+    initial_price_share: float = Field(0.8, gt=0.0, le=5.0, description=(
+        "Expected price of every type at step 0, as a multiple of firms' median "
+        "willingness to pay."))
+    volume_weight: float = share(0.1, "Weight (0-1) of this month's volume in each type's "
+                                      "typical volume, by which traders size their orders.")
+
+
+class Ratings(Strict):
+    """Third-party ratings (only when rules.disclosure.ratings is on)."""
+
+    error_sd: float = Field(0.1, ge=0.0, le=1.0, description=(
+        "Standard deviation of a rating agency's persistent error on each developer's real "
+        "tonnes per credit."))
+    high_tier_min: float = share(0.6, "Rated real tonnes per credit from which a "
+                                      "developer's credits trade in the high tier (when "
+                                      "quality tiers are on).")
+
+
+class Sentiment(Strict):
+    """Buyers' trust in each project type: lost to exposures and scandals, slowly regained."""
+
+    recovery_per_month: float = share(0.02, "Share (0-1) of the gap to full trust that closes "
+                                            "each month.")
+    contagion_per_exposure: float = share(0.05, "Share (0-1) of its trust a type loses each "
+                                                "time a claim backed by it is exposed.")
+
+
+class Exposure(Strict):
+    """How claims come to be exposed as greenwashing: what each disclosure rule lets
+    watchdogs see (the shares add up to the visibility of a claim, at most 1)."""
+
+    base_visibility: float = share(0.2, "Share (0-1) of a claim outsiders can check with no "
+                                        "disclosure rule on.")
+    public_registry_visibility: float = share(0.2, "Visibility (0-1) a public registry adds.")
+    retired_credit_disclosure_visibility: float = share(
+        0.4, "Visibility (0-1) the disclosure of the credits behind each claim adds.")
+    ratings_visibility: float = share(0.2, "Visibility (0-1) third-party ratings add.")
+    vcmi_scrutiny_factor: float = Field(1.5, ge=1.0, le=10.0, description=(
+        "Factor on the scrutiny of every claim under the 'vcmi' claims code, which makes "
+        "low-integrity claims easier to call out."))
 
 
 class Event(Strict):
@@ -167,6 +304,11 @@ class Scenario(Strict):
     verifiers: Verifiers = Field(default_factory=Verifiers)
     traders: Traders = Field(default_factory=Traders)
     nature: Nature = Field(default_factory=Nature)
+    projects: ProjectVariation = Field(default_factory=ProjectVariation)
+    expectations: Expectations = Field(default_factory=Expectations)
+    ratings: Ratings = Field(default_factory=Ratings)
+    sentiment: Sentiment = Field(default_factory=Sentiment)
+    exposure: Exposure = Field(default_factory=Exposure)
     events: list[Event] = Field(default_factory=list)
 
     @field_validator("name")
@@ -240,6 +382,18 @@ def validate(data: dict[str, Any]) -> Scenario:
     if abs(pledges - 1.0) > 1e-6:
         raise ScenarioError(f"firms.pledge_none + pledge_neutral + pledge_net_zero must sum "
                             f"to 1, got {pledges:g}")
+    traders = scenario.traders
+    if traders.trend_memory_months >= traders.fundamental_memory_months:
+        raise ScenarioError(f"traders.trend_memory_months must be below "
+                            f"traders.fundamental_memory_months (the trend is measured within "
+                            f"the prices remembered), got {traders.trend_memory_months} and "
+                            f"{traders.fundamental_memory_months}")
+    exposure = scenario.exposure
+    seen = (exposure.base_visibility + exposure.public_registry_visibility
+            + exposure.retired_credit_disclosure_visibility + exposure.ratings_visibility)
+    if seen > 1.0 + 1e-6:
+        raise ScenarioError(f"exposure.*_visibility must add up to at most 1 (a claim cannot "
+                            f"be more than fully visible), got {seen:g}")
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event)

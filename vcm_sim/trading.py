@@ -16,15 +16,11 @@ import numpy as np
 
 from vcm_sim.agents.firm import Demand
 from vcm_sim.agents.developer import unit_costs
-from vcm_sim.agents.trader import TREND_MEMORY
 from vcm_sim.market import MECHANISMS, clear_by_tier
 from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
-
-HIGH_RATING = 0.6
-"""Rated real tonnes per credit from which credits count as high tier."""
 
 
 @dataclass
@@ -95,22 +91,27 @@ def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
 
 
 def developer_asks(model: VCMModel, t: int) -> Orders:
-    """Each developer offers ``sell_share`` of its eligible inventory at its ask price."""
+    """Each developer offers ``sell_share`` of its eligible inventory at its ask price.
+
+    Inventory pressure (0-1) is the inventory held beyond ``comfortable_inventory_years`` of
+    the developer's average yearly issuance, in years, capped at one.
+    """
     s = model.config
+    params = s.developers
     devs = model.developers
     inventory = eligible_inventory(model, model.developer_accounts)
     annual = np.bincount(model.projects.developer, weights=model.projects.credited,
                          minlength=len(inventory)) / max(1.0, (t + 1) / STEPS_PER_YEAR)
     coverage = np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0)
-    pressure = (coverage - 0.5).clip(0.0, 1.0)
-    offered = np.floor(inventory * s.developers.sell_share)
+    pressure = (coverage - params.comfortable_inventory_years).clip(0.0, 1.0)
+    offered = np.floor(inventory * params.sell_share)
     seller = (offered > 0).nonzero()[0]
     cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
-    noise = model.rng.lognormal(0.0, 0.05, len(seller))
+    noise = model.rng.lognormal(0.0, params.ask_noise_sd, len(seller))
     price = devs.asks(seller, model.expected_price, cost, pressure,
-                      s.rules.market.price_floor_usd, noise)
+                      s.rules.market.price_floor_usd, noise, params)
     quantity = offered[seller]
-    high = (developer_ratings(model)[seller] >= HIGH_RATING if tiers_on(model)
+    high = (developer_ratings(model)[seller] >= s.ratings.high_tier_min if tiers_on(model)
             else np.zeros(len(seller), dtype=bool))
     return Orders.of([model.developer_accounts[d] for d in seller.tolist()],
                      model.developer_ids[seller], price, quantity,
@@ -118,30 +119,33 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
 
 
 def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
-    """Traders' bids and asks from their price expectations, cash and inventory."""
+    """Traders' bids and asks from their price expectations, cash and inventory: the
+    trend over ``trend_memory_months`` and the average over ``fundamental_memory_months``."""
     none = Orders.of([], [], [], [], [])
     if not len(model.trader_accounts):
         return none, none
-    history = np.array(model.price_history[-24:]) if model.price_history else None
+    params = model.config.traders
+    memory = params.trend_memory_months
+    history = (np.array(model.price_history[-params.fundamental_memory_months:])
+               if model.price_history else None)
     last = np.where(np.isnan(model.latest_price_by_type), model.expected_price,
                     model.latest_price_by_type)
     trend = np.zeros_like(last)
     fundamental = last
-    if history is not None and len(history) > TREND_MEMORY:
-        trend = np.nan_to_num((history[-1] - history[-1 - TREND_MEMORY]) / TREND_MEMORY)
+    if history is not None and len(history) > memory:
+        trend = np.nan_to_num((history[-1] - history[-1 - memory]) / memory)
         traded = np.isfinite(history)
         months = traded.sum(axis=0)
         average = np.divide(np.where(traded, history, 0.0).sum(axis=0), months,
                             out=last.copy(), where=months > 0)
         fundamental = average
     traders = model.traders
-    expected = traders.expectations(last, trend, fundamental)
+    expected = traders.expectations(last, trend, fundamental, params)
     inventory = eligible_inventory(model, model.trader_accounts)
     per_trader = model.typical_volume / len(model.trader_accounts)
-    quantity, limit = traders.orders(expected, last, inventory, per_trader,
-                                     model.config.traders)
+    quantity, limit = traders.orders(expected, last, inventory, per_trader, params)
     cash = model.cash.balance[model.trader_ids]
-    affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, 0.01))
+    affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, params.min_price_usd))
     buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
     sell = (quantity < 0).nonzero()[0]
     standard = np.zeros(len(traders.kind), dtype=bool)

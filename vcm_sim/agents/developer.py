@@ -10,11 +10,6 @@ from vcm_sim.agents.base import Member
 from vcm_sim.projects import STEPS_PER_YEAR, Projects, TypeTable
 from vcm_sim.scenario import Developers as DeveloperParams
 
-ASK_MARKUP = 1.1
-"""Developers never ask less than 10% above their running cost per credit."""
-RATING_ERROR_SD = 0.1
-"""Standard deviation of a rating agency's persistent error on real tonnes per credit."""
-
 
 class ProjectDeveloper(Member):
     """A developer specialised in one project type."""
@@ -48,44 +43,48 @@ class DeveloperPopulation:
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: DeveloperParams,
-               type_mix: np.ndarray, regions: int) -> DeveloperPopulation:
-        """``n`` developers, specialised by the type mix, honesty Beta around the mean."""
-        k = 4.0
+               type_mix: np.ndarray, regions: int, rating_error_sd: float
+               ) -> DeveloperPopulation:
+        """``n`` developers, specialised by the type mix, honesty Beta around the mean, and
+        each with a rating agency's persistent error on its real tonnes per credit."""
+        k = params.honesty_concentration
         mean = min(max(params.honesty, 1e-3), 1 - 1e-3)
         return cls(specialty=rng.choice(len(type_mix), size=n, p=type_mix),
                    honesty=rng.beta(mean * k, (1 - mean) * k, n),
                    home_region=rng.integers(0, regions, n),
-                   rating_error=rng.normal(0.0, RATING_ERROR_SD, n))
+                   rating_error=rng.normal(0.0, rating_error_sd, n))
 
     def inflation(self, developers: np.ndarray, detection: float, audit_yr: float,
-                  penalty_multiple: float, max_inflation: float) -> np.ndarray:
+                  penalty_multiple: float, params: DeveloperParams) -> np.ndarray:
         """Baseline inflation (claimed / verifiable - 1) chosen for new projects.
 
         Per unit of price and verifiable tonne, inflating by ``x`` gains ``x`` if undetected,
         loses it with probability ``detection`` at verification, loses it plus a fine of
         ``penalty_multiple`` times its value with the yearly audit probability ``audit_yr``,
-        and costs ``2 * honesty * x**2`` in conscience and reputation. The optimum is
-        ``x* = (1 - detection - audit_yr * (1 + penalty)) / (4 * honesty)``, clipped to
-        ``[0, max_inflation]``.
+        and costs ``conscience_cost * honesty * x**2`` in conscience and reputation. The
+        optimum is ``x* = (1 - detection - audit_yr * (1 + penalty)) / (2 * conscience_cost
+        * honesty)``, clipped to ``[0, max_inflation]``.
         """
         margin = 1.0 - detection - audit_yr * (1.0 + penalty_multiple)
-        x = margin / np.maximum(4.0 * self.honesty[developers], 1e-9)
-        return x.clip(0.0, max_inflation)
+        # 2 * cost * honesty: the derivative of the quadratic conscience cost.
+        x = margin / np.maximum(2 * params.conscience_cost * self.honesty[developers], 1e-9)
+        return x.clip(0.0, params.max_inflation)
 
     def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 expected_price: np.ndarray, fee_usd: float) -> tuple[np.ndarray, np.ndarray]:
+                 expected_price: np.ndarray, fee_usd: float,
+                 area_spread: float) -> tuple[np.ndarray, np.ndarray]:
         """Developers that invest this step, and the area (ha) of each new project.
 
         Each developer appraises a project with probability ``invest_rate_yr / 12``: area
-        lognormal around the type's median; it invests when the net present value at the
-        expected price of its type is positive: annual credits (after leakage and buffer)
-        times price, less running costs and the yearly verification fee, over the crediting
-        period at the discount rate, less the up-front cost.
+        lognormal around the type's median (sigma ``area_spread``); it invests when the net
+        present value at the expected price of its type is positive: annual credits (after
+        leakage and buffer) times price, less running costs and the yearly verification fee,
+        over the crediting period at the discount rate, less the up-front cost.
         """
         rate = params.invest_rate_yr / STEPS_PER_YEAR
         appraising = (rng.random(len(self.specialty)) < rate).nonzero()[0]
         kind = self.specialty[appraising]
-        area = types.area[kind] * rng.lognormal(0.0, 0.5, len(appraising))
+        area = types.area[kind] * rng.lognormal(0.0, area_spread, len(appraising))
         credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])
                       * (1 - types.buffer_share[kind]))
         cash_yr = credits_yr * expected_price[kind] - types.opex_per_ha_yr[kind] * area - fee_usd
@@ -96,16 +95,18 @@ class DeveloperPopulation:
         return appraising[invest], area[invest]
 
     def asks(self, seller: np.ndarray, expected_price: np.ndarray, unit_cost: np.ndarray,
-             inventory_pressure: np.ndarray, price_floor: float,
-             noise: np.ndarray) -> np.ndarray:
+             inventory_pressure: np.ndarray, price_floor: float, noise: np.ndarray,
+             params: DeveloperParams) -> np.ndarray:
         """Ask prices (USD per tCO2e) of developers ``seller``.
 
-        The expected price of the developer's type, discounted by up to 30% as
-        ``inventory_pressure`` (0-1, per developer) rises, never below the running cost per
-        credit (plus markup) or the price floor: below that a developer banks its credits.
+        The expected price of the developer's type, discounted by up to ``inventory_discount``
+        as ``inventory_pressure`` (0-1, per developer) rises, never below the running cost per
+        credit times ``ask_markup`` or the price floor: below that a developer banks its
+        credits.
         """
-        base = expected_price[self.specialty[seller]] * (1 - 0.3 * inventory_pressure[seller])
-        return np.maximum.reduce([base * noise, unit_cost[seller] * ASK_MARKUP,
+        discount = params.inventory_discount * inventory_pressure[seller]
+        base = expected_price[self.specialty[seller]] * (1 - discount)
+        return np.maximum.reduce([base * noise, unit_cost[seller] * params.ask_markup,
                                   np.full(len(seller), price_floor)])
 
 

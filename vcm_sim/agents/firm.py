@@ -19,8 +19,6 @@ from vcm_sim.scenario import Firms as FirmParams
 
 NONE, NEUTRAL, NET_ZERO = 0, 1, 2
 PLEDGES = ("none", "carbon_neutral", "net_zero")
-HIGH_TIER_PREMIUM = 1.5
-"""Factor on the willingness to pay of quality-seeking firms in the high tier."""
 
 
 class EmittingFirm(Member):
@@ -78,16 +76,17 @@ class FirmPopulation:
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
                type_mix: np.ndarray) -> FirmPopulation:
         """``n`` firms with lognormal emissions, costs and willingness to pay."""
-        pledge = rng.choice(3, size=n, p=[params.pledge_none, params.pledge_neutral,
-                                          params.pledge_net_zero])
-        return cls(emissions=params.emissions_tco2_yr * rng.lognormal(0.0, 1.0, n),
+        pledge = rng.choice(len(PLEDGES), size=n, p=[params.pledge_none, params.pledge_neutral,
+                                                     params.pledge_net_zero])
+        return cls(emissions=params.emissions_tco2_yr
+                   * rng.lognormal(0.0, params.emissions_spread, n),
                    pledge=pledge,
-                   mac_slope=params.mac_slope_usd * rng.lognormal(0.0, 0.5, n),
-                   wtp=params.willingness_to_pay_usd * rng.lognormal(0.0, 0.6, n),
+                   mac_slope=params.mac_slope_usd * rng.lognormal(0.0, params.mac_spread, n),
+                   wtp=params.willingness_to_pay_usd * rng.lognormal(0.0, params.wtp_spread, n),
                    quality_seeking=rng.random(n) < params.quality_preference,
                    reputation=np.ones(n),
                    favourite_kind=rng.choice(len(type_mix), size=n, p=type_mix),
-                   buy_month=rng.integers(0, 12, n),
+                   buy_month=rng.integers(0, STEPS_PER_YEAR, n),
                    claimed_this_year=np.zeros(n),
                    real_this_year=np.zeros(n),
                    claim_kind=np.full(n, -1),
@@ -132,7 +131,8 @@ class FirmPopulation:
         Quantity: credits for the share of the target not worth abating at the expected price
         of the chosen type, capped by ``offset_cap``. Limit price: willingness to pay,
         scaled by the type's sentiment (scandals lower it) and, for quality-seeking firms in
-        the high tier, by a premium. Under the 'sbti' claim standard only net-zero firms buy.
+        the high tier, by ``high_tier_premium``. Under the 'sbti' claim standard only
+        net-zero firms buy.
         """
         buying = (self.buy_month == month) & (self.pledge != NONE)
         if claim_standard == "sbti":
@@ -154,7 +154,8 @@ class FirmPopulation:
         abated_share = (expected_price[kind] / self.mac_slope[firm]).clip(0.0, 1.0)
         credit_share = np.minimum(1.0 - abated_share, offset_cap)
         high = self.quality_seeking[firm] & tiers
-        limit = self.wtp[firm] * sentiment[kind] * np.where(high, HIGH_TIER_PREMIUM, 1.0)
+        premium = np.where(high, params.high_tier_premium, 1.0)
+        limit = self.wtp[firm] * sentiment[kind] * premium
         quantity = np.floor(credit_share * target).astype(np.int64)
         return Demand(firm, quantity, limit, kind, high, target)
 

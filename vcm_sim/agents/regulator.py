@@ -7,18 +7,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vcm_sim.agents.base import Member
-from vcm_sim.agents.verifier import SATELLITE_BOOST
+from vcm_sim.agents.verifier import with_satellites
 from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
-
-FIRE_SEASON_MONTHS = 12
-"""How long a triggered wildfire season raises the hazard."""
-FIRE_SEASON_MULTIPLIER = 25.0
-"""Hazard multiplier in the regions a wildfire season hits (on top of the year's draw)."""
-AUDIT_RIGOUR = 0.7
-"""Probability that a project audit finds inflation, before satellite support."""
 
 
 class Regulator(Member):
@@ -26,9 +19,10 @@ class Regulator(Member):
 
     prefix = "regulator"
 
-    def audit_detection(self, satellite: float) -> float:
-        """Probability (0-1) that an audit of an inflated project finds the inflation."""
-        return AUDIT_RIGOUR + (1.0 - AUDIT_RIGOUR) * satellite * SATELLITE_BOOST
+    def audit_detection(self, rigour: float, satellite: float, boost: float) -> float:
+        """Probability (0-1) that an audit of ``rigour`` finds a project's inflation, with
+        satellites as for verifiers (see :func:`~vcm_sim.agents.verifier.with_satellites`)."""
+        return with_satellites(rigour, satellite, boost)
 
     def audit_projects(self) -> int:
         """Audit a random share of projects; returns how many were caught over-crediting.
@@ -47,7 +41,8 @@ class Regulator(Member):
                            minlength=len(projects))
         audited = model.rng.random(len(projects)) < rules.project_audit_rate / STEPS_PER_YEAR
         inflated = audited & (over > 0)
-        found = model.rng.random(len(projects)) < self.audit_detection(rules.satellite_mrv)
+        found = model.rng.random(len(projects)) < self.audit_detection(
+            rules.audit_rigour, rules.satellite_mrv, model.config.verifiers.satellite_boost)
         caught = (inflated & found).nonzero()[0]
         for p in caught.tolist():
             self._sanction(model, p)
@@ -78,8 +73,7 @@ class Regulator(Member):
         model.truth.over_credited[batches] = 0
         model.projects.inflation[project] = 0.0
         verifiers = np.unique(model.truth.view("verifier")[batches])
-        model.verifiers.strike(verifiers[verifiers >= 0],
-                               model.config.verifiers.strikes_to_suspend)
+        model.verifiers.strike(verifiers[verifiers >= 0], model.config.verifiers)
 
     def apply_event(self, kind: str, project_type: str | None, severity: float,
                     path: str | None = None, value: object = None) -> None:
@@ -91,10 +85,10 @@ class Regulator(Member):
             model.sentiment.shock(kind_idx, severity)
             model.tally.scandals += 1
         elif kind == "wildfire":
-            regions = model.config.nature.regions
-            hit = model.rng.random(regions) < max(severity, 1.0 / regions)
-            model.fire_season = np.where(hit, FIRE_SEASON_MULTIPLIER, 1.0)
-            model.fire_season_until = max(model.month_index, 0) + FIRE_SEASON_MONTHS
+            nature = model.config.nature
+            hit = model.rng.random(nature.regions) < max(severity, 1.0 / nature.regions)
+            model.fire_season = np.where(hit, nature.wildfire_multiplier, 1.0)
+            model.fire_season_until = max(model.month_index, 0) + nature.wildfire_months
         elif kind == "suspend_issuance":
             model.issuance_open = False
         elif kind == "resume_issuance":

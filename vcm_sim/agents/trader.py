@@ -10,10 +10,6 @@ from vcm_sim.agents.base import Member
 from vcm_sim.scenario import Traders as TraderParams
 
 FUNDAMENTALIST, CHARTIST = 0, 1
-TREND_MEMORY = 3
-"""Months over which chartists measure the trend."""
-DEAD_BAND = 0.05
-"""Relative mispricing below which a trader does nothing."""
 
 
 class Trader(Member):
@@ -42,29 +38,31 @@ class TraderPopulation:
                    kind=rng.choice(len(type_mix), size=n, p=type_mix))
 
     def expectations(self, last_price: np.ndarray, trend: np.ndarray,
-                     fundamental: np.ndarray) -> np.ndarray:
+                     fundamental: np.ndarray, params: TraderParams) -> np.ndarray:
         """Expected next price (USD per tCO2e) of each trader.
 
         Fundamentalists expect the long-run average of their type's price; chartists expect
-        the last price plus the recent monthly trend, extrapolated ``TREND_MEMORY`` months.
+        the last price plus the recent monthly trend, extrapolated ``trend_memory_months``
+        months, and at least ``min_price_usd``.
         """
         k = self.kind
-        chart = last_price[k] + TREND_MEMORY * trend[k]
-        return np.where(self.rule == CHARTIST, np.maximum(chart, 0.01), fundamental[k])
+        chart = last_price[k] + params.trend_memory_months * trend[k]
+        return np.where(self.rule == CHARTIST, np.maximum(chart, params.min_price_usd),
+                        fundamental[k])
 
     def orders(self, expected: np.ndarray, last_price: np.ndarray, inventory: np.ndarray,
                typical_volume: np.ndarray, params: TraderParams
                ) -> tuple[np.ndarray, np.ndarray]:
         """Signed order quantities (credits; + buy, - sell) and limit prices (USD per tCO2e).
 
-        A trader buys when it expects the price to rise by more than the dead band and sells
+        A trader buys when it expects the price to rise by more than ``dead_band`` and sells
         (from inventory only) when it expects a fall; the size is ``aggressiveness`` times the
         relative mispricing times the type's typical volume per trader.
         """
         p = last_price[self.kind]
         gap = np.divide(expected - p, p, out=np.zeros_like(p), where=p > 0)
         size = np.floor(params.aggressiveness * np.abs(gap) * typical_volume[self.kind])
-        buy = (gap > DEAD_BAND) & (size > 0)
-        sell = (gap < -DEAD_BAND) & (inventory > 0)
+        buy = (gap > params.dead_band) & (size > 0)
+        sell = (gap < -params.dead_band) & (inventory > 0)
         quantity = np.where(buy, size, 0) - np.where(sell, np.minimum(size, inventory), 0)
         return quantity.astype(np.int64), expected

@@ -9,12 +9,13 @@ import numpy as np
 from vcm_sim.agents.base import Member
 from vcm_sim.scenario import Verifiers as VerifierParams
 
-SATELLITE_BOOST = 0.6
-"""Share of the remaining detection gap that satellite monitoring closes."""
-SUSPENSION_YEARS = 2
-"""Years a verifier that lost its accreditation stays out."""
-CORRECTIVE_RIGOUR = 0.1
-"""Rigour a suspended verifier gains before it is re-accredited."""
+
+def with_satellites(rigour: np.ndarray | float, satellite: float,
+                    boost: float) -> np.ndarray | float:
+    """Detection probability (0-1) of a check with own ``rigour`` when a share ``satellite``
+    of checks is backed by satellite monitoring, which closes a share ``boost`` of the
+    remaining gap."""
+    return rigour + (1.0 - rigour) * satellite * boost
 
 
 class Verifier(Member):
@@ -49,10 +50,10 @@ class VerifierPool:
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: VerifierParams) -> VerifierPool:
         """``n`` verifiers with Beta-distributed rigour around ``params.rigour_mean``."""
-        k = 6.0
+        k = params.rigour_concentration
         mean = min(max(params.rigour_mean, 1e-3), 1 - 1e-3)
         return cls(rigour=rng.beta(mean * k, (1 - mean) * k, n),
-                   fee_usd=params.fee_usd * rng.lognormal(0.0, 0.2, n),
+                   fee_usd=params.fee_usd * rng.lognormal(0.0, params.fee_spread, n),
                    capacity_yr=np.full(n, params.capacity_yr),
                    used_this_year=np.zeros(n, dtype=np.int64),
                    accredited=np.ones(n, dtype=bool),
@@ -60,39 +61,44 @@ class VerifierPool:
                    reputation=np.ones(n),
                    suspended_years=np.zeros(n, dtype=np.int64))
 
-    def detection(self, ids: np.ndarray, min_rigour: float, satellite: float) -> np.ndarray:
+    def detection(self, ids: np.ndarray, min_rigour: float, satellite: float,
+                  boost: float) -> np.ndarray:
         """Probability (0-1) that verifiers ``ids`` detect an inflated claim.
 
         Effective rigour is the verifier's own, floored by the rules' minimum; satellite
-        monitoring (share ``satellite`` of verifications) closes part of the remaining gap.
+        monitoring (share ``satellite`` of verifications) closes a share ``boost`` of the
+        remaining gap.
         """
-        rigour = np.maximum(self.rigour[ids], min_rigour)
-        return rigour + (1.0 - rigour) * satellite * SATELLITE_BOOST
+        return with_satellites(np.maximum(self.rigour[ids], min_rigour), satellite, boost)
 
-    def expected_detection(self, assignment: str, min_rigour: float, satellite: float) -> float:
+    def expected_detection(self, assignment: str, min_rigour: float, satellite: float,
+                           boost: float) -> float:
         """The detection probability a developer plans with: the laxest accredited
         verifier's when it picks its own, the average verifier's when the regulator assigns."""
         accredited = self.accredited.nonzero()[0]
         if not len(accredited):
             return 1.0
-        detect = self.detection(accredited, min_rigour, satellite)
+        detect = self.detection(accredited, min_rigour, satellite, boost)
         return float(detect.min() if assignment == "developer" else detect.mean())
 
     def assign(self, rng: np.random.Generator, inflating: np.ndarray, assignment: str,
-               min_rigour: float, satellite: float) -> np.ndarray:
+               min_rigour: float, satellite: float, params: VerifierParams) -> np.ndarray:
         """A verifier for each request (-1 when no accredited verifier has capacity left).
 
         Developer-paid (``assignment == "developer"``): inflating developers hire the laxest
-        verifier with capacity, honest ones the cheapest. Regulator-assigned: uniform at
-        random among those with capacity.
+        verifier with capacity, honest ones the cheapest, each ranking with some noise
+        (``lax_choice_noise``, ``cheap_choice_noise``). Regulator-assigned: uniform at random
+        among those with capacity.
         """
-        detect = self.detection(np.arange(len(self.rigour)), min_rigour, satellite)
+        detect = self.detection(np.arange(len(self.rigour)), min_rigour, satellite,
+                                params.satellite_boost)
         noise = rng.random((len(inflating), len(self.rigour)))
         if assignment == "regulator":
             score = noise
         else:
-            score = np.where(inflating[:, None], detect + 0.05 * noise,
-                             self.fee_usd / self.fee_usd.mean() + 0.2 * noise)
+            score = np.where(inflating[:, None], detect + params.lax_choice_noise * noise,
+                             self.fee_usd / self.fee_usd.mean()
+                             + params.cheap_choice_noise * noise)
         return self._first_choices(score)
 
     def _first_choices(self, score: np.ndarray) -> np.ndarray:
@@ -120,29 +126,32 @@ class VerifierPool:
             k += stand
         return chosen
 
-    def new_year(self, assignment: str, min_rigour: float, drift: float) -> None:
-        """Reset capacity; under developer pay, verifiers that lost clients grow laxer.
+    def new_year(self, assignment: str, min_rigour: float, params: VerifierParams) -> None:
+        """Reset capacity; under developer pay, verifiers that lost clients grow laxer by
+        ``leniency_drift``.
 
-        Suspended verifiers sit out ``SUSPENSION_YEARS``, then return with their strikes
-        cleared and their rigour raised by ``CORRECTIVE_RIGOUR`` (the corrective plan the
+        Suspended verifiers sit out ``suspension_years``, then return with their strikes
+        cleared and their rigour raised by ``corrective_rigour`` (the corrective plan the
         standard body demands).
         """
         if assignment == "developer" and self.used_this_year.sum():
             losing = self.used_this_year < np.median(self.used_this_year)
-            self.rigour = np.where(losing, np.maximum(self.rigour - drift, min_rigour),
+            self.rigour = np.where(losing, np.maximum(self.rigour - params.leniency_drift,
+                                                      min_rigour),
                                    self.rigour)
         self.used_this_year[:] = 0
         self.suspended_years[~self.accredited] += 1
-        back = ~self.accredited & (self.suspended_years >= SUSPENSION_YEARS)
+        back = ~self.accredited & (self.suspended_years >= params.suspension_years)
         self.accredited[back] = True
         self.strikes[back] = 0
         self.suspended_years[back] = 0
-        self.rigour[back] = np.minimum(self.rigour[back] + CORRECTIVE_RIGOUR, 1.0)
+        self.rigour[back] = np.minimum(self.rigour[back] + params.corrective_rigour, 1.0)
 
-    def strike(self, ids: np.ndarray, strikes_to_suspend: int) -> np.ndarray:
-        """Record failed audits; returns the verifiers suspended by them."""
+    def strike(self, ids: np.ndarray, params: VerifierParams) -> np.ndarray:
+        """Record failed audits; returns the verifiers suspended by them (after
+        ``strikes_to_suspend``)."""
         np.add.at(self.strikes, ids, 1)
-        self.reputation[ids] *= 0.8
-        suspended = (self.accredited & (self.strikes >= strikes_to_suspend)).nonzero()[0]
+        self.reputation[ids] *= params.strike_reputation_factor
+        suspended = (self.accredited & (self.strikes >= params.strikes_to_suspend)).nonzero()[0]
         self.accredited[suspended] = False
         return suspended
