@@ -4,9 +4,10 @@ seed and stay in their bounds, categorical parameters map onto their choices."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from vcm_sim.sweep import parse_sweep
-from vcm_sim.sweep.samplers import design
+from vcm_sim.sweep.samplers import count_points, design
 
 
 def spec(parameters, **sampler):
@@ -69,3 +70,20 @@ def test_levels_expand_into_their_overrides():
                                                    "events": []}}}}))
     assert [p["shock"] for p in d.points] == ["none", "fire"]
     assert d.overrides(d.points[1]) == {"nature.hazard_multiplier": 4.0, "events": []}
+
+
+@pytest.mark.parametrize("sampler, parameters", [
+    ({"method": "grid"}, {"a.x": {"values": [1, 2, 3]}, "b.y": {"low": 0.0, "high": 1.0,
+                                                                "num": 4},
+                          "c": {"levels": {"p": {}, "q": {}}}}),
+    ({"method": "grid"}, {}),
+    ({"method": "lhs", "samples": 7}, {"a.x": {"low": 0.0, "high": 1.0}}),
+    ({"method": "sobol", "samples": 8}, {"a.x": {"low": 0.0, "high": 1.0},
+                                         "b.y": {"values": [1, 2]}}),
+    ({"method": "sobol", "samples": 4, "second_order": True},
+     {"a.x": {"low": 0.0, "high": 1.0}, "b.y": {"low": 0.0, "high": 1.0},
+      "c.z": {"low": 0.0, "high": 1.0}}),
+])
+def test_the_run_count_is_computed_without_building_the_design(sampler, parameters):
+    spec = parse_sweep({"name": "s", "seed": 1, "sampler": sampler, "parameters": parameters})
+    assert count_points(spec) == len(design(spec).points)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.sweep.sweep_helpers import write_sweep
+from vcm_sim.cli import main
 from vcm_sim.sweep import SweepError, load_sweep, parse_sweep
 
 
@@ -101,4 +104,33 @@ def test_a_level_that_sets_an_invalid_value_is_named(tmp_path):
         inferno = { "nature.hazard_multiplier" = -3.0 }
         """)
     with pytest.raises(SweepError, match=r"regime.*levels.inferno.*hazard_multiplier"):
+        load_sweep(path)
+
+
+@pytest.mark.parametrize("values, kinds", [('[0.5, "0.7"]', "number, string"),
+                                           ("[true, 0.8]", "boolean, number")])
+def test_values_of_mixed_types_are_refused_before_anything_is_written(tmp_path, capsys, values,
+                                                                      kinds):
+    path = write_sweep(tmp_path, f'[parameters."rules.integrity.verification_rigour"]\n'
+                                 f"values = {values}\n")
+    out = tmp_path / "o"
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"mix types ({kinds})" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("key, message", [
+    ("steps = true", "steps = True: Input should be a valid integer"),
+    ('seed = "12345"', "seed = '12345': Input should be a valid integer"),
+    ("replications = 2.0", "replications = 2.0: Input should be a valid integer"),
+    ('series = "yes"', "series"),
+])
+def test_a_value_of_the_wrong_type_is_refused_not_converted(tmp_path, key, message):
+    name = key.split(" ")[0]
+    text = write_sweep(tmp_path).read_text()
+    lines = [line for line in text.splitlines() if not line.startswith(f"{name} =")]
+    path = tmp_path / "typed.toml"
+    path.write_text(f"{key}\n" + "\n".join(lines) + "\n")
+    with pytest.raises(SweepError, match=re.escape(message)):
         load_sweep(path)

@@ -8,6 +8,7 @@ Random designs draw from a generator seeded by the sweep's root seed through its
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,20 @@ class Design:
             else:
                 settings.update(flatten(levels[value]))
         return settings
+
+
+def count_points(spec: SweepSpec) -> int:
+    """How many points :func:`design` gives ``spec``, by arithmetic (nothing is drawn or
+    enumerated, so a sweep too large to hold is caught before it is built)."""
+    method = spec.sampler.method
+    if method == "grid":
+        return math.prod(p.num if p.is_range else len(p.choices())
+                         for p in spec.parameters.values())
+    n = spec.sampler.samples or 0
+    if method == "lhs":
+        return n
+    d = len(spec.parameters)
+    return n * (2 * d + 2 if spec.sampler.second_order else d + 2)
 
 
 def design(spec: SweepSpec) -> Design:

@@ -1,8 +1,10 @@
 """Sweep files: which scenario, which parameters to vary and how, how many runs, what to keep.
 
-A sweep file is TOML, validated like a scenario: an unknown key, a value out of range or a
-parameter path the scenario does not have raises :class:`SweepError` naming the field, the
-value and the valid range. Every field is documented in ``docs/sweeps.md``; in short::
+A sweep file is TOML, validated like a scenario: an unknown key, a value of the wrong type (no
+boolean for an integer, no string for a number), a value out of range, a parameter whose
+``values`` mix types or a parameter path the scenario does not have raises :class:`SweepError`
+naming the field, the value and the valid range. Every field is documented in
+``docs/sweeps.md``; in short::
 
     name = "greenwashing_risk"
     scenario = "baseline"            # preset name, or a .toml path relative to this file
@@ -46,7 +48,7 @@ class SweepError(UserError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Parameter(_Strict):
@@ -84,6 +86,11 @@ class Parameter(_Strict):
                 raise ValueError(f"scale = 'log' needs low > 0, got {self.low:g}")
         elif self.num is not None:
             raise ValueError("num only applies to a range (low, high)")
+        kinds = sorted({_kind(v) for v in self.values or []})
+        if len(kinds) > 1:
+            raise ValueError(f"values {self.values!r} mix types ({', '.join(kinds)}); a "
+                             f"parameter's values must be all numbers, all booleans or all "
+                             f"strings")
         return self
 
     @property
@@ -263,6 +270,17 @@ def flatten(table: dict[str, Any], prefix: str = "",
         else:
             flat[path] = value
     return flat
+
+
+def _kind(value: Any) -> str:
+    """The kind of a parameter value, as a column of the run table holds one kind."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
 
 
 def _is_parameter(table: dict[str, Any]) -> bool:
