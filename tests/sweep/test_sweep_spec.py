@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from tests.sweep.sweep_helpers import write_sweep
 from vcm_sim.cli import main
-from vcm_sim.sweep import SweepError, load_sweep, parse_sweep
+from vcm_sim.sweep import SweepError, load_sweep, parse_sweep, sweep
 
 
 def test_a_valid_sweep_file_loads_with_its_base_scenario(grid_file):
@@ -134,3 +135,37 @@ def test_a_value_of_the_wrong_type_is_refused_not_converted(tmp_path, key, messa
     path.write_text(f"{key}\n" + "\n".join(lines) + "\n")
     with pytest.raises(SweepError, match=re.escape(message)):
         load_sweep(path)
+
+
+def test_a_sweep_of_too_many_runs_is_refused_before_it_is_built(tmp_path, capsys):
+    path = write_sweep(tmp_path, """
+        [parameters."rules.integrity.verification_rigour"]
+        low = 0.1
+        high = 0.9
+        num = 10000
+        [parameters."rules.market.offset_cap"]
+        low = 0.1
+        high = 0.9
+        num = 10000
+        """, replications=100000)
+    out = tmp_path / "o"
+    started = time.perf_counter()
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 2
+    assert time.perf_counter() - started < 10
+    err = capsys.readouterr().err
+    assert ("10,000,000,000,000 runs (100,000,000 points x 100,000 replications) exceed the "
+            "bound of 1,000,000 runs") in err and "--max-runs" in err
+    assert not out.exists()
+
+
+def test_max_runs_sets_the_bound(grid_file, tmp_path):
+    with pytest.raises(SweepError, match="8 runs .* exceed the bound of 7 runs"):
+        sweep(grid_file, workers=1, out=tmp_path / "o", max_runs=7, progress=False)
+    assert sweep(grid_file, workers=1, out=tmp_path / "o", max_runs=8, progress=False).ran == 8
+
+
+def test_a_model_that_cannot_be_imported_is_refused_before_anything_is_written(tmp_path):
+    path = write_sweep(tmp_path, model="vcm_sim.model:NoSuchModel")
+    with pytest.raises(SweepError, match="model 'vcm_sim.model:NoSuchModel' cannot be imported"):
+        sweep(path, workers=1, out=tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists()

@@ -5,7 +5,8 @@ Python entry points: :func:`sweep` runs a sweep file, :func:`report` analyses it
 :func:`load_runs` and :func:`load_series` read it back. See ``docs/sweeps.md``.
 """
 
-from vcm_sim.sweep.runner import RunTask, SweepOutcome, run_one, run_seed, simulate, sweep
+from vcm_sim.sweep.runner import (RunTask, SweepInterrupted, SweepOutcome, run_one, run_seed,
+                                  simulate, sweep)
 from vcm_sim.sweep.spec import SweepError, SweepSpec, load_sweep, parse_sweep
 from vcm_sim.sweep.store import RunStore, load_runs, load_series
 
@@ -18,6 +19,6 @@ def report(out, report_dir=None, **kwargs):
     return _report(out, report_dir, **kwargs)
 
 
-__all__ = ["RunStore", "RunTask", "SweepError", "SweepOutcome", "SweepSpec", "load_runs",
-           "load_series", "load_sweep", "parse_sweep", "report", "run_one", "run_seed",
-           "simulate", "sweep"]
+__all__ = ["RunStore", "RunTask", "SweepError", "SweepInterrupted", "SweepOutcome", "SweepSpec",
+           "load_runs", "load_series", "load_sweep", "parse_sweep", "report", "run_one",
+           "run_seed", "simulate", "sweep"]

@@ -12,13 +12,15 @@ from __future__ import annotations
 import importlib
 import math
 import os
-import platform
+import signal
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +28,16 @@ import numpy as np
 import pandas as pd
 
 from vcm_sim.scenario import Scenario, with_overrides
-from vcm_sim.sweep.backends import make_backend
-from vcm_sim.sweep.samplers import Design, design
-from vcm_sim.sweep.spec import RESERVED_COLUMNS, SweepError, SweepSpec, file_hash, load_sweep
+from vcm_sim.sweep.backends import WORKER_TIMEOUT_S, Backend, make_backend
+from vcm_sim.sweep.identity import identify, source_revision
+from vcm_sim.sweep.lock import FolderLock
+from vcm_sim.sweep.manifest import new_manifest, open_folder, package_version
+from vcm_sim.sweep.samplers import Design, count_points, design
+from vcm_sim.sweep.spec import RESERVED_COLUMNS, SweepError, SweepSpec, load_sweep
 from vcm_sim.sweep.store import RunStore, now
+
+MAX_RUNS = 1_000_000
+"""Default bound on the number of runs of one sweep (``--max-runs`` raises it)."""
 
 
 def run_seed(root_seed: int, run_id: int) -> np.random.SeedSequence:
@@ -152,6 +160,20 @@ def _scalar(value: Any) -> Any:
     return str(value)
 
 
+def check_size(spec: SweepSpec, max_runs: int, source: str | Path) -> int:
+    """The number of runs of ``spec``, counted without building them; :class:`SweepError` if
+    it exceeds ``max_runs``."""
+    if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 1:
+        raise SweepError(f"--max-runs {max_runs!r}: need an integer >= 1")
+    points = count_points(spec)
+    runs = points * spec.replications
+    if runs > max_runs:
+        raise SweepError(f"{source}: {runs:,} runs ({points:,} points x {spec.replications:,} "
+                         f"replications) exceed the bound of {max_runs:,} runs; make the sweep "
+                         f"smaller, or raise the bound with --max-runs {runs}")
+    return runs
+
+
 def plan(spec: SweepSpec, scenario: Scenario, points: Design) -> list[RunTask]:
     """Every run of the sweep, in run-id order."""
     metrics = tuple(spec.metrics) if spec.metrics is not None else None
@@ -167,7 +189,7 @@ def plan(spec: SweepSpec, scenario: Scenario, points: Design) -> list[RunTask]:
 
 @dataclass
 class SweepOutcome:
-    """What a call to :func:`sweep` did."""
+    """What a call to :func:`sweep` did, and what its output folder holds now."""
 
     out: Path
     total: int
@@ -175,6 +197,8 @@ class SweepOutcome:
     ran: int
     failed: int
     seconds: float
+    done: int
+    failed_total: int
     backend: dict[str, Any] = field(default_factory=dict)
 
     def runs(self) -> pd.DataFrame:
@@ -187,49 +211,96 @@ class SweepOutcome:
         return 60.0 * self.ran / self.seconds if self.seconds > 0 else math.nan
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl+C or SIGTERM stopped a sweep session: its finished runs are saved, the manifest
+    says ``interrupted``, and the message says how many runs are saved and how to resume."""
+
+    def __init__(self, outcome: SweepOutcome, sweep_file: str | Path):
+        super().__init__(f"interrupted: {outcome.done} of {outcome.total} runs are saved in "
+                         f"{outcome.out} (manifest marked 'interrupted'); continue with: "
+                         f"vcm-sim sweep {sweep_file} --out {outcome.out} --resume")
+        self.outcome = outcome
+
+
 def sweep(sweep_file: str | Path, *, workers: int | None = None, backend: str = "local",
           scheduler: Any = None, out: str | Path | None = None, resume: bool = False,
-          retry_failed: bool = False, progress: bool = True) -> SweepOutcome:
+          retry_failed: bool = False, rebuild_manifest: bool = False,
+          max_runs: int = MAX_RUNS, worker_timeout: float = WORKER_TIMEOUT_S,
+          progress: bool = True) -> SweepOutcome:
     """Run every run of a sweep file and write them under ``out``.
 
     :param sweep_file: the TOML sweep file (see ``docs/sweeps.md``).
-    :param workers: worker processes (local, or a new Dask ``LocalCluster``); default: the
-        cores available. With ``backend='local'`` and one worker, runs execute in this process.
+    :param workers: worker processes (local, or a new Dask ``LocalCluster``), at least 1;
+        default: the cores available. With ``backend='local'`` and one worker, runs execute in
+        this process.
     :param backend: ``'local'`` or ``'dask'``.
     :param scheduler: Dask only: a scheduler address, ``distributed.Client`` or cluster object;
         ``None`` starts a ``LocalCluster``.
     :param out: output folder (default ``results/<name>/runs``).
-    :param resume: continue a sweep in ``out``, skipping runs that have a row.
+    :param resume: continue the sweep in ``out``, skipping runs that have a valid row.
     :param retry_failed: with ``resume``, run again the runs whose row records an error.
+    :param rebuild_manifest: with ``resume``, replace a missing or damaged manifest by one
+        rebuilt from the run files (after checking they are runs of this sweep file).
+    :param max_runs: refuse a sweep of more runs than this.
+    :param worker_timeout: Dask only: stop when the cluster has had no worker for this long
+        (seconds).
     :param progress: show a progress bar with ETA on stderr.
+
+    Raises :class:`SweepError` for anything wrong with the arguments, the sweep file or the
+    output folder, before writing anything; :class:`SweepInterrupted` on Ctrl+C or SIGTERM.
     """
+    for flag, option in ((retry_failed, "--retry-failed"), (rebuild_manifest,
+                                                            "--rebuild-manifest")):
+        if flag and not resume:
+            raise SweepError(f"{option} needs --resume")
     spec, scenario = load_sweep(sweep_file)
+    check_size(spec, max_runs, sweep_file)
+    try:
+        model_class(spec.model)
+    except ConfigurationError as err:
+        raise SweepError(f"{sweep_file}: {err}") from None
+    runner = make_backend(backend, workers, scheduler, worker_timeout)
+    store = RunStore(out if out is not None else Path("results") / spec.name / "runs")
+    store.check_target(resume)
     points = design(spec)
     tasks = plan(spec, scenario, points)
-    store = RunStore(out if out is not None else Path("results") / spec.name / "runs")
-    digest = file_hash(sweep_file)
-    version, source = _version(), source_revision()
-    manifest = _open(store, spec, points, digest, sweep_file, len(tasks), resume,
-                     version, source)
-    store.clean_temporary()
-    done = store.completed(include_failed=not retry_failed) if resume else set()
-    todo = [t for t in tasks if t.run_id not in done]
+    provenance = {"version": package_version(), "source": source_revision()}
+    fresh = new_manifest(spec, points, identify(sweep_file, scenario, spec.model), sweep_file,
+                         provenance)
+    with _sigterm_interrupts(), runner, FolderLock(store.out):
+        folder = open_folder(store, fresh, [_planned(t) for t in tasks] if rebuild_manifest
+                             else [], resume, rebuild_manifest)
+        done = _done(folder.runs, retry_failed)
+        todo = [t for t in tasks if t.run_id not in done]
+        session = {**provenance, "resumed": bool(len(folder.runs)),
+                   "skipped": len(tasks) - len(todo), **runner.describe()}
+        if folder.damaged:
+            session["rerun_damaged"] = folder.damaged
+        return _session(store, folder.manifest, session, runner, sweep_file, spec.name, tasks,
+                        todo, progress)
 
-    runner = make_backend(backend, workers, scheduler)
-    session: dict[str, Any] = {"started": now(), "finished": None, "version": version,
-                               "source": source,
-                               "resumed": bool(resume and done), "skipped": len(tasks) - len(todo),
-                               "ran": 0, "failed": 0}
+
+def _done(runs: pd.DataFrame, retry_failed: bool) -> set[int]:
+    """Run ids not to run again: those with a row, or with a successful row if
+    ``retry_failed``."""
+    if runs.empty:
+        return set()
+    kept = runs[runs["status"] == "ok"] if retry_failed else runs
+    return set(kept["run_id"].astype(int))
+
+
+def _session(store: RunStore, manifest: dict[str, Any], session: dict[str, Any],
+             runner: Backend, sweep_file: str | Path, name: str, tasks: list[RunTask],
+             todo: list[RunTask], progress: bool) -> SweepOutcome:
+    """Run ``todo``, writing each result as it arrives, and record the session (``session``
+    holds what is known before it starts) in the manifest whatever ends it."""
+    session = {"started": now(), "finished": None, **session, "ran": 0, "failed": 0}
     manifest["sessions"].append(session)
     manifest.update(status="running", finished=None)
     store.write_manifest(manifest)
-
     started = time.perf_counter()
-    status = "interrupted"
     try:
-        with runner, _progress(spec.name, len(tasks), len(tasks) - len(todo), progress) as bar:
-            session.update(runner.describe())
-            store.write_manifest(manifest)
+        with _progress(name, len(tasks), len(tasks) - len(todo), progress) as bar:
             for task, result in runner.run(run_one, todo):
                 if isinstance(result, BaseException):
                     result = _lost(task, result)
@@ -241,72 +312,54 @@ def sweep(sweep_file: str | Path, *, workers: int | None = None, backend: str = 
                 bar.update(1)
                 if session["failed"]:
                     bar.set_postfix(failed=session["failed"], refresh=False)
-        status = "finished"
-    except SweepError:
-        status = "failed"
+    except KeyboardInterrupt:
+        outcome = _close(store, manifest, session, "interrupted", len(tasks), started)
+        raise SweepInterrupted(outcome, sweep_file) from None
+    except Exception:
+        _close(store, manifest, session, "failed", len(tasks), started)
         raise
+    return _close(store, manifest, session, "finished", len(tasks), started)
+
+
+def _close(store: RunStore, manifest: dict[str, Any], session: dict[str, Any], status: str,
+           total: int, started: float) -> SweepOutcome:
+    """Record how the session ended in the manifest (and, if finished, rebuild runs.parquet)."""
+    seconds = time.perf_counter() - started
+    session.update(finished=now(), seconds=round(seconds, 3))
+    runs = store.load_runs()
+    failed_total = int((runs["status"] != "ok").sum()) if len(runs) else 0
+    manifest.update(status=status, finished=session["finished"], runs_done=len(runs),
+                    runs_failed=failed_total)
+    store.write_manifest(manifest)
+    if status == "finished":
+        store.consolidate(runs)
+    return SweepOutcome(store.out, total, session["skipped"], session["ran"], session["failed"],
+                        seconds, len(runs), failed_total,
+                        {k: session.get(k) for k in ("backend", "workers", "scheduler")})
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM stops this process like Ctrl+C, so that the manifest records
+    the interruption (signal handlers can only be set from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
     finally:
-        seconds = time.perf_counter() - started
-        session["finished"] = now()
-        session["seconds"] = round(seconds, 3)
-        runs = store.load_runs()
-        complete = len(runs) == len(tasks)
-        manifest.update(status="finished" if status == "finished" and complete else status,
-                        finished=session["finished"], runs_done=int(len(runs)),
-                        runs_failed=int((runs["status"] != "ok").sum()) if len(runs) else 0)
-        store.write_manifest(manifest)
-        if status == "finished":
-            store.consolidate(runs)
-    return SweepOutcome(store.out, len(tasks), len(tasks) - len(todo), session["ran"],
-                        session["failed"], seconds, {k: session.get(k) for k in
-                                                     ("backend", "workers", "scheduler")})
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _open(store: RunStore, spec: SweepSpec, points: Design, digest: str,
-          sweep_file: str | Path, n_runs: int, resume: bool, version: str,
-          source: str | None) -> dict[str, Any]:
-    """The manifest to continue (resume) or a new one (stamped with the package ``version``
-    and the git ``source``); refuse to mix two sweeps' runs."""
-    if store.exists():
-        if not resume:
-            raise SweepError(f"{store.out} already holds a sweep's results; pass --resume to "
-                             f"continue it, or choose another --out")
-        manifest = store.read_manifest()
-        if manifest.get("sweep_sha256") != digest:
-            raise SweepError(f"{store.out} was started from a different sweep file (SHA-256 "
-                             f"{manifest.get('sweep_sha256', '?')[:12]}..., now "
-                             f"{digest[:12]}...); resuming would mix two sweeps: choose "
-                             f"another --out")
-        return manifest
-    store.prepare(sweep_file)
-    return {
-        "name": spec.name,
-        "description": spec.description,
-        "sweep_file": str(sweep_file),
-        "sweep_sha256": digest,
-        "package": "vcm_sim",
-        "version": version,
-        "source": source,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "platform": platform.platform(),
-        "scenario": spec.scenario,
-        "model": spec.model,
-        "seed": spec.seed,
-        "sampler": spec.sampler.method,
-        "parameters": list(spec.parameters),
-        "points": len(points.points),
-        "replications": spec.replications,
-        "runs": n_runs,
-        "sobol_problem": points.problem,
-        "sobol_second_order": points.second_order,
-        "started": now(),
-        "finished": None,
-        "status": "running",
-        "runs_done": 0,
-        "runs_failed": 0,
-        "sessions": [],
-    }
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _planned(task: RunTask) -> dict[str, Any]:
+    """The columns a run's row must hold, as planned: its identity and parameters."""
+    return {"run_id": task.run_id, "point": task.point, "replication": task.replication,
+            "root_seed": task.root_seed, **task.params}
 
 
 def _lost(task: RunTask, err: BaseException) -> RunResult:
@@ -317,32 +370,7 @@ def _lost(task: RunTask, err: BaseException) -> RunResult:
 
 def _row(task: RunTask, status: str, error: str | None) -> dict[str, Any]:
     """The identity and parameters of a run's row, with its status and error."""
-    return {"run_id": task.run_id, "point": task.point, "replication": task.replication,
-            "root_seed": task.root_seed, **task.params, "status": status, "error": error}
-
-
-def source_revision() -> str | None:
-    """The git commit of the source the package is imported from, with '+dirty' if its files
-    differ from it; None when it is not a git checkout (an installed wheel)."""
-    import subprocess
-
-    folder = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=folder,
-                              capture_output=True, text=True, timeout=5, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                "."], cwd=folder, capture_output=True, text=True, timeout=5,
-                               check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
-def _version() -> str:
-    try:
-        return metadata.version("vcm_sim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    return {**_planned(task), "status": status, "error": error}
 
 
 class _NoBar:

@@ -26,7 +26,6 @@ naming the field, the value and the valid range. Every field is documented in
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -234,11 +233,6 @@ def base_scenario(spec: SweepSpec, root: Path = Path("."), source: str = "sweep"
     for name, parameter in spec.parameters.items():
         _check_parameter(scenario, name, parameter, source)
     return scenario
-
-
-def file_hash(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _check_parameter(scenario: Scenario, name: str, p: Parameter, source: str) -> None:
