@@ -1,15 +1,17 @@
-"""The ``sweep`` command: a user error is one line and exit 2 with nothing written or
-overwritten; failed runs mean exit 1, also on a resume."""
+"""The ``sweep`` and ``report`` commands: a user error is one line and exit 2 with nothing
+written or overwritten; failed runs mean exit 1, also on a resume; a report says when a sweep
+is incomplete or every run failed."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.sweep.sweep_helpers import FLAKY, GRID, ROOT, cli, write_sweep
+from tests.sweep.sweep_helpers import FLAKY, GRID, ROOT, cli, manifest, write_sweep
 from vcm_sim.cli import main
 from vcm_sim.sweep import load_runs, sweep
 
@@ -83,6 +85,24 @@ def test_a_folder_named_like_a_sweep_file_is_said_to_be_a_folder(tmp_path, capsy
     _refused(capsys, ["sweep", folder, "--out", tmp_path / "o"], "is a directory")
 
 
+def test_a_report_that_cannot_be_written_is_refused(tmp_path, capsys):
+    path = write_sweep(tmp_path, GRID, keys='metrics = ["mean_price_usd"]\n')
+    out = tmp_path / "o"
+    sweep(path, workers=1, out=out, progress=False)
+    _refused(capsys, ["report", out, "--out", "/proc/x"], "cannot write the report to '/proc/x'")
+
+
+def test_the_report_of_a_sweep_whose_runs_all_failed_lists_the_errors(tmp_path, capsys):
+    path = write_sweep(tmp_path, '[parameters."rules.market.offset_cap"]\nvalues = [0.05]\n',
+                       model=FLAKY, replications=3)
+    out = tmp_path / "o"
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress"]) == 1
+    assert main(["report", str(out)]) == 0
+    text = (out / "report" / "report.md").read_text()
+    assert "All 3 finished runs failed" in text
+    assert "| 3 | RuntimeError: simulated failure at offset_cap = 0.05 |" in text
+
+
 def test_a_resume_of_a_folder_with_failed_runs_exits_1_and_says_how_many(tmp_path, capsys):
     path = write_sweep(tmp_path, GRID, model=FLAKY)
     out = tmp_path / "o"
@@ -93,6 +113,19 @@ def test_a_resume_of_a_folder_with_failed_runs_exits_1_and_says_how_many(tmp_pat
     captured = capsys.readouterr()
     assert "0 runs in" in captured.out and "8 already done" in captured.out
     assert f"4 of 8 runs in {out} failed" in captured.err and "--retry-failed" in captured.err
+
+
+def test_a_report_of_an_unfinished_sweep_says_it_is_incomplete(tmp_path):
+    path = write_sweep(tmp_path, GRID, keys='metrics = ["mean_price_usd"]\n')
+    out = tmp_path / "o"
+    sweep(path, workers=1, out=out, progress=False)
+    for part in sorted((out / "parts").iterdir())[6:]:
+        part.unlink()
+    record = manifest(out)
+    (out / "manifest.json").write_text(json.dumps({**record, "status": "interrupted"}))
+    assert main(["report", str(out)]) == 0
+    text = (out / "report" / "report.md").read_text()
+    assert "Incomplete sweep: 6 of 8 runs have finished (status 'interrupted')" in text
 
 
 def test_integer_metrics_stay_integers_when_some_runs_failed(tmp_path):

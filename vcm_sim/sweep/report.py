@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import shutil
@@ -31,6 +32,8 @@ from vcm_sim.sweep.samplers import design
 from vcm_sim.sweep.spec import RESERVED_COLUMNS, SweepError, SweepSpec, parse_sweep
 from vcm_sim.sweep.store import RunStore
 
+log = logging.getLogger(__name__)
+
 MAX_HUE_LEVELS = 6
 """A second parameter with at most this many levels draws one line per level."""
 
@@ -40,36 +43,51 @@ RANDOM_DESIGN_BINS = 8
 
 def report(out: str | Path, report_dir: str | Path | None = None, *,
            metrics: list[str] | None = None, figures: bool = True) -> list[Path]:
-    """Write the report of the sweep output folder ``out``; return the files written."""
+    """Write the report of the sweep output folder ``out``; return the files written.
+
+    Everything is read and checked before anything is written: a folder that is not a sweep's,
+    a damaged manifest or run file, an unknown metric or a report folder that cannot be written
+    raises :class:`SweepError`. A sweep whose runs are not all finished is reported, and said to
+    be incomplete; one whose runs all failed gets a report listing their errors.
+    """
     out = Path(out)
     store = RunStore(out)
-    store.read_manifest()
+    manifest = store.read_manifest()
     spec = read_spec(out)
     runs = store.load_runs()
     if runs.empty:
         raise SweepError(f"{out} has no finished runs yet")
-    target = Path(report_dir) if report_dir is not None else out / "report"
-    target.mkdir(parents=True, exist_ok=True)
     params = list(spec.parameters)
-    metrics = metrics or spec.report.metrics or metric_columns(runs, params)
+    ok = runs["status"] == "ok"
+    metrics = (metrics or spec.report.metrics or metric_columns(runs, params)) if ok.any() else []
     unknown = [m for m in metrics if m not in runs.columns]
     if unknown:
         raise SweepError(f"no metric {', '.join(map(repr, unknown))} in {out}; kept: "
                          f"{', '.join(metric_columns(runs, params))}")
+    runs = runs.astype({m: "float64" for m in metrics if pd.api.types.is_integer_dtype(runs[m])})
+    note = completeness(runs, manifest)
+    if note:
+        log.warning("%s: %s", out, note)
+    target = Path(report_dir) if report_dir is not None else out / "report"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        return _write(runs, spec, params, metrics, note, figures, store, target)
+    except OSError as err:
+        raise SweepError(f"cannot write the report to {str(target)!r}: "
+                         f"{err.strerror or err}") from None
 
-    written: list[Path] = []
-    table = point_summary(runs, params, metrics)
-    written.append(_save_csv(table, target / "summary.csv"))
-    sobol = None
-    if spec.sampler.method == "sobol":
-        sobol = sobol_indices(runs, spec, metrics)
-        written.append(_save_csv(sobol, target / "sobol.csv"))
-    if figures:
-        written += _figures(runs, spec, params, metrics, sobol, target)
-    written.append(_markdown(runs, spec, table, sobol, target / "report.md"))
-    shutil.copyfile(out / "manifest.json", target / "manifest.json")
-    written.append(target / "manifest.json")
-    return written
+
+def completeness(runs: pd.DataFrame, manifest: dict[str, Any]) -> str:
+    """A sentence if the sweep is incomplete or every run failed; empty otherwise."""
+    total = int(manifest.get("runs") or len(runs))
+    failed = int((runs["status"] != "ok").sum())
+    notes = []
+    if len(runs) < total:
+        notes.append(f"incomplete sweep: {len(runs)} of {total} runs have finished (status "
+                     f"'{manifest.get('status')}'); resume it to run the rest")
+    if failed == len(runs):
+        notes.append(f"all {failed} finished runs failed: there is nothing to summarise")
+    return "; ".join(notes)
 
 
 def read_spec(out: Path) -> SweepSpec:
@@ -77,7 +95,29 @@ def read_spec(out: Path) -> SweepSpec:
     path = Path(out) / "sweep.toml"
     if not path.is_file():
         raise SweepError(f"{out} has no sweep.toml: not a sweep output folder")
-    return parse_sweep(tomllib.loads(path.read_text()), source=str(path))
+    try:
+        data = tomllib.loads(path.read_bytes().decode())
+    except (OSError, ValueError) as err:
+        raise SweepError(f"{path} is damaged ({err}); copy the sweep file there again") from None
+    return parse_sweep(data, source=str(path))
+
+
+def _write(runs: pd.DataFrame, spec: SweepSpec, params: list[str], metrics: list[str],
+           note: str, figures: bool, store: RunStore, target: Path) -> list[Path]:
+    """Write every file of the report into ``target``; return them."""
+    written: list[Path] = []
+    table = point_summary(runs, params, metrics)
+    written.append(_save_csv(table, target / "summary.csv"))
+    sobol = None
+    if spec.sampler.method == "sobol" and metrics:
+        sobol = sobol_indices(runs, spec, metrics)
+        written.append(_save_csv(sobol, target / "sobol.csv"))
+    if figures:
+        written += _figures(runs, spec, params, metrics, sobol, target)
+    written.append(_markdown(runs, spec, table, sobol, note, target / "report.md"))
+    shutil.copyfile(store.manifest_path, target / "manifest.json")
+    written.append(target / "manifest.json")
+    return written
 
 
 def metric_columns(runs: pd.DataFrame, params: list[str]) -> list[str]:
@@ -91,7 +131,7 @@ def mean_ci(values: pd.Series | np.ndarray, level: float = 0.95) -> tuple[int, f
                                                                            float, float]:
     """``(n, mean, sd, ci_low, ci_high)`` of the finite values: a Student-t interval for the
     mean (NaN bounds with fewer than two values)."""
-    x = np.asarray(values, dtype=float)
+    x = pd.Series(values).astype("float64").to_numpy()  # nullable integers: missing -> NaN
     x = x[np.isfinite(x)]
     n = len(x)
     if n == 0:
@@ -116,7 +156,8 @@ def point_summary(runs: pd.DataFrame, params: list[str], metrics: list[str]) -> 
             rows.append({"point": int(point), **{p: first[p] for p in params}, "metric": metric,
                          "n": n, "failed": int((group["status"] != "ok").sum()), "mean": mean,
                          "sd": sd, "ci_low": low, "ci_high": high})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["point", *params, "metric", "n", "failed", "mean", "sd",
+                                       "ci_low", "ci_high"])
 
 
 def sobol_indices(runs: pd.DataFrame, spec: SweepSpec, metrics: list[str]) -> pd.DataFrame:
@@ -295,13 +336,19 @@ def _numeric(column: pd.Series) -> bool:
 
 # -- text ------------------------------------------------------------------------------------
 def _markdown(runs: pd.DataFrame, spec: SweepSpec, table: pd.DataFrame,
-              sobol: pd.DataFrame | None, path: Path) -> Path:
+              sobol: pd.DataFrame | None, note: str, path: Path) -> Path:
     ok = int((runs["status"] == "ok").sum())
-    lines = [f"# Sweep report: {spec.name}", "", spec.description, "",
-             f"{len(runs)} runs ({ok} ok, {len(runs) - ok} failed), "
-             f"{runs['point'].nunique()} parameter points x {spec.replications} replications, "
-             f"sampler `{spec.sampler.method}`, root seed {spec.seed}.", "",
-             "## Mean and 95% confidence interval per parameter point", ""]
+    lines = [f"# Sweep report: {spec.name}", "", spec.description, ""]
+    if note:
+        lines += [f"**{note[0].upper()}{note[1:]}.**", ""]
+    lines += [f"{len(runs)} runs ({ok} ok, {len(runs) - ok} failed), "
+              f"{runs['point'].nunique()} parameter points x {spec.replications} replications, "
+              f"sampler `{spec.sampler.method}`, root seed {spec.seed}.", ""]
+    if not ok:
+        lines += ["## Errors, most frequent first", "", _md_table(_errors(runs))]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+    lines += ["## Mean and 95% confidence interval per parameter point", ""]
     wide = table.assign(cell=[_cell(r) for r in table.itertuples()])
     wide = wide.pivot_table(index=["point", *spec.parameters], columns="metric",
                             values="cell", aggfunc="first", sort=False) if spec.parameters \
@@ -317,6 +364,13 @@ def _markdown(runs: pd.DataFrame, spec: SweepSpec, table: pd.DataFrame,
         lines.append(_md_table(shown))
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _errors(runs: pd.DataFrame) -> pd.DataFrame:
+    """Failed runs counted by the first line of their error."""
+    first = runs.loc[runs["status"] != "ok", "error"].fillna("(no message)").str.split("\n").str[0]
+    counts = first.value_counts()
+    return pd.DataFrame({"runs": counts.to_numpy(), "error": counts.index})
 
 
 def _cell(row: Any) -> str:
