@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vcm_sim.sweep import SweepSpec, load_runs, load_series, load_sweep, report, sweep
+from vcm_sim.sweep import SweepError, SweepSpec, load_runs, load_series, load_sweep, report, sweep
 from vcm_sim.sweep.report import mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +38,12 @@ def run(name: str, args: argparse.Namespace) -> tuple[SweepSpec, pd.DataFrame, P
     if args.fresh:
         shutil.rmtree(raw, ignore_errors=True)
     sweep_file = EXPERIMENTS / f"{name}.toml"
-    sweep(sweep_file, workers=args.workers, out=raw, resume=raw.exists(),
-          progress=not args.no_progress)
+    try:
+        sweep(sweep_file, workers=args.workers, out=raw, resume=raw.exists(),
+              progress=not args.no_progress)
+    except SweepError as err:  # e.g. raw runs of an earlier source cannot be resumed
+        raise SystemExit(f"{name}: {err}\nRun again with --fresh to discard {raw} and start "
+                         "over.") from None
     for old in target.glob("*.png"):
         old.unlink()
     report(raw, target)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 import signal
 
+import psutil
 import pytest
 
 from tests.sweep.sweep_helpers import RIGOUR_RANGE, SLOW, cli, manifest, start, wait_for_parts, \
     write_sweep
-
-psutil = pytest.importorskip("psutil")  # installed with distributed (the sweep extra)
 
 
 @pytest.fixture
