@@ -398,3 +398,12 @@ def test_bulk_quantities_that_do_not_fit_64_bits_are_refused(reg, quantities):
     with pytest.raises(RegistryError, match="quantit"):
         reg.issue_many(["p"] * n, 2020, quantities, ["dev"] * n, [0.0] * n)
     assert snapshot(reg) == before
+
+
+def test_a_boolean_buffer_share_is_refused_by_single_and_bulk_issuance(reg):
+    before = snapshot(reg)
+    with pytest.raises(RegistryError, match="buffer_share"):
+        reg.issue("p", 2020, 10, "dev", buffer_share=True)
+    with pytest.raises(RegistryError, match="buffer shares"):
+        reg.issue_many(["p"], 2020, [10], ["dev"], [True])
+    assert snapshot(reg) == before

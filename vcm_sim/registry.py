@@ -268,7 +268,7 @@ class Registry:
         if not isinstance(vintage, Integral) or isinstance(vintage, bool):
             raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
         try:
-            share_ok = 0.0 <= buffer_share <= 1.0
+            share_ok = not isinstance(buffer_share, bool) and 0.0 <= buffer_share <= 1.0
         except TypeError:
             share_ok = False
         if not share_ok:

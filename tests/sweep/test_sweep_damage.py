@@ -4,6 +4,7 @@ manifest is rebuilt from the run files only when asked to."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pandas as pd
@@ -140,3 +141,38 @@ def test_a_manifest_is_not_rebuilt_from_another_sweeps_runs(finished, tmp_path):
                                          r"planned 0.3\)"):
         sweep(other, workers=1, out=out, resume=True, rebuild_manifest=True, progress=False)
     assert not (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("field,value", [("sessions", 5), ("runs", "x"), ("runs", True),
+                                         ("parameters", {}), ("status", 3)])
+def test_a_manifest_with_a_field_of_the_wrong_type_is_damaged_not_a_traceback(
+        finished, capsys, field, value):
+    path, out, _ = finished
+    data = manifest(out)
+    data[field] = value
+    (out / "manifest.json").write_text(json.dumps(data))
+    assert main(["sweep", str(path), "--out", str(out), "--resume", "--no-progress"]) == 2
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("is damaged") == 2 and "--rebuild-manifest" in err and "Traceback" not in err
+
+
+def test_a_sweep_refuses_a_folder_holding_other_files_and_overwrites_nothing(tmp_path, capsys):
+    path = write_sweep(tmp_path, GRID)
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "sweep.toml").write_text("my notes\n")
+    (out / "runs.parquet").write_text("my data\n")
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 2
+    assert "is not empty and holds no sweep" in capsys.readouterr().err
+    assert (out / "sweep.toml").read_text() == "my notes\n"
+    assert sorted(p.name for p in out.iterdir() if p.name != ".lock") == ["runs.parquet",
+                                                                          "sweep.toml"]
+
+
+def test_a_sweep_may_start_in_an_existing_empty_folder(tmp_path):
+    path = write_sweep(tmp_path, GRID, replications=1, steps=3)
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert main(["sweep", str(path), "--out", str(out), "--no-progress"]) == 0
+    assert len(load_runs(out)) == 4

@@ -169,3 +169,10 @@ def test_a_model_that_cannot_be_imported_is_refused_before_anything_is_written(t
     with pytest.raises(SweepError, match="model 'vcm_sim.model:NoSuchModel' cannot be imported"):
         sweep(path, workers=1, out=tmp_path / "o", progress=False)
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "-x", ".hidden"])
+def test_a_sweep_name_that_could_leave_results_is_refused(tmp_path, name):
+    path = write_sweep(tmp_path, name=name)
+    with pytest.raises(SweepError, match="name"):
+        load_sweep(path)

@@ -52,6 +52,11 @@ def open_folder(store: RunStore, fresh: dict[str, Any], expected: list[dict[str,
         if resume:
             raise SweepError(f"{store.out} holds no sweep to resume (no manifest.json, no run "
                              f"files): run without --resume to start it")
+        others = store.other_files()
+        if others:
+            raise SweepError(f"{store.out} is not empty and holds no sweep ({', '.join(others)}"
+                             f"): a sweep writes only into a new or empty folder, so it "
+                             f"overwrites nothing; choose another --out")
         store.prepare(sweep_file)
         return OpenFolder(fresh, pd.DataFrame(), [])
     if not resume:

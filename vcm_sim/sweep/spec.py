@@ -32,7 +32,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vcm_sim.errors import UserError
-from vcm_sim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from vcm_sim.scenario import SAFE_NAME, Scenario, ScenarioError, load_scenario, with_overrides
 from vcm_sim.validation import describe, read_toml
 
 RESERVED_COLUMNS = ("run_id", "point", "replication", "root_seed", "status", "error",
@@ -137,7 +137,8 @@ class ReportOptions(_Strict):
 class SweepSpec(_Strict):
     """A validated sweep file."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description=(
+    name: str = Field(min_length=1, max_length=100, pattern=f"^{SAFE_NAME.pattern}$",
+                      description=(
         "Name of the sweep; the default output folder is results/<name>/runs."))
     description: str = ""
     scenario: str = Field("baseline", description="Preset name or path of a scenario TOML.")

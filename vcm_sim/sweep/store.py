@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from vcm_sim.sweep.lock import LOCK_NAME
 from vcm_sim.sweep.spec import SweepError
 
 _PART = re.compile(r"^run-(\d+)\.parquet$")
@@ -83,6 +84,17 @@ class DamagedRuns(SweepError):
                          f"--out {out} --resume")
 
 
+_MANIFEST_TYPES = {"runs": int, "points": int, "replications": int, "seed": int,
+                   "runs_done": int, "runs_failed": int, "sessions": list, "parameters": list,
+                   "status": str, "name": str}
+"""Types of the manifest fields the runner and the report read."""
+
+
+def _is_a(value: Any, kind: type) -> bool:
+    """``value`` is of ``kind`` (a boolean is not an int)."""
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+
+
 class ManifestUnusable(SweepError):
     """The manifest of a folder holding run files is missing or damaged."""
 
@@ -109,6 +121,12 @@ class RunStore:
     def exists(self) -> bool:
         """True if the folder already holds a sweep (a manifest or any part file)."""
         return self.manifest_path.is_file() or any(self._part_files())
+
+    def other_files(self, most: int = 3) -> list[str]:
+        """Names of up to ``most`` entries of the folder besides its lock file: what a new
+        sweep would find there and could overwrite."""
+        names = sorted(p.name for p in self.out.iterdir() if p.name != LOCK_NAME)
+        return names[:most] + ([f"and {len(names) - most} more"] if len(names) > most else [])
 
     def check_target(self, resume: bool) -> None:
         """Refuse an output path that is not a folder, or a folder to resume that is absent;
@@ -185,6 +203,11 @@ class RunStore:
                                    f"{rebuild}") from None
         if not isinstance(manifest, dict) or not {"runs", "sessions"} <= set(manifest):
             raise ManifestUnusable(f"{self.manifest_path} is damaged (not a sweep manifest): "
+                                   f"{rebuild}")
+        wrong = [f"{key!r} is not {kind.__name__}" for key, kind in _MANIFEST_TYPES.items()
+                 if key in manifest and not _is_a(manifest[key], kind)]
+        if wrong:
+            raise ManifestUnusable(f"{self.manifest_path} is damaged ({'; '.join(wrong)}): "
                                    f"{rebuild}")
         return manifest
 
