@@ -58,7 +58,8 @@ def console_script() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "vcm_sim.cli"]
 
 
-def test_sigint_to_a_running_simulation_exits_130_with_one_line_and_no_traceback(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_or_sigterm_to_a_running_simulation_exits_130_with_one_line(tmp_path, stop):
     out = tmp_path / "out"
     process = subprocess.Popen([*console_script(), "run", "--steps", "100000", "--out", str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -67,7 +68,7 @@ def test_sigint_to_a_running_simulation_exits_130_with_one_line_and_no_traceback
         while not out.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)  # the output folder is made just before the first step
         time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         _, err = process.communicate(timeout=60)
     finally:
         process.kill()

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from vcm_sim.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError
+from vcm_sim.errors import (EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, UserError,
+                            sigterm_interrupts)
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as stop:  # --help (0), or a bad argument reported in one line (2)
             return int(stop.code or EXIT_OK)
         command = f"vcm-sim {args.command}"
-        return args.handler(args) or EXIT_OK
+        with sigterm_interrupts():
+            return args.handler(args) or EXIT_OK
     except UserError as err:
         print(f"{command}: {err}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -13,6 +13,11 @@ code meaning
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 EXIT_OK = 0
 """The command did all it was asked."""
 EXIT_RUNS_FAILED = 1
@@ -28,3 +33,22 @@ class UserError(ValueError):
 
     The command line prints it without a traceback and exits with :data:`EXIT_USER_ERROR`.
     """
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Within the block, SIGTERM stops this process as Ctrl+C does (a ``KeyboardInterrupt``),
+    so that every command ends the same way on either: one line, what was saved kept, exit
+    :data:`EXIT_INTERRUPTED`. A no-op outside the main thread, where handlers cannot be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)

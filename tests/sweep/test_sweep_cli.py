@@ -14,6 +14,7 @@ import pytest
 from tests.sweep.sweep_helpers import FLAKY, GRID, ROOT, cli, manifest, write_sweep
 from vcm_sim.cli import main
 from vcm_sim.sweep import load_runs, sweep
+from vcm_sim.sweep.runner import MAX_RUNS, SweepInterrupted, SweepOutcome
 
 
 def _refused(capsys, args: list, *expected: str) -> str:
@@ -135,3 +136,11 @@ def test_integer_metrics_stay_integers_when_some_runs_failed(tmp_path):
         assert pd.api.types.is_integer_dtype(runs[column]), runs[column].dtype
     assert runs.loc[runs["status"] == "error", "volume_total"].isna().all()
     assert runs.loc[runs["status"] == "ok", "volume_total"].gt(0).all()
+
+
+@pytest.mark.parametrize("total,hint", [(40, "--resume"), (MAX_RUNS + 1,
+                                                           f"--resume --max-runs {MAX_RUNS + 1}")])
+def test_the_resume_hint_of_an_interrupted_sweep_repeats_a_raised_run_bound(total, hint):
+    outcome = SweepOutcome(Path("o"), total, 0, 3, 0, 1.0, 3, 0)
+    message = str(SweepInterrupted(outcome, "s.toml"))
+    assert message.endswith(f"vcm-sim sweep s.toml --out o {hint}")

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     r = subparsers.add_parser(
         "report", help="tables, figures and Sobol indices of a sweep's output",
-        description="Summarise a sweep output folder: mean and 95%% confidence interval per "
+        description="Summarise a sweep output folder: mean and 95% confidence interval per "
                     "parameter point, line plots with bands, heatmaps, Sobol indices.")
     r.add_argument("dir", help="the sweep's output folder")
     r.add_argument("--out", default=None, metavar="DIR",

@@ -12,13 +12,9 @@ from __future__ import annotations
 import importlib
 import math
 import os
-import signal
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vcm_sim.errors import sigterm_interrupts
 from vcm_sim.scenario import Scenario, with_overrides
 from vcm_sim.sweep.backends import WORKER_TIMEOUT_S, Backend, make_backend
 from vcm_sim.sweep.identity import identify, source_revision
@@ -216,9 +213,10 @@ class SweepInterrupted(KeyboardInterrupt):
     says ``interrupted``, and the message says how many runs are saved and how to resume."""
 
     def __init__(self, outcome: SweepOutcome, sweep_file: str | Path):
+        bound = f" --max-runs {outcome.total}" if outcome.total > MAX_RUNS else ""
         super().__init__(f"interrupted: {outcome.done} of {outcome.total} runs are saved in "
                          f"{outcome.out} (manifest marked 'interrupted'); continue with: "
-                         f"vcm-sim sweep {sweep_file} --out {outcome.out} --resume")
+                         f"vcm-sim sweep {sweep_file} --out {outcome.out} --resume{bound}")
         self.outcome = outcome
 
 
@@ -267,7 +265,7 @@ def sweep(sweep_file: str | Path, *, workers: int | None = None, backend: str = 
     provenance = {"version": package_version(), "source": source_revision()}
     fresh = new_manifest(spec, points, identify(sweep_file, scenario, spec.model), sweep_file,
                          provenance)
-    with _sigterm_interrupts(), runner, FolderLock(store.out):
+    with sigterm_interrupts(), runner, FolderLock(store.out):
         folder = open_folder(store, fresh, [_planned(t) for t in tasks] if rebuild_manifest
                              else [], resume, rebuild_manifest)
         done = _done(folder.runs, retry_failed)
@@ -336,24 +334,6 @@ def _close(store: RunStore, manifest: dict[str, Any], session: dict[str, Any], s
     return SweepOutcome(store.out, total, session["skipped"], session["ran"], session["failed"],
                         seconds, len(runs), failed_total,
                         {k: session.get(k) for k in ("backend", "workers", "scheduler")})
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Within the block, SIGTERM stops this process like Ctrl+C, so that the manifest records
-    the interruption (signal handlers can only be set from the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _planned(task: RunTask) -> dict[str, Any]:
