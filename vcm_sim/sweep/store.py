@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,12 +238,7 @@ class RunStore:
         else:
             files = [self.series / part_name(int(i)) for i in run_ids]
             files = [f for f in files if f.is_file()]
-        tables, damaged = [], []
-        for path in files:
-            try:
-                tables.append(_read(path))
-            except _Invalid as err:
-                damaged.append(Damage(_run_id(path), err.path, err.reason))
+        tables, damaged = _read_each(files, _read)
         if damaged:
             raise DamagedRuns(self.out, damaged, self._sweep_file())
         return _frame(tables, sort=["run_id", "step"])
@@ -255,18 +250,12 @@ class RunStore:
         return sorted(p for p in self.parts.iterdir() if _PART.match(p.name))
 
     def _read_parts(self, check_series: bool) -> tuple[list[pa.Table], list[Damage]]:
-        tables, damaged = [], []
-        for path in self._part_files():
-            run_id = _run_id(path)
-            try:
-                table = _read_part(path, run_id)
-                if check_series:
-                    self._check_series(table, run_id)
-            except _Invalid as err:
-                damaged.append(Damage(run_id, err.path, err.reason))
-                continue
-            tables.append(table)
-        return tables, damaged
+        def read(path: Path) -> pa.Table:
+            table = _read_part(path, _run_id(path))
+            if check_series:
+                self._check_series(table, _run_id(path))
+            return table
+        return _read_each(self._part_files(), read)
 
     def _check_series(self, part: pa.Table, run_id: int) -> None:
         """A part that records a series needs its series file, whole and of this run."""
@@ -327,6 +316,18 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _read_each(paths: Iterable[Path], read: Callable[[Path], pa.Table]
+               ) -> tuple[list[pa.Table], list[Damage]]:
+    """Each run file read by ``read``; those that fail a check as :class:`Damage` instead."""
+    tables, damaged = [], []
+    for path in paths:
+        try:
+            tables.append(read(path))
+        except _Invalid as err:
+            damaged.append(Damage(_run_id(path), err.path, err.reason))
+    return tables, damaged
 
 
 def _run_id(path: Path) -> int:
