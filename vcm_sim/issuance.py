@@ -141,8 +141,9 @@ def verify(rng: np.random.Generator, project: np.ndarray, verifier: np.ndarray,
     """
     claimed = verifiable * (1.0 + inflation)
     real = verifiable * additionality
-    detected = (inflation > 0) & (rng.random(len(project)) < detection)
-    reviewed = rng.random(len(project)) < detection
+    draw = rng.random((len(project), 2))  # one row per claim: the same whoever else is due
+    detected = (inflation > 0) & (draw[:, 0] < detection)
+    reviewed = draw[:, 1] < detection
     conservative = np.where(reviewed, 1.0 - (1.0 - additionality) * detection, 1.0)
     honest = np.floor(np.maximum(verifiable * conservative, real)).astype(np.int64)
     accepted = np.where(detected, verifiable, claimed) * conservative

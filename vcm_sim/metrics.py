@@ -4,8 +4,11 @@ Per-step quantities are declared in :data:`REPORTERS` (name -> function of the m
 ones are computed from the per-step table by :func:`summarise`. Integrity metrics use the
 model's hidden truth (real tonnes per credit), never what agents believe.
 
-Units: credits and tonnes in tCO2e, money in USD, prices in USD per tCO2e. "Cumulative" means
-since the start of the run.
+Units: credits and tonnes in tCO2e, money in USD, prices in USD per tCO2e. Only recorded
+months (after the scenario's ``burn_in``) are reported. "Cumulative" means since recording
+started: flows and ratios count from the first recorded month, while registry stocks
+(``issued``, ``retired``, ...) are balances that include everything before it, the seeded
+history of the market included (see :mod:`vcm_sim.start`).
 """
 
 from __future__ import annotations
@@ -107,10 +110,22 @@ STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
 """The registry's stocks, reported per step under these names (see ``Registry.totals``)."""
 
 
+FLOWS = {"issuance": "issued", "retirements": "retired", "cancellations": "cancelled"}
+"""Monthly registry flows, reported per step under these names, and the stock each moves."""
+
+
 def _stock(name: str) -> Callable[[VCMModel], int]:
     def reporter(model: VCMModel) -> int:
         return model.registry.totals()[name]
-    reporter.__doc__ = f"Registry stock '{name}' at the end of the step, credits."
+    reporter.__doc__ = (f"Registry stock '{name}' at the end of the step, credits (a balance: "
+                        "it includes credits from before recording started).")
+    return reporter
+
+
+def _flow(name: str, stock: str) -> Callable[[VCMModel], int]:
+    def reporter(model: VCMModel) -> int:
+        return model.registry.totals()[stock] - model.totals_before[stock]
+    reporter.__doc__ = f"Credits {stock} this step (the month's {name}), credits."
     return reporter
 
 
@@ -217,6 +232,7 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "volume": volume,
     "demand": demand,
     **{name: _stock(name) for name in STOCKS},
+    **{name: _flow(name, stock) for name, stock in FLOWS.items()},
     "integrity_ratio": integrity_ratio,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,
@@ -297,8 +313,9 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
 
     Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown, crash
     count and the stylized facts of :func:`stylized_facts` of the fixed-weight price index.
-    Stocks: final issued, retired, cancelled, buffer, active (credits), and the ratio of
-    issued to retired. Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,
+    Registry: credits issued, retired and cancelled over the recorded months (sums of the
+    monthly flows) and the ratio of issued to retired; final buffer and active stocks
+    (credits). Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,
     detection rate. Outcomes: real mitigation (tCO2e), developer profit and firm cost (USD),
     buffer shortfall (tCO2e), the first step at which the buffer pool was empty after having
     held credits (NaN if never), exposures, total volume and demand (credits).
@@ -310,6 +327,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     index = results["price_index_usd"]
     held = results["buffer"] > 0
     emptied = results.index[(results["buffer"] == 0) & held.cummax()]
+    issued, retired = int(results["issuance"].sum()), int(results["retirements"].sum())
     return {
         "steps": int(len(results)),
         "mean_price_usd": float(price.mean()),
@@ -320,12 +338,12 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         **stylized_facts(index),
         "volume_total": int(results["volume"].sum()),
         "demand_total": int(results["demand"].sum()),
-        "issued_total": int(last["issued"]),
-        "retired_total": int(last["retired"]),
-        "cancelled_total": int(last["cancelled"]),
+        "issued_total": issued,
+        "retired_total": retired,
+        "cancelled_total": int(results["cancellations"].sum()),
         "buffer_final": int(last["buffer"]),
         "active_final": int(last["active"]),
-        "issued_to_retired": float(last["issued"] / last["retired"]) if last["retired"] else math.nan,
+        "issued_to_retired": issued / retired if retired else math.nan,
         "integrity_ratio": float(last["integrity_ratio"]),
         "greenwashing_gap_tco2": float(last["greenwashing_gap_tco2"]),
         "greenwashing_index": float(last["greenwashing_index"]),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from vcm_sim import metrics, trading
+from vcm_sim import metrics, start, trading
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
 from vcm_sim.agents.developer import DeveloperPopulation
 from vcm_sim.agents.firm import FirmPopulation
@@ -35,6 +35,7 @@ from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_h
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
 from vcm_sim.scenario import Event, Scenario, load_scenario, with_overrides
+from vcm_sim.streams import SETUP, Streams, seed_sequence
 from vcm_sim.validation import describe
 
 
@@ -68,6 +69,7 @@ class VCMModel(mesa.Model):
         super().__init__(rng=rng)
         self.config = load_scenario(scenario) if isinstance(scenario, str) else scenario
         s = self.config
+        self.streams = Streams(seed_sequence(self.rng))
         self.types = TypeTable.from_scenario(s)
         self.registry = Registry()
         self.projects = Projects()
@@ -77,35 +79,45 @@ class VCMModel(mesa.Model):
         self._build_populations()
         self._open_accounts()
         n_types = len(self.types.names)
-        self.expected_price = np.full(n_types, s.firms.willingness_to_pay_usd
-                                      * s.expectations.initial_price_share)
+        self.expected_price = self.types.initial_price.copy()
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.price_index = np.nan
         self.price_by_tier = np.full(2, np.nan)
         self.price_history: list[np.ndarray] = []
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
-        self.typical_volume = np.ones(n_types)
+        self.typical_volume = self.firms.expected_monthly_demand(
+            s.firms, self.expected_price, s.rules.market.offset_cap, n_types)
         self.issuance_open = True
         self.last_demand = 0
-        self.region_hazard = np.ones(s.nature.regions)
+        self.region_hazard = draw_region_hazard(self.streams.get("fire_years", SETUP),
+                                                s.nature.regions, s.nature.bad_year_probability,
+                                                s.nature.bad_year_multiplier)
         self.fire_season = np.ones(s.nature.regions)
         self.fire_season_until = -1
         self._pending_events: list[dict] = [e.model_dump() for e in s.events]
-        self._seed_projects()
         self._retired_real_memo: tuple[int, tuple[int, float]] = (-1, (0, 0.0))
         self._rows: list[dict[str, float]] = []
+        self._seed_projects()
+        start.seed_history(self)
+        for _ in range(s.burn_in):
+            self.step()
+        self._start_recording()
 
     # -- construction ------------------------------------------------------------------------
 
     def _build_populations(self) -> None:
-        s, rng, mix = self.config, self.rng, self.types.mix
+        s, mix = self.config, self.types.mix
         pop = s.population
-        self.firms = FirmPopulation.create(rng, pop.firms, s.firms, mix)
-        self.developers = DeveloperPopulation.create(rng, pop.developers, s.developers, mix,
-                                                     s.nature.regions, s.ratings.error_sd)
-        self.verifiers = VerifierPool.create(rng, pop.verifiers, s.verifiers)
-        self.traders = TraderPopulation.create(rng, pop.traders, s.traders, mix)
+
+        def setup(name: str) -> np.random.Generator:
+            return self.streams.get(name, SETUP)
+        self.firms = FirmPopulation.create(setup("firms"), pop.firms, s.firms, mix)
+        self.developers = DeveloperPopulation.create(setup("developers"), pop.developers,
+                                                     s.developers, mix, s.nature.regions,
+                                                     s.ratings.error_sd)
+        self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
+        self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders, mix)
         self.firm_agents = EmittingFirm.create_agents(self, pop.firms, index=np.arange(pop.firms))
         self.developer_agents = ProjectDeveloper.create_agents(self, pop.developers,
                                                                index=np.arange(pop.developers))
@@ -133,19 +145,22 @@ class VCMModel(mesa.Model):
         self.verifier_ids = self.cash.ids(self.verifier_accounts)
 
     def _seed_projects(self) -> None:
-        """Projects running before the simulation starts, staggered in age and month."""
+        """Projects running before the first simulated month, staggered in age and in
+        month of verification (their past is written by :func:`vcm_sim.start.seed_history`)."""
         s = self.config
+        rng = self.streams.get("projects", SETUP)
         n = s.developers.initial_projects * s.population.developers
         dev = np.repeat(np.arange(s.population.developers), s.developers.initial_projects)
-        age = self.rng.integers(0, s.projects.initial_age_years * STEPS_PER_YEAR, n)
+        age = rng.integers(0, s.projects.initial_age_years * STEPS_PER_YEAR, n)
         self._register(dev, self.types.area[self.developers.specialty[dev]]
-                       * self.rng.lognormal(0.0, s.projects.area_spread, n), start=-age)
+                       * rng.lognormal(0.0, s.projects.area_spread, n),
+                       start=self.first_month - age, rng=rng)
 
-    def _register(self, dev: np.ndarray, area: np.ndarray,
-                  start: np.ndarray | int) -> np.ndarray:
-        """Register projects of developers ``dev``; the additionality test may reject some.
-        Returns the mask of the projects registered."""
-        s, rng, types = self.config, self.rng, self.types
+    def _register(self, dev: np.ndarray, area: np.ndarray, start: np.ndarray | int,
+                  rng: np.random.Generator) -> np.ndarray:
+        """Register projects of developers ``dev``, drawing their attributes from ``rng``;
+        the additionality test may reject some. Returns the mask of the projects registered."""
+        s, types = self.config, self.types
         rules = s.rules.integrity
         kind = self.developers.specialty[dev]
         k = s.projects.additionality_concentration
@@ -166,7 +181,7 @@ class VCMModel(mesa.Model):
                                               rules.penalty_multiple, s.developers)
         years = types.crediting_years[kind]
         self.projects.add(
-            kind=kind, developer=dev, region=self._regions(dev), area_ha=area,
+            kind=kind, developer=dev, region=self._regions(dev, rng), area_ha=area,
             rate=types.rate[kind] * rng.lognormal(0.0, s.projects.rate_spread, len(dev)),
             additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
             start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
@@ -174,26 +189,37 @@ class VCMModel(mesa.Model):
             verifier=np.full(len(dev), -1))
         return keep
 
-    def _regions(self, dev: np.ndarray) -> np.ndarray:
+    def _regions(self, dev: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Most projects sit in their developer's home region; some elsewhere."""
-        elsewhere = self.rng.random(len(dev)) < self.config.projects.outside_home_share
-        other = self.rng.integers(0, self.config.nature.regions, len(dev))
+        elsewhere = rng.random(len(dev)) < self.config.projects.outside_home_share
+        other = rng.integers(0, self.config.nature.regions, len(dev))
         return np.where(elsewhere, other, self.developers.home_region[dev])
 
     # -- the step ----------------------------------------------------------------------------
 
     @property
+    def first_month(self) -> int:
+        """Month index of the first simulated month: ``-burn_in`` (0 without burn-in)."""
+        return -self.config.burn_in
+
+    @property
     def month_index(self) -> int:
-        """Zero-based index of the step being run (month since start)."""
-        return self.steps - 1
+        """Index of the step being run, in months from the first recorded month: negative
+        during burn-in, 0 for the first month in :meth:`results`."""
+        return self.steps - 1 + self.first_month
 
     @property
     def year(self) -> int:
-        """Calendar year of the current step."""
-        return self.config.start_year + max(self.month_index, 0) // STEPS_PER_YEAR
+        """Calendar year of the current step (``start_year`` is the first recorded year;
+        burn-in months fall in the years before it)."""
+        return self.config.start_year + self.month_index // STEPS_PER_YEAR
+
+    def draws(self, name: str) -> np.random.Generator:
+        """This month's generator of stream ``name`` (see :mod:`vcm_sim.streams`)."""
+        return self.streams.get(name, self.steps - 1)
 
     def step(self) -> None:
-        """One month of the market."""
+        """One month of the market; recorded unless it is a burn-in month."""
         t = self.month_index
         self.registry.step = t
         self._nature(t)
@@ -203,7 +229,8 @@ class VCMModel(mesa.Model):
         self._market(t)
         self._claims(t)
         self.regulator.audit_projects()
-        self._record()
+        if t >= 0:
+            self._record()
         if self.config.debug:
             self.registry.check()
             if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
@@ -212,21 +239,27 @@ class VCMModel(mesa.Model):
     def _nature(self, t: int) -> None:
         s = self.config
         if t % STEPS_PER_YEAR == 0:
-            self.region_hazard = draw_region_hazard(self.rng, s.nature.regions,
+            self.region_hazard = draw_region_hazard(self.draws("fire_years"), s.nature.regions,
                                                     s.nature.bad_year_probability,
                                                     s.nature.bad_year_multiplier)
-            rules = s.rules.integrity
-            self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
-                                    s.verifiers)
+            self.new_verification_year()
         for event in [e for e in self._pending_events if e["step"] == t]:
             self.regulator.apply_event(event["kind"], event["project_type"], event["severity"],
                                        event["path"], event["value"])
         self._pending_events = [e for e in self._pending_events if e["step"] != t]
         self.firms.grow(s.firms.emissions_growth_yr)
-        self.firms.adopt_pledges(self.rng, s.firms.adoption_growth_yr, self.sentiment.confidence)
+        self.firms.adopt_pledges(self.draws("firms"), s.firms.adoption_growth_yr,
+                                 self.sentiment.confidence)
         self.projects.accrue(t)
         self._reversals()
         self.sentiment.recover(s.sentiment.recovery_per_month)
+
+    def new_verification_year(self) -> None:
+        """January: verifiers' capacity resets and leniency drifts (see
+        :meth:`~vcm_sim.agents.verifier.VerifierPool.new_year`)."""
+        rules = self.config.rules.integrity
+        self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
+                                self.config.verifiers)
 
     def _reversals(self) -> None:
         """A reversal destroys a share of a project's credited carbon still standing; the
@@ -234,7 +267,7 @@ class VCMModel(mesa.Model):
         cover is lost from the project's credits (their real tonnes fall)."""
         if self.month_index >= self.fire_season_until:
             self.fire_season[:] = 1.0
-        ids, lost = draw_reversals(self.rng, self.projects, self.types,
+        ids, lost = draw_reversals(self.draws("reversals"), self.projects, self.types,
                                    self.region_hazard * self.fire_season,
                                    self.config.nature.hazard_multiplier,
                                    self.config.projects.severity_concentration)
@@ -253,48 +286,63 @@ class VCMModel(mesa.Model):
         return sum(take for _, take in plan)
 
     def _mrv(self, t: int) -> None:
+        """Verification of the projects due this month; developers pay the fees."""
         if not self.issuance_open:
             return
+        result, developer = self.verify_due(t, self.draws("verifier_choice"),
+                                            self.draws("verification"))
+        if result is None:
+            return
+        fees = self.verifiers.fee_usd[result.verifier]
+        self.cash.pay(self.developer_ids[developer], self.verifier_ids[result.verifier], fees)
+        fees_usd = float(fees.sum())
+        self.tally.developer_cost_usd += fees_usd
+        self.tally.verification_fees_usd += fees_usd
+        self.issue(result, developer, self.year)
+
+    def verify_due(self, t: int, choice: np.random.Generator, check: np.random.Generator
+                   ) -> tuple[Verification | None, np.ndarray]:
+        """Verify the projects whose verification month is ``t`` and who have at least a
+        tonne pending: assign verifiers, verify, cut the inflation of those caught. Returns
+        the verification (None if nobody was due or no verifier had room) and each verified
+        project's developer; issuance is the caller's. Verifiers are chosen with draws
+        from ``choice``, claims checked with draws from ``check``."""
         s, projects = self.config, self.projects
         rules = s.rules.integrity
         due = ((projects.verify_month == t % STEPS_PER_YEAR)
                & (projects.pending_verifiable >= 1.0)
                & (projects.start_step <= t)).nonzero()[0]
         if not len(due):
-            return
-        verifier = self.verifiers.assign(self.rng, projects.inflation[due] > 0,
+            return None, due
+        verifier = self.verifiers.assign(choice, projects.inflation[due] > 0,
                                          rules.verifier_assignment, rules.verification_rigour,
                                          rules.satellite_mrv, s.verifiers)
         due, verifier = due[verifier >= 0], verifier[verifier >= 0]
+        if not len(due):
+            return None, due
         detection = self.verifiers.detection(verifier, rules.verification_rigour,
                                              rules.satellite_mrv, s.verifiers.satellite_boost)
-        result = verify(self.rng, due, verifier, projects.pending_verifiable[due],
+        result = verify(check, due, verifier, projects.pending_verifiable[due],
                         projects.inflation[due], projects.additionality[due], detection)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
         self.tally.detected_over_tco2 += float(result.cut.sum())
-        developer = projects.developer[due]
-        fees = self.verifiers.fee_usd[verifier]
-        self.cash.pay(self.developer_ids[developer], self.verifier_ids[verifier], fees)
-        fees_usd = float(fees.sum())
-        self.tally.developer_cost_usd += fees_usd
-        self.tally.verification_fees_usd += fees_usd
-        self._issue(result, developer)
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
         if result.detected.any():
             kept = s.developers.inflation_kept_after_detection
             projects.inflation[due[result.detected]] *= kept
+        return result, projects.developer[due]
 
-    def _issue(self, result: Verification, developer: np.ndarray) -> None:
-        """Issue the accepted credits of this step's verifications, one batch per project
-        (the type's buffer share to the pool), and record their hidden truth."""
+    def issue(self, result: Verification, developer: np.ndarray, vintage: int) -> None:
+        """Issue the accepted credits of a verification round, one batch of ``vintage`` per
+        project (the type's buffer share to the pool), and record their hidden truth."""
         issued = result.accepted >= 1
         project, quantity = result.project[issued], result.accepted[issued]
         if not len(project):
             return
         kind = self.projects.kind[project]
         batch = self.registry.issue_many(
-            [f"project-{p}" for p in project.tolist()], self.year, quantity,
+            [f"project-{p}" for p in project.tolist()], vintage, quantity,
             [self.developer_accounts[d] for d in developer[issued].tolist()],
             self.types.buffer_share[kind])
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
@@ -306,14 +354,15 @@ class VCMModel(mesa.Model):
         """Developers whose appraisal passes and who can pay the up-front cost register a
         project; they pay only for projects the additionality test accepts."""
         s = self.config
-        dev, area = self.developers.appraise(self.rng, s.developers, self.types,
+        dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
                                              self.expected_price, s.verifiers.fee_usd,
                                              s.projects.area_spread)
         if not len(dev):
             return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
         affordable = self.cash.balance[self.developer_ids[dev]] >= capex
-        registered = self._register(dev[affordable], area[affordable], start=t + 1)
+        registered = self._register(dev[affordable], area[affordable], start=t + 1,
+                                    rng=self.draws("projects"))
         paid = capex[affordable][registered]
         self.cash.spend(self.developer_ids[dev[affordable][registered]], paid)
         self.tally.developer_cost_usd += float(paid.sum())
@@ -338,7 +387,8 @@ class VCMModel(mesa.Model):
         s = self.config
         rules = s.rules
         self.firms.open_claim_year(t % STEPS_PER_YEAR)
-        demand = self.firms.demand(self.rng, t % STEPS_PER_YEAR, s.firms, self.expected_price,
+        demand = self.firms.demand(self.draws("firms"), t % STEPS_PER_YEAR, s.firms,
+                                   self.expected_price,
                                    self.sentiment.level, rules.market.offset_cap,
                                    rules.disclosure.claim_standard, trading.tiers_on(self),
                                    self.types.mix)
@@ -388,7 +438,7 @@ class VCMModel(mesa.Model):
         shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
         p = exposure_probability(shortfall, s.rules.disclosure,
                                  s.rules.integrity.claim_audit_rate, s.exposure)
-        exposed = claiming[self.rng.random(len(claiming)) < p]
+        exposed = claiming[self.draws("claims").random(len(claiming)) < p]
         if not len(exposed):
             return
         self.tally.exposures += len(exposed)
@@ -408,10 +458,11 @@ class VCMModel(mesa.Model):
         return float(self.expected_price.mean())
 
     def retired_real(self) -> tuple[int, float]:
-        """Credits retired so far and the real tonnes behind them today (hidden truth),
-        computed once per step."""
+        """Credits retired since recording started and the real tonnes behind them today
+        (hidden truth), computed once per step."""
         if self._retired_real_memo[0] != self.steps:
-            retired = self.truth.view("retired")
+            retired = self.truth.view("retired").copy()
+            retired[:len(self._retired_before)] -= self._retired_before
             real = self.truth.real_now()
             self._retired_real_memo = (self.steps, (int(retired.sum()), float(retired @ real)))
         return self._retired_real_memo[1]
@@ -430,7 +481,7 @@ class VCMModel(mesa.Model):
         'scandal', 'wildfire', 'suspend_issuance' or 'resume_issuance'. It is validated now,
         like a scheduled event, and acts exactly as one scheduled for that step."""
         try:
-            event = Event(step=self.steps, kind=kind, project_type=project_type,
+            event = Event(step=self.month_index + 1, kind=kind, project_type=project_type,
                           severity=severity)
         except ValidationError as err:
             raise ValueError(f"cannot trigger: {describe(err, Event)}") from None
@@ -445,18 +496,35 @@ class VCMModel(mesa.Model):
 
     # -- recording ---------------------------------------------------------------------------
 
+    def _start_recording(self) -> None:
+        """What is counted from the first recorded month: cumulative flows and ratios
+        restart (the tally, retirements behind the integrity metrics, this month's registry
+        flows); stocks (registry balances, cash, projects) carry on."""
+        self.tally = Tally()
+        self._retired_before = self.truth.view("retired").copy()
+        self._retired_real_memo = (-1, (0, 0.0))
+        self.totals_before = self.registry.totals()
+
     def _record(self) -> None:
         row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}
         self._rows.append(row)
+        self.totals_before = self.registry.totals()
+
+    @property
+    def months_recorded(self) -> int:
+        """Months run since recording started (rows of :meth:`results`)."""
+        return len(self._rows)
 
     def run(self, steps: int | None = None) -> VCMModel:
-        """Run ``steps`` months (default: the scenario's horizon); returns the model."""
+        """Run ``steps`` recorded months (default: the scenario's horizon); returns the
+        model. Burn-in months were run when the model was built."""
         for _ in range(self.config.steps if steps is None else steps):
             self.step()
         return self
 
     def results(self) -> pd.DataFrame:
-        """One row per step of every reporter in :data:`vcm_sim.metrics.REPORTERS`."""
+        """One row per recorded month of every reporter in
+        :data:`vcm_sim.metrics.REPORTERS` (burn-in months are not recorded)."""
         return pd.DataFrame(self._rows, columns=list(metrics.REPORTERS))
 
     def summary(self) -> dict[str, float]:

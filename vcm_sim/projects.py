@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from scipy import special
 
 from vcm_sim.rules import PROJECT_TYPES
 from vcm_sim.scenario import Scenario
@@ -42,6 +43,7 @@ class TypeTable:
     capex_per_ha: np.ndarray
     opex_per_ha_yr: np.ndarray
     buffer_share: np.ndarray
+    initial_price: np.ndarray
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> TypeTable:
@@ -60,7 +62,7 @@ class TypeTable:
                    column("area_ha"), column("additionality"), column("leakage"),
                    column("reversal_hazard_yr"), column("reversal_severity"),
                    column("crediting_years"), column("capex_usd_per_ha"),
-                   column("opex_usd_per_ha_yr"), buffer)
+                   column("opex_usd_per_ha_yr"), buffer, column("initial_price_usd"))
 
 
 def _empty(dtype: type) -> np.ndarray:
@@ -132,12 +134,16 @@ def draw_reversals(rng: np.random.Generator, projects: Projects, types: TypeTabl
     Monthly hazard = annual type hazard x regime multiplier x regional multiplier / 12; the
     share lost is Beta-distributed around the type's mean severity, with ``concentration``
     (a + b). Only projects that have issued credits can reverse credited carbon.
+
+    Each project draws one row of two uniforms (whether it is hit; how badly, by the inverse
+    Beta CDF), so its draws do not depend on how many other projects exist.
     """
     hazard = (types.hazard_yr[projects.kind] * hazard_multiplier
               * region_hazard[projects.region] / STEPS_PER_YEAR)
-    hit = (rng.random(len(projects)) < np.minimum(hazard, 1.0)) & (projects.at_risk > 0)
+    draw = rng.random((len(projects), 2))
+    hit = (draw[:, 0] < np.minimum(hazard, 1.0)) & (projects.at_risk > 0)
     ids = hit.nonzero()[0]
     mean = types.severity[projects.kind[ids]]
-    lost = rng.beta(np.maximum(mean * concentration, 1e-3),
-                    np.maximum((1.0 - mean) * concentration, 1e-3))
+    lost = special.betaincinv(np.maximum(mean * concentration, 1e-3),
+                              np.maximum((1.0 - mean) * concentration, 1e-3), draw[ids, 1])
     return ids, lost

@@ -29,6 +29,11 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 and no '.' or '..'."""
 
 
+BURN_IN = 24
+"""Default burn-in, months: long enough that the baseline's price index shows no drift
+after it (measured in docs/measurement.md)."""
+
+
 class ScenarioError(UserError):
     """A scenario is invalid; the message names each bad field, its value and valid range."""
 
@@ -74,6 +79,9 @@ class ProjectType(Strict):
     capex_usd_per_ha: float = Field(ge=0.0, le=1e6, description="Up-front cost, USD per ha.")
     opex_usd_per_ha_yr: float = Field(ge=0.0, le=1e5, description="Running cost, USD/ha/yr.")
     buffer_share: float = share(0.1, "Buffer contribution (0-1) of each issuance.")
+    initial_price_usd: float = Field(gt=0.0, le=10_000.0, description=(
+        "Price of the type's credits the market expects at the first simulated month, USD "
+        "per tCO2e: where a running market's adaptive expectation stands."))
 
 
 class Firms(Strict):
@@ -119,7 +127,11 @@ class Developers(Strict):
     max_inflation: float = Field(1.0, ge=0.0, le=10.0, description=(
         "Largest baseline inflation a developer considers (claimed/true - 1)."))
     sell_share: float = share(0.5, "Share of inventory offered per step.")
-    initial_cash_usd: float = Field(2e6, ge=0.0, le=1e12, description="Starting cash, USD.")
+    initial_cash_usd: float = Field(2e6, ge=0.0, le=1e12, description=(
+        "Cash at the first simulated month, USD."))
+    initial_inventory_years: float = Field(4.0, ge=0.0, le=100.0, description=(
+        "Unsold credits a developer holds at the first simulated month, in years of its "
+        "running projects' yearly issuance (at most what its seeded projects were issued)."))
     honesty_concentration: float = beta_concentration(4.0, "honesty across developers")
     conscience_cost: float = Field(2.0, ge=0.0, le=100.0, description=(
         "Cost of inflating claims by x (claimed/verifiable - 1): conscience_cost * honesty "
@@ -223,7 +235,8 @@ class ProjectVariation(Strict):
     outside_home_share: float = share(0.3, "Share (0-1) of a developer's projects sited in "
                                            "a random region rather than its home region.")
     initial_age_years: int = Field(10, ge=1, le=100, description=(
-        "Projects running at step 0 started uniformly within this many years before it."))
+        "Projects running at the first simulated month started uniformly within this many "
+        "years before it."))
 
 
 class Expectations(Strict):
@@ -231,9 +244,6 @@ class Expectations(Strict):
 
     price_weight: float = share(0.3, "Weight (0-1) of the latest clearing price in the "
                                      "expected price of its type.")
-    initial_price_share: float = Field(0.8, gt=0.0, le=5.0, description=(
-        "Expected price of every type at step 0, as a multiple of firms' median "
-        "willingness to pay."))
     volume_weight: float = share(0.1, "Weight (0-1) of this month's volume in each type's "
                                       "typical volume, by which traders size their orders.")
 
@@ -276,7 +286,8 @@ class Exposure(Strict):
 class Event(Strict):
     """A scheduled event at a given step."""
 
-    step: int = Field(ge=0, le=100_000, description="Step (month) at which it fires.")
+    step: int = Field(ge=0, le=100_000, description=(
+        "Recorded month at which it fires (0 = the first month after burn-in)."))
     kind: Literal["scandal", "wildfire", "suspend_issuance", "resume_issuance", "set"]
     project_type: ProjectTypeName | None = Field(
         None, description="Scandal: the exposed type (default: the most-retired type).")
@@ -293,8 +304,14 @@ class Scenario(Strict):
     name: str = Field("custom", max_length=100, description=(
         "Short name; ``vcm-sim run`` writes to results/<name>."))
     description: str = ""
-    steps: int = Field(240, ge=1, le=100_000, description="Horizon in steps (months).")
-    start_year: int = Field(2025, ge=1990, le=2200, description="Calendar year of step 0.")
+    steps: int = Field(240, ge=1, le=100_000, description=(
+        "Horizon in recorded steps (months), after burn-in."))
+    burn_in: int = Field(BURN_IN, ge=0, le=1200, description=(
+        "Months simulated before recording starts (see docs/measurement.md): they fall in "
+        "the years before start_year; cumulative flows and ratios count from the first "
+        "recorded month; stocks carry on."))
+    start_year: int = Field(2025, ge=1990, le=2200, description=(
+        "Calendar year of the first recorded month (step 0)."))
     debug: bool = Field(False, description="Check registry invariants after every step.")
     population: Population = Field(default_factory=Population)
     rules: Rules = Field(default_factory=Rules)

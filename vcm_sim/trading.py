@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from vcm_sim.agents.firm import Demand
-from vcm_sim.agents.developer import unit_costs
+from vcm_sim.agents.developer import unit_costs, yearly_credits
 from vcm_sim.market import MECHANISMS, clear_by_tier
-from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
@@ -90,24 +89,31 @@ def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
     return model.registry.balances(accounts, vintage_filter(model))
 
 
+def inventory_years(model: VCMModel, inventory: np.ndarray, t: int) -> np.ndarray:
+    """Each developer's ``inventory`` (credits) in years of the yearly issuance of its
+    projects active in month ``t`` (infinite for a stock with no active project left)."""
+    annual, _ = yearly_credits(model.projects, model.types, len(inventory), t)
+    none_left = np.where(inventory > 0, np.inf, 0.0)
+    return np.divide(inventory, annual, out=none_left, where=annual > 0)
+
+
 def developer_asks(model: VCMModel, t: int) -> Orders:
     """Each developer offers ``sell_share`` of its eligible inventory at its ask price.
 
     Inventory pressure (0-1) is the inventory held beyond ``comfortable_inventory_years`` of
-    the developer's average yearly issuance, in years, capped at one.
+    the yearly issuance of the developer's active projects (:func:`inventory_years`), in
+    years, capped at one.
     """
     s = model.config
     params = s.developers
     devs = model.developers
     inventory = eligible_inventory(model, model.developer_accounts)
-    annual = np.bincount(model.projects.developer, weights=model.projects.credited,
-                         minlength=len(inventory)) / max(1.0, (t + 1) / STEPS_PER_YEAR)
-    coverage = np.divide(inventory, annual, out=np.zeros(len(inventory)), where=annual > 0)
+    coverage = inventory_years(model, inventory, t)
     pressure = (coverage - params.comfortable_inventory_years).clip(0.0, 1.0)
     offered = np.floor(inventory * params.sell_share)
     seller = (offered > 0).nonzero()[0]
     cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
-    noise = model.rng.lognormal(0.0, params.ask_noise_sd, len(seller))
+    noise = model.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
     price = devs.asks(seller, model.expected_price, cost, pressure,
                       s.rules.market.price_floor_usd, noise, params)
     quantity = offered[seller]
@@ -180,7 +186,7 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     asks = selling + trader_asks
     cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
-                            model.rng)
+                            model.draws("market"))
     book = np.concatenate([np.full(len(m), label, dtype=np.int64)
                            for label, m in cleared.items()] or [np.zeros(0, dtype=np.int64)])
     bid, ask, quantity, price = (np.concatenate([getattr(m, column) for m in cleared.values()]

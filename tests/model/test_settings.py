@@ -32,6 +32,7 @@ SETTINGS = (
     "developers.inventory_discount",
     "developers.comfortable_inventory_years",
     "developers.ask_noise_sd",
+    "developers.initial_inventory_years",
     # Verifiers: how they differ, how developers choose them, sanctions, satellites.
     "verifiers.suspension_years",
     "verifiers.corrective_rigour",
@@ -58,7 +59,6 @@ SETTINGS = (
     "projects.initial_age_years",
     # Price expectations.
     "expectations.price_weight",
-    "expectations.initial_price_share",
     "expectations.volume_weight",
     # Ratings.
     "ratings.error_sd",
@@ -89,13 +89,20 @@ STRUCTURAL: dict[float, str] = {
 STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("model.py", 2): "two quality tiers per project type (books and tier prices)",
     ("trading.py", 2): "two quality tiers per project type (book labels)",
-    ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
+    ("issuance.py", 2): "an array at least doubles when it grows (memory only); two draws "
+                        "per claim verified (detection, baseline review)",
+    ("agents/regulator.py", 2): "two draws per project audited (audited, found)",
+    ("streams.py", 0x5EED): "TAG: a constant that marks the model's streams in a seed's key",
+    ("streams.py", 2): "the base of 2**63, the range of a fallback seed; a Philox key is "
+                       "two 64-bit words",
+    ("streams.py", 63): "the exponent of 2**63, the range of a fallback seed",
     ("agents/developer.py", 2): "the middle pair of a median; the 2 in the derivative of the "
                                 "quadratic conscience cost",
     ("agents/firm.py", 2): "the third pledge code (NET_ZERO); x**2 / 2, the integral of a "
                            "linear marginal abatement cost",
     ("market/call_auction.py", 2): "the midpoint of a clearing interval; the base of 2.0**62",
     ("projects.py", 12): "STEPS_PER_YEAR: a step is a month",
+    ("projects.py", 2): "two draws per project and month (whether hit, how badly)",
     ("issuance.py", 1024): "GROWTH: the least an array of batch facts grows by (memory only)",
     ("market/call_auction.py", 62): "2.0**62: the bound on totals that keeps sums exact",
     ("market/order_book.py", 4): "the four columns of a resting order",
@@ -215,7 +222,8 @@ def test_each_setting_is_read_by_the_model(path):
 
 
 def test_the_baseline_sets_each_setting_with_its_source():
-    """``key = value  # [seed: row]``, ``[ext: row]`` or ``[assumption]``, in its table."""
+    """``key = value  # [seed: row]``, ``[ext: row]``, ``[data: file]`` (a figure computed
+    from ``shared/data``) or ``[assumption]``, in its table."""
     cited: set[str] = set()
     table = ""
     for line in preset_path("baseline").read_text().splitlines():
@@ -224,7 +232,7 @@ def test_the_baseline_sets_each_setting_with_its_source():
             table = header.group(1)
             continue
         entry = re.match(r"\s*(\w+)\s*=[^#]*#(.*)", line)
-        if entry and re.search(r"\[(seed|ext): [^\]]+\]|\[assumption\]", entry.group(2)):
+        if entry and re.search(r"\[(seed|ext|data): [^\]]+\]|\[assumption\]", entry.group(2)):
             cited.add(f"{table}.{entry.group(1)}")
     missing = [path for path in SETTINGS if path not in cited]
     assert not missing, f"baseline.toml does not set these with a source: {missing}"

@@ -110,21 +110,30 @@ class DeveloperPopulation:
                                   np.full(len(seller), price_floor)])
 
 
+def yearly_credits(projects: Projects, types: TypeTable, n_developers: int,
+                   step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Credits each developer's active projects issue in a year, as claimed and after the
+    buffer share (credits per year), and the mask of active projects."""
+    active = projects.active(step)
+    kind = projects.kind
+    credits = (projects.area_ha * projects.rate * (1 - projects.leakage)
+               * (1 + projects.inflation) * (1 - types.buffer_share[kind]))
+    dev = projects.developer[active]
+    return np.bincount(dev, weights=credits[active], minlength=n_developers), active
+
+
 def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: int,
                fee_usd: float) -> np.ndarray:
     """Running cost per credit of each developer's active projects (USD per tCO2e).
 
     Yearly operating cost plus one verification fee per project, over yearly credits issued
-    to the developer (after buffer); developers with no active project get the median.
+    to the developer (after buffer, see :func:`yearly_credits`); developers with no active
+    project get the median.
     """
-    active = projects.active(step)
-    kind = projects.kind
-    credits = (projects.area_ha * projects.rate * (1 - projects.leakage)
-               * (1 + projects.inflation) * (1 - types.buffer_share[kind]))
-    cost = types.opex_per_ha_yr[kind] * projects.area_ha + fee_usd
-    dev = projects.developer[active]
-    total_cost = np.bincount(dev, weights=cost[active], minlength=n_developers)
-    total_credits = np.bincount(dev, weights=credits[active], minlength=n_developers)
+    total_credits, active = yearly_credits(projects, types, n_developers, step)
+    cost = types.opex_per_ha_yr[projects.kind] * projects.area_ha + fee_usd
+    total_cost = np.bincount(projects.developer[active], weights=cost[active],
+                             minlength=n_developers)
     unit = np.divide(total_cost, total_credits, out=np.full(n_developers, np.nan),
                      where=total_credits > 0)
     known = np.isfinite(unit)

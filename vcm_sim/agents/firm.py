@@ -159,6 +159,15 @@ class FirmPopulation:
         quantity = np.floor(credit_share * target).astype(np.int64)
         return Demand(firm, quantity, limit, kind, high, target)
 
+    def expected_monthly_demand(self, params: FirmParams, expected_price: np.ndarray,
+                                offset_cap: float, n_types: int) -> np.ndarray:
+        """Credits per month firms would bid for, by their favourite type, at the expected
+        prices (what a running market trades in a typical month; traders size on it)."""
+        kind = self.favourite_kind
+        abated_share = (expected_price[kind] / self.mac_slope).clip(0.0, 1.0)
+        credits = np.minimum(1.0 - abated_share, offset_cap) * self.targets(params)
+        return np.bincount(kind, weights=credits, minlength=n_types) / STEPS_PER_YEAR
+
     def abatement_cost(self, firm: np.ndarray, target: np.ndarray,
                        abated: np.ndarray) -> np.ndarray:
         """Cost (USD) of abating ``abated`` tonnes of ``target`` under the linear MAC."""

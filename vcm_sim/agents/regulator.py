@@ -39,9 +39,10 @@ class Regulator(Member):
         projects = model.projects
         over = np.bincount(model.truth.view("project"), weights=model.truth.view("over_credited"),
                            minlength=len(projects))
-        audited = model.rng.random(len(projects)) < rules.project_audit_rate / STEPS_PER_YEAR
+        draw = model.draws("audits").random((len(projects), 2))
+        audited = draw[:, 0] < rules.project_audit_rate / STEPS_PER_YEAR
         inflated = audited & (over > 0)
-        found = model.rng.random(len(projects)) < self.audit_detection(
+        found = draw[:, 1] < self.audit_detection(
             rules.audit_rigour, rules.satellite_mrv, model.config.verifiers.satellite_boost)
         caught = (inflated & found).nonzero()[0]
         for p in caught.tolist():
@@ -86,9 +87,10 @@ class Regulator(Member):
             model.tally.scandals += 1
         elif kind == "wildfire":
             nature = model.config.nature
-            hit = model.rng.random(nature.regions) < max(severity, 1.0 / nature.regions)
+            hit = (model.draws("events").random(nature.regions)
+                   < max(severity, 1.0 / nature.regions))
             model.fire_season = np.where(hit, nature.wildfire_multiplier, 1.0)
-            model.fire_season_until = max(model.month_index, 0) + nature.wildfire_months
+            model.fire_season_until = model.month_index + nature.wildfire_months
         elif kind == "suspend_issuance":
             model.issuance_open = False
         elif kind == "resume_issuance":

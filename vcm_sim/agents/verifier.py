@@ -126,6 +126,10 @@ class VerifierPool:
             k += stand
         return chosen
 
+    def reset_capacity(self) -> None:
+        """Every verifier can take ``capacity_yr`` verifications again."""
+        self.used_this_year[:] = 0
+
     def new_year(self, assignment: str, min_rigour: float, params: VerifierParams) -> None:
         """Reset capacity; under developer pay, verifiers that lost clients grow laxer by
         ``leniency_drift``.
@@ -139,7 +143,7 @@ class VerifierPool:
             self.rigour = np.where(losing, np.maximum(self.rigour - params.leniency_drift,
                                                       min_rigour),
                                    self.rigour)
-        self.used_this_year[:] = 0
+        self.reset_capacity()
         self.suspended_years[~self.accredited] += 1
         back = ~self.accredited & (self.suspended_years >= params.suspension_years)
         self.accredited[back] = True

@@ -1,0 +1,67 @@
+"""The state of a running market at the first simulated month.
+
+A run does not start from an empty market. Before its first month, the seeded projects
+(started up to ``projects.initial_age_years`` earlier) have accrued tonnes, been verified in
+their verification month each year and been issued credits, with the type's buffer share
+going to the pool; their developers have sold the oldest of those credits, which firms
+retired, and hold the newest ones, up to ``developers.initial_inventory_years`` of their
+projects' yearly issuance. :func:`seed_history` writes that past into the model through the
+same verification and issuance code as the monthly step, so the registry, the hidden truth
+and the projects' tonnes pending verification are those of a market that has been running.
+
+What the seeded past leaves out: no reversal or fire is drawn for it (the buffer pool holds
+every contribution), no money changes hands (``developers.initial_cash_usd`` is the cash at
+the first month), no audit looks at it, and verifiers neither drift nor are suspended in it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vcm_sim.agents.developer import yearly_credits
+from vcm_sim.projects import STEPS_PER_YEAR
+from vcm_sim.streams import SETUP
+
+if TYPE_CHECKING:
+    from vcm_sim.model import VCMModel
+
+
+def seed_history(model: VCMModel) -> None:
+    """Verify and issue the seeded projects' past, then sell down developers' inventories."""
+    rng = model.streams.get("history", SETUP)
+    first = model.first_month
+    begin = int(model.projects.start_step.min()) if len(model.projects) else first
+    for month in range(begin, first):
+        model.registry.step = month
+        if month % STEPS_PER_YEAR == 0:
+            model.verifiers.reset_capacity()
+        model.projects.accrue(month)
+        result, developer = model.verify_due(month, rng, rng)
+        if result is not None:
+            model.issue(result, developer, model.config.start_year + month // STEPS_PER_YEAR)
+    sell_down(model, rng, first - 1)
+
+
+def sell_down(model: VCMModel, rng: np.random.Generator, month: int) -> None:
+    """Sales before the first month: each developer keeps the newest of its credits, up to
+    ``initial_inventory_years`` of its active projects' yearly issuance; firms drawn at
+    random bought the older ones and retired them behind their claims for the year before
+    the first month."""
+    accounts = model.developer_accounts
+    held = model.registry.balances(accounts)
+    annual, _ = yearly_credits(model.projects, model.types, len(accounts), month)
+    keep = np.floor(model.config.developers.initial_inventory_years * annual).astype(np.int64)
+    excess = np.maximum(held - keep, 0)
+    seller = excess.nonzero()[0]
+    if not len(seller):
+        return
+    buyers = [model.firm_accounts[f]
+              for f in rng.integers(0, len(model.firm_accounts), len(seller)).tolist()]
+    year = model.config.start_year + month // STEPS_PER_YEAR
+    legs = model.registry.deliver([accounts[d] for d in seller.tolist()], buyers,
+                                  excess[seller], retire=[True] * len(seller),
+                                  claims=[f"{firm}/{year}" for firm in buyers])
+    np.add.at(model.truth.retired, np.array(legs.batch, dtype=np.int64),
+              np.array(legs.quantity, dtype=np.int64))
