@@ -29,9 +29,10 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 and no '.' or '..'."""
 
 
-BURN_IN = 24
-"""Default burn-in, months: long enough that the baseline's price index shows no drift
-after it (measured in docs/measurement.md)."""
+BURN_IN = 48
+"""Default burn-in, months: after it the baseline's first recorded year of the price index is
+within 1-2% of its later level, where 24 months leave 8% (``python
+experiments/steady_start.py``; see docs/measurement.md)."""
 
 
 class ScenarioError(UserError):
