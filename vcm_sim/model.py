@@ -96,12 +96,14 @@ class VCMModel(mesa.Model):
         self.fire_season = np.ones(s.nature.regions)
         self.fire_season_until = -1
         self._pending_events: list[dict] = [e.model_dump() for e in s.events]
-        self._retired_real_memo: tuple[int, tuple[int, float]] = (-1, (0, 0.0))
+        self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
+        self._retired_before = np.zeros(0, dtype=np.int64)
         self._rows: list[dict[str, float]] = []
+        self._month = self.first_month - 1
         self._seed_projects()
         start.seed_history(self)
         for _ in range(s.burn_in):
-            self.step()
+            self._advance_month(record=False)
         self._start_recording()
 
     # -- construction ------------------------------------------------------------------------
@@ -204,9 +206,10 @@ class VCMModel(mesa.Model):
 
     @property
     def month_index(self) -> int:
-        """Index of the step being run, in months from the first recorded month: negative
-        during burn-in, 0 for the first month in :meth:`results`."""
-        return self.steps - 1 + self.first_month
+        """Index of the month being run (or last run), in months from the first recorded
+        month: negative during burn-in, 0 for the first month in :meth:`results`. Mesa's
+        ``steps`` and ``time`` count recorded months only."""
+        return self._month
 
     @property
     def year(self) -> int:
@@ -216,11 +219,15 @@ class VCMModel(mesa.Model):
 
     def draws(self, name: str) -> np.random.Generator:
         """This month's generator of stream ``name`` (see :mod:`vcm_sim.streams`)."""
-        return self.streams.get(name, self.steps - 1)
+        return self.streams.get(name, self._month - self.first_month)
 
     def step(self) -> None:
-        """One month of the market; recorded unless it is a burn-in month."""
-        t = self.month_index
+        """One recorded month of the market (burn-in months were run at construction)."""
+        self._advance_month(record=True)
+
+    def _advance_month(self, record: bool) -> None:
+        self._month += 1
+        t = self._month
         self.registry.step = t
         self._nature(t)
         self._mrv(t)
@@ -229,7 +236,7 @@ class VCMModel(mesa.Model):
         self._market(t)
         self._claims(t)
         self.regulator.audit_projects()
-        if t >= 0:
+        if record:
             self._record()
         if self.config.debug:
             self.registry.check()
@@ -460,11 +467,11 @@ class VCMModel(mesa.Model):
     def retired_real(self) -> tuple[int, float]:
         """Credits retired since recording started and the real tonnes behind them today
         (hidden truth), computed once per step."""
-        if self._retired_real_memo[0] != self.steps:
+        if self._retired_real_memo[0] != self._month:
             retired = self.truth.view("retired").copy()
             retired[:len(self._retired_before)] -= self._retired_before
             real = self.truth.real_now()
-            self._retired_real_memo = (self.steps, (int(retired.sum()), float(retired @ real)))
+            self._retired_real_memo = (self._month, (int(retired.sum()), float(retired @ real)))
         return self._retired_real_memo[1]
 
     def most_retired_type(self) -> int:
@@ -502,18 +509,13 @@ class VCMModel(mesa.Model):
         flows); stocks (registry balances, cash, projects) carry on."""
         self.tally = Tally()
         self._retired_before = self.truth.view("retired").copy()
-        self._retired_real_memo = (-1, (0, 0.0))
+        self._retired_real_memo = (None, (0, 0.0))
         self.totals_before = self.registry.totals()
 
     def _record(self) -> None:
         row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}
         self._rows.append(row)
         self.totals_before = self.registry.totals()
-
-    @property
-    def months_recorded(self) -> int:
-        """Months run since recording started (rows of :meth:`results`)."""
-        return len(self._rows)
 
     def run(self, steps: int | None = None) -> VCMModel:
         """Run ``steps`` recorded months (default: the scenario's horizon); returns the

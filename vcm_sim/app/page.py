@@ -78,7 +78,7 @@ def chart_component(chart: Chart):
 def ChartCard(model: PageModel, chart: Chart):
     """One chart: title with units, a sentence of explanation, the figure."""
     update_counter.get()  # Mesa bumps it after every step and on reset
-    steps, n_events = model.months_recorded, len(model.page_events)
+    steps, n_events = model.steps, len(model.page_events)
 
     def draw() -> bytes:
         results = with_columns(model.results_now())
@@ -99,7 +99,7 @@ def ChartCard(model: PageModel, chart: Chart):
 def month_label(model: PageModel) -> str:
     """'Month 14 of 240 · February 2026': months run so far and the last one's date."""
     scenario = model.page_scenario
-    done = model.months_recorded
+    done = model.steps
     if not done:
         return f"Month 0 of {scenario.steps} · starts January {scenario.start_year}"
     last = done - 1

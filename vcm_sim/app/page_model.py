@@ -76,14 +76,14 @@ class PageModel(VCMModel):
             raise ValueError(f"unknown event {kind!r}; valid: {', '.join(EVENT_KINDS)}")
         with self._page_lock:
             super().trigger(kind)
-            self.page_events.append((self.months_recorded, kind))
+            self.page_events.append((self.steps, kind))
 
     def results_now(self) -> pd.DataFrame:
         """``results()`` as of the current step, computed once per step for all the charts."""
         with self._page_lock:
             cached = self._page_results
-            if cached is None or cached[0] != self.months_recorded:
-                cached = self._page_results = (self.months_recorded, self.results())
+            if cached is None or cached[0] != self.steps:
+                cached = self._page_results = (self.steps, self.results())
             return cached[1]
 
     def holdings_now(self) -> dict[str, int]:
@@ -96,5 +96,5 @@ class PageModel(VCMModel):
         """``(step, kind)`` of the events so far: scheduled by the scenario or fired by hand."""
         # A scheduled event at step t fires at the start of recorded month t (zero-based).
         scheduled = [(e.step, e.kind) for e in self.page_scenario.events
-                     if e.step < self.months_recorded]
+                     if e.step < self.steps]
         return sorted(scheduled + self.page_events)
