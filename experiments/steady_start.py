@@ -8,7 +8,8 @@ verifiers), runs seeds 0..N-1 at several burn-in lengths and measures, on the pr
 - drift: the mean log index over the first recorded year minus its mean over months 36 to the
   end, in percent (a start-up transient shows as a first year away from the later level);
 - the trend after month 36, in percent a year (demand grows by design, so some trend is the
-  market, not the start).
+  market, not the start);
+- the start-up transient left, by the MSER-5 truncation rule (months; 0 = none).
 
 Writes ``results/steady_start/``: ``summary.csv`` (one row per world, burn-in and seed),
 ``README.md`` (the tables) and ``price_paths.png``.
@@ -28,14 +29,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from vcm_sim import VCMModel, load_scenario
+from vcm_sim.metrics import transient_months
 from vcm_sim.scenario import BURN_IN, with_overrides
+from vcm_sim.sweep import load_sweep
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "steady_start"
-WORLDS = {"baseline": {}, "sweep world": {"population.firms": 400,
-                                          "population.developers": 80,
-                                          "population.verifiers": 8}}
+SWEEP_FILE = Path(__file__).resolve().parent / "price_stability.toml"
+SWEEP_OVERRIDES = load_sweep(SWEEP_FILE)[0].overrides
+WORLDS = {"baseline": {}, "sweep world": {key: value for key, value in SWEEP_OVERRIDES.items()
+                                          if key.startswith("population.")}}
 """The baseline, and the scaled-down population of the experiments' sweep files."""
-BURN_INS = tuple(sorted({0, 6, 12, 24, 36, 48, BURN_IN}))
+WORLD_BURN_IN = {"baseline": BURN_IN, "sweep world": SWEEP_OVERRIDES["burn_in"]}
+"""The burn-in each world runs with: the scenario default, and the sweep files' own."""
+BURN_INS = tuple(sorted({0, 12, 24, 36, 48, 60, 72, 96, 120, *WORLD_BURN_IN.values()}))
 """Burn-in lengths compared, months (the scenario default among them)."""
 EARLY, WINDOW, LATE = 12, (12, 36), 36
 """Months of the first year; the window the month-0 price is compared with; where the
@@ -54,7 +60,8 @@ def measure(world: str, burn_in: int, seed: int, months: int) -> tuple[dict, np.
            "month0_usd": index[0],
            "month0_ratio": index[0] / np.nanmean(index[WINDOW[0]:WINDOW[1] + 1]),
            "first_year_drift_pct": 100 * (np.nanmean(log[:EARLY]) - np.nanmean(log[LATE:])),
-           "late_trend_pct_yr": 100 * 12 * slope}
+           "late_trend_pct_yr": 100 * 12 * slope,
+           "transient_months": transient_months(index)}
     return row, index
 
 
@@ -76,7 +83,9 @@ def table(rows: pd.DataFrame) -> pd.DataFrame:
                       ratio_p10=("month0_ratio", lambda x: x.quantile(0.1)),
                       ratio_p90=("month0_ratio", lambda x: x.quantile(0.9)),
                       first_year_drift_pct=("first_year_drift_pct", "median"),
-                      late_trend_pct_yr=("late_trend_pct_yr", "median"))
+                      late_trend_pct_yr=("late_trend_pct_yr", "median"),
+                      transient_months=("transient_months", "median"),
+                      transient_p90=("transient_months", lambda x: x.quantile(0.9)))
     return out.reset_index()
 
 
@@ -85,7 +94,7 @@ def figure(paths: dict, seeds: int, path: Path) -> None:
     fig = Figure(figsize=(10, 4), layout="constrained")
     axes = fig.subplots(1, len(WORLDS), sharey=True)
     for ax, world in zip(axes, WORLDS):
-        for burn_in, colour in ((0, "tab:orange"), (BURN_IN, "tab:blue")):
+        for burn_in, colour in ((0, "tab:orange"), (WORLD_BURN_IN[world], "tab:blue")):
             runs = np.array([paths[world, burn_in, s] for s in range(seeds)])
             months = np.arange(runs.shape[1])
             low, mid, high = np.nanpercentile(runs, [10, 50, 90], axis=0)
@@ -101,12 +110,14 @@ def figure(paths: dict, seeds: int, path: Path) -> None:
 def markdown(summary: pd.DataFrame) -> str:
     """The summary table as Markdown."""
     head = ("| world | burn-in (months) | month-0 index (USD/t) | month 0 / mean of months "
-            "12-36 [10%-90%] | first-year drift (%) | trend after month 36 (%/yr) |\n"
-            "|---|---|---|---|---|---|\n")
+            "12-36 [10%-90%] | first-year drift (%) | trend after month 36 (%/yr) | "
+            "transient left, MSER-5 (months) [90%] |\n"
+            "|---|---|---|---|---|---|---|\n")
     return head + "".join(
         f"| {r.world} | {r.burn_in} | {r.month0_usd:.2f} | {r.month0_ratio:.2f} "
         f"[{r.ratio_p10:.2f}, {r.ratio_p90:.2f}] | {r.first_year_drift_pct:+.1f} | "
-        f"{r.late_trend_pct_yr:+.1f} |\n" for r in summary.itertuples())
+        f"{r.late_trend_pct_yr:+.1f} | {r.transient_months:.0f} [{r.transient_p90:.0f}] |\n"
+        for r in summary.itertuples())
 
 
 def main() -> None:
@@ -123,6 +134,7 @@ def main() -> None:
     print(text)
     (OUT / "README.md").write_text(README.format(seeds=args.seeds, last=args.seeds - 1,
                                                  months=args.months, burn_in=BURN_IN,
+                                                 sweep_burn_in=WORLD_BURN_IN["sweep world"],
                                                  table=text))
 
 
@@ -133,8 +145,9 @@ a start-up transient, and how many burn-in months does it take to remove what is
 
 **Set-up.** `python experiments/steady_start.py --seeds {seeds} --months {months}`: the
 baseline scenario and the scaled-down world of the sweep files (400 firms, 80 developers, 8
-verifiers), seeds 0-{last}, burn-in of 0-48 months, {months} recorded months each. Figures are
-medians over seeds, on the chain-linked price index. The default burn-in is {burn_in} months.
+verifiers), seeds 0-{last}, burn-in of 0-120 months, {months} recorded months each. Figures
+are medians over seeds, on the chain-linked price index. The scenario's default burn-in is
+{burn_in} months; the experiments' sweep files set {sweep_burn_in} for their smaller world.
 
 {table}
 - *month 0 / mean of months 12-36*: the issue's acceptance test (within 25%, so between 0.75
@@ -143,6 +156,8 @@ medians over seeds, on the chain-linked price index. The default burn-in is {bur
   on, in percent; a transient shows as a first year away from the later level.
 - *trend after month 36*: the slope of the log index, in percent a year; pledges spread by 5%
   a year, so the market's own trend is not zero.
+- *transient left*: the MSER-5 truncation point of the recorded index (White 1997): how many
+  months a careful analyst would still drop; median over seeds and its 90th percentile.
 
 ![price index paths](price_paths.png)
 

@@ -129,19 +129,20 @@ class Verification:
         return np.maximum(self.claimed - self.accepted, 0.0)
 
 
-def verify(rng: np.random.Generator, project: np.ndarray, verifier: np.ndarray,
+def verify(draw: np.ndarray, project: np.ndarray, verifier: np.ndarray,
            verifiable: np.ndarray, inflation: np.ndarray, additionality: np.ndarray,
            detection: np.ndarray) -> Verification:
     """Verify claims of ``verifiable * (1 + inflation)`` tonnes.
 
     Two checks, each passed with the verifier's detection probability: an inflated claim is
     caught and cut to the verifiable tonnes; and the baseline is reviewed, which removes a
-    share ``detection`` of the non-additional tonnes (a conservative baseline). Accepted
+    share ``detection`` of the non-additional tonnes (a conservative baseline). ``draw``
+    holds two uniforms per claim (one row each): whether inflation is caught, whether the
+    baseline is reviewed. Accepted
     credits are whole, and never fewer than the real tonnes.
     """
     claimed = verifiable * (1.0 + inflation)
     real = verifiable * additionality
-    draw = rng.random((len(project), 2))  # one row per claim: the same whoever else is due
     detected = (inflation > 0) & (draw[:, 0] < detection)
     reviewed = draw[:, 1] < detection
     conservative = np.where(reviewed, 1.0 - (1.0 - additionality) * detection, 1.0)

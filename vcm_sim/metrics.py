@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 CRASH_THRESHOLD = 0.25
 """A crash is a month-on-month fall of the market price by this share or more."""
+MSER_BATCH = 5
+"""Months per batch of the MSER-5 truncation rule (:func:`transient_months`)."""
 ACF_LAGS = 12
 """Lags (months) of the autocorrelation of absolute returns in the summary: a year, enough to
 see volatility clustering decay and any seasonal peak from annual buying."""
@@ -155,7 +157,8 @@ def greenwashing_index(model: VCMModel) -> float:
 def detection_rate(model: VCMModel) -> float:
     """Share (0-1) of over-claimed tonnes (claimed minus real) that verifiers cut or audits
     found (found credits are cancelled as far as the developer still holds them),
-    cumulative; NaN while nothing was over-claimed."""
+    cumulative; both count claims verified since recording started (an audit that finds
+    credits issued before it does not count); NaN while nothing was over-claimed."""
     over = model.tally.over_claimed_tco2
     return min(model.tally.detected_over_tco2 / over, 1.0) if over else math.nan
 
@@ -290,6 +293,25 @@ def autocorrelation(series: np.ndarray, lag: int) -> float:
     return float(d[:-lag] @ d[lag:] / total) if total > 0 else math.nan
 
 
+def transient_months(prices: pd.Series | np.ndarray, batch: int = MSER_BATCH) -> float:
+    """Months of start-up transient in a price path by MSER-5 (White 1997; Franklin and
+    White 2008): over batch means of ``batch`` months, the truncation point ``d`` (at most
+    half the batches) that minimises the squared standard error of the mean of what is left,
+    ``sum((y[d:] - mean(y[d:]))**2) / (n - d)**2``; returned in months (``batch * d``). 0 when
+    nothing needs dropping; NaN with fewer than two batches of prices."""
+    p = pd.Series(np.asarray(prices, dtype=float)).ffill().dropna().to_numpy()
+    n = len(p) // batch
+    if n < 2:
+        return math.nan
+    y = np.log(p[:n * batch]).reshape(n, batch).mean(axis=1)
+    d = np.arange(n // 2 + 1)
+    tail_sum = np.cumsum(y[::-1])[::-1][d]
+    tail_sq = np.cumsum((y ** 2)[::-1])[::-1][d]
+    left = n - d
+    mser = (tail_sq - tail_sum ** 2 / left) / left ** 2
+    return float(batch * d[int(np.argmin(mser))])
+
+
 def stylized_facts(prices: pd.Series | np.ndarray) -> dict[str, float]:
     """Stylized facts of the monthly log returns of ``prices`` (the price index):
 
@@ -312,7 +334,8 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     """Run-level metrics from the per-step table.
 
     Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown, crash
-    count and the stylized facts of :func:`stylized_facts` of the fixed-weight price index.
+    count, the months of start-up transient left (MSER-5, :func:`transient_months`) and the
+    stylized facts of :func:`stylized_facts` of the fixed-weight price index.
     Registry: credits issued, retired and cancelled over the recorded months (sums of the
     monthly flows) and the ratio of issued to retired; final buffer and active stocks
     (credits). Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,
@@ -335,6 +358,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "price_volatility": annualised_volatility(index),
         "max_drawdown": max_drawdown(index),
         "crash_count": crash_count(index),
+        "transient_months": transient_months(index),
         **stylized_facts(index),
         "volume_total": int(results["volume"].sum()),
         "demand_total": int(results["demand"].sum()),

@@ -98,6 +98,7 @@ class VCMModel(mesa.Model):
         self._pending_events: list[dict] = [e.model_dump() for e in s.events]
         self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
         self._retired_before = np.zeros(0, dtype=np.int64)
+        self.first_recorded_batch = 0
         self._rows: list[dict[str, float]] = []
         self._month = self.first_month - 1
         self._seed_projects()
@@ -258,7 +259,7 @@ class VCMModel(mesa.Model):
         self.firms.adopt_pledges(self.draws("firms"), s.firms.adoption_growth_yr,
                                  self.sentiment.confidence)
         self.projects.accrue(t)
-        self._reversals()
+        self.reversals(self.draws("reversals"))
         self.sentiment.recover(s.sentiment.recovery_per_month)
 
     def new_verification_year(self) -> None:
@@ -268,13 +269,14 @@ class VCMModel(mesa.Model):
         self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
                                 self.config.verifiers)
 
-    def _reversals(self) -> None:
-        """A reversal destroys a share of a project's credited carbon still standing; the
-        registry cancels as many buffer credits, as far as the pool holds, and what it cannot
-        cover is lost from the project's credits (their real tonnes fall)."""
+    def reversals(self, rng: np.random.Generator) -> None:
+        """This month's reversals, drawn from ``rng``: a reversal destroys a share of a
+        project's credited carbon still standing; the registry cancels as many buffer
+        credits, as far as the pool holds, and what it cannot cover is lost from the
+        project's credits (their real tonnes fall)."""
         if self.month_index >= self.fire_season_until:
             self.fire_season[:] = 1.0
-        ids, lost = draw_reversals(self.draws("reversals"), self.projects, self.types,
+        ids, lost = draw_reversals(rng, self.projects, self.types,
                                    self.region_hazard * self.fire_season,
                                    self.config.nature.hazard_multiplier,
                                    self.config.projects.severity_concentration)
@@ -313,7 +315,9 @@ class VCMModel(mesa.Model):
         tonne pending: assign verifiers, verify, cut the inflation of those caught. Returns
         the verification (None if nobody was due or no verifier had room) and each verified
         project's developer; issuance is the caller's. Verifiers are chosen with draws
-        from ``choice``, claims checked with draws from ``check``."""
+        from ``choice``, claims checked with draws from ``check``, one row per project due,
+        drawn before any is turned away for want of a verifier: projects are due in id order,
+        so two runs that share projects draw the same rows for them."""
         s, projects = self.config, self.projects
         rules = s.rules.integrity
         due = ((projects.verify_month == t % STEPS_PER_YEAR)
@@ -321,15 +325,17 @@ class VCMModel(mesa.Model):
                & (projects.start_step <= t)).nonzero()[0]
         if not len(due):
             return None, due
+        draw = check.random((len(due), 2))
         verifier = self.verifiers.assign(choice, projects.inflation[due] > 0,
                                          rules.verifier_assignment, rules.verification_rigour,
                                          rules.satellite_mrv, s.verifiers)
-        due, verifier = due[verifier >= 0], verifier[verifier >= 0]
+        taken = verifier >= 0
+        due, verifier, draw = due[taken], verifier[taken], draw[taken]
         if not len(due):
             return None, due
         detection = self.verifiers.detection(verifier, rules.verification_rigour,
                                              rules.satellite_mrv, s.verifiers.satellite_boost)
-        result = verify(check, due, verifier, projects.pending_verifiable[due],
+        result = verify(draw, due, verifier, projects.pending_verifiable[due],
                         projects.inflation[due], projects.additionality[due], detection)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
         self.tally.detected_over_tco2 += float(result.cut.sum())
@@ -506,8 +512,12 @@ class VCMModel(mesa.Model):
     def _start_recording(self) -> None:
         """What is counted from the first recorded month: cumulative flows and ratios
         restart (the tally, retirements behind the integrity metrics, this month's registry
-        flows); stocks (registry balances, cash, projects) carry on."""
+        flows), and the price index is re-based on every type's latest price, so a type that
+        first traded during burn-in does not join it later; stocks (registry balances, cash,
+        projects) carry on."""
         self.tally = Tally()
+        self.price_index = np.nan  # re-based on the first recorded month's latest prices
+        self.first_recorded_batch = len(self.registry.batches)
         self._retired_before = self.truth.view("retired").copy()
         self._retired_real_memo = (None, (0, 0.0))
         self.totals_before = self.registry.totals()

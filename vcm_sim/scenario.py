@@ -29,10 +29,10 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 and no '.' or '..'."""
 
 
-BURN_IN = 48
+BURN_IN = 72
 """Default burn-in, months: after it the baseline's first recorded year of the price index is
-within 1-2% of its later level, where 24 months leave 8% (``python
-experiments/steady_start.py``; see docs/measurement.md)."""
+within 1% of its later level and the median MSER-5 transient left is 2 months, where 24 months
+leave 7% and 20 months (``python experiments/steady_start.py``; see docs/measurement.md)."""
 
 
 class ScenarioError(UserError):

@@ -3,15 +3,17 @@
 A run does not start from an empty market. Before its first month, the seeded projects
 (started up to ``projects.initial_age_years`` earlier) have accrued tonnes, been verified in
 their verification month each year and been issued credits, with the type's buffer share
-going to the pool; their developers have sold the oldest of those credits, which firms
-retired, and hold the newest ones, up to ``developers.initial_inventory_years`` of their
+going to the pool, and fires and pests have reversed some of their carbon, which the buffer
+pool covered as far as it held; their developers have sold the oldest of those credits, which
+firms retired, and hold the newest ones, up to ``developers.initial_inventory_years`` of their
 projects' yearly issuance. :func:`seed_history` writes that past into the model through the
-same verification and issuance code as the monthly step, so the registry, the hidden truth
-and the projects' tonnes pending verification are those of a market that has been running.
+same nature, verification and issuance code as the monthly step, so the registry, the buffer
+pool, the hidden truth and the projects' tonnes pending verification are those of a market
+that has been running.
 
-What the seeded past leaves out: no reversal or fire is drawn for it (the buffer pool holds
-every contribution), no money changes hands (``developers.initial_cash_usd`` is the cash at
-the first month), no audit looks at it, and verifiers neither drift nor are suspended in it.
+What the seeded past leaves out: no money changes hands (``developers.initial_cash_usd`` is
+the cash at the first month), no audit looks at it, no scheduled event fires in it, and
+verifiers neither drift nor are suspended in it (the burn-in months run all of that).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vcm_sim.agents.developer import yearly_credits
-from vcm_sim.projects import STEPS_PER_YEAR
+from vcm_sim.projects import STEPS_PER_YEAR, draw_region_hazard
 from vcm_sim.streams import SETUP
 
 if TYPE_CHECKING:
@@ -29,15 +31,21 @@ if TYPE_CHECKING:
 
 
 def seed_history(model: VCMModel) -> None:
-    """Verify and issue the seeded projects' past, then sell down developers' inventories."""
+    """Accrue, reverse, verify and issue the seeded projects' past month by month, then sell
+    down developers' inventories."""
     rng = model.streams.get("history", SETUP)
+    nature = model.config.nature
     first = model.first_month
     begin = int(model.projects.start_step.min()) if len(model.projects) else first
     for month in range(begin, first):
         model.registry.step = month
         if month % STEPS_PER_YEAR == 0:
+            model.region_hazard = draw_region_hazard(rng, nature.regions,
+                                                     nature.bad_year_probability,
+                                                     nature.bad_year_multiplier)
             model.verifiers.reset_capacity()
         model.projects.accrue(month)
+        model.reversals(rng)
         result, developer = model.verify_due(month, rng, rng)
         if result is not None:
             model.issue(result, developer, model.config.start_year + month // STEPS_PER_YEAR)

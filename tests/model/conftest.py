@@ -4,7 +4,9 @@ import pytest
 
 from vcm_sim.scenario import load_scenario
 
-SMALL = {"population": {"firms": 120, "developers": 30, "verifiers": 6}}
+SMALL = {"population": {"firms": 120, "developers": 30, "verifiers": 6}, "burn_in": 12}
+"""A small world; a year of burn-in is enough for tests of mechanics (measurement tests and
+experiments use the scenario's own)."""
 
 
 def small(name: str = "baseline", steps: int = 36, **overrides):

@@ -18,6 +18,7 @@ def scenarios(draw):
     steps = draw(st.integers(1, 30))
     overrides = {
         "steps": steps,
+        "burn_in": draw(st.integers(0, 24)),
         "debug": True,
         "population": {"firms": draw(st.integers(1, 60)),
                        "developers": draw(st.integers(1, 15)),

@@ -87,10 +87,10 @@ STRUCTURAL: dict[float, str] = {
 """Numbers any model module may hold, and why they are not behaviour."""
 
 STRUCTURAL_IN: dict[tuple[str, float], str] = {
-    ("model.py", 2): "two quality tiers per project type (books and tier prices)",
     ("trading.py", 2): "two quality tiers per project type (book labels)",
-    ("issuance.py", 2): "an array at least doubles when it grows (memory only); two draws "
-                        "per claim verified (detection, baseline review)",
+    ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
+    ("model.py", 2): "two quality tiers per project type (books and tier prices); two draws "
+                     "per claim verified (detection, baseline review)",
     ("agents/regulator.py", 2): "two draws per project audited (audited, found)",
     ("streams.py", 0x5EED): "TAG: a constant that marks the model's streams in a seed's key",
     ("streams.py", 2): "the base of 2**63, the range of a fallback seed; a Philox key is "

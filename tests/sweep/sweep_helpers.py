@@ -1,5 +1,6 @@
 """Helpers of the sweep tests: tiny sweep files over a tiny world (20 firms, 5 developers,
-3 verifiers, 24 steps)."""
+3 verifiers, 24 steps after 6 months of burn-in: the sweep machinery, not the market, is
+under test)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ TINY_WORLD = """
 "population.firms" = 20
 "population.developers" = 5
 "population.verifiers" = 3
+burn_in = 6
 """
 
 

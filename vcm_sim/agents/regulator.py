@@ -69,7 +69,9 @@ class Regulator(Member):
                                                 else model.reference_price())
         model.cash.pay(model.developer_ids[developer], model.cash.ids([self.account])[0], fine)
         model.tally.fines_usd += fine
-        model.tally.detected_over_tco2 += over
+        # Detection counts against the over-claims of the recorded months it is a share of.
+        recorded = batches >= model.first_recorded_batch
+        model.tally.detected_over_tco2 += int(model.truth.over_credited[batches[recorded]].sum())
         model.truth.inflated[batches] = False
         model.truth.over_credited[batches] = 0
         model.projects.inflation[project] = 0.0
