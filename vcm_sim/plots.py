@@ -29,7 +29,7 @@ def plot_run(results: pd.DataFrame, title: str) -> Figure:
     ax_integrity.plot(months, results["integrity_ratio"], label="integrity ratio")
     ax_integrity.set_ylim(0, 1)
     ax_integrity.set_ylabel("share (0-1)")
-    ax_integrity.set_xlabel("month")
+    ax_integrity.set_xlabel("recorded month (after burn-in)")
     ax_integrity.set_title("Integrity of retired credits (hidden truth)")
     ax_integrity.legend(loc="upper right")
     fig.suptitle("\n".join(textwrap.wrap(title, 90)))
