@@ -170,7 +170,8 @@ def real_mitigation_tco2(model: VCMModel) -> float:
 
 def developer_profit_usd(model: VCMModel) -> float:
     """Developers' sales revenue less capex, opex, verification fees and fines, USD,
-    cumulative."""
+    cumulative on a cash basis: sales of credits issued before recording started count, the
+    costs of producing them do not."""
     t = model.tally
     return t.developer_revenue_usd - t.developer_cost_usd - t.fines_usd
 
