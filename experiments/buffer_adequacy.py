@@ -30,6 +30,7 @@ def main() -> None:
     steps = series(NAME)
     runs = runs.merge(first_shortfall(steps), on="run_id", how="left")
     runs["short"] = runs["first_shortfall_step"].notna()
+    runs["short_at_start"] = runs["first_shortfall_step"] == steps["step"].min()
     runs["shortfall_share"] = runs["buffer_shortfall_tco2"] / runs["issued_total"]
     runs["regime"] = pd.Categorical(runs["regime"], REGIMES, ordered=True)
 
@@ -39,6 +40,7 @@ def main() -> None:
         first = g["first_shortfall_step"].dropna() / 12
         rows.append({"regime": regime, "buffer share": share, "runs": len(g),
                      "runs short (%)": 100 * g["short"].mean(),
+                     "short in month 0 (%)": 100 * g["short_at_start"].mean(),
                      "median first shortfall (year)": first.median() if len(first) else np.nan,
                      "uncovered / issued (%)": 100 * g["shortfall_share"].mean(),
                      "buffer at end (credits)": g["buffer_final"].mean()})
@@ -60,6 +62,14 @@ def main() -> None:
             + (f" (smallest safe share tried: {safe.min():g})." if len(safe) else
                f"; at {t.iloc[-1]['buffer share']:g}: {fmt(t.iloc[-1]['runs short (%)'])}% of "
                f"runs short, {fmt(t.iloc[-1]['uncovered / issued (%)'])}% uncovered."))
+    at_start = table[table["short in month 0 (%)"] > 0]
+    if len(at_start):
+        findings.append(
+            "Runs already short in the first recorded month (the pool ran dry in the seeded "
+            "past or the burn-in, so their first shortfall, year 0, is censored: it says when "
+            "recording began, not when the pool ran out): " + "; ".join(
+                f"{r['regime']} at {r['buffer share']:g}: {fmt(r['short in month 0 (%)'])}%"
+                for _, r in at_start.iterrows()) + ".")
     integrity = by_level(runs, "regime", "integrity_ratio")
     findings.append("Integrity ratio (real tonnes per retired credit, after uncovered "
                     "reversals) by regime: " + ", ".join(

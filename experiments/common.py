@@ -116,7 +116,8 @@ def _cell(value: object) -> str:
 
 def write_readme(target: Path, spec: SweepSpec, runs: pd.DataFrame, question: str,
                  findings: list[str], sections: list[str], scale_note: str) -> Path:
-    """``results/<name>/README.md``: question, set-up, findings, provenance."""
+    """``results/<name>/README.md``: question, set-up, findings, the experiment's own sections,
+    what moved with issue 11 (:func:`moved_section`), files and provenance."""
     manifest = json.loads((target / "manifest.json").read_text())
     seconds = sum(s.get("seconds") or 0 for s in manifest["sessions"])
     ok = int((runs["status"] == "ok").sum())
@@ -126,9 +127,10 @@ def write_readme(target: Path, spec: SweepSpec, runs: pd.DataFrame, question: st
         f"**Set-up.** Sweep file `experiments/{spec.name}.toml` on the `{spec.scenario}` "
         f"scenario: {manifest['points']} parameter points x {spec.replications} "
         f"replication(s) = {len(runs)} runs ({ok} ok, {len(runs) - ok} failed), sampler "
-        f"`{spec.sampler.method}`, root seed {spec.seed}. {scale_note}", "",
+        f"`{spec.sampler.method}`, root seed {spec.seed}. {scale_note}{_burn_in(spec)}", "",
         "## Findings", "", *[f"- {f}" for f in findings], "",
         *sections, "",
+        *moved_section(spec.name),
         "## Files", "",
         "- `summary.csv`: mean, sd and 95% CI per parameter point and metric; `report.md`: the "
         "same as tables; `effects_*.png`, `heatmap_*.png`: the generic report's figures; "
@@ -145,6 +147,29 @@ def write_readme(target: Path, spec: SweepSpec, runs: pd.DataFrame, question: st
     path = target / "README.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _burn_in(spec: SweepSpec) -> str:
+    """The sentence on burn-in when the sweep file sets it."""
+    months = spec.overrides.get("burn_in")
+    if months is None:
+        return ""
+    return (f" Every run first simulates {months} months of burn-in from a seeded running "
+            f"market; only the months after it are recorded (`docs/measurement.md`).")
+
+
+MOVED = EXPERIMENTS / "moved"
+
+
+def moved_section(name: str) -> list[str]:
+    """README lines of ``experiments/moved/<name>.md`` (hand-written: what the steady start of
+    issue 11 changed in this experiment's findings, and why) under its own heading; none when
+    the file does not exist. The file holds the section's body, without a heading."""
+    path = MOVED / f"{name}.md"
+    if not path.exists():
+        return []
+    return ["## What moved with the steady start (issue 11)", "",
+            path.read_text().strip(), ""]
 
 
 def _sources(manifest: dict) -> str:

@@ -38,7 +38,12 @@ def main() -> None:
             f"{change(t.loc[0.05], t.loc[1.0])}.")
     mitig = tables["real_mitigation_tco2"]
     best = mitig["mean"].idxmax()
-    findings.append(f"Real mitigation peaks at a cap of {best:g} ({ci_text(mitig.loc[best])}).")
+    level_with = [c for c in mitig.index if c != best
+                  and mitig.loc[c, "ci_high"] >= mitig.loc[best, "ci_low"]]
+    findings.append(f"Real mitigation peaks at a cap of {best:g} ({ci_text(mitig.loc[best])})"
+                    + (f"; the 95% CIs at caps {', '.join(f'{c:g}' for c in level_with)} "
+                       f"reach it, so the peak's place is not resolved beyond noise."
+                       if level_with else "."))
     retired = tables["retired_total"]
     share = retired.loc[0.05, "mean"] / retired.loc[1.0, "mean"]
     findings.append(f"The CCER cap keeps {100 * share:.0f}% of the retirements of an uncapped "
