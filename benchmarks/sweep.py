@@ -57,7 +57,7 @@ def model_alone(path: Path) -> tuple[float, float]:
     started, cpu = time.perf_counter(), time.process_time()
     for task in tasks:
         model = VCMModel(with_overrides(scenario, task.overrides),
-                         rng=np.random.default_rng(run_seed(task.root_seed, task.run_id)))
+                         rng=np.random.default_rng(run_seed(task.root_seed, task.seed_key)))
         model.run()
         model.summary()
     return time.perf_counter() - started, time.process_time() - cpu

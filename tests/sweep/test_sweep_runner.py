@@ -35,6 +35,26 @@ def test_run_seeds_are_the_root_seed_sequence_spawned_in_run_id_order():
         assert (run_seed(11, run_id).generate_state(4) == child.generate_state(4)).all()
 
 
+INERT = """
+[parameters."exposure.vcmi_scrutiny_factor"]
+values = [1.5, 3.0]
+"""
+"""A parameter the baseline never reads (its claims code is not VCMI): both points are the
+same market."""
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_common_random_numbers_give_each_replication_one_seed_across_points(tmp_path, paired):
+    path = write_sweep(tmp_path, INERT, keys=f"common_random_numbers = {str(paired).lower()}\n",
+                       replications=2)
+    sweep(path, out=tmp_path / "out", workers=1, progress=False)
+    runs = rows(tmp_path / "out").sort_values(["replication", "point"])
+    metrics = ["mean_price_usd", "volume_total", "greenwashing_index"]
+    for _, replication in runs.groupby("replication"):
+        same = replication[metrics].nunique().eq(1).all()
+        assert same == paired, replication[["point", *metrics]]
+
+
 def test_run_ids_are_point_times_replications_plus_replication(grid_file):
     spec, scenario = load_sweep(grid_file)
     tasks = plan(spec, scenario, design(spec))

@@ -3,8 +3,11 @@
 Every run has an id fixed by the sweep file alone, ``run_id = point * replications +
 replication``, and its own random stream: the ``run_id``-th child of
 ``SeedSequence(seed)`` (``SeedSequence(seed).spawn(n_runs)[run_id]``, which is
-``SeedSequence(seed, spawn_key=(run_id,))``). Results therefore do not depend on the backend,
-the number of workers or the order in which runs finish.
+``SeedSequence(seed, spawn_key=(run_id,))``). With ``common_random_numbers = true`` it is the
+``replication``-th child instead, shared by every point, so points are paired: replication
+``r`` of each point draws the same random numbers wherever its parameters leave a phase
+alone. Results therefore do not depend on the backend, the number of workers or the order in
+which runs finish.
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ MAX_RUNS = 1_000_000
 """Default bound on the number of runs of one sweep (``--max-runs`` raises it)."""
 
 
-def run_seed(root_seed: int, run_id: int) -> np.random.SeedSequence:
-    """The seed sequence of run ``run_id`` of a sweep with root seed ``root_seed``."""
-    return np.random.SeedSequence(root_seed, spawn_key=(run_id,))
+def run_seed(root_seed: int, key: int) -> np.random.SeedSequence:
+    """The seed sequence of a run of a sweep with root seed ``root_seed``: ``key`` is its
+    run id, or its replication when points share random numbers (:attr:`RunTask.seed_key`)."""
+    return np.random.SeedSequence(root_seed, spawn_key=(key,))
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,13 @@ class RunTask:
     params: dict[str, Any]
     metrics: tuple[str, ...] | None = None
     series: bool | tuple[str, ...] = False
+    paired: bool = False
+
+    @property
+    def seed_key(self) -> int:
+        """Spawn key of the run's seed: its replication when points are paired, else its
+        run id."""
+        return self.replication if self.paired else self.run_id
 
 
 @dataclass
@@ -91,7 +102,7 @@ def simulate(task: RunTask) -> tuple[dict[str, Any], pd.DataFrame | None]:
     This is what a run is, without any bookkeeping: the benchmark times it against the runner.
     """
     scenario = with_overrides(task.scenario, task.overrides) if task.overrides else task.scenario
-    rng = np.random.default_rng(run_seed(task.root_seed, task.run_id))
+    rng = np.random.default_rng(run_seed(task.root_seed, task.seed_key))
     model = model_class(task.model)(scenario, rng=rng)
     model.run()
     summary = dict(model.summary())
@@ -180,7 +191,8 @@ def plan(spec: SweepSpec, scenario: Scenario, points: Design) -> list[RunTask]:
         overrides = points.overrides(point)
         for r in range(spec.replications):
             tasks.append(RunTask(p * spec.replications + r, p, r, spec.seed, spec.model,
-                                 scenario, overrides, point, metrics, series))
+                                 scenario, overrides, point, metrics, series,
+                                 spec.common_random_numbers))
     return tasks
 
 

@@ -9,6 +9,7 @@ naming the field, the value and the valid range. Every field is documented in
     name = "greenwashing_risk"
     scenario = "baseline"            # preset name, or a .toml path relative to this file
     seed = 20240601                  # root seed: every run's seed is spawned from it
+    common_random_numbers = false    # optional: true pairs the points (same seed per replication)
     replications = 5                 # runs per parameter point
     steps = 120                      # optional: overrides the scenario's horizon
     metrics = ["greenwashing_index"] # optional: summary metrics to keep (default: all)
@@ -146,6 +147,10 @@ class SweepSpec(_Strict):
         "'module:Class' of the model: called as Class(scenario, rng=Generator)."))
     seed: int = Field(ge=0, lt=2**63, description="Root seed of the sweep.")
     replications: int = Field(1, ge=1, le=100_000, description="Runs per parameter point.")
+    common_random_numbers: bool = Field(False, description=(
+        "Pair the points: replication r of every point runs with the same seed, so that "
+        "differences between points are their parameters' effects, not noise (see "
+        "docs/measurement.md)."))
     steps: int | None = Field(None, ge=1, le=100_000, description=(
         "Horizon in steps for every run (default: the scenario's)."))
     metrics: list[str] | None = Field(None, min_length=1, description=(
