@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from common import (arguments, by_level, ci_text, fmt, markdown_table, run,
-                    series, write_readme)
+from common import (PAIRED_NOTE, arguments, by_level, ci_text, fmt, level, markdown_table,
+                    paired, paired_row, paired_text, run, series, write_readme)
 
 NAME = "buffer_adequacy"
 SHARE = "rules.integrity.buffer_share"
 REGIMES = ["normal", "elevated", "severe", "catastrophic"]
+RATIO = "uncovered / ever issued (%)"
 
 
 def first_shortfall(steps: pd.DataFrame) -> pd.DataFrame:
@@ -31,7 +32,13 @@ def main() -> None:
     runs = runs.merge(first_shortfall(steps), on="run_id", how="left")
     runs["short"] = runs["first_shortfall_step"].notna()
     runs["short_at_start"] = runs["first_shortfall_step"] == steps["step"].min()
-    runs["shortfall_share"] = runs["buffer_shortfall_tco2"] / runs["issued_total"]
+    # The shortfall counts reversals, in the recorded months, of the carbon behind every
+    # credit ever issued (the seeded past and the burn-in included), so it is divided by the
+    # registry's stock of credits ever issued at the end of the run, not by the recorded
+    # months' issuance (`issued_total`), which leaves the older credits out.
+    ever = steps.sort_values("step").groupby("run_id")["issued"].last().rename("issued_ever")
+    runs = runs.merge(ever, on="run_id", how="left")
+    runs["shortfall_share"] = 100 * runs["buffer_shortfall_tco2"] / runs["issued_ever"]
     runs["regime"] = pd.Categorical(runs["regime"], REGIMES, ordered=True)
 
     rows = []
@@ -42,7 +49,7 @@ def main() -> None:
                      "runs short (%)": 100 * g["short"].mean(),
                      "short in month 0 (%)": 100 * g["short_at_start"].mean(),
                      "median first shortfall (year)": first.median() if len(first) else np.nan,
-                     "uncovered / issued (%)": 100 * g["shortfall_share"].mean(),
+                     RATIO: g["shortfall_share"].mean(),
                      "buffer at end (credits)": g["buffer_final"].mean()})
     table = pd.DataFrame(rows)
     _figures(runs, steps, table, target)
@@ -58,10 +65,10 @@ def main() -> None:
             f"{regime.capitalize()} regime: at a {worst['buffer share']:g} buffer share "
             f"{fmt(worst['runs short (%)'])}% of runs ran short (median first shortfall in "
             f"year {fmt(worst['median first shortfall (year)'])}), leaving "
-            f"{fmt(worst['uncovered / issued (%)'])}% of issued credits uncovered; {never}"
+            f"{fmt(worst[RATIO])}% of the credits ever issued uncovered; {never}"
             + (f" (smallest safe share tried: {safe.min():g})." if len(safe) else
                f"; at {t.iloc[-1]['buffer share']:g}: {fmt(t.iloc[-1]['runs short (%)'])}% of "
-               f"runs short, {fmt(t.iloc[-1]['uncovered / issued (%)'])}% uncovered."))
+               f"runs short, {fmt(t.iloc[-1][RATIO])}% uncovered."))
     at_start = table[table["short in month 0 (%)"] > 0]
     if len(at_start):
         findings.append(
@@ -74,9 +81,20 @@ def main() -> None:
     findings.append("Integrity ratio (real tonnes per retired credit, after uncovered "
                     "reversals) by regime: " + ", ".join(
                         f"{r['regime']}: {ci_text(r)}" for _, r in integrity.iterrows()) + ".")
+    params = list(spec.parameters)
+    findings += paired_findings(runs, params)
+    pairs = paired_table(runs, params)
     shown = table.assign(**{c: table[c].map(lambda v: fmt(v)) for c in table.columns
                             if c not in ("regime", "buffer share", "runs")})
-    sections = ["## Per regime and buffer share", "", markdown_table(shown), "",
+    sections = ["## Per regime and buffer share", "",
+                f"'{RATIO}': the buffer shortfall over the recorded months (reversals the pool "
+                "could not cover) divided by the registry's stock of credits ever issued at the "
+                "end of the run (`issued`, the seeded past and burn-in included): reversals "
+                "strike the carbon behind every credit ever issued, not only behind those "
+                "issued while recording. Mean over the runs of each cell.", "",
+                markdown_table(shown), "",
+                "## Paired differences (level A minus level B)", "", PAIRED_NOTE, "",
+                markdown_table(pairs), "",
                 "![buffer adequacy](buffer_adequacy.png)", "",
                 "![buffer over time](buffer_over_time.png)"]
     write_readme(target, spec, runs,
@@ -94,6 +112,43 @@ def main() -> None:
                  "200, 20) over the baseline's 240 monthly steps.")
 
 
+def _diffs(runs: pd.DataFrame, params: list[str]) -> list[tuple[str, str, dict]]:
+    """The comparisons the findings rest on: within each regime, the largest buffer share
+    against the smallest; within each share, every regime against the normal one (the same
+    uniforms decide reversals at every hazard, so a higher hazard hits a superset of projects)
+    and catastrophic against severe (the two wildfire events only)."""
+    shares = sorted(runs[SHARE].unique())
+    out = []
+    for regime in REGIMES:
+        sub = runs[runs["regime"] == regime]
+        out.append((regime, f"share {level(shares[-1])} - {level(shares[0])}",
+                    paired(sub, params, SHARE, shares[-1], shares[0], "shortfall_share")))
+    for a, b in [("elevated", "normal"), ("severe", "normal"), ("catastrophic", "normal"),
+                 ("catastrophic", "severe")]:
+        out.append(("all shares", f"{a} - {b}",
+                    paired(runs, params, "regime", a, b, "integrity_ratio")))
+    return out
+
+
+def paired_findings(runs: pd.DataFrame, params: list[str]) -> list[str]:
+    diffs = _diffs(runs, params)
+    share = [f"{where} {paired_text(d)}" for where, _, d in diffs[:len(REGIMES)]]
+    regime = [f"{what} {paired_text(d)}" for _, what, d in diffs[len(REGIMES):]]
+    first = diffs[0][1].removeprefix("share ")
+    return [f"Paired differences of {RATIO} (percentage points), buffer share {first}, by "
+            "regime: " + "; ".join(share) + ".",
+            "Paired differences of the integrity ratio between regimes (averaged over buffer "
+            "shares): " + "; ".join(regime) + "."]
+
+
+def paired_table(runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    rows = []
+    for where, what, d in _diffs(runs, params):
+        metric = RATIO if what.startswith("share") else "integrity_ratio"
+        rows.append({"within": where, "A - B": what, "metric": metric, **paired_row(d)})
+    return pd.DataFrame(rows)
+
+
 def _figures(runs, steps, table, target):
     from matplotlib.figure import Figure
 
@@ -102,11 +157,11 @@ def _figures(runs, steps, table, target):
     for regime in REGIMES:
         t = table[table["regime"] == regime]
         a.plot(t["buffer share"], t["runs short (%)"], marker="o", label=regime)
-        b.plot(t["buffer share"], t["uncovered / issued (%)"], marker="o", label=regime)
+        b.plot(t["buffer share"], t[RATIO], marker="o", label=regime)
     a.set_xlabel("buffer share")
     a.set_ylabel("runs with a shortfall (%)")
     b.set_xlabel("buffer share")
-    b.set_ylabel("uncovered reversals / issued (%)")
+    b.set_ylabel("uncovered reversals / credits ever issued (%)")
     a.legend(fontsize=8)
     fig.suptitle("Buffer adequacy by wildfire regime", fontsize=10)
     fig.savefig(target / "buffer_adequacy.png", dpi=110)

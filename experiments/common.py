@@ -57,15 +57,105 @@ def series(name: str) -> pd.DataFrame:
 
 
 def by_level(runs: pd.DataFrame, by: str | list[str], metric: str) -> pd.DataFrame:
-    """Mean, 95% interval and count of ``metric`` over successful runs, per level of ``by``."""
+    """Mean, 95% interval and count of runs of ``metric`` over successful runs, per level of
+    ``by``.
+
+    The interval is over replications: each replication's runs at the level (one per point of
+    the other parameters) are averaged first. With paired points (``common_random_numbers``)
+    those runs share one seed, so only replications are independent; at a single point this
+    is the plain interval over its runs."""
     ok = runs[runs["status"] == "ok"]
     rows = []
     for level, group in ok.groupby(by, sort=True):
-        n, mean, sd, low, high = mean_ci(group[metric])
+        per_rep = group.groupby("replication")[metric].mean() if "replication" in group \
+            else group[metric]
+        _, mean, sd, low, high = mean_ci(per_rep)
         key = level if isinstance(level, tuple) else (level,)
-        rows.append({**dict(zip([by] if isinstance(by, str) else by, key)), "n": n,
+        rows.append({**dict(zip([by] if isinstance(by, str) else by, key)),
+                     "n": int(group[metric].notna().sum()),
                      "mean": mean, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
+
+
+def paired(runs: pd.DataFrame, params: list[str], factor: str, a: object, b: object,
+           metric: str) -> dict:
+    """The paired difference of ``metric`` between level ``a`` and level ``b`` of ``factor``.
+
+    With ``common_random_numbers = true`` replication r of every point runs with one seed, so a
+    run at ``a`` and the run at ``b`` with the same replication and the same other parameters
+    (``params`` lists them all) form a pair. Each replication's pair differences are averaged
+    over the other parameters' levels; the mean and 95% interval are over replications, the
+    independent units (pairs within a replication share a seed).
+
+    Also returned: ``pairs``; ``identical``, the share of pairs with equal values;
+    ``independent_half``, the half-width the averaged difference would have if every run had
+    its own seed (unpaired, as before a92c735), from the spread within each point; and
+    ``point_ratio``, point by point (the other parameters fixed), the median ratio of the
+    paired interval's half-width to that of two independent samples of the same size and
+    spread (Welch), over the points where either is not zero."""
+    from scipy import stats
+
+    ok = runs[runs["status"] == "ok"]
+    cells = [p for p in params if p != factor]
+    keys = cells + ["replication"]
+    at_a = ok[ok[factor] == a].set_index(keys)[metric].astype("float64")
+    at_b = ok[ok[factor] == b].set_index(keys)[metric].astype("float64")
+    both = pd.concat([at_a.rename("a"), at_b.rename("b")], axis=1, join="inner").dropna()
+    d = both["a"] - both["b"]
+    n, mean, sd, low, high = mean_ci(d.groupby(level="replication").mean())
+    variances, ratios = [], []
+    for _, g in (both.groupby(level=cells) if cells else [(None, both)]):
+        r = len(g)
+        if r < 2:
+            continue
+        va, vb = g["a"].var(ddof=1), g["b"].var(ddof=1)
+        variances.append((va, vb, r))
+        se = np.sqrt((va + vb) / r)
+        paired_half = stats.t.ppf(0.975, r - 1) * (g["a"] - g["b"]).std(ddof=1) / np.sqrt(r)
+        if se == 0:
+            continue
+        df = se ** 4 / (((va / r) ** 2 + (vb / r) ** 2) / (r - 1))
+        ratios.append(paired_half / (stats.t.ppf(0.975, df) * se))
+    half = np.nan
+    if variances:
+        var = np.array([(va, vb) for va, vb, _ in variances])
+        total = sum(r for *_, r in variances)
+        df = 2 * (total - len(variances))
+        se = np.sqrt((var[:, 0].mean() + var[:, 1].mean()) / total)
+        half = float(stats.t.ppf(0.975, df)) * se if df > 0 else np.nan
+    return {"n": n, "pairs": len(d), "mean": mean, "ci_low": low, "ci_high": high,
+            "identical": float((d == 0).mean()) if len(d) else np.nan,
+            "independent_half": half,
+            "point_ratio": float(np.median(ratios)) if ratios else np.nan}
+
+
+def paired_text(diff: dict, digits: int = 3) -> str:
+    """'mean [low, high]' of a :func:`paired` difference; '(not resolved)' when its interval
+    includes zero."""
+    return ci_text(diff, digits) + ("" if resolved(diff) else " (not resolved)")
+
+
+def paired_row(diff: dict) -> dict:
+    """The columns a table of :func:`paired` differences shows."""
+    return {"pairs": diff["pairs"], "paired difference [95% CI]": ci_text(diff),
+            "half-width if unpaired": fmt(diff["independent_half"], 2),
+            "point by point: paired / unpaired half-width": fmt(diff["point_ratio"], 2),
+            "identical pairs": f"{100 * diff['identical']:.0f}%"}
+
+
+PAIRED_NOTE = (
+    "Runs that differ only in the compared factor share their seed and form a pair; their "
+    "differences are averaged over the other factors within each replication, and the mean and "
+    "95% interval are over replications (the independent units). 'Half-width if unpaired': the "
+    "interval the same averaged difference would have if every run had its own seed, from the "
+    "spread within each point. 'Point by point': for single points (the other factors fixed), "
+    "the median ratio of the paired interval's half-width to that of independent runs; below 1 "
+    "pairing narrows it. 'Identical pairs': pairs whose value is exactly equal.")
+
+
+def resolved(diff: dict) -> bool:
+    """Whether the 95% interval of a :func:`paired` difference excludes zero."""
+    return bool(np.isfinite(diff["ci_low"]) and (diff["ci_low"] > 0 or diff["ci_high"] < 0))
 
 
 def fmt(value: float, digits: int = 3) -> str:
@@ -127,7 +217,8 @@ def write_readme(target: Path, spec: SweepSpec, runs: pd.DataFrame, question: st
         f"**Set-up.** Sweep file `experiments/{spec.name}.toml` on the `{spec.scenario}` "
         f"scenario: {manifest['points']} parameter points x {spec.replications} "
         f"replication(s) = {len(runs)} runs ({ok} ok, {len(runs) - ok} failed), sampler "
-        f"`{spec.sampler.method}`, root seed {spec.seed}. {scale_note}{_burn_in(spec)}", "",
+        f"`{spec.sampler.method}`, root seed {spec.seed}. {scale_note}{_burn_in(spec)}"
+        f"{_pairing(spec)}", "",
         "## Findings", "", *[f"- {f}" for f in findings], "",
         *sections, "",
         *moved_section(spec.name),
@@ -142,7 +233,9 @@ def write_readme(target: Path, spec: SweepSpec, runs: pd.DataFrame, question: st
         f"SHA-256 `{manifest['sweep_sha256'][:16]}...`; finished {manifest['finished']} UTC; "
         f"{seconds:.0f} s of wall time on backend `{sessions.get('backend')}` with "
         f"{sessions.get('workers')} worker(s) (shared machine). "
-        f"Numbers in brackets are 95% confidence intervals of the mean across runs.",
+        f"Numbers in brackets are 95% confidence intervals of the mean over replications (a "
+        f"mean over several points is first averaged within each replication, whose runs share "
+        f"a seed when points are paired).",
     ]
     path = target / "README.md"
     path.write_text("\n".join(lines) + "\n")
@@ -158,17 +251,27 @@ def _burn_in(spec: SweepSpec) -> str:
             f"market; only the months after it are recorded (`docs/measurement.md`).")
 
 
+def _pairing(spec: SweepSpec) -> str:
+    """The sentence on common random numbers when the sweep file pairs its points."""
+    if not getattr(spec, "common_random_numbers", False):
+        return ""
+    return (" Points are paired (`common_random_numbers = true`, `docs/sweeps.md`): "
+            "replication r of every point runs with the same seed, so a difference between "
+            "points is measured run by run.")
+
+
 MOVED = EXPERIMENTS / "moved"
 
 
 def moved_section(name: str) -> list[str]:
     """README lines of ``experiments/moved/<name>.md`` (hand-written: what the steady start of
-    issue 11 changed in this experiment's findings, and why) under its own heading; none when
-    the file does not exist. The file holds the section's body, without a heading."""
+    issue 11 and the pairing of points changed in this experiment's findings, and why) under
+    its own heading; none when the file does not exist. The file holds the section's body,
+    without a heading."""
     path = MOVED / f"{name}.md"
     if not path.exists():
         return []
-    return ["## What moved with the steady start (issue 11)", "",
+    return ["## What moved with the steady start (issue 11) and paired points", "",
             path.read_text().strip(), ""]
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import (EXPERIMENTS, arguments, by_level, ci_text, change, fmt, lines_figure,
-                    markdown_table, run, write_readme)
+import pandas as pd
+
+from common import (EXPERIMENTS, PAIRED_NOTE, arguments, by_level, ci_text, fmt, level,
+                    lines_figure, markdown_table, paired, paired_row, paired_text, run,
+                    write_readme)
 
 NAME = "greenwashing_risk"
 RIGOUR = "rules.integrity.verification_rigour"
@@ -40,18 +43,29 @@ def main() -> None:
     ranked = sorted(spans.items(), key=lambda kv: -kv[1])
     ratio_gap = (runs["integrity_ratio"] + runs[GI] - 1).abs().max()
     undefined = detection[detection["n"] == 0][RIGOUR].tolist()
+    params = list(spec.parameters)
+
+    def diff(factor, a, b, metric=GI):
+        return paired(runs, params, factor, a, b, metric)
+
+    span = diff(RIGOUR, hi[RIGOUR], lo[RIGOUR])
     findings = [
-        f"Averaged over the other factors, from rigour {lo[RIGOUR]:g} to {hi[RIGOUR]:g} the "
-        f"greenwashing index {change(lo, hi)}: {ci_text(lo)} at {lo[RIGOUR]:g}, {ci_text(hi)} "
-        f"at {hi[RIGOUR]:g}; its lowest level is {ci_text(best_r)} at rigour {best_r[RIGOUR]:g}.",
+        f"Averaged over the other factors, the greenwashing index is {ci_text(lo)} at rigour "
+        f"{lo[RIGOUR]:g} and {ci_text(hi)} at {hi[RIGOUR]:g} (paired difference "
+        f"{paired_text(span)}); its lowest level is {ci_text(best_r)} at rigour "
+        f"{best_r[RIGOUR]:g}.",
         "Greenwashing index by rigour (all disclosure and assignment levels): " + ", ".join(
             f"{r[RIGOUR]:g}: {ci_text(r)}" for _, r in rigour.iterrows()) + ".",
         f"Disclosure: {ci_text(disclosure.loc['opaque'])} when opaque, "
         f"{ci_text(disclosure.loc['registry'])} with a public registry only, "
         f"{ci_text(disclosure.loc['full'])} with full disclosure (retired-credit disclosure, "
-        f"ratings, VCMI-style claims code).",
+        f"ratings, VCMI-style claims code); paired differences: registry minus opaque "
+        f"{paired_text(diff('disclosure', 'registry', 'opaque'))}, full minus opaque "
+        f"{paired_text(diff('disclosure', 'full', 'opaque'))}.",
         f"Verifier independence: {ci_text(assign.loc['developer'])} with developer-picked "
-        f"verifiers, {ci_text(assign.loc['regulator'])} with regulator-assigned ones.",
+        f"verifiers, {ci_text(assign.loc['regulator'])} with regulator-assigned ones; paired "
+        f"difference regulator minus developer "
+        f"{paired_text(diff(ASSIGN, 'regulator', 'developer'))}.",
         f"Ranking by the spread of level means: " + ", ".join(
             f"{name} ({fmt(span)})" for name, span in ranked) + ".",
         f"Best combination: rigour {cells.iloc[0][RIGOUR]:g}, {cells.iloc[0]['disclosure']} "
@@ -74,8 +88,16 @@ def main() -> None:
             f"{', '.join(f'{v:g}' for v in sorted(negative[RIGOUR].unique()))}.")
     table = by_level(runs, ["disclosure", ASSIGN], GI)
     table = table.assign(greenwashing_index=[ci_text(r) for _, r in table.iterrows()])
+    comparisons = [(RIGOUR, 0.4, 0.2), (RIGOUR, 0.6, 0.2), (RIGOUR, 0.8, 0.2),
+                   (RIGOUR, 1.0, 0.2), ("disclosure", "registry", "opaque"),
+                   ("disclosure", "full", "opaque"), (ASSIGN, "regulator", "developer")]
+    pairs = pd.DataFrame([{"factor": LABELS[f], "A - B": f"{level(a)} - {level(b)}",
+                           "metric": m, **paired_row(diff(f, a, b, m))}
+                          for f, a, b in comparisons for m in (GI, "detection_rate")])
     sections = ["## Greenwashing index by disclosure and verifier assignment (all rigour levels)",
                 "", markdown_table(table[["disclosure", ASSIGN, "n", "greenwashing_index"]]), "",
+                "## Paired differences (level A minus level B, averaged over the other factors)",
+                "", PAIRED_NOTE, "", markdown_table(pairs), "",
                 "![greenwashing vs rigour](greenwashing_vs_rigour.png)"]
     write_readme(target, spec, runs,
                  "How much of what firms claim is not real, and how does it change with "

@@ -6,7 +6,10 @@ Run: ``python experiments/offset_cap.py [--workers N] [--fresh]``.
 
 from __future__ import annotations
 
-from common import (arguments, by_level, change, ci_text, lines_figure, markdown_table, run,
+import pandas as pd
+
+from common import (PAIRED_NOTE, arguments, by_level, ci_text, level, lines_figure,
+                    markdown_table, paired, paired_row, paired_text, resolved, run,
                     write_readme)
 
 NAME = "offset_cap"
@@ -28,22 +31,31 @@ def main() -> None:
     def at(metric, cap):
         return ci_text(tables[metric].loc[cap])
 
+    params = list(spec.parameters)
+
+    def diff(a, b, metric):
+        return paired(runs, params, CAP, a, b, metric)
+
     findings = []
     for metric, label in METRICS.items():
-        t = tables[metric]
+        d = diff(1.0, 0.05, metric)
         findings.append(
             f"{label[0].upper() + label[1:]}: {at(metric, 0.0)} with no credits allowed (cap 0), "
             f"{at(metric, 0.05)} at the CCER cap of 5%, {at(metric, 0.2)} at 20% and "
-            f"{at(metric, 1.0)} without a cap; from 5% to 100% it "
-            f"{change(t.loc[0.05], t.loc[1.0])}.")
+            f"{at(metric, 1.0)} without a cap; no cap minus 5%, paired: {paired_text(d)}.")
     mitig = tables["real_mitigation_tco2"]
     best = mitig["mean"].idxmax()
-    level_with = [c for c in mitig.index if c != best
-                  and mitig.loc[c, "ci_high"] >= mitig.loc[best, "ci_low"]]
-    findings.append(f"Real mitigation peaks at a cap of {best:g} ({ci_text(mitig.loc[best])})"
-                    + (f"; the 95% CIs at caps {', '.join(f'{c:g}' for c in level_with)} "
-                       f"reach it, so the peak's place is not resolved beyond noise."
-                       if level_with else "."))
+    gaps = {c: diff(c, best, "real_mitigation_tco2") for c in mitig.index if c != best}
+    level_with = [c for c, d in gaps.items() if not resolved(d)]
+    below = [c for c, d in gaps.items() if resolved(d)]
+    findings.append(
+        f"Real mitigation peaks at a cap of {best:g} ({ci_text(mitig.loc[best])}). Paired "
+        f"against it, run by run: " + "; ".join(f"cap {c:g} {paired_text(gaps[c])}"
+                                                for c in sorted(gaps)) + ". "
+        + (f"Caps {', '.join(f'{c:g}' for c in level_with)} are within noise of the peak; "
+           if level_with else "Every other cap is resolved below the peak; ")
+        + (f"caps {', '.join(f'{c:g}' for c in below)} are resolved below it."
+           if below else "no cap is resolved below it."))
     retired = tables["retired_total"]
     share = retired.loc[0.05, "mean"] / retired.loc[1.0, "mean"]
     findings.append(f"The CCER cap keeps {100 * share:.0f}% of the retirements of an uncapped "
@@ -57,7 +69,15 @@ def main() -> None:
             f"the cap-0 point (and full abatement by firms that buy nothing) is not "
             f"meaningful in this model version.")
     wide = runs[runs["status"] == "ok"].groupby(CAP)[list(METRICS)].mean().reset_index()
+    caps = sorted(mitig.index)
+    pairs = pd.DataFrame([{"A - B": f"{level(c)} - 0.05", "metric": m,
+                           **paired_row(diff(c, 0.05, m))}
+                          for m in ("mean_price_usd", "retired_total", "real_mitigation_tco2",
+                                    "greenwashing_index")
+                          for c in caps if c != 0.05])
     sections = ["## Means per cap (all replications)", "", markdown_table(wide), "",
+                "## Paired differences against the CCER cap of 5% (cap A minus 5%)", "",
+                PAIRED_NOTE, "", markdown_table(pairs), "",
                 "![offset cap](offset_cap.png)"]
     write_readme(target, spec, runs,
                  "What does limiting the share of a firm's obligation that credits may cover do "

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from common import (arguments, by_level, ci_text, fmt, level, markdown_table, run, series,
-                    write_readme)
+from common import (PAIRED_NOTE, arguments, by_level, ci_text, fmt, level, markdown_table,
+                    paired, paired_row, paired_text, run, series, write_readme)
 
 NAME = "price_stability"
 FACTORS = {"integrity": "integrity rules", "rules.market.offset_cap": "offset cap",
@@ -54,7 +54,14 @@ def main() -> None:
     traders = by_level(runs, ["population.traders"], "mean_price_usd")
     findings.append("Mean price (USD/t) by number of traders: " + ", ".join(
         f"{level(r['population.traders'])}: {ci_text(r)}" for _, r in traders.iterrows()) + ".")
-    when = timing(series(NAME))
+    steps = series(NAME)
+    params = list(spec.parameters)
+    table = paired_table(runs, params)
+    findings += paired_findings(runs, params)
+    findings.append(suspension_finding(runs, steps, params))
+    findings.append(wildfire_finding(runs, steps, params))
+    findings += outlier_findings(runs)
+    when = timing(steps, runs.set_index("run_id")["replication"])
     timing_figure(when, spec.overrides.get("burn_in", "the scenario's"), target / "timing.png")
     findings.append(timing_finding(when, len(runs)))
     undefined = int(runs["price_volatility"].isna().sum())
@@ -63,6 +70,10 @@ def main() -> None:
                         f"they are left out of its means.")
     sections = ["## Main effects (each level averaged over the other factors)", "",
                 markdown_table(pd.DataFrame(rows)), "", "![main effects](main_effects.png)", "",
+                "## Paired differences (level A minus level B, each averaged over the other "
+                "factors)", "",
+                PAIRED_NOTE, "",
+                markdown_table(table), "",
                 "## When crashes and drawdowns happen", "", "![timing](timing.png)"]
     write_readme(target, spec, runs,
                  "Does the credit price get more volatile, fall further or crash more often "
@@ -77,7 +88,138 @@ def main() -> None:
                  "20) over 180 monthly steps (baseline: 240).")
 
 
-def timing(steps: pd.DataFrame) -> dict:
+COMPARISONS = [("integrity", "strict", "lax"), ("rules.market.offset_cap", 0.3, 0.05),
+               ("rules.market.offset_cap", 1.0, 0.05), ("population.traders", 40, 0),
+               ("population.traders", 120, 0), ("supply_shock", "suspension", "none"),
+               ("supply_shock", "wildfire", "none")]
+
+
+def paired_table(runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """Every comparison of :data:`COMPARISONS` for every metric, as paired differences."""
+    rows = []
+    for factor, a, b in COMPARISONS:
+        for metric in [*METRICS, "mean_price_usd"]:
+            rows.append({"factor": FACTORS[factor], "A - B": f"{level(a)} - {level(b)}",
+                         "metric": metric,
+                         **paired_row(paired(runs, params, factor, a, b, metric))})
+    return pd.DataFrame(rows)
+
+
+def paired_findings(runs: pd.DataFrame, params: list[str]) -> list[str]:
+    """The comparisons the findings rest on, as paired differences."""
+    def diff(factor, a, b, metric):
+        return paired(runs, params, factor, a, b, metric)
+
+    cap = {m: diff("rules.market.offset_cap", 1.0, 0.05, m) for m in METRICS}
+    suspension = {m: diff("supply_shock", "suspension", "none", m) for m in METRICS}
+    traders = {n: diff("population.traders", n, 0, "crash_count") for n in (40, 120)}
+    integrity = {m: diff("integrity", "strict", "lax", m) for m in METRICS}
+    without = by_level(runs, "population.traders", "crash_count").set_index(
+        "population.traders").loc[0]
+    return [
+        "Paired differences (mean over replications of level A minus level B, averaged over "
+        "the other factors; 95% interval over replications): no cap minus a 5% cap: volatility "
+        + paired_text(cap["price_volatility"]) + ", max drawdown "
+        + paired_text(cap["max_drawdown"]) + ", crashes " + paired_text(cap["crash_count"])
+        + ".",
+        "Issuance suspension minus no shock: max drawdown "
+        + paired_text(suspension["max_drawdown"]) + ", volatility "
+        + paired_text(suspension["price_volatility"]) + ", crashes "
+        + paired_text(suspension["crash_count"]) + ".",
+        f"Traders and crashes: {ci_text(without)} crashes per run without traders; paired "
+        f"differences 40 minus 0 traders {paired_text(traders[40])}, 120 minus 0 "
+        f"{paired_text(traders[120])}.",
+        "Strict minus lax integrity rules: " + ", ".join(
+            f"{METRICS[m]} {paired_text(d)}" for m, d in integrity.items()) + ".",
+    ]
+
+
+def _paired_index(runs: pd.DataFrame, steps: pd.DataFrame, params: list[str], shock: str
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(shock run's index, its paired no-shock run's index) for every pair, by month."""
+    ok = runs[runs["status"] == "ok"]
+    keys = [p for p in params if p != "supply_shock"] + ["replication"]
+    index = {rid: g.sort_values("step")["price_index_usd"].to_numpy(dtype=float)
+             for rid, g in steps.groupby("run_id")}
+    base = ok[ok["supply_shock"] == "none"].set_index(keys)["run_id"]
+    hit = ok[ok["supply_shock"] == shock].set_index(keys)["run_id"]
+    return [(index[rid], index[base.loc[key]]) for key, rid in hit.items()]
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> int | None:
+    differs = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+    return int(np.argmax(differs)) if differs.any() else None
+
+
+SUSPEND, RESUME = 48, 84  # the suspension's months (price_stability.toml)
+
+
+def suspension_finding(runs: pd.DataFrame, steps: pd.DataFrame, params: list[str]) -> str:
+    """The suspension's path against its paired no-shock run: where they part, and the ratio
+    of their indices (forward-filled) while issuance is shut and after it resumes."""
+    pairs = _paired_index(runs, steps, params, "suspension")
+    first = [_first_difference(a, b) for a, b in pairs]
+    before = sum(f is None or f >= SUSPEND for f in first)
+    ratio = {}
+    for month in (SUSPEND - 1, RESUME - 1, RESUME + 12, RESUME + 36):
+        values = [pd.Series(a).ffill().iloc[month] / pd.Series(b).ffill().iloc[month]
+                  for a, b in pairs]
+        ratio[month] = float(np.nanmedian(values))
+    crashes = [step for a, _ in pairs
+               for step in np.nonzero(np.diff(np.log(a)) <= CRASH)[0] + 1]
+    after = sum(RESUME <= c < RESUME + 12 for c in crashes)
+    return (f"Issuance suspension (months {SUSPEND}-{RESUME - 1}) against no shock, pair by "
+            f"pair: {before} of {len(pairs)} paired runs have the same index until month "
+            f"{SUSPEND - 1}; the median ratio of the suspension run's index to its pair's is "
+            + ", ".join(f"{ratio[m]:.2f} in month {m}" for m in ratio)
+            + f". {after} of the suspension runs' {len(crashes)} crashes fall in the year "
+              f"after issuance resumes (months {RESUME}-{RESUME + 11}).")
+
+
+def wildfire_finding(runs: pd.DataFrame, steps: pd.DataFrame, params: list[str]) -> str:
+    """Whether the wildfire's paired runs have the no-shock runs' index, month by month."""
+    ok = runs[runs["status"] == "ok"]
+    keys = [p for p in params if p != "supply_shock"] + ["replication"]
+    fire = ok[ok["supply_shock"] == "wildfire"].set_index(keys)
+    pairs = _paired_index(runs, steps, params, "wildfire")
+    first = [_first_difference(a, b) for a, b in pairs]
+    parted = [f for f in first if f is not None]
+    text = (f"Wildfire against no shock, pair by pair: {len(first) - len(parted)} of "
+            f"{len(first)} paired runs have exactly the no-shock run's price index in every "
+            f"month (the buffer pool absorbs the fire's reversals, which only cancel buffer "
+            f"credits)")
+    if not parted:
+        return text + "."
+    split = pd.DataFrame([dict(zip(keys, key)) for key, f in zip(fire.index, first)
+                          if f is not None])
+    counts = "; ".join(", ".join(f"{name} {level(v)}: {n}" for v, n in
+                                 split[k].value_counts().sort_index().items())
+                       for k, name in (("rules.market.offset_cap", "cap"),
+                                       ("replication", "replication")))
+    return (text + f"; in the other {len(parted)} the index first differs in month "
+            f"{min(parted)}-{max(parted)} (the fire is in month 48; by cap and replication: "
+            f"{counts}): there the fire drained the buffer pool, as rerunning those pairs shows "
+            f"(see what moved, below).")
+
+
+def outlier_findings(runs: pd.DataFrame) -> list[str]:
+    """Runs whose mean price is far from the rest (more than five times the median)."""
+    ok = runs[runs["status"] == "ok"]
+    median = ok["mean_price_usd"].median()
+    far = ok[ok["mean_price_usd"] > 5 * median]
+    if not len(far):
+        return []
+    runs_text = f"{len(far)} run{'s' if len(far) > 1 else ''}"
+    return [f"{runs_text} with a mean price above five times the median run's "
+            f"({fmt(median)} USD/t): " + "; ".join(
+                f"run {r['run_id']} ({r['integrity']}, cap {level(r['rules.market.offset_cap'])}"
+                f", {level(r['population.traders'])} traders, {r['supply_shock']}, replication "
+                f"{r['replication']}): {fmt(r['mean_price_usd'])} USD/t"
+                for _, r in far.iterrows()) + ". Such a run alone sets the upper end of its "
+            f"levels' intervals of the mean price."]
+
+
+def timing(steps: pd.DataFrame, replication: pd.Series) -> dict:
     """Where in the recorded months crashes and max drawdowns fall, from the kept index series.
 
     Crashes are counted as :func:`vcm_sim.metrics.crash_count` counts them (a log return of
@@ -87,13 +229,13 @@ def timing(steps: pd.DataFrame) -> dict:
     each run's index from month ``EARLY`` on, to compare with the one over all months."""
     crash_months, troughs, whole, later = [], [], [], []
     per_run = []
-    for _, g in steps.sort_values(["run_id", "step"]).groupby("run_id"):
+    for run_id, g in steps.sort_values(["run_id", "step"]).groupby("run_id"):
         step = g["step"].to_numpy()
         price = g["price_index_usd"].to_numpy(dtype=float)
         r = np.diff(np.log(price))
         crashed = step[1:][np.isfinite(r) & (r <= CRASH)]
         crash_months.append(crashed)
-        per_run.append(((crashed < EARLY).sum(), len(crashed)))
+        per_run.append((replication.loc[run_id], (crashed < EARLY).sum(), len(crashed)))
         filled = pd.Series(price).ffill()
         ok = filled.notna().to_numpy()
         if not ok.any():
@@ -108,9 +250,11 @@ def timing(steps: pd.DataFrame) -> dict:
     months = int(steps["step"].max()) + 1
     crashes = np.concatenate(crash_months) if crash_months else np.zeros(0)
     early = float((crashes < EARLY).mean()) if len(crashes) else np.nan
-    # A 95% interval of the early share that respects the clustering of crashes within runs:
-    # bootstrap over runs (fixed seed, so the README is reproducible).
-    counts = np.array(per_run, dtype=float).reshape(-1, 2)
+    # A 95% interval of the early share that respects the clustering of crashes: bootstrap
+    # over replications, the independent units (the runs of one replication share a seed at
+    # every point); fixed seed, so the README is reproducible.
+    counts = pd.DataFrame(per_run, columns=["replication", "early", "all"]).groupby(
+        "replication")[["early", "all"]].sum().to_numpy(dtype=float).reshape(-1, 2)
     rng = np.random.default_rng(0)
     boot = []
     for _ in range(2000):
@@ -134,7 +278,7 @@ def timing_finding(t: dict, runs: int) -> str:
     base = EARLY / t["months"]
     low, high = t["early_ci"]
     crashes = (f"{t['early_crashes']} of {t['crashes']} crashes ({100 * t['early_share']:.0f}% "
-               f"[{100 * low:.0f}%, {100 * high:.0f}%], bootstrap over runs) fall"
+               f"[{100 * low:.0f}%, {100 * high:.0f}%], bootstrap over replications) fall"
                if t["crashes"] else "no run crashed, so no crash falls")
     return (
         f"Where crashes and drawdowns fall (from the kept index series of all {runs} runs): "
