@@ -89,10 +89,9 @@ def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
     return model.registry.balances(accounts, vintage_filter(model))
 
 
-def inventory_years(model: VCMModel, inventory: np.ndarray, t: int) -> np.ndarray:
-    """Each developer's ``inventory`` (credits) in years of the yearly issuance of its
-    projects active in month ``t`` (infinite for a stock with no active project left)."""
-    annual, _ = yearly_credits(model.projects, model.types, len(inventory), t)
+def inventory_years(inventory: np.ndarray, annual: np.ndarray) -> np.ndarray:
+    """Each developer's ``inventory`` (credits) in years of its active projects' yearly
+    issuance ``annual`` (infinite for a stock with no active project left)."""
     none_left = np.where(inventory > 0, np.inf, 0.0)
     return np.divide(inventory, annual, out=none_left, where=annual > 0)
 
@@ -108,11 +107,12 @@ def developer_asks(model: VCMModel, t: int) -> Orders:
     params = s.developers
     devs = model.developers
     inventory = eligible_inventory(model, model.developer_accounts)
-    coverage = inventory_years(model, inventory, t)
+    annual, active = yearly_credits(model.projects, model.types, len(inventory), t)
+    coverage = inventory_years(inventory, annual)
     pressure = (coverage - params.comfortable_inventory_years).clip(0.0, 1.0)
     offered = np.floor(inventory * params.sell_share)
     seller = (offered > 0).nonzero()[0]
-    cost = unit_costs(model.projects, model.types, len(inventory), t, s.verifiers.fee_usd)
+    cost = unit_costs(model.projects, model.types, annual, active, s.verifiers.fee_usd)
     noise = model.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
     price = devs.asks(seller, model.expected_price, cost, pressure,
                       s.rules.market.price_floor_usd, noise, params)

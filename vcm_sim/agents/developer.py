@@ -122,15 +122,15 @@ def yearly_credits(projects: Projects, types: TypeTable, n_developers: int,
     return np.bincount(dev, weights=credits[active], minlength=n_developers), active
 
 
-def unit_costs(projects: Projects, types: TypeTable, n_developers: int, step: int,
-               fee_usd: float) -> np.ndarray:
+def unit_costs(projects: Projects, types: TypeTable, total_credits: np.ndarray,
+               active: np.ndarray, fee_usd: float) -> np.ndarray:
     """Running cost per credit of each developer's active projects (USD per tCO2e).
 
-    Yearly operating cost plus one verification fee per project, over yearly credits issued
-    to the developer (after buffer, see :func:`yearly_credits`); developers with no active
-    project get the median.
+    Yearly operating cost plus one verification fee per ``active`` project, over the yearly
+    credits issued to the developer (``total_credits``, after buffer, from
+    :func:`yearly_credits`); developers with no active project get the median.
     """
-    total_credits, active = yearly_credits(projects, types, n_developers, step)
+    n_developers = len(total_credits)
     cost = types.opex_per_ha_yr[projects.kind] * projects.area_ha + fee_usd
     total_cost = np.bincount(projects.developer[active], weights=cost[active],
                              minlength=n_developers)
