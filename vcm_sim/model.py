@@ -214,9 +214,13 @@ class VCMModel(mesa.Model):
 
     @property
     def year(self) -> int:
-        """Calendar year of the current step (``start_year`` is the first recorded year;
-        burn-in months fall in the years before it)."""
-        return self.config.start_year + self.month_index // STEPS_PER_YEAR
+        """Calendar year of the current step (see :meth:`year_of`)."""
+        return self.year_of(self.month_index)
+
+    def year_of(self, month: int) -> int:
+        """Calendar year of month index ``month``: ``start_year`` is the first recorded year;
+        burn-in months and the seeded past fall in the years before it."""
+        return self.config.start_year + month // STEPS_PER_YEAR
 
     def draws(self, name: str) -> np.random.Generator:
         """This month's generator of stream ``name`` (see :mod:`vcm_sim.streams`)."""

@@ -48,7 +48,7 @@ def seed_history(model: VCMModel) -> None:
         model.reversals(rng)
         result, developer = model.verify_due(month, rng, rng)
         if result is not None:
-            model.issue(result, developer, model.config.start_year + month // STEPS_PER_YEAR)
+            model.issue(result, developer, model.year_of(month))
     sell_down(model, rng, first - 1)
 
 
@@ -67,7 +67,7 @@ def sell_down(model: VCMModel, rng: np.random.Generator, month: int) -> None:
         return
     buyers = [model.firm_accounts[f]
               for f in rng.integers(0, len(model.firm_accounts), len(seller)).tolist()]
-    year = model.config.start_year + month // STEPS_PER_YEAR
+    year = model.year_of(month)
     legs = model.registry.deliver([accounts[d] for d in seller.tolist()], buyers,
                                   excess[seller], retire=[True] * len(seller),
                                   claims=[f"{firm}/{year}" for firm in buyers])
