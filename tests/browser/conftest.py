@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -69,9 +70,21 @@ def chromium() -> str:
     return path
 
 
+@dataclass(frozen=True)
+class DemoServer:
+    """A running ``vcm-sim demo``: its base URL and the file its stderr goes to."""
+
+    url: str
+    log_path: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The last ``chars`` characters the server wrote to stderr (tracebacks land here)."""
+        return self.log_path.read_text()[-chars:]
+
+
 @pytest.fixture(scope="session")
-def demo_url(chromium: str, tmp_path_factory: pytest.TempPathFactory):
-    """Base URL of a ``vcm-sim demo`` server started for this session."""
+def demo_server(chromium: str, tmp_path_factory: pytest.TempPathFactory):
+    """A ``vcm-sim demo`` server started for this session."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("demo-server") / "server.log"
     log = log_path.open("w")
@@ -89,7 +102,7 @@ def demo_url(chromium: str, tmp_path_factory: pytest.TempPathFactory):
         _wait_until_serving(process, url, log_path)
         assert any(url in line for line in announced), (
             f"`vcm-sim demo` did not print its address {url}; it printed {announced}")
-        yield url
+        yield DemoServer(url, log_path)
     finally:
         _stop(process)
         log.close()
@@ -134,6 +147,12 @@ def browser(chromium: str):
                                              args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_server: DemoServer) -> str:
+    """Base URL of the session's ``vcm-sim demo`` server."""
+    return demo_server.url
 
 
 @pytest.fixture

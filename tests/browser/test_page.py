@@ -102,13 +102,24 @@ def test_step_advances_the_month_counter_and_redraws_the_charts(page, tmp_path):
     page.screenshot(path=tmp_path / "after-3-steps.png", full_page=True)
 
 
-def test_play_runs_months_until_paused(page):
+def test_play_runs_months_until_paused(page, demo_server):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.get_by_role("button", name="▶", exact=True).click()
+    pause = page.get_by_role("button", name="❚❚", exact=True)
+    pause.wait_for()
     # Play redraws every chart each month; on a loaded machine (the other xdist worker) three
     # months can take longer than the default 20 s. This test is about pausing, not speed.
-    page.locator(".vcm-month").get_by_text(re.compile(r"Month ([3-9]|\d\d+) of")).wait_for(
-        timeout=90_000)
-    page.get_by_role("button", name="❚❚", exact=True).click()
+    try:
+        page.locator(".vcm-month").get_by_text(re.compile(r"Month ([3-9]|\d\d+) of")).wait_for(
+            timeout=90_000)
+    except PlaywrightTimeout as err:
+        raise AssertionError(
+            f"play stopped at month {current_month(page)} (button now "
+            f"{'❚❚' if pause.is_visible() else '▶'}); the page shows "
+            f"{page.locator('.v-alert').all_inner_texts()}; the server wrote:\n"
+            f"{demo_server.log_tail()}") from err
+    pause.click()
     page.get_by_role("button", name="Step", exact=True).wait_for(state="visible")
     paused_at = current_month(page)
     page.wait_for_timeout(1500)
