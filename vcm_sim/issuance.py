@@ -138,8 +138,7 @@ def verify(draw: np.ndarray, project: np.ndarray, verifier: np.ndarray,
     caught and cut to the verifiable tonnes; and the baseline is reviewed, which removes a
     share ``detection`` of the non-additional tonnes (a conservative baseline). ``draw``
     holds two uniforms per claim (one row each): whether inflation is caught, whether the
-    baseline is reviewed. Accepted
-    credits are whole, and never fewer than the real tonnes.
+    baseline is reviewed. Accepted credits are whole, and never fewer than the real tonnes.
     """
     claimed = verifiable * (1.0 + inflation)
     real = verifiable * additionality

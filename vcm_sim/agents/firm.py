@@ -151,22 +151,29 @@ class FirmPopulation:
         priced_out = self.wtp[firm] * sentiment[kind] < expected_price[kind]
         kind[priced_out] = int(np.argmin(value_price))
         target = self.targets(params, firm)
-        abated_share = (expected_price[kind] / self.mac_slope[firm]).clip(0.0, 1.0)
-        credit_share = np.minimum(1.0 - abated_share, offset_cap)
+        credit_share = self.credit_share(firm, expected_price[kind], offset_cap)
         high = self.quality_seeking[firm] & tiers
         premium = np.where(high, params.high_tier_premium, 1.0)
         limit = self.wtp[firm] * sentiment[kind] * premium
         quantity = np.floor(credit_share * target).astype(np.int64)
         return Demand(firm, quantity, limit, kind, high, target)
 
+    def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
+                     offset_cap: float) -> np.ndarray:
+        """Share (0-1) of their targets firms ``firm`` want in credits at ``price`` (USD per
+        tCO2e, one per firm): what is not worth abating, ``1 - price / slope``, within the
+        offset cap."""
+        abated_share = (price / self.mac_slope[firm]).clip(0.0, 1.0)
+        return np.minimum(1.0 - abated_share, offset_cap)
+
     def expected_monthly_demand(self, params: FirmParams, expected_price: np.ndarray,
                                 offset_cap: float, n_types: int) -> np.ndarray:
         """Credits per month firms would bid for, by their favourite type, at the expected
         prices (what a running market trades in a typical month; traders size on it)."""
         kind = self.favourite_kind
-        abated_share = (expected_price[kind] / self.mac_slope).clip(0.0, 1.0)
-        credits = np.minimum(1.0 - abated_share, offset_cap) * self.targets(params)
-        return np.bincount(kind, weights=credits, minlength=n_types) / STEPS_PER_YEAR
+        share = self.credit_share(slice(None), expected_price[kind], offset_cap)
+        return (np.bincount(kind, weights=share * self.targets(params), minlength=n_types)
+                / STEPS_PER_YEAR)
 
     def abatement_cost(self, firm: np.ndarray, target: np.ndarray,
                        abated: np.ndarray) -> np.ndarray:
