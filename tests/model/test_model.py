@@ -155,14 +155,14 @@ def test_double_auction_mechanism_runs():
 
 
 def test_quality_tiers_price_well_rated_credits_above_the_rest():
-    scenario = load_scenario("baseline", population={"firms": 300, "developers": 60,
-                                                     "verifiers": 8}, steps=96,
-                             rules={"disclosure": {"ratings": True},
-                                    "market": {"quality_tiers": True}})
     """On average over seeds. Not in every run: standard-tier buyers cannot buy high-tier
     credits, so where most of a type's supply is well rated its thin standard book can clear
     above the high one (seed 1: ARR at USD 30 against 11); the rating issue replaces the two
     tiers with rating bands."""
+    scenario = load_scenario("baseline", population={"firms": 300, "developers": 60,
+                                                     "verifiers": 8}, steps=96,
+                             rules={"disclosure": {"ratings": True},
+                                    "market": {"quality_tiers": True}})
     runs = [VCMModel(scenario, rng=seed).run().results() for seed in range(3)]
     high = np.array([r["price_high_tier_usd"].mean() for r in runs])
     standard = np.array([r["price_standard_tier_usd"].mean() for r in runs])
