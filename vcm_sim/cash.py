@@ -25,6 +25,15 @@ class CashBook:
         self.balance = np.array(opening_usd, dtype=np.float64)
         """USD per account, indexed like the registry's accounts."""
 
+    def open(self, account: str, opening_usd: float) -> int:
+        """Open ``account`` (the registry's next account) with ``opening_usd`` from outside
+        the market (a newcomer's equity); returns its position."""
+        if account in self._ids:
+            raise ValueError(f"cash account {account!r} is already open")
+        self._ids[account] = len(self.balance)
+        self.balance = np.append(self.balance, float(opening_usd))
+        return self._ids[account]
+
     def ids(self, accounts: Sequence[str]) -> np.ndarray:
         """Positions of ``accounts`` in :attr:`balance`; KeyError naming an unknown one."""
         try:

@@ -4,7 +4,8 @@ A firm's claim for the year is backed by the credits it retired; its integrity i
 tonnes behind them over the credits (hidden truth). Watchdogs and the standard body can expose
 a claim; the chance rises with watchdog activity and with what disclosure lets them see, and
 with how far the claim falls short. An exposure hits the firm's reputation and lowers the
-sentiment (a demand factor, 0-1) towards the credit type behind it; sentiment recovers slowly.
+sentiment (a demand factor, 0-1) towards the credit type behind it and, in part, towards
+nature-based credits as a whole; sentiment recovers slowly.
 """
 
 from __future__ import annotations
@@ -43,20 +44,35 @@ def exposure_probability(shortfall: np.ndarray, rules: DisclosureRules,
 
 
 class Sentiment:
-    """Buyers' trust in each project type (0-1), a factor on their demand and price."""
+    """Buyers' trust in credits (0-1): in each project type, and in nature-based credits as a
+    whole (the sector); what a type's buyers act on is the product of the two."""
 
     def __init__(self, n_types: int) -> None:
-        self.level = np.ones(n_types)
+        self.by_type = np.ones(n_types)
+        self.sector = 1.0
 
-    def shock(self, kind: int, severity: float) -> None:
-        """A scandal around type ``kind`` removes ``severity`` (0-1) of its sentiment."""
-        self.level[kind] *= 1.0 - severity
+    def shock(self, kind: int, severity: float, sector_share: float) -> None:
+        """A scandal around type ``kind`` removes ``severity`` (0-1) of its trust, and
+        ``severity * sector_share`` of trust in every type."""
+        self.by_type[kind] *= 1.0 - severity
+        self.sector *= 1.0 - severity * sector_share
+
+    def shock_sector(self, severity: float) -> None:
+        """A scandal about nature-based credits as a whole removes ``severity`` (0-1) of
+        trust in every type."""
+        self.sector *= 1.0 - severity
 
     def recover(self, rate: float) -> None:
-        """One month of recovery towards full trust: a share ``rate`` of the gap closes."""
-        self.level += (1.0 - self.level) * rate
+        """One month of recovery towards full trust: a share ``rate`` of each gap closes."""
+        self.by_type += (1.0 - self.by_type) * rate
+        self.sector += (1.0 - self.sector) * rate
+
+    @property
+    def level(self) -> np.ndarray:
+        """Trust in each type that buyers act on (0-1): own times the sector's."""
+        return self.by_type * self.sector
 
     @property
     def confidence(self) -> float:
-        """Market-wide trust: the mean sentiment."""
+        """Market-wide trust: the mean of :attr:`level`."""
         return float(self.level.mean())

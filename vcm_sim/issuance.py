@@ -1,10 +1,10 @@
 """MRV and issuance: verification of accrued claims and the hidden truth of every batch.
 
 Once a year, in its verification month, each active project submits the tonnes accrued since
-its last verification, inflated by its developer's chosen baseline inflation. The verifier
-detects inflation with its detection probability (a detected claim is cut to the verifiable
-tonnes) and, with the same probability, reviews the baseline conservatively, removing part of
-the non-additional tonnes. The registry then issues the accepted credits, the type's buffer
+its last verification (unless the credits would not pay the fee: then it waits), inflated by
+the baseline method its developer chose. The verifier may catch the inflation (a caught claim
+is cut to the verifiable tonnes; aggressive methods are caught more often) and may review the
+baseline conservatively against its own, error-prone estimate of the counterfactual. The registry then issues the accepted credits, the type's buffer
 share to the pool.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 GROWTH = 1024
 
@@ -131,22 +132,31 @@ class Verification:
 
 def verify(draw: np.ndarray, project: np.ndarray, verifier: np.ndarray,
            verifiable: np.ndarray, inflation: np.ndarray, additionality: np.ndarray,
-           detection: np.ndarray) -> Verification:
+           detection: np.ndarray, method_scrutiny: float,
+           baseline_error_sd: float) -> Verification:
     """Verify claims of ``verifiable * (1 + inflation)`` tonnes.
 
-    Two checks, each passed with the verifier's detection probability: an inflated claim is
-    caught and cut to the verifiable tonnes; and the baseline is reviewed, which removes a
-    share ``detection`` of the non-additional tonnes (a conservative baseline). ``draw``
-    holds two uniforms per claim (one row each): whether inflation is caught, whether the
-    baseline is reviewed. Accepted credits are whole, and never fewer than the real tonnes.
+    ``draw`` holds three uniforms per claim (one row each). Two checks:
+
+    * inflation: an inflated claim is caught, and cut to the verifiable tonnes, with
+      probability ``1 - (1 - d) ** (1 + method_scrutiny * inflation)`` (``d`` the verifier's
+      ``detection``): an aggressive baseline method stands out more than a mild one;
+    * the baseline: with probability ``d`` the verifier reviews the counterfactual, which it
+      estimates with error (additionality plus a normal error of sd ``baseline_error_sd``,
+      clipped to 0-1), and removes a share ``d`` of the tonnes it believes non-additional.
+
+    The verifier never sees the truth: a low estimate cuts real tonnes too (a credit is then
+    backed by more than a tonne, which :attr:`Verification.real_per_credit` caps at one), a
+    high one lets non-additional tonnes through. Accepted credits are whole.
     """
     claimed = verifiable * (1.0 + inflation)
     real = verifiable * additionality
-    detected = (inflation > 0) & (draw[:, 0] < detection)
+    caught = 1.0 - (1.0 - detection) ** (1.0 + method_scrutiny * inflation)
+    detected = (inflation > 0) & (draw[:, 0] < caught)
     reviewed = draw[:, 1] < detection
-    conservative = np.where(reviewed, 1.0 - (1.0 - additionality) * detection, 1.0)
-    honest = np.floor(np.maximum(verifiable * conservative, real)).astype(np.int64)
-    accepted = np.where(detected, verifiable, claimed) * conservative
-    accepted = np.floor(np.maximum(accepted, real)).astype(np.int64)
+    estimate = (additionality + baseline_error_sd * special.ndtri(draw[:, 2])).clip(0.0, 1.0)
+    conservative = np.where(reviewed, 1.0 - (1.0 - estimate) * detection, 1.0)
+    honest = np.floor(verifiable * conservative).astype(np.int64)
+    accepted = np.floor(np.where(detected, verifiable, claimed) * conservative).astype(np.int64)
     return Verification(project, verifier, claimed, real, accepted, detected,
                         accepted - honest)

@@ -217,11 +217,78 @@ def accredited_verifiers(model: VCMModel) -> int:
     return int(model.verifiers.accredited.sum())
 
 
+def developers_active(model: VCMModel) -> int:
+    """Developers in business (not bankrupt) at the end of the step."""
+    return int(model.developers.active.sum())
+
+
+def developer_entries(model: VCMModel) -> int:
+    """Developers that entered the market since recording started, cumulative."""
+    return model.tally.developer_entries
+
+
+def developer_exits(model: VCMModel) -> int:
+    """Developers that went bankrupt since recording started, cumulative."""
+    return model.tally.developer_exits
+
+
+def projects_abandoned(model: VCMModel) -> int:
+    """Projects abandoned (by their developer or for want of an heir to a bankrupt) since
+    recording started, cumulative."""
+    return model.tally.projects_abandoned
+
+
+def pledged_firms(model: VCMModel) -> int:
+    """Firms holding a carbon-neutral or net-zero pledge at the end of the step."""
+    return int((model.firms.pledge != 0).sum())
+
+
+def claimed_target_tco2(model: VCMModel) -> float:
+    """Tonnes per year pledged firms would claim if they planned now, at the prices they
+    plan with, in their favourite type, tCO2e per year (see
+    :meth:`~vcm_sim.agents.firm.FirmPopulation.plan`)."""
+    firms = model.firms
+    target, _ = firms.plan(model.config.firms, slice(None), firms.favourite_kind,
+                           model.forecast_price, model.sentiment.level,
+                           model.config.rules.market.offset_cap)
+    return float(target.sum())
+
+
+def inventory_months(model: VCMModel) -> float:
+    """Credits developers hold unsold over their mean monthly sales in the last 12 months,
+    months; NaN while nothing sold."""
+    sales = model.sales_history[-STEPS_PER_YEAR:]
+    mean = sum(sales) / len(sales) if sales else 0.0
+    stock = model.registry.balances(model.developer_accounts).sum()
+    return float(stock / mean) if mean > 0 else math.nan
+
+
+def developer_profits_usd(model: VCMModel) -> np.ndarray:
+    """Each developer's profit since recording started, cash basis (USD): its cash now less
+    its cash when recording started, or less its starting equity for one that entered
+    since; capex, running costs, fees and fines are all paid in cash. Credits still held
+    count for nothing. One value per developer that operated while recording."""
+    cash = model.cash.balance[model.developer_ids]
+    start = model.developer_cash_before
+    entered = len(cash) - len(start)
+    opening = np.concatenate([start, np.full(entered, model.config.developers.initial_cash_usd)])
+    operated = np.concatenate([model.developers_active_before,
+                               np.ones(entered, dtype=bool)])
+    return (cash - opening)[operated]
+
+
 def _type_price(k: int) -> Callable[[VCMModel], float]:
     def reporter(model: VCMModel) -> float:
         return float(model.price_by_type[k])
     reporter.__doc__ = (f"Average price of {PROJECT_TYPES[k]} credits this step, USD/tCO2e; "
                         "NaN when none traded.")
+    return reporter
+
+
+def _type_demand(k: int) -> Callable[[VCMModel], int]:
+    def reporter(model: VCMModel) -> int:
+        return int(model.demand_by_type[k])
+    reporter.__doc__ = f"Credits of {PROJECT_TYPES[k]} firms bid for this step."
     return reporter
 
 
@@ -235,6 +302,7 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     **{f"price_{name}_usd": _type_price(k) for k, name in enumerate(PROJECT_TYPES)},
     "volume": volume,
     "demand": demand,
+    **{f"demand_{name}": _type_demand(k) for k, name in enumerate(PROJECT_TYPES)},
     **{name: _stock(name) for name in STOCKS},
     **{name: _flow(name, stock) for name, stock in FLOWS.items()},
     "integrity_ratio": integrity_ratio,
@@ -251,6 +319,13 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "active_projects": active_projects,
     "mean_inflation": mean_inflation,
     "accredited_verifiers": accredited_verifiers,
+    "developers_active": developers_active,
+    "developer_entries": developer_entries,
+    "developer_exits": developer_exits,
+    "projects_abandoned": projects_abandoned,
+    "pledged_firms": pledged_firms,
+    "claimed_target_tco2": claimed_target_tco2,
+    "inventory_months": inventory_months,
 }
 """Per-step reporters, recorded after every step in this column order."""
 
@@ -342,7 +417,10 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     (credits). Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,
     detection rate. Outcomes: real mitigation (tCO2e), developer profit and firm cost (USD),
     buffer shortfall (tCO2e), the first step at which the buffer pool was empty after having
-    held credits (NaN if never), exposures, total volume and demand (credits).
+    held credits (NaN if never), exposures, total volume and demand (credits). Supply and
+    demand: developers in business at the end, entries, exits and abandoned projects over
+    the run, pledged firms at the end, the mean claimed target (tCO2e per year) and the
+    median unsold stock in months of sales.
     """
     if results.empty:
         raise ValueError("no steps recorded: run the model before summarising it")
@@ -379,4 +457,11 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "buffer_shortfall_tco2": float(last["buffer_shortfall_tco2"]),
         "buffer_empty_step": float(results.loc[emptied[0], "step"]) if len(emptied) else math.nan,
         "exposures": int(last["exposures"]),
+        "developers_active_final": int(last["developers_active"]),
+        "developer_entries": int(last["developer_entries"]),
+        "developer_exits": int(last["developer_exits"]),
+        "projects_abandoned": int(last["projects_abandoned"]),
+        "pledged_firms_final": int(last["pledged_firms"]),
+        "claimed_target_tco2": float(results["claimed_target_tco2"].mean()),
+        "inventory_months": float(results["inventory_months"].median()),
     }

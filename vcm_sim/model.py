@@ -4,10 +4,13 @@ One step is one month. The step reads as the world does (see ``DESIGN.md``):
 
 1. nature: projects accrue tonnes, reversals destroy stored carbon, scheduled events fire;
 2. MRV: projects due for verification are verified and the registry issues credits;
-3. decisions: firms and developers (and traders) form orders; developers invest;
-4. market: books are cleared per project type (and quality tier), trades settled;
+3. supply: developers abandon projects that no longer pay their running costs, invest in
+   new ones (which start after a validation pipeline), and newcomers enter when new
+   projects pay; developers pay running costs;
+4. market: firms due to buy and developers (and traders) post orders; books are cleared per
+   project type (and quality tier), trades settled;
 5. claims: firms retire what they bought behind a claim; exposures become scandals;
-6. oversight: the regulator audits projects;
+6. oversight: the regulator audits projects; developers past their credit line go bankrupt;
 7. record: the declared reporters of :mod:`vcm_sim.metrics` are recorded.
 
 Every credit movement goes through :attr:`VCMModel.registry`.
@@ -24,7 +27,8 @@ from pydantic import ValidationError
 
 from vcm_sim import metrics, start, trading
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
-from vcm_sim.agents.developer import DeveloperPopulation
+from vcm_sim.agents.developer import (DeveloperPopulation, levelized_cost,
+                                      running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
@@ -55,6 +59,9 @@ class Tally:
     firm_abatement_cost_usd: float = 0.0
     scandals: int = 0
     exposures: int = 0
+    developer_entries: int = 0
+    developer_exits: int = 0
+    projects_abandoned: int = 0
 
 
 class VCMModel(mesa.Model):
@@ -80,14 +87,22 @@ class VCMModel(mesa.Model):
         self._open_accounts()
         n_types = len(self.types.names)
         self.expected_price = self.types.initial_price.copy()
+        self._expected_history = [self.expected_price.copy()]
+        self.price_trend = np.zeros(n_types)
+        self.forecast_price = self.expected_price.copy()
+        self.long_run_price = self.expected_price.copy()
+        self.demand_by_type = np.zeros(n_types, dtype=np.int64)
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.price_index = np.nan
         self.price_by_tier = np.full(2, np.nan)
         self.price_history: list[np.ndarray] = []
+        self.sales_history: list[int] = []
+        """Credits traded each month."""
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = self.firms.expected_monthly_demand(
-            s.firms, self.expected_price, s.rules.market.offset_cap, n_types)
+            s.firms, self.expected_price, self.sentiment.level, s.rules.market.offset_cap,
+            n_types)
         self.issuance_open = True
         self.last_demand = 0
         self.region_hazard = draw_region_hazard(self.streams.get("fire_years", SETUP),
@@ -118,7 +133,7 @@ class VCMModel(mesa.Model):
         self.firms = FirmPopulation.create(setup("firms"), pop.firms, s.firms, mix)
         self.developers = DeveloperPopulation.create(setup("developers"), pop.developers,
                                                      s.developers, mix, s.nature.regions,
-                                                     s.ratings.error_sd)
+                                                     s.ratings.error_sd, self.first_month)
         self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
         self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders, mix)
         self.firm_agents = EmittingFirm.create_agents(self, pop.firms, index=np.arange(pop.firms))
@@ -180,13 +195,14 @@ class VCMModel(mesa.Model):
                                                       rules.verification_rigour,
                                                       rules.satellite_mrv,
                                                       s.verifiers.satellite_boost)
-        inflation = self.developers.inflation(dev, detection, rules.project_audit_rate,
-                                              rules.penalty_multiple, s.developers)
+        inflation = self.developers.choose_methods(dev, detection, rules.project_audit_rate,
+                                                   rules.penalty_multiple, s.developers)
         years = types.crediting_years[kind]
         self.projects.add(
             kind=kind, developer=dev, region=self._regions(dev, rng), area_ha=area,
             rate=types.rate[kind] * rng.lognormal(0.0, s.projects.rate_spread, len(dev)),
             additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
+            registered_step=np.minimum(start, self._month),
             start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
             verify_month=rng.integers(0, STEPS_PER_YEAR, len(dev)),
             verifier=np.full(len(dev), -1))
@@ -236,11 +252,12 @@ class VCMModel(mesa.Model):
         self.registry.step = t
         self._nature(t)
         self._mrv(t)
-        self._invest(t)
+        self._supply(t)
         self._pay_running_costs()
         self._market(t)
         self._claims(t)
         self.regulator.audit_projects()
+        self._bankruptcies(t)
         if record:
             self._record()
         if self.config.debug:
@@ -260,7 +277,9 @@ class VCMModel(mesa.Model):
                                        event["path"], event["value"])
         self._pending_events = [e for e in self._pending_events if e["step"] != t]
         self.firms.grow(s.firms.emissions_growth_yr)
-        self.firms.adopt_pledges(self.draws("firms"), s.firms.adoption_growth_yr,
+        level = self.sentiment.level
+        self.firms.adopt_pledges(self.draws("firms"), s.firms,
+                                 self.firms.affordability(self.forecast_price, level),
                                  self.sentiment.confidence)
         self.projects.accrue(t)
         self.reversals(self.draws("reversals"))
@@ -292,10 +311,10 @@ class VCMModel(mesa.Model):
             self.tally.buffer_shortfall_tco2 += uncovered
             self.truth.write_off(p, uncovered)
 
-    def _cancel_from_buffer(self, required: int, project: int) -> int:
+    def _cancel_from_buffer(self, required: int, project: int, cause: str = "reversal") -> int:
         plan = self.registry.plan_draw(BUFFER, required)
         for b, take in plan:
-            self.registry.cancel(b, BUFFER, take, reason=f"reversal of project {project}")
+            self.registry.cancel(b, BUFFER, take, reason=f"{cause} of project {project}")
         return sum(take for _, take in plan)
 
     def _mrv(self, t: int) -> None:
@@ -315,8 +334,10 @@ class VCMModel(mesa.Model):
 
     def verify_due(self, t: int, choice: np.random.Generator, check: np.random.Generator
                    ) -> tuple[Verification | None, np.ndarray]:
-        """Verify the projects whose verification month is ``t`` and who have at least a
-        tonne pending: assign verifiers, verify, cut the inflation of those caught. Returns
+        """Verify the projects whose verification month is ``t``, who have at least a tonne
+        pending and whose pending credits would pay the fee at the price their developer
+        plans with (the others defer to next year, their tonnes still pending): assign
+        verifiers, verify, cut the inflation of those caught. Returns
         the verification (None if nobody was due or no verifier had room) and each verified
         project's developer; issuance is the caller's. Verifiers are chosen with draws
         from ``choice``, claims checked with draws from ``check``, one row per project due,
@@ -327,9 +348,13 @@ class VCMModel(mesa.Model):
         due = ((projects.verify_month == t % STEPS_PER_YEAR)
                & (projects.pending_verifiable >= 1.0)
                & (projects.start_step <= t)).nonzero()[0]
+        kind = projects.kind[due]
+        worth = (projects.pending_verifiable[due] * (1.0 + projects.inflation[due])
+                 * (1.0 - self.types.buffer_share[kind]) * self.forecast_price[kind])
+        due = due[worth >= s.verifiers.fee_usd]
         if not len(due):
             return None, due
-        draw = check.random((len(due), 2))
+        draw = check.random((len(due), 3))
         verifier = self.verifiers.assign(choice, projects.inflation[due] > 0,
                                          rules.verifier_assignment, rules.verification_rigour,
                                          rules.satellite_mrv, s.verifiers)
@@ -340,7 +365,8 @@ class VCMModel(mesa.Model):
         detection = self.verifiers.detection(verifier, rules.verification_rigour,
                                              rules.satellite_mrv, s.verifiers.satellite_boost)
         result = verify(draw, due, verifier, projects.pending_verifiable[due],
-                        projects.inflation[due], projects.additionality[due], detection)
+                        projects.inflation[due], projects.additionality[due], detection,
+                        s.developers.method_scrutiny, s.verifiers.baseline_error_sd)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
         self.tally.detected_over_tco2 += float(result.cut.sum())
         projects.pending_verifiable[due] = 0.0
@@ -367,22 +393,138 @@ class VCMModel(mesa.Model):
         self.projects.credited[project] += quantity
         self.projects.at_risk[project] += quantity
 
+    def _supply(self, t: int) -> None:
+        """Abandonment, investment and entry (see :meth:`abandon_unprofitable`,
+        :meth:`_invest`, :meth:`_enter`)."""
+        self.abandon_unprofitable(t)
+        self._invest(t)
+        self._enter(t)
+
+    def abandon_unprofitable(self, t: int) -> np.ndarray:
+        """Once a year, in each running project's verification month, its developer
+        abandons it if its yearly credits at the price it expects in the long run
+        (:meth:`developer_outlook`) no longer pay its running cost and verification fee
+        (what it cost to start is sunk). Returns the projects abandoned (see
+        :meth:`abandon`)."""
+        projects = self.projects
+        review = ((projects.verify_month == t % STEPS_PER_YEAR) & projects.active(t)).nonzero()[0]
+        short = running_revenue_short(projects, self.types, review, self.developer_outlook(),
+                                      self.config.verifiers.fee_usd)
+        return self.abandon(review[short], t)
+
+    def developer_outlook(self) -> np.ndarray:
+        """Per type, the price (USD per tCO2e) developers expect in the long run: the mean
+        expected price of the last twelve months and the levelized cost of new supply
+        (:func:`~vcm_sim.agents.developer.levelized_cost`), weighted by ``cost_anchor``, as
+        in their asks."""
+        params = self.config.developers
+        cost = levelized_cost(self.types, self.config.verifiers.fee_usd, params.discount_rate)
+        return (1.0 - params.cost_anchor) * self.long_run_price + params.cost_anchor * cost
+
+    def abandon(self, ids: np.ndarray, t: int) -> np.ndarray:
+        """Abandon projects ``ids`` from month ``t``: they stop accruing (tonnes pending
+        verification are lost), and the carbon behind their credits still standing counts as
+        reversed: the registry cancels as many buffer credits as the pool holds, and what it
+        cannot cover is lost from the projects' credits. Returns ``ids``."""
+        projects = self.projects
+        projects.end_step[ids] = np.minimum(projects.end_step[ids], t)
+        projects.pending_verifiable[ids] = 0.0
+        for p in ids.tolist():
+            required = int(projects.at_risk[p])
+            projects.at_risk[p] = 0
+            uncovered = required - self._cancel_from_buffer(required, p, "abandonment")
+            self.tally.buffer_shortfall_tco2 += uncovered
+            self.truth.write_off(p, uncovered)
+        self.tally.projects_abandoned += len(ids)
+        return ids
+
     def _invest(self, t: int) -> None:
         """Developers whose appraisal passes and who can pay the up-front cost register a
         project; they pay only for projects the additionality test accepts."""
         s = self.config
         dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
-                                             self.expected_price, s.verifiers.fee_usd,
+                                             self.forecast_price, s.verifiers.fee_usd,
                                              s.projects.area_spread)
         if not len(dev):
             return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
         affordable = self.cash.balance[self.developer_ids[dev]] >= capex
-        registered = self._register(dev[affordable], area[affordable], start=t + 1,
-                                    rng=self.draws("projects"))
-        paid = capex[affordable][registered]
-        self.cash.spend(self.developer_ids[dev[affordable][registered]], paid)
+        self._start_projects(dev[affordable], area[affordable], capex[affordable], t,
+                             self.draws("projects"))
+
+    def _start_projects(self, dev: np.ndarray, area: np.ndarray, capex: np.ndarray, t: int,
+                        rng: np.random.Generator) -> None:
+        """Register new projects of ``dev`` (areas in ha, up-front costs in USD), each
+        starting to accrue after its validation pipeline; the developers pay the up-front
+        cost of those the additionality test accepts."""
+        variation = self.config.projects
+        pipeline = rng.integers(variation.pipeline_months_min,
+                                variation.pipeline_months_max + 1, len(dev))
+        registered = self._register(dev, area, start=t + 1 + pipeline, rng=rng)
+        paid = capex[registered]
+        self.cash.spend(self.developer_ids[dev[registered]], paid)
         self.tally.developer_cost_usd += float(paid.sum())
+
+    def _enter(self, t: int) -> None:
+        """Newcomers enter when new projects pay (see
+        :meth:`~vcm_sim.agents.developer.DeveloperPopulation.entrants`): each opens accounts
+        with ``initial_cash_usd`` of equity and starts a project of its type at once."""
+        s = self.config
+        rng = self.draws("entry")
+        kind = self.developers.entrants(rng, s.developers, self.types, self.forecast_price,
+                                        s.verifiers.fee_usd)
+        if not len(kind):
+            return
+        one_type = np.eye(len(self.types.names))
+        newcomers = [DeveloperPopulation.create(rng, 1, s.developers, one_type[k],
+                                                s.nature.regions, s.ratings.error_sd, t)
+                     for k in kind.tolist()]
+        new = np.concatenate([self.developers.extend(n) for n in newcomers])
+        for d in new.tolist():
+            agent = ProjectDeveloper(self, d)
+            self.registry.open_account(agent.account)
+            self.cash.open(agent.account, s.developers.initial_cash_usd)
+            self.developer_accounts.append(agent.account)
+            self.developer_agents.add(agent)
+        self.developer_ids = self.cash.ids(self.developer_accounts)
+        self.tally.developer_entries += len(new)
+        area = self.types.area[kind] * rng.lognormal(0.0, s.projects.area_spread, len(new))
+        capex = self.types.capex_per_ha[kind] * area
+        affordable = self.cash.balance[self.developer_ids[new]] >= capex
+        self._start_projects(new[affordable], area[affordable], capex[affordable], t, rng)
+
+    def _bankruptcies(self, t: int) -> None:
+        """Developers in business whose cash is below minus their credit line exit: each of
+        their running or planned projects passes to the developer of the same type in
+        business with most cash, if any has cash, or is abandoned; their credits stay in
+        their account, which a liquidator sells off at a fire-sale price."""
+        s = self.config
+        devs = self.developers
+        cash = self.cash.balance[self.developer_ids]
+        broke = (devs.active & (cash < -s.developers.credit_line_usd)).nonzero()[0]
+        if not len(broke):
+            return
+        devs.active[broke] = False
+        self.tally.developer_exits += len(broke)
+        projects = self.projects
+        for d in broke.tolist():
+            ids = ((projects.developer == d) & (projects.end_step > t)).nonzero()[0]
+            heir = self.heir(d)
+            if heir is None:
+                self.abandon(ids, t)
+            else:
+                projects.developer[ids] = heir
+
+    def heir(self, developer: int) -> int | None:
+        """The developer in business of ``developer``'s type with most cash, if it has any:
+        who takes over a bankrupt's projects."""
+        devs = self.developers
+        same = (devs.active & (devs.specialty == devs.specialty[developer])).nonzero()[0]
+        if not len(same):
+            return None
+        cash = self.cash.balance[self.developer_ids[same]]
+        best = int(np.argmax(cash))
+        return int(same[best]) if cash[best] > 0 else None
 
     def _pay_running_costs(self) -> None:
         """Every developer pays this month's operating cost of its active projects."""
@@ -403,13 +545,16 @@ class VCMModel(mesa.Model):
     def _market(self, t: int) -> None:
         s = self.config
         rules = s.rules
-        self.firms.open_claim_year(t % STEPS_PER_YEAR)
-        demand = self.firms.demand(self.draws("firms"), t % STEPS_PER_YEAR, s.firms,
-                                   self.expected_price,
+        month = t % STEPS_PER_YEAR
+        self.firms.open_claim_year(month)
+        buying = self.firms.buying(self.draws("purchases"), month, s.firms, self.price_trend,
+                                   rules.disclosure.claim_standard)
+        demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
                                    self.sentiment.level, rules.market.offset_cap,
-                                   rules.disclosure.claim_standard, trading.tiers_on(self),
-                                   self.types.mix)
+                                   trading.tiers_on(self), self.types.mix)
         self.last_demand = int(demand.quantity.sum())
+        self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
+                                          minlength=len(self.types.names)).astype(np.int64)
         value, volume, bought = trading.trade(self, demand, t)
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
@@ -434,13 +579,37 @@ class VCMModel(mesa.Model):
                                               latest, self.types.mix)
         self.latest_price_by_type = latest
         self.price_history.append(price)
+        self.sales_history.append(int(volume.sum()))
         self.volume_by_type = volume
         learn = self.config.expectations
-        price_w, volume_w = learn.price_weight, learn.volume_weight
+        volume_w = learn.volume_weight
+        # A thin month's price says less: its weight shrinks with volume below typical.
+        thin = np.divide(volume, self.typical_volume, out=np.ones(len(volume)),
+                         where=self.typical_volume > 0).clip(0.0, 1.0)
+        price_w = learn.price_weight * thin
         self.expected_price = np.where(
             traded, (1 - price_w) * self.expected_price + price_w * price, self.expected_price)
-        self.typical_volume = np.where(
-            traded, (1 - volume_w) * self.typical_volume + volume_w * volume, self.typical_volume)
+        # Months without trade count too: a market that stops buying is a thinner market.
+        self.typical_volume = (1 - volume_w) * self.typical_volume + volume_w * volume
+        self._update_forecast()
+
+    def _update_forecast(self) -> None:
+        """The trend of the expected price over ``trend_months`` (log change per year); the
+        price buyers and developers plan with, ``expected * exp(trend_weight * trend)``
+        (the exponent within -1 and 1); and the long-run price, the mean expected price over
+        the last twelve months, by which developers judge whether a project still pays."""
+        learn = self.config.expectations
+        history = self._expected_history
+        history.append(self.expected_price.copy())
+        if len(history) > max(learn.trend_months + 1, STEPS_PER_YEAR):
+            del history[0]
+        months = min(learn.trend_months, len(history) - 1)
+        if months:
+            self.price_trend = (np.log(history[-1] / history[-1 - months])
+                                * STEPS_PER_YEAR / months)
+        self.forecast_price = self.expected_price * np.exp(
+            (learn.trend_weight * self.price_trend).clip(-1.0, 1.0))
+        self.long_run_price = np.mean(history[-STEPS_PER_YEAR:], axis=0)
 
     # -- claims and oversight ----------------------------------------------------------------
 
@@ -463,7 +632,8 @@ class VCMModel(mesa.Model):
         firms.quality_seeking[exposed] = True
         firms.exposed_this_year[exposed] = True
         for kind in firms.claim_kind[exposed].tolist():
-            self.sentiment.shock(kind, s.sentiment.contagion_per_exposure)
+            self.sentiment.shock(kind, s.sentiment.contagion_per_exposure,
+                                 s.sentiment.sector_contagion)
 
     # -- public helpers ----------------------------------------------------------------------
 
@@ -525,6 +695,8 @@ class VCMModel(mesa.Model):
         self._retired_before = self.truth.view("retired").copy()
         self._retired_real_memo = (None, (0, 0.0))
         self.totals_before = self.registry.totals()
+        self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
+        self.developers_active_before = self.developers.active.copy()
 
     def _record(self) -> None:
         row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}

@@ -85,6 +85,8 @@ class Projects:
     additionality: np.ndarray = field(default_factory=lambda: _empty(float))
     leakage: np.ndarray = field(default_factory=lambda: _empty(float))
     inflation: np.ndarray = field(default_factory=lambda: _empty(float))
+    registered_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    """Month the project was registered (its validation pipeline runs until ``start_step``)."""
     start_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     end_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     verify_month: np.ndarray = field(default_factory=lambda: _empty(np.int64))

@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vcm_sim.errors import UserError
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
@@ -105,8 +105,22 @@ class Firms(Strict):
         "Median value a firm puts on a credit backing its claim, USD per tCO2e."))
     quality_preference: float = share(0.3, "Share of firms that only buy high-tier credits "
                                            "(when quality tiers are on).")
-    adoption_growth_yr: float = Field(0.03, ge=0.0, le=1.0, description=(
-        "Annual probability that a firm without a pledge adopts a carbon-neutral one."))
+    pledge_innovation_yr: float = share(0.01, "Bass innovation rate: yearly hazard (0-1) "
+                                              "that a firm without a pledge adopts one on its "
+                                              "own, at full trust and affordable credits.")
+    pledge_imitation_yr: float = share(0.1, "Bass imitation rate: yearly hazard (0-1) of "
+                                            "adopting a pledge per unit share of firms that "
+                                            "already hold one (peers).")
+    pledge_drop_yr: float = share(0.05, "Yearly hazard (0-1) that a pledged firm drops its "
+                                        "claim when credits are unaffordable or distrusted "
+                                        "(scaled down as they become affordable and trusted).")
+    purchase_spread: float = share(0.5, "How evenly firms spread their purchase through the "
+                                        "claim year: 1 buys in a uniformly random month, 0 "
+                                        "waits for the reporting month.")
+    purchase_anticipation: float = Field(1.0, ge=0.0, le=20.0, description=(
+        "How much sooner a firm buys when it expects prices to rise: factor "
+        "1 + anticipation x (expected log price change per year) on its monthly hazard of "
+        "buying."))
     emissions_spread: float = log_spread(1.0, "emissions across firms")
     mac_spread: float = log_spread(0.5, "marginal abatement cost slopes across firms")
     wtp_spread: float = log_spread(0.6, "willingness to pay across firms")
@@ -125,8 +139,13 @@ class Developers(Strict):
     invest_rate_yr: float = share(0.5, "Annual probability of appraising a new project.")
     honesty: float = share(0.5, "Mean intrinsic cost of inflating claims (0 = none, 1 = "
                                 "never inflates).")
-    max_inflation: float = Field(1.0, ge=0.0, le=10.0, description=(
-        "Largest baseline inflation a developer considers (claimed/true - 1)."))
+    baseline_methods: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field([0.0, 0.25, 0.5, 1.0], min_length=1, max_length=20,
+                                          description=(
+        "Baseline methods a developer can choose for a new project, as the inflation each "
+        "gives (claimed/verifiable - 1): the conservative method first, 0."))
+    method_scrutiny: float = Field(1.0, ge=0.0, le=20.0, description=(
+        "How much more visible an aggressive baseline is: a claim inflated by x is caught "
+        "with probability 1 - (1 - d)^(1 + method_scrutiny * x), d the verifier's detection."))
     sell_share: float = share(0.5, "Share of inventory offered per step.")
     initial_cash_usd: float = Field(2e6, ge=0.0, le=1e12, description=(
         "Cash at the first simulated month, USD."))
@@ -140,17 +159,33 @@ class Developers(Strict):
     inflation_kept_after_detection: float = share(0.5, "Share (0-1) of its baseline inflation "
                                                        "a project keeps after a verifier "
                                                        "detects it: the developer scales back.")
-    ask_markup: float = Field(1.1, ge=1.0, le=10.0, description=(
-        "Lowest ask as a multiple of the running cost per credit (1.1: at least 10% above "
-        "cost); below it a developer banks its credits."))
-    inventory_discount: float = share(0.3, "Largest discount (0-1) on the expected price a "
-                                           "developer accepts to clear a growing inventory.")
-    comfortable_inventory_years: float = Field(0.5, ge=0.0, le=20.0, description=(
-        "Inventory, in years of the developer's average issuance, it holds without "
-        "discounting; the discount grows linearly to inventory_discount as one more year's "
-        "issuance piles up."))
+    cost_anchor: float = share(0.5, "Weight (0-1) a developer gives the long-run price new "
+                                    "supply needs (the levelized cost of a median new "
+                                    "project of its type) against the market's recent "
+                                    "price, in the price it expects to sell its credits at "
+                                    "later: 0 follows the market alone.")
+    credit_line_usd: float = Field(1e6, ge=0.0, le=1e12, description=(
+        "Overdraft lenders allow a developer, USD: below minus this much cash it goes "
+        "bankrupt and exits."))
+    fire_sale_discount: float = share(0.3, "Discount (0-1) on the expected price at which a "
+                                           "developer in overdraft offers its credits, in "
+                                           "proportion to how much of its credit line it "
+                                           "has drawn, and at which a bankrupt's stock is "
+                                           "sold to the developer taking over its projects.")
+    entry_rate_yr: float = Field(0.1, ge=0.0, le=10.0, description=(
+        "New developers entering per year per developer in business, when a typical new "
+        "project of a type returns its up-front cost twice over at the expected price "
+        "(profitability index 1); in proportion to the index below that, none when it is "
+        "negative, and at most twice this rate."))
     ask_noise_sd: float = log_spread(0.05, "each ask around the developer's price (month to "
                                            "month)")
+
+    @field_validator("baseline_methods")
+    @classmethod
+    def _methods_in_range(cls, methods: list[float]) -> list[float]:
+        if sorted(set(methods)) != methods:
+            raise ValueError(f"list methods once each, in increasing order, got {methods}")
+        return methods
 
 
 class Verifiers(Strict):
@@ -161,6 +196,10 @@ class Verifiers(Strict):
         "Fee per verification, USD (validation plus verification USD 30k-150k)."))
     capacity_yr: int = Field(60, ge=1, le=100_000, description=(
         "Verifications one verifier can perform per year."))
+    baseline_error_sd: float = Field(0.15, ge=0.0, le=1.0, description=(
+        "Standard deviation of a verifier's estimate of a project's additionality (the "
+        "counterfactual baseline), in additionality units: a conservative review cuts the "
+        "claim towards the estimate, not the truth, whatever the verifier's rigour."))
     leniency_drift: float = share(0.02, "Per-year rigour a developer-paid verifier gives up "
                                         "when it loses clients to laxer rivals.")
     strikes_to_suspend: int = Field(3, ge=1, le=100, description=(
@@ -235,9 +274,22 @@ class ProjectVariation(Strict):
         4.0, "the share of stored carbon a reversal destroys")
     outside_home_share: float = share(0.3, "Share (0-1) of a developer's projects sited in "
                                            "a random region rather than its home region.")
+    pipeline_months_min: int = Field(12, ge=0, le=240, description=(
+        "Shortest validation and registration of a new project, months before it starts "
+        "accruing."))
+    pipeline_months_max: int = Field(36, ge=0, le=240, description=(
+        "Longest validation and registration, months (each project draws uniformly "
+        "between the two)."))
     initial_age_years: int = Field(10, ge=1, le=100, description=(
         "Projects running at the first simulated month started uniformly within this many "
         "years before it."))
+
+    @model_validator(mode="after")
+    def _pipeline_ordered(self) -> ProjectVariation:
+        if self.pipeline_months_min > self.pipeline_months_max:
+            raise ValueError(f"pipeline_months_min ({self.pipeline_months_min}) is above "
+                             f"pipeline_months_max ({self.pipeline_months_max})")
+        return self
 
 
 class Expectations(Strict):
@@ -247,6 +299,12 @@ class Expectations(Strict):
                                      "expected price of its type.")
     volume_weight: float = share(0.1, "Weight (0-1) of this month's volume in each type's "
                                       "typical volume, by which traders size their orders.")
+    trend_months: int = Field(6, ge=1, le=60, description=(
+        "Months over which buyers and developers read the trend of the expected price."))
+    trend_weight: float = Field(0.2, ge=0.0, le=5.0, description=(
+        "Weight of that trend (log change per year) in the price they plan with: forecast "
+        "= expected x exp(weight x trend), the exponent within -1 and 1. 0 is purely "
+        "adaptive; above 0 expectations feed on themselves."))
 
 
 class Ratings(Strict):
@@ -267,6 +325,9 @@ class Sentiment(Strict):
                                             "each month.")
     contagion_per_exposure: float = share(0.05, "Share (0-1) of its trust a type loses each "
                                                 "time a claim backed by it is exposed.")
+    sector_contagion: float = share(0.5, "Share (0-1) of a type's loss of trust that falls on "
+                                         "trust in nature-based credits as a whole (every "
+                                         "type).")
 
 
 class Exposure(Strict):
@@ -290,8 +351,9 @@ class Event(Strict):
     step: int = Field(ge=0, le=100_000, description=(
         "Recorded month at which it fires (0 = the first month after burn-in)."))
     kind: Literal["scandal", "wildfire", "suspend_issuance", "resume_issuance", "set"]
-    project_type: ProjectTypeName | None = Field(
-        None, description="Scandal: the exposed type (default: the most-retired type).")
+    project_type: ProjectTypeName | Literal["all"] | None = Field(
+        None, description="Scandal: the exposed type (default: the most-retired type), or "
+                          "'all' for a scandal about nature-based credits as a whole.")
     severity: float = share(0.5, "Scandal: demand lost for the type; wildfire: share of "
                                  "regions hit.")
     path: str | None = Field(None, description="'set': the dotted rule path, e.g. "

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from vcm_sim.agents.developer import levelized_cost
 from vcm_sim.agents.firm import Demand
-from vcm_sim.agents.developer import unit_costs, yearly_credits
 from vcm_sim.market import MECHANISMS, clear_by_tier
+from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
@@ -89,33 +90,35 @@ def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
     return model.registry.balances(accounts, vintage_filter(model))
 
 
-def inventory_years(inventory: np.ndarray, annual: np.ndarray) -> np.ndarray:
-    """Each developer's ``inventory`` (credits) in years of its active projects' yearly
-    issuance ``annual`` (infinite for a stock with no active project left)."""
-    none_left = np.where(inventory > 0, np.inf, 0.0)
-    return np.divide(inventory, annual, out=none_left, where=annual > 0)
+def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndarray
+                ) -> np.ndarray:
+    """Per type: years the market takes to absorb the credits developers hold
+    (``inventory``, per developer of type ``kind``) at the type's typical monthly volume
+    (infinite for a stock no one buys)."""
+    stock = np.bincount(kind, weights=inventory, minlength=len(typical_volume))
+    none_bought = np.where(stock > 0, np.inf, 0.0)
+    return np.divide(stock, typical_volume * STEPS_PER_YEAR, out=none_bought, where=typical_volume > 0)
 
 
-def developer_asks(model: VCMModel, t: int) -> Orders:
-    """Each developer offers ``sell_share`` of its eligible inventory at its ask price.
-
-    Inventory pressure (0-1) is the inventory held beyond ``comfortable_inventory_years`` of
-    the yearly issuance of the developer's active projects (:func:`inventory_years`), in
-    years, capped at one.
-    """
+def developer_asks(model: VCMModel) -> Orders:
+    """Each developer in business offers ``sell_share`` of its eligible inventory at its ask
+    (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
+    offers all of it at the full fire-sale discount."""
     s = model.config
     params = s.developers
     devs = model.developers
     inventory = eligible_inventory(model, model.developer_accounts)
-    annual, active = yearly_credits(model.projects, model.types, len(inventory), t)
-    coverage = inventory_years(inventory, annual)
-    pressure = (coverage - params.comfortable_inventory_years).clip(0.0, 1.0)
-    offered = np.floor(inventory * params.sell_share)
+    years = stock_years(inventory, devs.specialty, model.typical_volume)
+    cash = model.cash.balance[model.developer_ids]
+    line = max(params.credit_line_usd, 1e-9)
+    distress = np.where(devs.active, (-cash / line).clip(0.0, 1.0), 1.0)
+    share = np.where(devs.active, params.sell_share, 1.0)
+    offered = np.floor(inventory * share)
     seller = (offered > 0).nonzero()[0]
-    cost = unit_costs(model.projects, model.types, annual, active, s.verifiers.fee_usd)
     noise = model.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
-    price = devs.asks(seller, model.expected_price, cost, pressure,
-                      s.rules.market.price_floor_usd, noise, params)
+    cost = levelized_cost(model.types, s.verifiers.fee_usd, params.discount_rate)
+    floor = max(s.rules.market.price_floor_usd, s.traders.min_price_usd)  # at least a tick
+    price = devs.asks(seller, model.forecast_price, cost, years, distress, floor, noise, params)
     quantity = offered[seller]
     high = (developer_ratings(model)[seller] >= s.ratings.high_tier_min if tiers_on(model)
             else np.zeros(len(seller), dtype=bool))
@@ -182,7 +185,7 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     trader_bids, trader_asks = trader_orders(model)
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
-    selling = developer_asks(model, t)
+    selling = developer_asks(model)
     asks = selling + trader_asks
     cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,

@@ -28,9 +28,6 @@ SETTINGS = (
     "developers.honesty_concentration",
     "developers.conscience_cost",
     "developers.inflation_kept_after_detection",
-    "developers.ask_markup",
-    "developers.inventory_discount",
-    "developers.comfortable_inventory_years",
     "developers.ask_noise_sd",
     "developers.initial_inventory_years",
     # Verifiers: how they differ, how developers choose them, sanctions, satellites.
@@ -57,9 +54,27 @@ SETTINGS = (
     "projects.severity_concentration",
     "projects.outside_home_share",
     "projects.initial_age_years",
+    # Supply with sunk costs, exit and entry (issue 12).
+    "developers.cost_anchor",
+    "developers.credit_line_usd",
+    "developers.fire_sale_discount",
+    "developers.entry_rate_yr",
+    "developers.method_scrutiny",
+    "projects.pipeline_months_min",
+    "projects.pipeline_months_max",
+    "verifiers.baseline_error_sd",
+    # Demand that responds to prices, peers and trust (issue 12).
+    "firms.pledge_innovation_yr",
+    "firms.pledge_imitation_yr",
+    "firms.pledge_drop_yr",
+    "firms.purchase_spread",
+    "firms.purchase_anticipation",
+    "sentiment.sector_contagion",
     # Price expectations.
     "expectations.price_weight",
     "expectations.volume_weight",
+    "expectations.trend_months",
+    "expectations.trend_weight",
     # Ratings.
     "ratings.error_sd",
     "ratings.high_tier_min",
@@ -89,8 +104,8 @@ STRUCTURAL: dict[float, str] = {
 STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("trading.py", 2): "two quality tiers per project type (book labels)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
-    ("model.py", 2): "two quality tiers per project type (books and tier prices); two draws "
-                     "per claim verified (detection, baseline review)",
+    ("model.py", 2): "two quality tiers per project type (books and tier prices)",
+    ("model.py", 3): "three draws per claim verified (caught, reviewed, baseline estimate)",
     ("agents/regulator.py", 2): "two draws per project audited (audited, found)",
     ("streams.py", 0x5EED): "TAG: a constant that marks the model's streams in a seed's key",
     ("streams.py", 2): "the base of 2**63, the range of a fallback seed; a Philox key is "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -27,6 +27,11 @@ class ProjectDeveloper(Member):
         return float(self.model.developers.honesty[self.index])
 
     @property
+    def active(self) -> bool:
+        """In business: False once bankrupt (a liquidator then sells off its credits)."""
+        return bool(self.model.developers.active[self.index])
+
+    @property
     def projects(self) -> np.ndarray:
         """Ids of the developer's projects."""
         return (self.model.projects.developer == self.index).nonzero()[0]
@@ -34,80 +39,161 @@ class ProjectDeveloper(Member):
 
 @dataclass
 class DeveloperPopulation:
-    """All developers as arrays."""
+    """All developers as arrays, those that entered during the run appended."""
 
     specialty: np.ndarray
     honesty: np.ndarray
     home_region: np.ndarray
     rating_error: np.ndarray
+    active: np.ndarray
+    """In business (not bankrupt)."""
+    entered: np.ndarray
+    """Month index of entry (the first simulated month for the founding population)."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: DeveloperParams,
-               type_mix: np.ndarray, regions: int, rating_error_sd: float
-               ) -> DeveloperPopulation:
-        """``n`` developers, specialised by the type mix, honesty Beta around the mean, and
-        each with a rating agency's persistent error on its real tonnes per credit."""
+               type_mix: np.ndarray, regions: int, rating_error_sd: float,
+               month: int) -> DeveloperPopulation:
+        """``n`` developers entering at ``month``, specialised by the type mix, honesty Beta
+        around the mean, and each with a rating agency's persistent error on its real tonnes
+        per credit."""
         k = params.honesty_concentration
         mean = min(max(params.honesty, 1e-3), 1 - 1e-3)
         return cls(specialty=rng.choice(len(type_mix), size=n, p=type_mix),
                    honesty=rng.beta(mean * k, (1 - mean) * k, n),
                    home_region=rng.integers(0, regions, n),
-                   rating_error=rng.normal(0.0, rating_error_sd, n))
+                   rating_error=rng.normal(0.0, rating_error_sd, n),
+                   active=np.ones(n, dtype=bool),
+                   entered=np.full(n, month, dtype=np.int64))
 
-    def inflation(self, developers: np.ndarray, detection: float, audit_yr: float,
-                  penalty_multiple: float, params: DeveloperParams) -> np.ndarray:
-        """Baseline inflation (claimed / verifiable - 1) chosen for new projects.
+    def __len__(self) -> int:
+        return len(self.specialty)
 
-        Per unit of price and verifiable tonne, inflating by ``x`` gains ``x`` if undetected,
-        loses it with probability ``detection`` at verification, loses it plus a fine of
-        ``penalty_multiple`` times its value with the yearly audit probability ``audit_yr``,
-        and costs ``conscience_cost * honesty * x**2`` in conscience and reputation. The
-        optimum is ``x* = (1 - detection - audit_yr * (1 + penalty)) / (2 * conscience_cost
-        * honesty)``, clipped to ``[0, max_inflation]``.
+    def extend(self, newcomers: DeveloperPopulation) -> np.ndarray:
+        """Append ``newcomers``; returns their indices."""
+        start = len(self)
+        for f in fields(self):
+            setattr(self, f.name, np.concatenate([getattr(self, f.name),
+                                                  getattr(newcomers, f.name)]))
+        return np.arange(start, len(self))
+
+    def choose_methods(self, developers: np.ndarray, detection: float, audit_yr: float,
+                       penalty_multiple: float, params: DeveloperParams) -> np.ndarray:
+        """Baseline inflation (claimed / verifiable - 1) of the method each developer picks
+        for a new project, among ``params.baseline_methods``.
+
+        Per unit of price and verifiable tonne, a method inflating by ``x`` gains ``x`` if
+        its claims pass; a check catches them with probability ``d_x = 1 - (1 - detection)
+        ** (1 + method_scrutiny * x)`` (aggressive baselines stand out), and a yearly audit
+        with probability ``audit_yr`` takes the gain back with a fine of ``penalty_multiple``
+        times it; conscience and reputation cost ``conscience_cost * honesty * x**2``. The
+        developer picks the method with the highest expected payoff, ``detection`` being
+        what it expects of verifiers on average.
         """
-        margin = 1.0 - detection - audit_yr * (1.0 + penalty_multiple)
-        # 2 * cost * honesty: the derivative of the quadratic conscience cost.
-        x = margin / np.maximum(2 * params.conscience_cost * self.honesty[developers], 1e-9)
-        return x.clip(0.0, params.max_inflation)
+        x = np.asarray(params.baseline_methods, dtype=float)
+        caught = 1.0 - (1.0 - detection) ** (1.0 + params.method_scrutiny * x)
+        gain = x * (1.0 - caught - audit_yr * (1.0 + penalty_multiple))
+        cost = params.conscience_cost * np.outer(self.honesty[developers], x ** 2)
+        return x[np.argmax(gain - cost, axis=1)]
 
     def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 expected_price: np.ndarray, fee_usd: float,
+                 price: np.ndarray, fee_usd: float,
                  area_spread: float) -> tuple[np.ndarray, np.ndarray]:
-        """Developers that invest this step, and the area (ha) of each new project.
+        """Developers in business that invest this step, and the area (ha) of each new
+        project.
 
         Each developer appraises a project with probability ``invest_rate_yr / 12``: area
         lognormal around the type's median (sigma ``area_spread``); it invests when the net
-        present value at the expected price of its type is positive: annual credits (after
-        leakage and buffer) times price, less running costs and the yearly verification fee,
-        over the crediting period at the discount rate, less the up-front cost.
+        present value (:func:`project_npv`) at the price it plans with (``price``, per type,
+        USD per tCO2e) is positive.
         """
         rate = params.invest_rate_yr / STEPS_PER_YEAR
-        appraising = (rng.random(len(self.specialty)) < rate).nonzero()[0]
+        appraising = ((rng.random(len(self.specialty)) < rate) & self.active).nonzero()[0]
         kind = self.specialty[appraising]
         area = types.area[kind] * rng.lognormal(0.0, area_spread, len(appraising))
-        credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])
-                      * (1 - types.buffer_share[kind]))
-        cash_yr = credits_yr * expected_price[kind] - types.opex_per_ha_yr[kind] * area - fee_usd
-        r, years = params.discount_rate, types.crediting_years[kind]
-        annuity = np.where(r > 0, (1 - (1 + r) ** -years) / max(r, 1e-12), years)
-        npv = annuity * cash_yr - types.capex_per_ha[kind] * area
+        npv = project_npv(types, kind, area, price[kind], fee_usd, params.discount_rate)
         invest = npv > 0
         return appraising[invest], area[invest]
 
-    def asks(self, seller: np.ndarray, expected_price: np.ndarray, unit_cost: np.ndarray,
-             inventory_pressure: np.ndarray, price_floor: float, noise: np.ndarray,
-             params: DeveloperParams) -> np.ndarray:
-        """Ask prices (USD per tCO2e) of developers ``seller``.
+    def asks(self, seller: np.ndarray, forecast: np.ndarray, long_run_cost: np.ndarray,
+             stock_years: np.ndarray, distress: np.ndarray, price_floor: float,
+             noise: np.ndarray, params: DeveloperParams) -> np.ndarray:
+        """Ask prices (USD per tCO2e) of developers ``seller`` for credits already issued.
 
-        The expected price of the developer's type, discounted by up to ``inventory_discount``
-        as ``inventory_pressure`` (0-1, per developer) rises, never below the running cost per
-        credit times ``ask_markup`` or the price floor: below that a developer banks its
-        credits.
+        What it cost to produce them is sunk: a developer compares selling now with selling
+        later. The price it expects to sell at later blends the market's (``forecast``, per
+        type) with the price new supply needs in the long run (``long_run_cost``, per type,
+        :func:`levelized_cost`), weighted by ``cost_anchor``; its credits would sell that
+        much later as the market takes ``stock_years`` (per type) to absorb the stock
+        developers hold, so the ask discounts it at ``discount_rate`` over that time. A
+        developer drawing on its credit line asks ``1 - fire_sale_discount * distress`` of
+        that (``distress`` 0-1 per developer). Never below the market's price floor.
         """
-        discount = params.inventory_discount * inventory_pressure[seller]
-        base = expected_price[self.specialty[seller]] * (1 - discount)
-        return np.maximum.reduce([base * noise, unit_cost[seller] * params.ask_markup,
-                                  np.full(len(seller), price_floor)])
+        kind = self.specialty[seller]
+        later = (1.0 - params.cost_anchor) * forecast[kind] + params.cost_anchor * long_run_cost[kind]
+        carry = np.exp(-params.discount_rate * stock_years[kind])
+        urgency = 1.0 - params.fire_sale_discount * distress[seller]
+        return np.maximum(later * carry * urgency * noise, price_floor)
+
+    def entrants(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
+                 price: np.ndarray, fee_usd: float) -> np.ndarray:
+        """Specialties of the developers entering this month.
+
+        The profitability index (NPV over up-front cost, :func:`project_npv`) of a median
+        project of each type at the planned ``price`` draws entrants: a Poisson number with
+        mean ``entry_rate_yr / 12`` times the developers in business times the mix-weighted
+        index clipped to 0-2, each specialising in a type in proportion to its weighted
+        index.
+        """
+        kind = np.arange(len(types.names))
+        npv = project_npv(types, kind, types.area, price, fee_usd, params.discount_rate)
+        capex = types.capex_per_ha * types.area
+        index = np.divide(npv, capex, out=np.zeros(len(kind)), where=capex > 0).clip(0.0, 2.0)
+        pull = types.mix * index
+        mean = params.entry_rate_yr / STEPS_PER_YEAR * int(self.active.sum()) * pull.sum()
+        n = int(rng.poisson(mean)) if mean > 0 else 0
+        if not n:
+            return np.zeros(0, dtype=np.int64)
+        cdf = (pull / pull.sum()).cumsum()
+        return cdf.searchsorted(rng.random(n) * cdf[-1], side="right").clip(0, len(kind) - 1)
+
+
+def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.ndarray,
+                fee_usd: float, discount_rate: float) -> np.ndarray:
+    """Net present value (USD) of new projects of types ``kind`` and ``area`` (ha) at
+    ``price`` (USD per tCO2e, aligned): yearly credits (after leakage and buffer) times price,
+    less running costs and the yearly verification fee, over the crediting period at the
+    discount rate, less the up-front cost."""
+    credits_yr = area * types.rate[kind] * (1 - types.leakage[kind]) * (1 - types.buffer_share[kind])
+    cash_yr = credits_yr * price - types.opex_per_ha_yr[kind] * area - fee_usd
+    years = types.crediting_years[kind]
+    annuity = ((1 - (1 + discount_rate) ** -years) / discount_rate if discount_rate > 0
+               else years)
+    return annuity * cash_yr - types.capex_per_ha[kind] * area
+
+
+def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float) -> np.ndarray:
+    """Per type, the price (USD per tCO2e) at which a median new project just pays: its
+    up-front cost spread over the crediting period at the discount rate, plus running cost
+    and the yearly fee, over its yearly credits (after leakage and buffer)."""
+    years = types.crediting_years
+    recovery = (discount_rate / (1 - (1 + discount_rate) ** -years) if discount_rate > 0
+                else 1.0 / years)
+    cost_yr = (types.capex_per_ha * recovery + types.opex_per_ha_yr) * types.area + fee_usd
+    credits_yr = types.area * types.rate * (1 - types.leakage) * (1 - types.buffer_share)
+    return np.divide(cost_yr, credits_yr, out=np.zeros(len(years)), where=credits_yr > 0)
+
+
+def running_revenue_short(projects: Projects, types: TypeTable, ids: np.ndarray,
+                          price: np.ndarray, fee_usd: float) -> np.ndarray:
+    """Mask of projects ``ids`` whose yearly credits (as claimed, after the buffer) at the
+    planned ``price`` (per type) no longer pay their yearly running cost and verification
+    fee: what is already spent is sunk, so these are worth abandoning."""
+    kind = projects.kind[ids]
+    area = projects.area_ha[ids]
+    credits = (area * projects.rate[ids] * (1 - projects.leakage[ids])
+               * (1 + projects.inflation[ids]) * (1 - types.buffer_share[kind]))
+    return credits * price[kind] < types.opex_per_ha_yr[kind] * area + fee_usd
 
 
 def yearly_credits(projects: Projects, types: TypeTable, n_developers: int,
@@ -120,31 +206,3 @@ def yearly_credits(projects: Projects, types: TypeTable, n_developers: int,
                * (1 + projects.inflation) * (1 - types.buffer_share[kind]))
     dev = projects.developer[active]
     return np.bincount(dev, weights=credits[active], minlength=n_developers), active
-
-
-def unit_costs(projects: Projects, types: TypeTable, total_credits: np.ndarray,
-               active: np.ndarray, fee_usd: float) -> np.ndarray:
-    """Running cost per credit of each developer's active projects (USD per tCO2e).
-
-    Yearly operating cost plus one verification fee per ``active`` project, over the yearly
-    credits issued to the developer (``total_credits``, after buffer, from
-    :func:`yearly_credits`); developers with no active project get the median.
-    """
-    n_developers = len(total_credits)
-    cost = types.opex_per_ha_yr[projects.kind] * projects.area_ha + fee_usd
-    total_cost = np.bincount(projects.developer[active], weights=cost[active],
-                             minlength=n_developers)
-    unit = np.divide(total_cost, total_credits, out=np.full(n_developers, np.nan),
-                     where=total_credits > 0)
-    known = np.isfinite(unit)
-    if known.all():
-        return unit
-    return np.where(known, unit, _median(unit[known]) if known.any() else 0.0)
-
-
-def _median(values: np.ndarray) -> float:
-    """np.median of a non-empty 1-D array, without its overhead on small arrays."""
-    ordered = np.sort(values)
-    n = len(ordered)
-    middle = ordered[n // 2]
-    return middle if n % 2 else (ordered[n // 2 - 1] + middle) / 2

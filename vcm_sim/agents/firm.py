@@ -1,10 +1,15 @@
 """Emitting firms: emissions, pledges, abatement versus credits, bids and claims.
 
-Each firm with a pledge has an annual target ``T`` (tCO2e): a share of its emissions for a
-carbon-neutral claim, its residual emissions for a net-zero pledge. It buys once a year, in
-its reporting month. Abatement has a linear marginal cost ``MAC(a) = slope * a`` (USD per
-tCO2e at abated share ``a`` of T), so at expected price ``p`` it abates ``a* = p / slope`` and
-wants credits for the rest, within the offset cap. What it cannot buy it abates.
+Pledges diffuse through the population (Bass: innovation plus imitation of peers), as far as
+credits are affordable and trusted, and are dropped when they are not. Each firm with a pledge
+claims a share of its emissions each year (its target ``T``, tCO2e), up to the pledge's
+coverage (a share of emissions for a carbon-neutral claim, the residual for net zero): it
+weighs the claim's value (its willingness to pay, falling linearly to zero at full coverage)
+against the cost of a claimed tonne. Abatement has a linear marginal cost ``MAC(a) = slope *
+a`` (USD per tCO2e at abated share ``a`` of T), so at price ``p`` it abates ``a* = p / slope``
+(at least ``1 - offset_cap``) and wants credits for the rest. It buys once per claim year, in
+a month drawn towards its reporting month (sooner when prices are expected to rise); what it
+cannot buy it abates.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class FirmPopulation:
     real_this_year: np.ndarray
     claim_kind: np.ndarray
     exposed_this_year: np.ndarray
+    purchased: np.ndarray
+    """Has bought for its current claim year."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
@@ -90,54 +97,117 @@ class FirmPopulation:
                    claimed_this_year=np.zeros(n),
                    real_this_year=np.zeros(n),
                    claim_kind=np.full(n, -1),
-                   exposed_this_year=np.zeros(n, dtype=bool))
+                   exposed_this_year=np.zeros(n, dtype=bool),
+                   purchased=np.zeros(n, dtype=bool))
 
     def open_claim_year(self, month: int) -> None:
-        """Firms reporting this month start a new claim: credits claimed and real tonnes
-        behind it reset, and it has not been exposed yet. A claim is thus open to exposure
-        for twelve months, whatever the reporting month."""
-        reporting = self.buy_month == month
-        self.claimed_this_year[reporting] = 0.0
-        self.real_this_year[reporting] = 0.0
-        self.claim_kind[reporting] = -1
-        self.exposed_this_year[reporting] = False
+        """Firms whose reporting month was last month start a new claim year: credits
+        claimed and real tonnes behind them reset, nothing bought yet, not exposed yet. A
+        claim is thus open to exposure until the next claim year opens."""
+        opening = self.buy_month == (month - 1) % STEPS_PER_YEAR
+        self.claimed_this_year[opening] = 0.0
+        self.real_this_year[opening] = 0.0
+        self.claim_kind[opening] = -1
+        self.exposed_this_year[opening] = False
+        self.purchased[opening] = False
 
     def grow(self, growth_yr: float) -> None:
         """One month of emissions change."""
         self.emissions *= (1.0 + growth_yr) ** (1.0 / STEPS_PER_YEAR)
 
-    def adopt_pledges(self, rng: np.random.Generator, rate_yr: float, confidence: float) -> None:
-        """Firms without a pledge adopt a carbon-neutral one; ``confidence`` (0-1) is the
-        market's trust in credits, which scandals lower."""
-        adopting = (self.pledge == NONE) & (rng.random(len(self.pledge))
-                                            < rate_yr / STEPS_PER_YEAR * confidence)
-        self.pledge[adopting] = NEUTRAL
+    def cheapest(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
+        """Per firm, the price (USD per tCO2e) of a trusted credit: the lowest ratio of a
+        type's ``price`` to buyers' trust in it (``sentiment``), over the types trusted at
+        all (the type a priced-out firm falls back on, :meth:`demand`)."""
+        value = np.where(sentiment > 0, price / np.maximum(sentiment, 1e-9), np.inf)
+        return np.full(len(self.wtp), value.min())
 
-    def targets(self, params: FirmParams, firm: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """Annual tonnes that firms ``firm`` (default all) want neutralised (tCO2e; 0 without
-        a pledge)."""
+    def affordability(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
+        """Per firm (0-1): how far the price of a trusted credit (:meth:`cheapest`) is below
+        what a credit is worth to the firm: ``1 - price / wtp``, clipped."""
+        return (1.0 - self.cheapest(price, sentiment) / self.wtp).clip(0.0, 1.0)
+
+    def adopt_pledges(self, rng: np.random.Generator, params: FirmParams,
+                      affordability: np.ndarray, confidence: float) -> None:
+        """One month of pledge diffusion, one uniform draw per firm.
+
+        A firm without a pledge adopts a carbon-neutral one with monthly hazard
+        ``(innovation + imitation * pledged share) / 12 * affordability * confidence``
+        (``affordability`` per firm, :meth:`affordability`; ``confidence`` 0-1, the
+        market's trust in nature-based credits); a pledged firm drops its pledge with
+        monthly hazard ``pledge_drop_yr / 12 * (1 - affordability * confidence)``.
+        """
+        draw = rng.random(len(self.pledge))
+        pledged = self.pledge != NONE
+        share = float(pledged.mean())
+        welcome = affordability * confidence
+        adopt = (params.pledge_innovation_yr + params.pledge_imitation_yr * share) * welcome
+        drop = params.pledge_drop_yr * (1.0 - welcome)
+        hazard = np.where(pledged, drop, adopt) / STEPS_PER_YEAR
+        switch = draw < hazard
+        self.pledge[switch & ~pledged] = NEUTRAL
+        self.pledge[switch & pledged] = NONE
+
+    def coverage(self, params: FirmParams, firm: np.ndarray | slice) -> np.ndarray:
+        """Largest share of its emissions each of firms ``firm`` claims under its pledge."""
         pledge = self.pledge[firm]
-        share = np.where(pledge == NEUTRAL, params.neutral_coverage,
-                         np.where(pledge == NET_ZERO, params.residual_share, 0.0))
-        return share * self.emissions[firm]
+        return np.where(pledge == NEUTRAL, params.neutral_coverage,
+                        np.where(pledge == NET_ZERO, params.residual_share, 0.0))
 
-    def demand(self, rng: np.random.Generator, month: int, params: FirmParams,
-               expected_price: np.ndarray, sentiment: np.ndarray, offset_cap: float,
-               claim_standard: str, tiers: bool, type_mix: np.ndarray) -> Demand:
-        """Bids of the firms reporting this month.
+    def plan(self, params: FirmParams, firm: np.ndarray | slice, kind: np.ndarray,
+             price: np.ndarray, sentiment: np.ndarray,
+             offset_cap: float) -> tuple[np.ndarray, np.ndarray]:
+        """Targets (tCO2e per year) and credit shares (0-1) of firms ``firm`` buying type
+        ``kind`` at ``price`` (per type, USD per tCO2e).
+
+        The credit share is what is not worth abating, within the cap: ``1 - a*`` with
+        ``a* = max(p / slope, 1 - offset_cap)``. A claimed tonne then costs ``u = slope *
+        a*^2 / 2 + p * (1 - a*)``; its value to the firm falls from ``wtp * sentiment`` at no
+        coverage to zero at the pledge's full coverage, so the firm claims ``coverage * (1 -
+        u / (wtp * sentiment))`` of its emissions: a dearer credit or a tighter cap lowers
+        the target itself, not only the split between credits and abatement.
+        """
+        p = price[kind]
+        share = self.credit_share(firm, p, offset_cap)
+        abated = 1.0 - share
+        unit_cost = self.mac_slope[firm] * abated ** 2 / 2.0 + p * share
+        worth = self.wtp[firm] * sentiment[kind]
+        value_left = (1.0 - np.divide(unit_cost, worth, out=np.full(len(worth), np.inf),
+                                      where=worth > 0)).clip(0.0, 1.0)
+        target = self.coverage(params, firm) * value_left * self.emissions[firm]
+        return target, share
+
+    def buying(self, rng: np.random.Generator, month: int, params: FirmParams,
+               trend: np.ndarray, claim_standard: str) -> np.ndarray:
+        """Firms that buy this month, one uniform draw per firm.
+
+        A pledged firm that has not bought for its claim year buys with hazard
+        ``purchase_spread * (1 + purchase_anticipation * max(trend, 0)) / months_left``,
+        ``trend`` being the expected log price change per year of its favourite type and
+        ``months_left`` the months to its reporting month (1 in it: it must buy then).
+        Under the 'sbti' claim standard only net-zero firms buy.
+        """
+        months_left = (self.buy_month - month) % STEPS_PER_YEAR + 1
+        eager = 1.0 + params.purchase_anticipation * np.maximum(trend[self.favourite_kind], 0.0)
+        hazard = np.where(months_left == 1, 1.0, params.purchase_spread * eager / months_left)
+        due = (self.pledge != NONE) & ~self.purchased
+        if claim_standard == "sbti":
+            due &= self.pledge == NET_ZERO
+        return (due & (rng.random(len(self.pledge)) < hazard)).nonzero()[0]
+
+    def demand(self, rng: np.random.Generator, firm: np.ndarray, params: FirmParams,
+               price: np.ndarray, sentiment: np.ndarray, offset_cap: float, tiers: bool,
+               type_mix: np.ndarray) -> Demand:
+        """Bids of firms ``firm`` (those buying this month, :meth:`buying`).
 
         Type: the firm's favourite, unless scandals turned it away (with the lost sentiment)
         or its price is above the firm's willingness to pay (then the best-value type).
-        Quantity: credits for the share of the target not worth abating at the expected price
-        of the chosen type, capped by ``offset_cap``. Limit price: willingness to pay,
-        scaled by the type's sentiment (scandals lower it) and, for quality-seeking firms in
-        the high tier, by ``high_tier_premium``. Under the 'sbti' claim standard only
-        net-zero firms buy.
+        Quantity: the credit share of its target (:meth:`plan`) at the price it plans with
+        (``price``, per type). Limit price: willingness to pay, scaled by the type's
+        sentiment (scandals lower it) and, for quality-seeking firms in the high tier, by
+        ``high_tier_premium``.
         """
-        buying = (self.buy_month == month) & (self.pledge != NONE)
-        if claim_standard == "sbti":
-            buying &= self.pledge == NET_ZERO
-        firm = buying.nonzero()[0]
+        self.purchased[firm] = True
         weights = type_mix * sentiment
         kind = self.favourite_kind[firm].copy()
         if weights.sum() > 0:
@@ -147,11 +217,10 @@ class FirmPopulation:
                 cdf = (weights / weights.sum()).cumsum()
                 kind[switch] = (cdf / cdf[-1]).searchsorted(rng.random(len(switch)), side="right")
         # Firms priced out of their favourite type fall back on the best-value one.
-        value_price = np.where(weights > 0, expected_price / np.maximum(sentiment, 1e-9), np.inf)
-        priced_out = self.wtp[firm] * sentiment[kind] < expected_price[kind]
+        value_price = np.where(weights > 0, price / np.maximum(sentiment, 1e-9), np.inf)
+        priced_out = self.wtp[firm] * sentiment[kind] < price[kind]
         kind[priced_out] = int(np.argmin(value_price))
-        target = self.targets(params, firm)
-        credit_share = self.credit_share(firm, expected_price[kind], offset_cap)
+        target, credit_share = self.plan(params, firm, kind, price, sentiment, offset_cap)
         high = self.quality_seeking[firm] & tiers
         premium = np.where(high, params.high_tier_premium, 1.0)
         limit = self.wtp[firm] * sentiment[kind] * premium
@@ -166,13 +235,15 @@ class FirmPopulation:
         abated_share = (price / self.mac_slope[firm]).clip(0.0, 1.0)
         return np.minimum(1.0 - abated_share, offset_cap)
 
-    def expected_monthly_demand(self, params: FirmParams, expected_price: np.ndarray,
-                                offset_cap: float, n_types: int) -> np.ndarray:
-        """Credits per month firms would bid for, by their favourite type, at the expected
-        prices (what a running market trades in a typical month; traders size on it)."""
+    def expected_monthly_demand(self, params: FirmParams, price: np.ndarray,
+                                sentiment: np.ndarray, offset_cap: float,
+                                n_types: int) -> np.ndarray:
+        """Credits per month pledged firms would bid for, by their favourite type, at
+        ``price`` (what a running market trades in a typical month; traders size on it)."""
         kind = self.favourite_kind
-        share = self.credit_share(slice(None), expected_price[kind], offset_cap)
-        return (np.bincount(kind, weights=share * self.targets(params), minlength=n_types)
+        target, credit_share = self.plan(params, slice(None), kind, price, sentiment,
+                                         offset_cap)
+        return (np.bincount(kind, weights=credit_share * target, minlength=n_types)
                 / STEPS_PER_YEAR)
 
     def abatement_cost(self, firm: np.ndarray, target: np.ndarray,

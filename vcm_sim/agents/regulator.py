@@ -83,9 +83,13 @@ class Regulator(Member):
         """Fire a scheduled or triggered event now."""
         model: VCMModel = self.model
         if kind == "scandal":
-            kind_idx = (model.types.names.index(project_type) if project_type
-                        else model.most_retired_type())
-            model.sentiment.shock(kind_idx, severity)
+            if project_type == "all":
+                model.sentiment.shock_sector(severity)
+            else:
+                kind_idx = (model.types.names.index(project_type) if project_type
+                            else model.most_retired_type())
+                model.sentiment.shock(kind_idx, severity,
+                                      model.config.sentiment.sector_contagion)
             model.tally.scandals += 1
         elif kind == "wildfire":
             nature = model.config.nature
