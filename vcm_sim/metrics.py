@@ -56,21 +56,22 @@ def price_usd(model: VCMModel) -> float:
 def price_index_usd(model: VCMModel) -> float:
     """Chain-linked price index, USD/tCO2e (see :func:`chain_link`); NaN before any trade.
 
-    Unlike the VWAP it does not jump when the month's mix of types changes, so volatility,
-    drawdown and crashes are measured on it.
+    Unlike the VWAP it does not jump when the month's mix of types or quality tiers
+    changes, so volatility, drawdown and crashes are measured on it.
     """
     return float(model.price_index)
 
 
 def chain_link(index: float, before: np.ndarray, after: np.ndarray,
                weights: np.ndarray) -> float:
-    """Next value of a chain-linked, fixed-weight geometric price index.
+    """Next value of a chain-linked geometric price index.
 
-    ``before`` and ``after`` are each type's latest price (USD/tCO2e, NaN if never traded)
-    before and after this month's trades; ``weights`` the project-type mix. The index starts
-    at the weighted geometric mean of the first prices and then moves by the weighted mean
-    log change of the types priced in both months, so a type trading for the first time
-    joins without making the index jump.
+    ``before`` and ``after`` are each book's latest price (USD/tCO2e, NaN if never traded)
+    before and after this month's trades; ``weights`` each book's weight this month (see
+    :meth:`~vcm_sim.model.VCMModel.book_weights`). The index starts at the weighted
+    geometric mean of the first prices and then moves by the weighted mean log change of the
+    books priced in both months, so a book trading for the first time joins without making
+    the index jump.
     """
     priced = np.isfinite(after) & (weights > 0)
     if np.isnan(index):
@@ -186,6 +187,12 @@ def buffer_shortfall_tco2(model: VCMModel) -> float:
     return model.tally.buffer_shortfall_tco2
 
 
+def reversed_tco2(model: VCMModel) -> float:
+    """Credited tonnes lost to reversals (fire, pests), tCO2e, cumulative; the carbon of
+    abandoned projects is not counted here."""
+    return model.tally.reversed_tco2
+
+
 def exposures(model: VCMModel) -> int:
     """Claims exposed as greenwashing so far."""
     return model.tally.exposures
@@ -228,7 +235,8 @@ def developer_entries(model: VCMModel) -> int:
 
 
 def developer_exits(model: VCMModel) -> int:
-    """Developers that went bankrupt since recording started, cumulative."""
+    """Developers that left the market since recording started, cumulative: bankrupt
+    (cash below minus the credit line) or closed with nothing left to run or sell."""
     return model.tally.developer_exits
 
 
@@ -313,6 +321,7 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "developer_profit_usd": developer_profit_usd,
     "firm_cost_usd": firm_cost_usd,
     "buffer_shortfall_tco2": buffer_shortfall_tco2,
+    "reversed_tco2": reversed_tco2,
     "exposures": exposures,
     "scandals": scandals,
     "sentiment": sentiment,
@@ -455,6 +464,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "developer_profit_usd": float(last["developer_profit_usd"]),
         "firm_cost_usd": float(last["firm_cost_usd"]),
         "buffer_shortfall_tco2": float(last["buffer_shortfall_tco2"]),
+        "reversed_tco2": float(last["reversed_tco2"]),
         "buffer_empty_step": float(results.loc[emptied[0], "step"]) if len(emptied) else math.nan,
         "exposures": int(last["exposures"]),
         "developers_active_final": int(last["developers_active"]),

@@ -51,6 +51,7 @@ class Tally:
     over_claimed_tco2: float = 0.0
     detected_over_tco2: float = 0.0
     buffer_shortfall_tco2: float = 0.0
+    reversed_tco2: float = 0.0
     developer_revenue_usd: float = 0.0
     developer_cost_usd: float = 0.0
     verification_fees_usd: float = 0.0
@@ -94,6 +95,12 @@ class VCMModel(mesa.Model):
         self.demand_by_type = np.zeros(n_types, dtype=np.int64)
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
+        self.latest_price_by_book = np.full(2 * n_types, np.nan)
+        self.acceptance = np.ones(n_types)
+        """Per type, credits accepted per tonne claimed, as developers have seen it in
+        verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
+        self.tier_share = np.tile([1.0, 0.0], (n_types, 1))
+        """Per type, the share of its last month's volume in the standard and high tier."""
         self.price_index = np.nan
         self.price_by_tier = np.full(2, np.nan)
         self.price_history: list[np.ndarray] = []
@@ -130,12 +137,14 @@ class VCMModel(mesa.Model):
 
         def setup(name: str) -> np.random.Generator:
             return self.streams.get(name, SETUP)
-        self.firms = FirmPopulation.create(setup("firms"), pop.firms, s.firms, mix)
+        self.firms = FirmPopulation.create(setup("firms"), pop.firms, s.firms,
+                                           self.types.credit_mix, self.types.buyer_value)
         self.developers = DeveloperPopulation.create(setup("developers"), pop.developers,
                                                      s.developers, mix, s.nature.regions,
                                                      s.ratings.error_sd, self.first_month)
         self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
-        self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders, mix)
+        self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders,
+                                               self.types.credit_mix)
         self.firm_agents = EmittingFirm.create_agents(self, pop.firms, index=np.arange(pop.firms))
         self.developer_agents = ProjectDeveloper.create_agents(self, pop.developers,
                                                                index=np.arange(pop.developers))
@@ -258,6 +267,7 @@ class VCMModel(mesa.Model):
         self._claims(t)
         self.regulator.audit_projects()
         self._bankruptcies(t)
+        self._wind_downs(t)
         if record:
             self._record()
         if self.config.debug:
@@ -307,6 +317,7 @@ class VCMModel(mesa.Model):
         for p, share in zip(ids.tolist(), lost.tolist()):
             required = int(round(projects.at_risk[p] * share))
             projects.at_risk[p] -= required
+            self.tally.reversed_tco2 += required
             uncovered = required - self._cancel_from_buffer(required, p)
             self.tally.buffer_shortfall_tco2 += uncovered
             self.truth.write_off(p, uncovered)
@@ -337,14 +348,16 @@ class VCMModel(mesa.Model):
         """Verify the projects whose verification month is ``t``, who have at least a tonne
         pending and whose pending credits would pay the fee at the price their developer
         plans with (the others defer to next year, their tonnes still pending): assign
-        verifiers, verify, cut the inflation of those caught. Returns
-        the verification (None if nobody was due or no verifier had room) and each verified
-        project's developer; issuance is the caller's. Verifiers are chosen with draws
-        from ``choice``, claims checked with draws from ``check``, one row per project due,
-        drawn before any is turned away for want of a verifier: projects are due in id order,
-        so two runs that share projects draw the same rows for them."""
+        verifiers, verify, cut the inflation of those caught. Returns the verification (None
+        if nobody was due or no verifier had room) and each verified project's developer;
+        issuance is the caller's. Verifiers are chosen with draws from ``choice``, claims
+        checked with draws from ``check``: one row for every project registered, by id, drawn
+        on every call, so two runs that share projects draw the same rows for them whichever
+        of them each run verifies."""
         s, projects = self.config, self.projects
         rules = s.rules.integrity
+        draw = check.random((len(projects), 3))
+        noise = choice.random((len(projects), len(self.verifiers.rigour)))
         due = ((projects.verify_month == t % STEPS_PER_YEAR)
                & (projects.pending_verifiable >= 1.0)
                & (projects.start_step <= t)).nonzero()[0]
@@ -354,12 +367,11 @@ class VCMModel(mesa.Model):
         due = due[worth >= s.verifiers.fee_usd]
         if not len(due):
             return None, due
-        draw = check.random((len(due), 3))
-        verifier = self.verifiers.assign(choice, projects.inflation[due] > 0,
+        verifier = self.verifiers.assign(noise[due], projects.inflation[due] > 0,
                                          rules.verifier_assignment, rules.verification_rigour,
                                          rules.satellite_mrv, s.verifiers)
         taken = verifier >= 0
-        due, verifier, draw = due[taken], verifier[taken], draw[taken]
+        due, verifier, draw = due[taken], verifier[taken], draw[due[taken]]
         if not len(due):
             return None, due
         detection = self.verifiers.detection(verifier, rules.verification_rigour,
@@ -367,6 +379,7 @@ class VCMModel(mesa.Model):
         result = verify(draw, due, verifier, projects.pending_verifiable[due],
                         projects.inflation[due], projects.additionality[due], detection,
                         s.developers.method_scrutiny, s.verifiers.baseline_error_sd)
+        self._learn_acceptance(projects.kind[due], result)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
         self.tally.detected_over_tco2 += float(result.cut.sum())
         projects.pending_verifiable[due] = 0.0
@@ -375,6 +388,18 @@ class VCMModel(mesa.Model):
             kept = s.developers.inflation_kept_after_detection
             projects.inflation[due[result.detected]] *= kept
         return result, projects.developer[due]
+
+    def _learn_acceptance(self, kind: np.ndarray, result: Verification) -> None:
+        """Developers update :attr:`acceptance` from a verification round: per type verified,
+        the credits accepted over the tonnes claimed, weighted in as ``price_weight`` weighs
+        a month's price."""
+        n = len(self.types.names)
+        claimed = np.bincount(kind, weights=result.claimed, minlength=n)
+        accepted = np.bincount(kind, weights=result.accepted, minlength=n)
+        seen = claimed > 0
+        ratio = np.divide(accepted, claimed, out=np.ones(n), where=seen)
+        w = self.config.expectations.price_weight
+        self.acceptance = np.where(seen, (1 - w) * self.acceptance + w * ratio, self.acceptance)
 
     def issue(self, result: Verification, developer: np.ndarray, vintage: int) -> None:
         """Issue the accepted credits of a verification round, one batch of ``vintage`` per
@@ -408,7 +433,8 @@ class VCMModel(mesa.Model):
         :meth:`abandon`)."""
         projects = self.projects
         review = ((projects.verify_month == t % STEPS_PER_YEAR) & projects.active(t)).nonzero()[0]
-        short = running_revenue_short(projects, self.types, review, self.developer_outlook(),
+        short = running_revenue_short(projects, self.types, review,
+                                      self.developer_outlook() * self.acceptance,
                                       self.config.verifiers.fee_usd)
         return self.abandon(review[short], t)
 
@@ -417,9 +443,16 @@ class VCMModel(mesa.Model):
         expected price of the last twelve months and the levelized cost of new supply
         (:func:`~vcm_sim.agents.developer.levelized_cost`), weighted by ``cost_anchor``, as
         in their asks."""
-        params = self.config.developers
-        cost = levelized_cost(self.types, self.config.verifiers.fee_usd, params.discount_rate)
-        return (1.0 - params.cost_anchor) * self.long_run_price + params.cost_anchor * cost
+        anchor = self.config.developers.cost_anchor
+        return (1.0 - anchor) * self.long_run_price + anchor * self.new_supply_cost()
+
+    def new_supply_cost(self) -> np.ndarray:
+        """Per type, the price (USD per credit) at which a median new project just pays
+        (:func:`~vcm_sim.agents.developer.levelized_cost`), with its claims accepted at the
+        rate developers have seen (:attr:`acceptance`)."""
+        cost = levelized_cost(self.types, self.config.verifiers.fee_usd,
+                              self.config.developers.discount_rate)
+        return cost / np.maximum(self.acceptance, 1e-9)
 
     def abandon(self, ids: np.ndarray, t: int) -> np.ndarray:
         """Abandon projects ``ids`` from month ``t``: they stop accruing (tonnes pending
@@ -439,11 +472,13 @@ class VCMModel(mesa.Model):
         return ids
 
     def _invest(self, t: int) -> None:
-        """Developers whose appraisal passes and who can pay the up-front cost register a
-        project; they pay only for projects the additionality test accepts."""
+        """Developers whose appraisal at the long-run price (:meth:`developer_outlook`) passes
+        and who can pay the up-front cost register a project; they pay only for projects the
+        additionality test accepts."""
         s = self.config
         dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
-                                             self.forecast_price, s.verifiers.fee_usd,
+                                             self.developer_outlook() * self.acceptance,
+                                             s.verifiers.fee_usd,
                                              s.projects.area_spread)
         if not len(dev):
             return
@@ -466,13 +501,15 @@ class VCMModel(mesa.Model):
         self.tally.developer_cost_usd += float(paid.sum())
 
     def _enter(self, t: int) -> None:
-        """Newcomers enter when new projects pay (see
+        """Newcomers enter when new projects pay at the long-run price (see
+        :meth:`developer_outlook` and
         :meth:`~vcm_sim.agents.developer.DeveloperPopulation.entrants`): each opens accounts
         with ``initial_cash_usd`` of equity and starts a project of its type at once."""
         s = self.config
         rng = self.draws("entry")
-        kind = self.developers.entrants(rng, s.developers, self.types, self.forecast_price,
-                                        s.verifiers.fee_usd)
+        kind = self.developers.entrants(rng, s.developers, self.types,
+                                        self.developer_outlook() * self.acceptance,
+                                        s.verifiers.fee_usd, s.population.developers)
         if not len(kind):
             return
         one_type = np.eye(len(self.types.names))
@@ -515,6 +552,18 @@ class VCMModel(mesa.Model):
             else:
                 projects.developer[ids] = heir
 
+    def _wind_downs(self, t: int) -> None:
+        """Developers in business with no project running or in the pipeline and no credits
+        left close down (their cash goes to their owners): a shell stays out of the market's
+        counts until it would enter again as a newcomer."""
+        devs = self.developers
+        projects = self.projects
+        live = np.bincount(projects.developer[projects.end_step > t], minlength=len(devs))
+        held = self.registry.balances(self.developer_accounts)
+        idle = (devs.active & (live == 0) & (held == 0)).nonzero()[0]
+        devs.active[idle] = False
+        self.tally.developer_exits += len(idle)
+
     def heir(self, developer: int) -> int | None:
         """The developer in business of ``developer``'s type with most cash, if it has any:
         who takes over a bankrupt's projects."""
@@ -551,7 +600,8 @@ class VCMModel(mesa.Model):
                                    rules.disclosure.claim_standard)
         demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
                                    self.sentiment.level, rules.market.offset_cap,
-                                   trading.tiers_on(self), self.types.mix)
+                                   trading.tiers_on(self), self.types.credit_mix,
+                                   trading.on_offer(self))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
@@ -567,17 +617,34 @@ class VCMModel(mesa.Model):
         by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
         self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
                                        where=by_tier[1] > 0)
+        traded = volume > 0
+        price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
+        latest = np.where(traded, price, self.latest_price_by_book)
+        weights, self.tier_share = self.book_weights(volume)
+        self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
+                                              latest, weights)
+        self.latest_price_by_book = latest
         self._update_type_prices(value.reshape(-1, 2).sum(axis=1),
                                  volume.reshape(-1, 2).sum(axis=1))
+
+    def book_weights(self, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weight of each book (type and tier, see :func:`~vcm_sim.trading.book_label`) in
+        this month's change of the price index, given its ``volume`` (credits): the type's
+        share of credits (:attr:`~vcm_sim.projects.TypeTable.credit_mix`) split between its
+        tiers by their mean share of the type's volume last month (:attr:`tier_share`) and
+        this (a Tornqvist weight). Also this month's split, a type that did not trade keeping
+        its last."""
+        by_type = volume.reshape(-1, 2).astype(float)
+        total = by_type.sum(axis=1, keepdims=True)
+        share = np.divide(by_type, total, out=self.tier_share.copy(), where=total > 0)
+        weights = np.repeat(self.types.credit_mix, 2) * ((share + self.tier_share) / 2).ravel()
+        return weights, share
 
     def _update_type_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
         traded = volume > 0
         price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
         self.price_by_type = price
-        latest = np.where(traded, price, self.latest_price_by_type)
-        self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_type,
-                                              latest, self.types.mix)
-        self.latest_price_by_type = latest
+        self.latest_price_by_type = np.where(traded, price, self.latest_price_by_type)
         self.price_history.append(price)
         self.sales_history.append(int(volume.sum()))
         self.volume_by_type = volume

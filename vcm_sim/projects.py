@@ -44,6 +44,16 @@ class TypeTable:
     opex_per_ha_yr: np.ndarray
     buffer_share: np.ndarray
     initial_price: np.ndarray
+    buyer_value: np.ndarray
+
+    @property
+    def credit_mix(self) -> np.ndarray:
+        """Share of each type in the credits of new projects (0-1): the project ``mix``
+        weighted by a median project's yearly credits (area times rate, after leakage and
+        buffer; the project mix itself when no type yields credits). Buyers' favourite types
+        and the price index weigh types by it."""
+        credits = self.mix * self.area * self.rate * (1 - self.leakage) * (1 - self.buffer_share)
+        return credits / credits.sum() if credits.sum() > 0 else self.mix
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> TypeTable:
@@ -62,7 +72,8 @@ class TypeTable:
                    column("area_ha"), column("additionality"), column("leakage"),
                    column("reversal_hazard_yr"), column("reversal_severity"),
                    column("crediting_years"), column("capex_usd_per_ha"),
-                   column("opex_usd_per_ha_yr"), buffer, column("initial_price_usd"))
+                   column("opex_usd_per_ha_yr"), buffer, column("initial_price_usd"),
+                   column("buyer_value"))
 
 
 def _empty(dtype: type) -> np.ndarray:

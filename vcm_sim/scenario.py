@@ -83,6 +83,9 @@ class ProjectType(Strict):
     initial_price_usd: float = Field(gt=0.0, le=10_000.0, description=(
         "Price of the type's credits the market expects at the first simulated month, USD "
         "per tCO2e: where a running market's adaptive expectation stands."))
+    buyer_value: float = Field(1.0, gt=0.0, le=10.0, description=(
+        "What buyers will pay for a credit of this type relative to their willingness to pay "
+        "for a typical nature-based credit (x): removals fetch more than avoided emissions."))
 
 
 class Firms(Strict):
@@ -101,7 +104,7 @@ class Firms(Strict):
                                        "neutralised with credits.")
     mac_slope_usd: float = Field(60.0, gt=0.0, le=10_000.0, description=(
         "Median marginal abatement cost at full abatement, USD per tCO2e (linear MAC)."))
-    willingness_to_pay_usd: float = Field(9.0, gt=0.0, le=1000.0, description=(
+    willingness_to_pay_usd: float = Field(20.0, gt=0.0, le=1000.0, description=(
         "Median value a firm puts on a credit backing its claim, USD per tCO2e."))
     quality_preference: float = share(0.3, "Share of firms that only buy high-tier credits "
                                            "(when quality tiers are on).")
@@ -129,6 +132,10 @@ class Firms(Strict):
         "(1 for no premium; 1.5 pays up to 50% more for high-rated credits)."))
     exposure_reputation_factor: float = share(0.5, "Factor (0-1) on a firm's reputation each "
                                                    "time one of its claims is exposed.")
+    obligation: bool = Field(False, description=(
+        "Targets are legal obligations (a compliance market): each pledged firm covers its "
+        "full coverage whatever a claimed tonne costs, so prices and the offset cap change "
+        "only how it splits between credits and abatement, not the target."))
 
 
 class Developers(Strict):
@@ -159,7 +166,7 @@ class Developers(Strict):
     inflation_kept_after_detection: float = share(0.5, "Share (0-1) of its baseline inflation "
                                                        "a project keeps after a verifier "
                                                        "detects it: the developer scales back.")
-    cost_anchor: float = share(0.5, "Weight (0-1) a developer gives the long-run price new "
+    cost_anchor: float = share(0.3, "Weight (0-1) a developer gives the long-run price new "
                                     "supply needs (the levelized cost of a median new "
                                     "project of its type) against the market's recent "
                                     "price, in the price it expects to sell its credits at "
@@ -173,12 +180,18 @@ class Developers(Strict):
                                            "has drawn, and at which a bankrupt's stock is "
                                            "sold to the developer taking over its projects.")
     entry_rate_yr: float = Field(0.1, ge=0.0, le=10.0, description=(
-        "New developers entering per year per developer in business, when a typical new "
-        "project of a type returns its up-front cost twice over at the expected price "
-        "(profitability index 1); in proportion to the index below that, none when it is "
-        "negative, and at most twice this rate."))
+        "New developers entering per year, per founding developer (population.developers, "
+        "the size of the pool of would-be entrants), when a typical new project of a type "
+        "returns its up-front cost twice over at the long-run price (profitability index "
+        "1); in proportion to the index below that, none when it is negative, and at most "
+        "twice this rate."))
     ask_noise_sd: float = log_spread(0.05, "each ask around the developer's price (month to "
                                            "month)")
+    ask_learning: float = share(0.1, "How fast a developer's markup on its ask moves (0-1 "
+                                     "per month): a seller that sold all it offered asks "
+                                     "this share more next month; one that did not moves "
+                                     "its markup this share of the way back to none. 0 "
+                                     "turns learning off.")
 
     @field_validator("baseline_methods")
     @classmethod
@@ -323,7 +336,7 @@ class Sentiment(Strict):
 
     recovery_per_month: float = share(0.02, "Share (0-1) of the gap to full trust that closes "
                                             "each month.")
-    contagion_per_exposure: float = share(0.05, "Share (0-1) of its trust a type loses each "
+    contagion_per_exposure: float = share(0.02, "Share (0-1) of its trust a type loses each "
                                                 "time a claim backed by it is exposed.")
     sector_contagion: float = share(0.5, "Share (0-1) of a type's loss of trust that falls on "
                                          "trust in nature-based credits as a whole (every "

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vcm_sim.agents.developer import levelized_cost
 from vcm_sim.agents.firm import Demand
 from vcm_sim.market import MECHANISMS, clear_by_tier
 from vcm_sim.projects import STEPS_PER_YEAR
@@ -90,6 +89,18 @@ def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
     return model.registry.balances(accounts, vintage_filter(model))
 
 
+def on_offer(model: VCMModel) -> np.ndarray:
+    """Per type, whether any developer or trader holds credits of it that could back a claim
+    this year."""
+    n = len(model.types.names)
+    held = np.bincount(model.developers.specialty,
+                       weights=eligible_inventory(model, model.developer_accounts), minlength=n)
+    if len(model.trader_accounts):
+        held += np.bincount(model.traders.kind,
+                            weights=eligible_inventory(model, model.trader_accounts), minlength=n)
+    return held > 0
+
+
 def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndarray
                 ) -> np.ndarray:
     """Per type: years the market takes to absorb the credits developers hold
@@ -100,10 +111,10 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
     return np.divide(stock, typical_volume * STEPS_PER_YEAR, out=none_bought, where=typical_volume > 0)
 
 
-def developer_asks(model: VCMModel) -> Orders:
+def developer_asks(model: VCMModel) -> tuple[Orders, np.ndarray]:
     """Each developer in business offers ``sell_share`` of its eligible inventory at its ask
     (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
-    offers all of it at the full fire-sale discount."""
+    offers all of it at the full fire-sale discount. Also the developer behind each ask."""
     s = model.config
     params = s.developers
     devs = model.developers
@@ -116,7 +127,7 @@ def developer_asks(model: VCMModel) -> Orders:
     offered = np.floor(inventory * share)
     seller = (offered > 0).nonzero()[0]
     noise = model.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
-    cost = levelized_cost(model.types, s.verifiers.fee_usd, params.discount_rate)
+    cost = model.new_supply_cost()
     floor = max(s.rules.market.price_floor_usd, s.traders.min_price_usd)  # at least a tick
     price = devs.asks(seller, model.forecast_price, cost, years, distress, floor, noise, params)
     quantity = offered[seller]
@@ -124,7 +135,7 @@ def developer_asks(model: VCMModel) -> Orders:
             else np.zeros(len(seller), dtype=bool))
     return Orders.of([model.developer_accounts[d] for d in seller.tolist()],
                      model.developer_ids[seller], price, quantity,
-                     book_label(devs.specialty[seller], high))
+                     book_label(devs.specialty[seller], high)), seller
 
 
 def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
@@ -168,15 +179,20 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
 
 def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
     """One bid per firm reporting this month that wants credits, capped by the price
-    ceiling; also the rows of ``demand`` behind the bids."""
+    ceiling; also the rows of ``demand`` behind the bids. A firm indifferent to quality bids
+    in the high tier of its type when that last traded cheaper than the standard tier (a
+    well-rated credit backs its claim as well)."""
     rows = (demand.quantity > 0).nonzero()[0]
     ceiling = model.config.rules.market.price_ceiling_usd
     limit = demand.limit_usd[rows]
     price = limit if ceiling is None else np.minimum(limit, ceiling)
     firm = demand.firm[rows]
+    kind = demand.kind[rows]
+    standard, high = model.latest_price_by_book.reshape(-1, 2).T
+    cheaper_high = tiers_on(model) & (high < standard)  # NaN (never traded) compares False
     return Orders.of([model.firm_accounts[f] for f in firm.tolist()], model.firm_ids[firm],
                      price, demand.quantity[rows],
-                     book_label(demand.kind[rows], demand.high_tier[rows])), rows
+                     book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
 
 
 def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,7 +201,7 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     trader_bids, trader_asks = trader_orders(model)
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
-    selling = developer_asks(model)
+    selling, seller = developer_asks(model)
     asks = selling + trader_asks
     cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
@@ -199,6 +215,9 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     paid = price * quantity
     value = np.bincount(book, weights=paid, minlength=n_books)
     volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
+    by_developer = ask < len(selling)
+    sold = np.bincount(ask[by_developer], weights=quantity[by_developer], minlength=len(selling))
+    model.developers.learn(seller, selling.quantity, sold, model.config.developers.ask_learning)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if not len(quantity):
         return value, volume, bought

@@ -60,6 +60,7 @@ SETTINGS = (
     "developers.fire_sale_discount",
     "developers.entry_rate_yr",
     "developers.method_scrutiny",
+    "developers.ask_learning",
     "projects.pipeline_months_min",
     "projects.pipeline_months_max",
     "verifiers.baseline_error_sd",

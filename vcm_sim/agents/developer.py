@@ -49,6 +49,8 @@ class DeveloperPopulation:
     """In business (not bankrupt)."""
     entered: np.ndarray
     """Month index of entry (the first simulated month for the founding population)."""
+    markup: np.ndarray
+    """Factor (at least 1) on the ask, learnt from selling out (:meth:`learn`)."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: DeveloperParams,
@@ -64,7 +66,8 @@ class DeveloperPopulation:
                    home_region=rng.integers(0, regions, n),
                    rating_error=rng.normal(0.0, rating_error_sd, n),
                    active=np.ones(n, dtype=bool),
-                   entered=np.full(n, month, dtype=np.int64))
+                   entered=np.full(n, month, dtype=np.int64),
+                   markup=np.ones(n))
 
     def __len__(self) -> int:
         return len(self.specialty)
@@ -105,7 +108,7 @@ class DeveloperPopulation:
         Each developer appraises a project with probability ``invest_rate_yr / 12``: area
         lognormal around the type's median (sigma ``area_spread``); it invests when the net
         present value (:func:`project_npv`) at the price it plans with (``price``, per type,
-        USD per tCO2e) is positive.
+        USD per tonne claimed) is positive.
         """
         rate = params.invest_rate_yr / STEPS_PER_YEAR
         appraising = ((rng.random(len(self.specialty)) < rate) & self.active).nonzero()[0]
@@ -127,30 +130,42 @@ class DeveloperPopulation:
         much later as the market takes ``stock_years`` (per type) to absorb the stock
         developers hold, so the ask discounts it at ``discount_rate`` over that time. A
         developer drawing on its credit line asks ``1 - fire_sale_discount * distress`` of
-        that (``distress`` 0-1 per developer). Never below the market's price floor.
+        that (``distress`` 0-1 per developer), times its learnt :attr:`markup`. Never below
+        the market's price floor.
         """
         kind = self.specialty[seller]
         later = (1.0 - params.cost_anchor) * forecast[kind] + params.cost_anchor * long_run_cost[kind]
         carry = np.exp(-params.discount_rate * stock_years[kind])
         urgency = 1.0 - params.fire_sale_discount * distress[seller]
-        return np.maximum(later * carry * urgency * noise, price_floor)
+        markup = self.markup[seller]
+        return np.maximum(later * carry * urgency * markup * noise, price_floor)
+
+    def learn(self, seller: np.ndarray, offered: np.ndarray, sold: np.ndarray,
+              rate: float) -> None:
+        """Markups after a month's trade: sellers ``seller`` that sold all they ``offered``
+        raise theirs by ``rate``; the others take it ``rate`` of the way back to 1, so a
+        seller that found buyers keen tests how far they go, and one left with credits
+        returns to what holding them is worth (Cliff's ZIP traders learn alike)."""
+        markup = self.markup[seller]
+        self.markup[seller] = np.where(sold >= offered, markup * (1.0 + rate),
+                                       1.0 + (markup - 1.0) * (1.0 - rate))
 
     def entrants(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 price: np.ndarray, fee_usd: float) -> np.ndarray:
+                 price: np.ndarray, fee_usd: float, pool: int) -> np.ndarray:
         """Specialties of the developers entering this month.
 
         The profitability index (NPV over up-front cost, :func:`project_npv`) of a median
-        project of each type at the planned ``price`` draws entrants: a Poisson number with
-        mean ``entry_rate_yr / 12`` times the developers in business times the mix-weighted
-        index clipped to 0-2, each specialising in a type in proportion to its weighted
-        index.
+        project of each type at ``price`` (per type, USD per tonne claimed) draws entrants: a Poisson
+        number with mean ``entry_rate_yr / 12`` times ``pool`` (would-be entrants) times the
+        mix-weighted index clipped to 0-2, each specialising in a type in proportion to its
+        weighted index.
         """
         kind = np.arange(len(types.names))
         npv = project_npv(types, kind, types.area, price, fee_usd, params.discount_rate)
         capex = types.capex_per_ha * types.area
         index = np.divide(npv, capex, out=np.zeros(len(kind)), where=capex > 0).clip(0.0, 2.0)
         pull = types.mix * index
-        mean = params.entry_rate_yr / STEPS_PER_YEAR * int(self.active.sum()) * pull.sum()
+        mean = params.entry_rate_yr / STEPS_PER_YEAR * pool * pull.sum()
         n = int(rng.poisson(mean)) if mean > 0 else 0
         if not n:
             return np.zeros(0, dtype=np.int64)
@@ -161,7 +176,8 @@ class DeveloperPopulation:
 def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.ndarray,
                 fee_usd: float, discount_rate: float) -> np.ndarray:
     """Net present value (USD) of new projects of types ``kind`` and ``area`` (ha) at
-    ``price`` (USD per tCO2e, aligned): yearly credits (after leakage and buffer) times price,
+    ``price`` (USD per tonne claimed, aligned: a credit's price times the share of claims
+    verifiers accept): yearly tonnes (after leakage and buffer) times price,
     less running costs and the yearly verification fee, over the crediting period at the
     discount rate, less the up-front cost."""
     credits_yr = area * types.rate[kind] * (1 - types.leakage[kind]) * (1 - types.buffer_share[kind])
@@ -173,9 +189,9 @@ def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.
 
 
 def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float) -> np.ndarray:
-    """Per type, the price (USD per tCO2e) at which a median new project just pays: its
-    up-front cost spread over the crediting period at the discount rate, plus running cost
-    and the yearly fee, over its yearly credits (after leakage and buffer)."""
+    """Per type, the price (USD per tonne claimed) at which a median new project just pays:
+    its up-front cost spread over the crediting period at the discount rate, plus running
+    cost and the yearly fee, over its yearly tonnes (after leakage and buffer)."""
     years = types.crediting_years
     recovery = (discount_rate / (1 - (1 + discount_rate) ** -years) if discount_rate > 0
                 else 1.0 / years)
@@ -186,8 +202,8 @@ def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float) -> np
 
 def running_revenue_short(projects: Projects, types: TypeTable, ids: np.ndarray,
                           price: np.ndarray, fee_usd: float) -> np.ndarray:
-    """Mask of projects ``ids`` whose yearly credits (as claimed, after the buffer) at the
-    planned ``price`` (per type) no longer pay their yearly running cost and verification
+    """Mask of projects ``ids`` whose yearly tonnes (as claimed, after the buffer) at the
+    planned ``price`` (per type, USD per tonne claimed) no longer pay their yearly running cost and verification
     fee: what is already spent is sunk, so these are worth abandoning."""
     kind = projects.kind[ids]
     area = projects.area_ha[ids]

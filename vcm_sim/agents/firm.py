@@ -78,11 +78,14 @@ class FirmPopulation:
     exposed_this_year: np.ndarray
     purchased: np.ndarray
     """Has bought for its current claim year."""
+    type_value: np.ndarray
+    """Per type, what buyers pay for its credits relative to their willingness to pay (x)."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
-               type_mix: np.ndarray) -> FirmPopulation:
-        """``n`` firms with lognormal emissions, costs and willingness to pay."""
+               type_mix: np.ndarray, type_value: np.ndarray) -> FirmPopulation:
+        """``n`` firms with lognormal emissions, costs and willingness to pay; ``type_value``
+        scales what they pay per type (:attr:`type_value`)."""
         pledge = rng.choice(len(PLEDGES), size=n, p=[params.pledge_none, params.pledge_neutral,
                                                      params.pledge_net_zero])
         return cls(emissions=params.emissions_tco2_yr
@@ -98,7 +101,8 @@ class FirmPopulation:
                    real_this_year=np.zeros(n),
                    claim_kind=np.full(n, -1),
                    exposed_this_year=np.zeros(n, dtype=bool),
-                   purchased=np.zeros(n, dtype=bool))
+                   purchased=np.zeros(n, dtype=bool),
+                   type_value=np.asarray(type_value, dtype=float))
 
     def open_claim_year(self, month: int) -> None:
         """Firms whose reporting month was last month start a new claim year: credits
@@ -117,9 +121,11 @@ class FirmPopulation:
 
     def cheapest(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
         """Per firm, the price (USD per tCO2e) of a trusted credit: the lowest ratio of a
-        type's ``price`` to buyers' trust in it (``sentiment``), over the types trusted at
-        all (the type a priced-out firm falls back on, :meth:`demand`)."""
-        value = np.where(sentiment > 0, price / np.maximum(sentiment, 1e-9), np.inf)
+        type's ``price`` to what buyers make of it (their trust, ``sentiment``, times its
+        :attr:`type_value`), over the types trusted at all (the type a priced-out firm falls
+        back on, :meth:`demand`)."""
+        appeal = sentiment * self.type_value
+        value = np.where(appeal > 0, price / np.maximum(appeal, 1e-9), np.inf)
         return np.full(len(self.wtp), value.min())
 
     def affordability(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
@@ -162,18 +168,21 @@ class FirmPopulation:
 
         The credit share is what is not worth abating, within the cap: ``1 - a*`` with
         ``a* = max(p / slope, 1 - offset_cap)``. A claimed tonne then costs ``u = slope *
-        a*^2 / 2 + p * (1 - a*)``; its value to the firm falls from ``wtp * sentiment`` at no
-        coverage to zero at the pledge's full coverage, so the firm claims ``coverage * (1 -
-        u / (wtp * sentiment))`` of its emissions: a dearer credit or a tighter cap lowers
-        the target itself, not only the split between credits and abatement.
+        a*^2 / 2 + p * (1 - a*)``; its value to the firm, ``w = wtp * sentiment * type_value``,
+        falls to zero at the pledge's full coverage, so the firm claims ``coverage * (1 -
+        u / w)`` of its emissions: a dearer credit or a tighter cap lowers
+        the target itself, not only the split between credits and abatement. Under an
+        ``obligation`` the firm covers its full coverage whatever it costs.
         """
         p = price[kind]
         share = self.credit_share(firm, p, offset_cap)
         abated = 1.0 - share
         unit_cost = self.mac_slope[firm] * abated ** 2 / 2.0 + p * share
-        worth = self.wtp[firm] * sentiment[kind]
+        worth = self.wtp[firm] * (sentiment * self.type_value)[kind]
         value_left = (1.0 - np.divide(unit_cost, worth, out=np.full(len(worth), np.inf),
                                       where=worth > 0)).clip(0.0, 1.0)
+        if params.obligation:
+            value_left = np.ones(len(worth))
         target = self.coverage(params, firm) * value_left * self.emissions[firm]
         return target, share
 
@@ -197,33 +206,41 @@ class FirmPopulation:
 
     def demand(self, rng: np.random.Generator, firm: np.ndarray, params: FirmParams,
                price: np.ndarray, sentiment: np.ndarray, offset_cap: float, tiers: bool,
-               type_mix: np.ndarray) -> Demand:
+               type_mix: np.ndarray, on_offer: np.ndarray) -> Demand:
         """Bids of firms ``firm`` (those buying this month, :meth:`buying`).
 
-        Type: the firm's favourite, unless scandals turned it away (with the lost sentiment)
-        or its price is above the firm's willingness to pay (then the best-value type).
+        Type: the firm's favourite, unless scandals turned it away (with probability the share
+        of trust it lost against the best-trusted type),
+        its price is above what the firm will pay for it or no seller holds it (``on_offer``,
+        per type): then the best-value type on offer, if the firm will pay its price.
         Quantity: the credit share of its target (:meth:`plan`) at the price it plans with
         (``price``, per type). Limit price: willingness to pay, scaled by the type's
-        sentiment (scandals lower it) and, for quality-seeking firms in the high tier, by
-        ``high_tier_premium``.
+        sentiment (scandals lower it) and :attr:`type_value` and, for quality-seeking firms
+        in the high tier, by ``high_tier_premium``.
         """
         self.purchased[firm] = True
         weights = type_mix * sentiment
         kind = self.favourite_kind[firm].copy()
         if weights.sum() > 0:
-            # Firms whose favourite type fell out of favour switch with the lost sentiment.
-            switch = (rng.random(len(firm)) > sentiment[kind]).nonzero()[0]
+            # Firms whose favourite type fell out of favour switch with the trust it lost
+            # against the best-trusted type: a loss every type shares moves no one.
+            relative = sentiment / sentiment.max()
+            switch = (rng.random(len(firm)) > relative[kind]).nonzero()[0]
             if len(switch):  # inverse-CDF draws: what rng.choice(p=...) does, less overhead
                 cdf = (weights / weights.sum()).cumsum()
                 kind[switch] = (cdf / cdf[-1]).searchsorted(rng.random(len(switch)), side="right")
         # Firms priced out of their favourite type fall back on the best-value one.
-        value_price = np.where(weights > 0, price / np.maximum(sentiment, 1e-9), np.inf)
-        priced_out = self.wtp[firm] * sentiment[kind] < price[kind]
-        kind[priced_out] = int(np.argmin(value_price))
+        appeal = sentiment * self.type_value
+        value_price = np.where(weights > 0, price / np.maximum(appeal, 1e-9), np.inf)
+        if on_offer.any():
+            value_price = np.where(on_offer, value_price, np.inf)
+        best = int(np.argmin(value_price))
+        priced_out = (self.wtp[firm] * appeal[kind] < price[kind]) | ~on_offer[kind]
+        kind[priced_out & (self.wtp[firm] * appeal[best] >= price[best])] = best
         target, credit_share = self.plan(params, firm, kind, price, sentiment, offset_cap)
         high = self.quality_seeking[firm] & tiers
         premium = np.where(high, params.high_tier_premium, 1.0)
-        limit = self.wtp[firm] * sentiment[kind] * premium
+        limit = self.wtp[firm] * appeal[kind] * premium
         quantity = np.floor(credit_share * target).astype(np.int64)
         return Demand(firm, quantity, limit, kind, high, target)
 

@@ -81,9 +81,10 @@ class VerifierPool:
         detect = self.detection(accredited, min_rigour, satellite, boost)
         return float(detect.min() if assignment == "developer" else detect.mean())
 
-    def assign(self, rng: np.random.Generator, inflating: np.ndarray, assignment: str,
+    def assign(self, noise: np.ndarray, inflating: np.ndarray, assignment: str,
                min_rigour: float, satellite: float, params: VerifierParams) -> np.ndarray:
-        """A verifier for each request (-1 when no accredited verifier has capacity left).
+        """A verifier for each request (-1 when no accredited verifier has capacity left);
+        ``noise`` holds a uniform draw per request (rows) and verifier (columns).
 
         Developer-paid (``assignment == "developer"``): inflating developers hire the laxest
         verifier with capacity, honest ones the cheapest, each ranking with some noise
@@ -92,7 +93,6 @@ class VerifierPool:
         """
         detect = self.detection(np.arange(len(self.rigour)), min_rigour, satellite,
                                 params.satellite_boost)
-        noise = rng.random((len(inflating), len(self.rigour)))
         if assignment == "regulator":
             score = noise
         else:
