@@ -77,6 +77,17 @@ def main() -> None:
             "recording began, not when the pool ran out): " + "; ".join(
                 f"{r['regime']} at {r['buffer share']:g}: {fmt(r['short in month 0 (%)'])}%"
                 for _, r in at_start.iterrows()) + ".")
+    load = runs[runs["status"] == "ok"].groupby("regime", observed=True)[
+        ["reversed_tco2", "abandoned_tco2", "projects_abandoned"]].mean()
+    findings.append(
+        "What the pool must cover over the recorded months (mean per run): " + "; ".join(
+            f"{regime}: reversals {fmt(r['reversed_tco2'])} tCO2e, abandoned projects' "
+            f"credited carbon {fmt(r['abandoned_tco2'])} tCO2e "
+            f"({fmt(100 * r['abandoned_tco2'] / (r['reversed_tco2'] + r['abandoned_tco2']), 2)}"
+            f"% of the load, {fmt(r['projects_abandoned'], 2)} projects)"
+            for regime, r in load.iterrows()) + ". Since issue 12 a developer abandons a "
+        "project whose credits no longer pay its running costs, and its carbon counts as "
+        "reversed, so the shortfall below comes from fires and from the market.")
     integrity = by_level(runs, "regime", "integrity_ratio")
     findings.append("Integrity ratio (real tonnes per retired credit, after uncovered "
                     "reversals) by regime: " + ", ".join(
@@ -87,9 +98,10 @@ def main() -> None:
     shown = table.assign(**{c: table[c].map(lambda v: fmt(v)) for c in table.columns
                             if c not in ("regime", "buffer share", "runs")})
     sections = ["## Per regime and buffer share", "",
-                f"'{RATIO}': the buffer shortfall over the recorded months (reversals the pool "
-                "could not cover) divided by the registry's stock of credits ever issued at the "
-                "end of the run (`issued`, the seeded past and burn-in included): reversals "
+                f"'{RATIO}': the buffer shortfall over the recorded months (reversals and "
+                "abandoned projects the pool could not cover) divided by the registry's stock "
+                "of credits ever issued at the end of the run (`issued`, the seeded past and "
+                "burn-in included): reversals "
                 "strike the carbon behind every credit ever issued, not only behind those "
                 "issued while recording. Mean over the runs of each cell.", "",
                 markdown_table(shown), "",
@@ -106,8 +118,8 @@ def main() -> None:
                  "15%/yr; severe = hazard x10, bad years 25%/yr (the `wildfire` preset's "
                  "nature); catastrophic = severe plus wildfire events hitting half of the "
                  "regions in years 3 and 10. The buffer share replaces every type's own share. "
-                 "'Runs short' means the pool could not cover some reversal "
-                 "(`buffer_shortfall_tco2` > 0), found from the kept per-step series. "
+                 "'Runs short' means the pool could not cover some reversal or abandoned "
+                 "project (`buffer_shortfall_tco2` > 0), found from the kept per-step series. "
                  "Scaled-down world: 400 firms, 80 developers, 8 verifiers (baseline: 1000, "
                  "200, 20) over the baseline's 240 monthly steps.")
 

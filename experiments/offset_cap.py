@@ -16,7 +16,9 @@ NAME = "offset_cap"
 CAP = "rules.market.offset_cap"
 METRICS = {"mean_price_usd": "mean price (USD/t)", "demand_total": "demand (credits bid)",
            "retired_total": "credits retired", "real_mitigation_tco2": "real mitigation (tCO2e)",
-           "firm_cost_usd": "firms' cost (USD)", "greenwashing_index": "greenwashing index"}
+           "firm_cost_usd": "firms' cost (USD)", "greenwashing_index": "greenwashing index",
+           "claimed_target_tco2": "claimed targets (tCO2e per year, mean over months)",
+           "pledged_firms_final": "pledged firms at the end"}
 
 
 def main() -> None:
@@ -56,6 +58,14 @@ def main() -> None:
            if level_with else "Every other cap is resolved below the peak; ")
         + (f"caps {', '.join(f'{c:g}' for c in below)} are resolved below it."
            if below else "no cap is resolved below it."))
+    findings.append(
+        "How much of this is a formula: a firm claims a target only as far as a claimed tonne "
+        "is worth its cost (`FirmPopulation.plan`), and a cap c forces it to abate at least "
+        "1 - c of each tonne at a marginal cost rising to its MAC slope, so a claimed tonne "
+        "costs at least slope (1 - c)^2 / 2: that targets fall with a tighter cap is built in "
+        "(issue 12), and real mitigation is firms' abatement plus the real tonnes behind their "
+        "credits, so it moves with targets by construction. What the runs add is the size: "
+        "how far prices, pledges and the quality of credits bought respond.")
     retired = tables["retired_total"]
     share = retired.loc[0.05, "mean"] / retired.loc[1.0, "mean"]
     findings.append(f"The CCER cap keeps {100 * share:.0f}% of the retirements of an uncapped "

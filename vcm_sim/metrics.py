@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 CRASH_THRESHOLD = 0.25
 """A crash is a month-on-month fall of the market price by this share or more."""
+BOOM_FACTOR, BUST_FACTOR = 1.5, 0.5
+"""A boom: the smoothed price rises to 1.5x or more; a bust: it falls to half or less."""
+CYCLE_WINDOW, CYCLE_SMOOTHING = 24, 3
+"""Booms and busts complete within 24 months, on the 3-month trailing mean price."""
 MSER_BATCH = 5
 """Months per batch of the MSER-5 truncation rule (:func:`transient_months`)."""
 ACF_LAGS = 12
@@ -193,6 +197,12 @@ def reversed_tco2(model: VCMModel) -> float:
     return model.tally.reversed_tco2
 
 
+def abandoned_tco2(model: VCMModel) -> float:
+    """Credited tonnes of abandoned projects, which count as reversed (the buffer pool covers
+    them as far as it holds), tCO2e, cumulative."""
+    return model.tally.abandoned_tco2
+
+
 def exposures(model: VCMModel) -> int:
     """Claims exposed as greenwashing so far."""
     return model.tally.exposures
@@ -225,7 +235,7 @@ def accredited_verifiers(model: VCMModel) -> int:
 
 
 def developers_active(model: VCMModel) -> int:
-    """Developers in business (not bankrupt) at the end of the step."""
+    """Developers in business (neither bankrupt nor closed down) at the end of the step."""
     return int(model.developers.active.sum())
 
 
@@ -322,6 +332,7 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "firm_cost_usd": firm_cost_usd,
     "buffer_shortfall_tco2": buffer_shortfall_tco2,
     "reversed_tco2": reversed_tco2,
+    "abandoned_tco2": abandoned_tco2,
     "exposures": exposures,
     "scandals": scandals,
     "sentiment": sentiment,
@@ -364,6 +375,48 @@ def max_drawdown(prices: pd.Series | np.ndarray) -> float:
 def crash_count(prices: pd.Series | np.ndarray) -> int:
     """Months in which the price fell by ``CRASH_THRESHOLD`` or more from the month before."""
     return int((log_returns(prices) <= math.log(1.0 - CRASH_THRESHOLD)).sum())
+
+
+def episodes(prices: pd.Series | np.ndarray, factor: float, window: int = CYCLE_WINDOW,
+             smoothing: int = CYCLE_SMOOTHING) -> list[tuple[int, int]]:
+    """Booms (``factor`` above 1) or busts (below 1) in a price path, on its ``smoothing``
+    month trailing mean ``m``. From the first month ``s`` such that ``m`` reaches ``factor *
+    m[s]`` within ``window`` months (first at ``e``), an episode starts at the lowest (boom)
+    or highest (bust) ``m`` in ``s``-``e`` and ends when ``m`` first reaches ``factor`` times
+    that; the next is sought from its end on. Returns (start, end) pairs in months from the
+    path's first."""
+    m = pd.Series(np.asarray(prices, dtype=float)).ffill().rolling(smoothing).mean().to_numpy()
+    rising = factor > 1
+    found, s = [], 0
+    while s < len(m):
+        e = _first_reach(m, s, factor, window)
+        if e is None:
+            s += 1
+            continue
+        start = s + int((np.argmin if rising else np.argmax)(m[s:e]))
+        end = _first_reach(m, start, factor, window)
+        found.append((start, end))
+        s = end
+    return found
+
+
+def _first_reach(m: np.ndarray, s: int, factor: float, window: int) -> int | None:
+    """First month within ``window`` after ``s`` where ``m`` reaches ``factor * m[s]``."""
+    ahead = m[s + 1:s + 1 + window]
+    hit = ahead >= factor * m[s] if factor > 1 else ahead <= factor * m[s]
+    return s + 1 + int(np.argmax(hit)) if np.isfinite(m[s]) and hit.any() else None
+
+
+def boom_count(prices: pd.Series | np.ndarray) -> int:
+    """Booms: the 3-month mean price rising ``BOOM_FACTOR`` (1.5x) or more within 24 months
+    (:func:`episodes`)."""
+    return len(episodes(prices, BOOM_FACTOR))
+
+
+def bust_count(prices: pd.Series | np.ndarray) -> int:
+    """Busts: the 3-month mean price falling to ``BUST_FACTOR`` (half) or less within 24
+    months (:func:`episodes`)."""
+    return len(episodes(prices, BUST_FACTOR))
 
 
 def autocorrelation(series: np.ndarray, lag: int) -> float:
@@ -419,7 +472,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     """Run-level metrics from the per-step table.
 
     Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown, crash
-    count, the months of start-up transient left (MSER-5, :func:`transient_months`) and the
+    count, boom and bust counts (:func:`episodes`), the months of start-up transient left (MSER-5, :func:`transient_months`) and the
     stylized facts of :func:`stylized_facts` of the fixed-weight price index.
     Registry: credits issued, retired and cancelled over the recorded months (sums of the
     monthly flows) and the ratio of issued to retired; final buffer and active stocks
@@ -446,6 +499,8 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "price_volatility": annualised_volatility(index),
         "max_drawdown": max_drawdown(index),
         "crash_count": crash_count(index),
+        "boom_count": boom_count(index),
+        "bust_count": bust_count(index),
         "transient_months": transient_months(index),
         **stylized_facts(index),
         "volume_total": int(results["volume"].sum()),
@@ -465,6 +520,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "firm_cost_usd": float(last["firm_cost_usd"]),
         "buffer_shortfall_tco2": float(last["buffer_shortfall_tco2"]),
         "reversed_tco2": float(last["reversed_tco2"]),
+        "abandoned_tco2": float(last["abandoned_tco2"]),
         "buffer_empty_step": float(results.loc[emptied[0], "step"]) if len(emptied) else math.nan,
         "exposures": int(last["exposures"]),
         "developers_active_final": int(last["developers_active"]),

@@ -52,6 +52,7 @@ class Tally:
     detected_over_tco2: float = 0.0
     buffer_shortfall_tco2: float = 0.0
     reversed_tco2: float = 0.0
+    abandoned_tco2: float = 0.0
     developer_revenue_usd: float = 0.0
     developer_cost_usd: float = 0.0
     verification_fees_usd: float = 0.0
@@ -465,6 +466,7 @@ class VCMModel(mesa.Model):
         for p in ids.tolist():
             required = int(projects.at_risk[p])
             projects.at_risk[p] = 0
+            self.tally.abandoned_tco2 += required
             uncovered = required - self._cancel_from_buffer(required, p, "abandonment")
             self.tally.buffer_shortfall_tco2 += uncovered
             self.truth.write_off(p, uncovered)

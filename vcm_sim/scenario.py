@@ -177,8 +177,8 @@ class Developers(Strict):
     fire_sale_discount: float = share(0.3, "Discount (0-1) on the expected price at which a "
                                            "developer in overdraft offers its credits, in "
                                            "proportion to how much of its credit line it "
-                                           "has drawn, and at which a bankrupt's stock is "
-                                           "sold to the developer taking over its projects.")
+                                           "has drawn, and at which a bankrupt's liquidator "
+                                           "offers all of its stock.")
     entry_rate_yr: float = Field(0.1, ge=0.0, le=10.0, description=(
         "New developers entering per year, per founding developer (population.developers, "
         "the size of the pool of would-be entrants), when a typical new project of a type "

@@ -105,10 +105,11 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
                 ) -> np.ndarray:
     """Per type: years the market takes to absorb the credits developers hold
     (``inventory``, per developer of type ``kind``) at the type's typical monthly volume
-    (infinite for a stock no one buys)."""
+    (infinite for a stock of a type that sells less than a credit a year)."""
     stock = np.bincount(kind, weights=inventory, minlength=len(typical_volume))
+    yearly = typical_volume * STEPS_PER_YEAR
     none_bought = np.where(stock > 0, np.inf, 0.0)
-    return np.divide(stock, typical_volume * STEPS_PER_YEAR, out=none_bought, where=typical_volume > 0)
+    return np.divide(stock, yearly, out=none_bought, where=yearly >= 1.0)
 
 
 def developer_asks(model: VCMModel) -> tuple[Orders, np.ndarray]:

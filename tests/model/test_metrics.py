@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from vcm_sim.metrics import (ACF_LAGS, annualised_volatility, autocorrelation, crash_count,
-                             log_returns, max_drawdown, stylized_facts)
+from vcm_sim.metrics import (ACF_LAGS, annualised_volatility, autocorrelation, boom_count,
+                             bust_count, crash_count, episodes, log_returns, max_drawdown,
+                             stylized_facts)
 
 
 def test_log_returns_skip_months_without_trades():
@@ -31,6 +32,27 @@ def test_max_drawdown_is_the_largest_fall_from_a_running_peak():
 def test_a_crash_is_a_monthly_fall_of_a_quarter_or_more():
     assert crash_count([10.0, 7.5, 7.0, 5.0, 5.0]) == 2
     assert crash_count([10.0, 8.0, 6.5]) == 0
+
+
+def test_a_boom_and_a_bust_run_from_the_turning_point_of_the_smoothed_price():
+    """Flat at 2, up to 4 over ten months, flat, down to 1.5 over six, flat: one boom from
+    the trough, one bust from the peak, each ending when the 3-month mean has moved
+    1.5x or halved."""
+    up = np.r_[np.full(10, 2.0), np.linspace(2.0, 4.0, 10), np.full(10, 4.0)]
+    path = np.r_[up, np.linspace(4.0, 1.5, 6), np.full(10, 1.5)]
+    smooth = np.convolve(path, np.ones(3) / 3, mode="full")[:len(path)]
+    (b0, b1), = episodes(path, 1.5)
+    (c0, c1), = episodes(path, 0.5)
+    assert b1 == np.argmax(smooth[2:] >= 1.5 * 2.0) + 2 and smooth[b0] == pytest.approx(2.0)
+    assert smooth[c0] == pytest.approx(4.0) and smooth[c1] <= 2.0 < smooth[c1 - 1]
+    assert (boom_count(path), bust_count(path)) == (1, 1)
+
+
+def test_slow_or_small_moves_are_neither_booms_nor_busts():
+    assert boom_count(np.full(60, 3.0)) == bust_count(np.full(60, 3.0)) == 0
+    slow = np.exp(np.linspace(0.0, math.log(1.6), 40))  # +60% over 40 months: 1.34x in 24
+    assert boom_count(slow) == 0 and bust_count(slow[::-1]) == 0
+    assert boom_count([2.0, 2.0, 2.0, 3.2, 3.2, 3.2, 2.0, 2.0, 2.0, 3.2, 3.2, 3.2]) == 2
 
 
 def test_chain_linked_index_starts_at_the_weighted_geometric_mean():

@@ -50,9 +50,20 @@ def scenarios(draw):
         "nature": {"hazard_multiplier": draw(st.floats(0.0, 30.0)),
                    "bad_year_probability": draw(unit)},
         "developers": {"initial_projects": draw(st.integers(0, 3)),
-                       "honesty": draw(unit), "sell_share": draw(unit)},
+                       "honesty": draw(unit), "sell_share": draw(unit),
+                       "cost_anchor": draw(unit), "ask_learning": draw(unit),
+                       "entry_rate_yr": draw(st.floats(0.0, 2.0)),
+                       "initial_cash_usd": draw(st.floats(0.0, 3e6)),
+                       "credit_line_usd": draw(st.floats(0.0, 2e6)),
+                       "fire_sale_discount": draw(unit)},
+        "firms": {"obligation": draw(st.booleans()), "pledge_drop_yr": draw(unit),
+                  "pledge_imitation_yr": draw(unit), "purchase_spread": draw(unit)},
+        "expectations": {"trend_weight": draw(st.floats(0.0, 5.0))},
+        "sentiment": {"sector_contagion": draw(unit)},
         "events": [{"step": draw(st.integers(0, steps)), "kind": draw(st.sampled_from(EVENT_KINDS)),
-                    "severity": draw(unit)} for _ in range(draw(st.integers(0, 3)))],
+                    "severity": draw(unit),
+                    **({"project_type": "all"} if draw(st.booleans()) else {})}
+                   for _ in range(draw(st.integers(0, 3)))],
     }
     return load_scenario("baseline", **overrides)
 
