@@ -1,4 +1,4 @@
-"""Run the five experiments in turn (each resumes its sweep if raw runs exist).
+"""Run the six experiments in turn (each resumes its sweep if raw runs exist).
 
 Run: ``python experiments/run_all.py [--workers N] [--fresh]``; the whole set takes about
 18 minutes on two cores (17.5 min measured with ``--fresh``, sensitivity 10.9 of them): every
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 EXPERIMENTS = ["price_stability", "greenwashing_risk", "buffer_adequacy", "offset_cap",
-               "sensitivity"]
+               "sensitivity", "market_cycles"]
 
 if __name__ == "__main__":
     here = Path(__file__).resolve().parent

@@ -281,18 +281,39 @@ def inventory_months(model: VCMModel) -> float:
     return float(stock / mean) if mean > 0 else math.nan
 
 
-def developer_profits_usd(model: VCMModel) -> np.ndarray:
-    """Each developer's profit since recording started, cash basis (USD): its cash now less
-    its cash when recording started, or less its starting equity for one that entered
-    since; capex, running costs, fees and fines are all paid in cash. Credits still held
-    count for nothing. One value per developer that operated while recording."""
+def developer_profits_usd(model: VCMModel, charge_capital: bool = False) -> np.ndarray:
+    """Each developer's profit since recording started (USD): its cash now less its cash
+    when recording started, or less its starting equity for one that entered since; capex
+    of projects registered since, running costs, fees and fines are paid in cash. With
+    ``charge_capital``, also less the cost of the capital it runs that was built before
+    recording (:func:`capital_charge_usd`), which no recorded cash flow shows. Credits still
+    held count for nothing. One value per developer that operated while recording."""
     cash = model.cash.balance[model.developer_ids]
     start = model.developer_cash_before
     entered = len(cash) - len(start)
     opening = np.concatenate([start, np.full(entered, model.config.developers.initial_cash_usd)])
     operated = np.concatenate([model.developers_active_before,
                                np.ones(entered, dtype=bool)])
-    return (cash - opening)[operated]
+    charge = capital_charge_usd(model) if charge_capital else 0.0
+    return (cash - opening - charge)[operated]
+
+
+def capital_charge_usd(model: VCMModel) -> np.ndarray:
+    """Per developer, the cost over the recorded months of the projects it holds that were
+    registered before recording started (the seeded past and burn-in, whose capex no
+    recorded cash flow shows): each project's up-front cost as an annuity over its crediting
+    period at the discount rate, for the recorded months it ran (USD)."""
+    projects, types = model.projects, model.types
+    r = model.config.developers.discount_rate
+    old = projects.registered_step < 0
+    years = types.crediting_years[projects.kind]
+    recovery = r / (1 - (1 + r) ** -years) if r > 0 else 1.0 / years
+    capex = types.capex_per_ha[projects.kind] * projects.area_ha
+    ran = (np.minimum(projects.end_step, model.month_index + 1)
+           - np.maximum(projects.start_step, 0)).clip(0, None)
+    charge = np.where(old, capex * recovery * ran / STEPS_PER_YEAR, 0.0)
+    return np.bincount(projects.developer, weights=charge,
+                       minlength=len(model.developers))
 
 
 def _type_price(k: int) -> Callable[[VCMModel], float]:

@@ -447,12 +447,17 @@ class VCMModel(mesa.Model):
         anchor = self.config.developers.cost_anchor
         return (1.0 - anchor) * self.long_run_price + anchor * self.new_supply_cost()
 
+    def pipeline_years(self) -> float:
+        """Mean validation pipeline of a new project, years: how long its credits wait."""
+        p = self.config.projects
+        return (p.pipeline_months_min + p.pipeline_months_max) / 2 / STEPS_PER_YEAR
+
     def new_supply_cost(self) -> np.ndarray:
         """Per type, the price (USD per credit) at which a median new project just pays
         (:func:`~vcm_sim.agents.developer.levelized_cost`), with its claims accepted at the
         rate developers have seen (:attr:`acceptance`)."""
         cost = levelized_cost(self.types, self.config.verifiers.fee_usd,
-                              self.config.developers.discount_rate)
+                              self.config.developers.discount_rate, self.pipeline_years())
         return cost / np.maximum(self.acceptance, 1e-9)
 
     def abandon(self, ids: np.ndarray, t: int) -> np.ndarray:
@@ -480,8 +485,8 @@ class VCMModel(mesa.Model):
         s = self.config
         dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
                                              self.developer_outlook() * self.acceptance,
-                                             s.verifiers.fee_usd,
-                                             s.projects.area_spread)
+                                             s.verifiers.fee_usd, s.projects.area_spread,
+                                             self.pipeline_years())
         if not len(dev):
             return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
@@ -511,7 +516,8 @@ class VCMModel(mesa.Model):
         rng = self.draws("entry")
         kind = self.developers.entrants(rng, s.developers, self.types,
                                         self.developer_outlook() * self.acceptance,
-                                        s.verifiers.fee_usd, s.population.developers)
+                                        s.verifiers.fee_usd, s.population.developers,
+                                        self.pipeline_years())
         if not len(kind):
             return
         one_type = np.eye(len(self.types.names))

@@ -293,7 +293,7 @@ class ProjectVariation(Strict):
     pipeline_months_max: int = Field(36, ge=0, le=240, description=(
         "Longest validation and registration, months (each project draws uniformly "
         "between the two)."))
-    initial_age_years: int = Field(10, ge=1, le=100, description=(
+    initial_age_years: int = Field(15, ge=1, le=100, description=(
         "Projects running at the first simulated month started uniformly within this many "
         "years before it."))
 

@@ -241,3 +241,26 @@ def test_uncovered_reversals_are_written_off_exactly_once():
     model.run()
     assert model.tally.buffer_shortfall_tco2 > 0
     assert written_off() - before == pytest.approx(model.tally.buffer_shortfall_tco2, rel=1e-9)
+
+
+def test_the_capital_charge_spreads_the_capex_of_older_projects_over_the_months_they_run():
+    """Projects built before recording (seeded, burn-in) cost capital no recorded cash flow
+    shows: each month one of them runs, its developer is charged a twelfth of the annuity
+    that repays its capex over its crediting period."""
+    from vcm_sim.metrics import capital_charge_usd, developer_profits_usd
+
+    model = VCMModel(small(steps=24), rng=5)
+    p, types = model.projects, model.types
+    r = model.config.developers.discount_rate
+    years = types.crediting_years[p.kind]
+    yearly = types.capex_per_ha[p.kind] * p.area_ha * r / (1 - (1 + r) ** -years)
+    old = p.registered_step < 0
+    expected = 0.0
+    for _ in range(24):
+        model.step()
+        running = model.projects.active(model.month_index)[:len(old)] & old
+        expected += float(yearly[running].sum()) / 12
+    assert capital_charge_usd(model).sum() == pytest.approx(expected, rel=1e-9)
+    cash = developer_profits_usd(model)
+    charged = developer_profits_usd(model, charge_capital=True)
+    assert (charged <= cash).all() and (charged < cash).any()

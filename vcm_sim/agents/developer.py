@@ -100,21 +100,22 @@ class DeveloperPopulation:
         return x[np.argmax(gain - cost, axis=1)]
 
     def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 price: np.ndarray, fee_usd: float,
-                 area_spread: float) -> tuple[np.ndarray, np.ndarray]:
+                 price: np.ndarray, fee_usd: float, area_spread: float,
+                 wait_years: float) -> tuple[np.ndarray, np.ndarray]:
         """Developers in business that invest this step, and the area (ha) of each new
         project.
 
         Each developer appraises a project with probability ``invest_rate_yr / 12``: area
         lognormal around the type's median (sigma ``area_spread``); it invests when the net
         present value (:func:`project_npv`) at the price it plans with (``price``, per type,
-        USD per tonne claimed) is positive.
+        USD per tonne claimed), its credits starting after ``wait_years``, is positive.
         """
         rate = params.invest_rate_yr / STEPS_PER_YEAR
         appraising = ((rng.random(len(self.specialty)) < rate) & self.active).nonzero()[0]
         kind = self.specialty[appraising]
         area = types.area[kind] * rng.lognormal(0.0, area_spread, len(appraising))
-        npv = project_npv(types, kind, area, price[kind], fee_usd, params.discount_rate)
+        npv = project_npv(types, kind, area, price[kind], fee_usd, params.discount_rate,
+                          wait_years)
         invest = npv > 0
         return appraising[invest], area[invest]
 
@@ -147,21 +148,24 @@ class DeveloperPopulation:
         seller that found buyers keen tests how far they go, and one left with credits
         returns to what holding them is worth (Cliff's ZIP traders learn alike)."""
         markup = self.markup[seller]
-        self.markup[seller] = np.where(sold >= offered, markup * (1.0 + rate),
+        keen = (sold >= offered) & self.active[seller]  # a liquidator sells, it does not test
+        self.markup[seller] = np.where(keen, markup * (1.0 + rate),
                                        1.0 + (markup - 1.0) * (1.0 - rate))
 
     def entrants(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 price: np.ndarray, fee_usd: float, pool: int) -> np.ndarray:
+                 price: np.ndarray, fee_usd: float, pool: int,
+                 wait_years: float) -> np.ndarray:
         """Specialties of the developers entering this month.
 
         The profitability index (NPV over up-front cost, :func:`project_npv`) of a median
         project of each type at ``price`` (per type, USD per tonne claimed) draws entrants: a Poisson
         number with mean ``entry_rate_yr / 12`` times ``pool`` (would-be entrants) times the
-        mix-weighted index clipped to 0-2, each specialising in a type in proportion to its
-        weighted index.
+        mix-weighted index clipped to 0-2 (credits starting after ``wait_years``), each
+        specialising in a type in proportion to its weighted index.
         """
         kind = np.arange(len(types.names))
-        npv = project_npv(types, kind, types.area, price, fee_usd, params.discount_rate)
+        npv = project_npv(types, kind, types.area, price, fee_usd, params.discount_rate,
+                          wait_years)
         capex = types.capex_per_ha * types.area
         index = np.divide(npv, capex, out=np.zeros(len(kind)), where=capex > 0).clip(0.0, 2.0)
         pull = types.mix * index
@@ -174,27 +178,31 @@ class DeveloperPopulation:
 
 
 def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.ndarray,
-                fee_usd: float, discount_rate: float) -> np.ndarray:
+                fee_usd: float, discount_rate: float, wait_years: float = 0.0) -> np.ndarray:
     """Net present value (USD) of new projects of types ``kind`` and ``area`` (ha) at
     ``price`` (USD per tonne claimed, aligned: a credit's price times the share of claims
-    verifiers accept): yearly tonnes (after leakage and buffer) times price,
-    less running costs and the yearly verification fee, over the crediting period at the
-    discount rate, less the up-front cost."""
+    verifiers accept): yearly tonnes (after leakage and buffer) times price, less running
+    costs and the yearly verification fee, over the crediting period at the discount rate,
+    starting after ``wait_years`` (the validation pipeline), less the up-front cost paid
+    now."""
     credits_yr = area * types.rate[kind] * (1 - types.leakage[kind]) * (1 - types.buffer_share[kind])
     cash_yr = credits_yr * price - types.opex_per_ha_yr[kind] * area - fee_usd
     years = types.crediting_years[kind]
     annuity = ((1 - (1 + discount_rate) ** -years) / discount_rate if discount_rate > 0
                else years)
-    return annuity * cash_yr - types.capex_per_ha[kind] * area
+    later = (1 + discount_rate) ** -wait_years
+    return annuity * later * cash_yr - types.capex_per_ha[kind] * area
 
 
-def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float) -> np.ndarray:
+def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float,
+                   wait_years: float = 0.0) -> np.ndarray:
     """Per type, the price (USD per tonne claimed) at which a median new project just pays:
-    its up-front cost spread over the crediting period at the discount rate, plus running
-    cost and the yearly fee, over its yearly tonnes (after leakage and buffer)."""
+    its up-front cost, grown at the discount rate over the ``wait_years`` before its credits
+    start and spread over the crediting period, plus running cost and the yearly fee, over
+    its yearly tonnes (after leakage and buffer)."""
     years = types.crediting_years
     recovery = (discount_rate / (1 - (1 + discount_rate) ** -years) if discount_rate > 0
-                else 1.0 / years)
+                else 1.0 / years) * (1 + discount_rate) ** wait_years
     cost_yr = (types.capex_per_ha * recovery + types.opex_per_ha_yr) * types.area + fee_usd
     credits_yr = types.area * types.rate * (1 - types.leakage) * (1 - types.buffer_share)
     return np.divide(cost_yr, credits_yr, out=np.zeros(len(years)), where=credits_yr > 0)
