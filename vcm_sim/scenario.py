@@ -132,6 +132,10 @@ class Firms(Strict):
         "(1 for no premium; 1.5 pays up to 50% more for high-rated credits)."))
     exposure_reputation_factor: float = share(0.5, "Factor (0-1) on a firm's reputation each "
                                                    "time one of its claims is exposed.")
+    bid_steps: int = Field(4, ge=1, le=20, description=(
+        "Bids a firm splits its demand curve into: at 1/steps, 2/steps, ... of what a credit "
+        "is worth to it, each for the credits it wants at that price beyond those it wants "
+        "at the next (1: one bid, at its worth, for what it wants at that price)."))
     obligation: bool = Field(False, description=(
         "Targets are legal obligations (a compliance market): each pledged firm covers its "
         "full coverage whatever a claimed tonne costs, so prices and the offset cap change "

@@ -179,20 +179,21 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
 
 
 def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
-    """One bid per firm reporting this month that wants credits, capped by the price
-    ceiling; also the rows of ``demand`` behind the bids. A firm indifferent to quality bids
-    in the high tier of its type when that last traded cheaper than the standard tier (a
-    well-rated credit backs its claim as well)."""
-    rows = (demand.quantity > 0).nonzero()[0]
+    """The bids of the firms buying this month, one per step of each firm's demand curve
+    with credits in it (:meth:`~vcm_sim.agents.firm.FirmPopulation.demand_curve`), capped by
+    the price ceiling; also the row of ``demand`` behind each bid. A firm indifferent to
+    quality bids in the high tier of its type when that last traded cheaper than the
+    standard tier (a well-rated credit backs its claim as well)."""
+    rows, step = (demand.step_quantity > 0).nonzero()
     ceiling = model.config.rules.market.price_ceiling_usd
-    limit = demand.limit_usd[rows]
+    limit = demand.step_price[rows, step]
     price = limit if ceiling is None else np.minimum(limit, ceiling)
     firm = demand.firm[rows]
     kind = demand.kind[rows]
     standard, high = model.latest_price_by_book.reshape(-1, 2).T
     cheaper_high = tiers_on(model) & (high < standard)  # NaN (never traded) compares False
     return Orders.of([model.firm_accounts[f] for f in firm.tolist()], model.firm_ids[firm],
-                     price, demand.quantity[rows],
+                     price, demand.step_quantity[rows, step],
                      book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
 
 

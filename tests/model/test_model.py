@@ -264,3 +264,23 @@ def test_the_capital_charge_spreads_the_capex_of_older_projects_over_the_months_
     cash = developer_profits_usd(model)
     charged = developer_profits_usd(model, charge_capital=True)
     assert (charged <= cash).all() and (charged < cash).any()
+
+
+def test_a_firm_bids_its_demand_curve_so_it_buys_more_when_credits_are_cheaper():
+    """Issue 12 (referee): a firm's bids step down its demand curve, so the credits it wants
+    at a price are the sum of its bids at or above that price, and they rise as the price
+    falls; the steps are what its plan wants at each price."""
+    model = VCMModel(small(steps=1), rng=2)
+    firms, params = model.firms, model.config.firms
+    firm = (firms.pledge != 0).nonzero()[0][:20]
+    kind = firms.favourite_kind[firm]
+    worth = firms.wtp[firm] * (model.sentiment.level * firms.type_value)[kind]
+    prices, quantity = firms.demand_curve(params, firm, kind, worth, model.sentiment.level,
+                                          1.0, np.ones(len(firm)))
+    assert prices.shape == quantity.shape == (len(firm), params.bid_steps)
+    wanted = np.cumsum(quantity[:, ::-1], axis=1)[:, ::-1]  # credits bid at >= each price
+    assert (np.diff(wanted, axis=1) <= 0).all() and wanted[:, 0].sum() > wanted[:, -1].sum()
+    for j in range(params.bid_steps):
+        target, share = firms.plan_at(params, firm, kind, prices[:, j], model.sentiment.level,
+                                      1.0)
+        assert (wanted[:, j] >= np.floor(share * target)).all()

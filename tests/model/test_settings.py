@@ -70,6 +70,7 @@ SETTINGS = (
     "firms.pledge_drop_yr",
     "firms.purchase_spread",
     "firms.purchase_anticipation",
+    "firms.bid_steps",
     "sentiment.sector_contagion",
     # Price expectations.
     "expectations.price_weight",

@@ -58,6 +58,10 @@ class Demand:
     kind: np.ndarray
     high_tier: np.ndarray
     target: np.ndarray
+    step_price: np.ndarray
+    """Limit prices of each firm's bids (rows: firms, columns: steps of its demand curve)."""
+    step_quantity: np.ndarray
+    """Credits bid at each step: together the credits the firm wants at each price."""
 
 
 @dataclass
@@ -174,7 +178,12 @@ class FirmPopulation:
         the target itself, not only the split between credits and abatement. Under an
         ``obligation`` the firm covers its full coverage whatever it costs.
         """
-        p = price[kind]
+        return self.plan_at(params, firm, kind, price[kind], sentiment, offset_cap)
+
+    def plan_at(self, params: FirmParams, firm: np.ndarray | slice, kind: np.ndarray,
+                p: np.ndarray, sentiment: np.ndarray,
+                offset_cap: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`plan` at a price per firm (``p``, USD per tCO2e, aligned with ``firm``)."""
         share = self.credit_share(firm, p, offset_cap)
         abated = 1.0 - share
         unit_cost = self.mac_slope[firm] * abated ** 2 / 2.0 + p * share
@@ -242,7 +251,29 @@ class FirmPopulation:
         premium = np.where(high, params.high_tier_premium, 1.0)
         limit = self.wtp[firm] * appeal[kind] * premium
         quantity = np.floor(credit_share * target).astype(np.int64)
-        return Demand(firm, quantity, limit, kind, high, target)
+        step_price, step_quantity = self.demand_curve(params, firm, kind, limit / premium,
+                                                      sentiment, offset_cap, premium)
+        return Demand(firm, quantity, limit, kind, high, target, step_price, step_quantity)
+
+    def demand_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
+                     worth: np.ndarray, sentiment: np.ndarray, offset_cap: float,
+                     premium: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each firm's demand curve as ``params.bid_steps`` bids: at prices ``worth * j /
+        steps`` (j = 1..steps, ``worth`` what a credit of its type is worth to it, USD per
+        tCO2e), the credits it would want at that price (:meth:`plan_at`) beyond those it
+        wants at the next step up; limits are raised by the high-tier ``premium``. A firm so
+        buys more when credits are cheap and less when they are dear, instead of taking the
+        planned quantity at any price up to its worth."""
+        steps = params.bid_steps
+        fraction = np.arange(1, steps + 1) / steps
+        prices = worth[:, None] * fraction[None, :]
+        wanted = np.empty(prices.shape)
+        for j in range(steps):
+            target, share = self.plan_at(params, firm, kind, prices[:, j], sentiment, offset_cap)
+            wanted[:, j] = np.floor(share * target)
+        above = np.concatenate([wanted[:, 1:], np.zeros((len(firm), 1))], axis=1)
+        quantity = np.maximum(wanted - above, 0).astype(np.int64)
+        return prices * premium[:, None], quantity
 
     def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
                      offset_cap: float) -> np.ndarray:
