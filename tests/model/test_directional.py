@@ -53,7 +53,9 @@ def test_a_scandal_lowers_the_price_of_the_exposed_type():
 
 def test_a_sector_wide_scandal_lowers_demand_for_every_nature_based_type():
     """Issue 12: a scandal about nature-based credits as a whole (project_type 'all') cuts
-    trust in every type, so no type gains buyers from the others."""
+    trust in every type, so no type gains buyers from the others. The direction is built in
+    (the scandal multiplies every type's trust, and firms switch types only on trust lost
+    against the best-trusted type); the test guards that wiring, it is not a finding."""
     scandal = [{"step": 24, "kind": "scandal", "project_type": "all", "severity": 0.6}]
     columns = [f"demand_{name}" for name in PROJECT_TYPES]
 
@@ -79,7 +81,9 @@ def test_a_scandal_around_one_type_dents_trust_in_every_type():
 
 def test_a_demand_collapse_raises_abandonments_and_exits():
     """A two-percent offset cap from month 12 cuts demand; prices fall, projects that no
-    longer pay their running costs are abandoned and overdrawn developers exit."""
+    longer pay their running costs are abandoned and overdrawn developers exit. That a
+    lower price fails more running-cost tests is the abandonment rule itself; what the test
+    checks is that the market carries the demand shock through prices to that rule."""
     collapse = [{"step": 12, "kind": "set", "path": "rules.market.offset_cap", "value": 0.02}]
 
     def exits(models):
@@ -110,7 +114,10 @@ def test_a_demand_boom_brings_entrants_whose_projects_start_after_the_pipeline()
 
 def test_an_offset_cap_lowers_the_targets_firms_claim():
     """Issue 12: the cap raises the cost of a claimed tonne, so firms claim less; the
-    targets are not fixed while only their split between credits and abatement moves."""
+    targets are not fixed while only their split between credits and abatement moves. The
+    direction follows from the claim-choice formula (``FirmPopulation.plan``: a cap c makes a
+    claimed tonne cost at least slope (1 - c)^2 / 2); the test guards it, the size is what
+    experiments/offset_cap measures."""
     capped = summaries("claimed_target_tco2", rules={"market": {"offset_cap": 0.05}})
     free = summaries("claimed_target_tco2")
     assert capped.mean() < free.mean()
