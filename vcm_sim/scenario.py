@@ -191,6 +191,11 @@ class Developers(Strict):
         "twice this rate."))
     ask_noise_sd: float = log_spread(0.05, "each ask around the developer's price (month to "
                                            "month)")
+    carry_weight: float = Field(1.0, ge=0.0, le=5.0, description=(
+        "Weight of the cost of carry in asks: the price a developer expects later is "
+        "discounted at the discount rate over this many times the years the market needs "
+        "to absorb the stock developers hold (1: the full cost of waiting; 0: the stock "
+        "does not weigh on asks)."))
     ask_learning: float = share(0.1, "How fast a developer's markup on its ask moves (0-1 "
                                      "per month): a seller that sold all it offered asks "
                                      "this share more next month; one that did not moves "

@@ -61,6 +61,7 @@ SETTINGS = (
     "developers.entry_rate_yr",
     "developers.method_scrutiny",
     "developers.ask_learning",
+    "developers.carry_weight",
     "projects.pipeline_months_min",
     "projects.pipeline_months_max",
     "verifiers.baseline_error_sd",

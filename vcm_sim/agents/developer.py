@@ -129,14 +129,15 @@ class DeveloperPopulation:
         type) with the price new supply needs in the long run (``long_run_cost``, per type,
         :func:`levelized_cost`), weighted by ``cost_anchor``; its credits would sell that
         much later as the market takes ``stock_years`` (per type) to absorb the stock
-        developers hold, so the ask discounts it at ``discount_rate`` over that time. A
+        developers hold, so the ask discounts it at ``discount_rate`` over that time (times
+        ``carry_weight``). A
         developer drawing on its credit line asks ``1 - fire_sale_discount * distress`` of
         that (``distress`` 0-1 per developer), times its learnt :attr:`markup`. Never below
         the market's price floor.
         """
         kind = self.specialty[seller]
         later = (1.0 - params.cost_anchor) * forecast[kind] + params.cost_anchor * long_run_cost[kind]
-        carry = np.exp(-params.discount_rate * stock_years[kind])
+        carry = np.exp(-params.carry_weight * params.discount_rate * stock_years[kind])
         urgency = 1.0 - params.fire_sale_discount * distress[seller]
         markup = self.markup[seller]
         return np.maximum(later * carry * urgency * markup * noise, price_floor)
