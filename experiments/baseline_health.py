@@ -40,6 +40,7 @@ def health(seed: int, steps: int) -> dict:
             "final_stock_years": float(r["inventory_months"].iloc[-1] / 12),
             "max_stock_years": float(r["inventory_months"].max() / 12),
             "max_drawdown": s["max_drawdown"], "price_volatility": s["price_volatility"],
+            "transient_months": s["transient_months"],
             "boom_count": s["boom_count"], "bust_count": s["bust_count"],
             "abs_returns_acf_12": s["abs_returns_acf_12"],
             "abs_returns_acf_6_11_max": max(abs(s[k]) for k in LAGS),

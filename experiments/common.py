@@ -21,29 +21,44 @@ RESULTS = ROOT / "results"
 
 
 def arguments(doc: str) -> argparse.Namespace:
-    """``--workers N`` and ``--fresh`` (delete earlier raw runs instead of resuming)."""
+    """``--workers N``, ``--fresh`` (delete earlier raw runs instead of resuming) and
+    ``--report-only`` (write the results from the raw runs there are, without running)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--workers", type=int, default=None, help="worker processes")
     parser.add_argument("--fresh", action="store_true", help="start again, discarding raw runs")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite the results from the raw runs already there (after "
+                             "editing the script), without running or resuming the sweep; "
+                             "their provenance stays that of the runs")
     parser.add_argument("--no-progress", action="store_true")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.fresh and args.report_only:
+        parser.error("--fresh discards the raw runs --report-only reads; give one of them")
+    return args
 
 
 def run(name: str, args: argparse.Namespace) -> tuple[SweepSpec, pd.DataFrame, Path]:
-    """Run (or resume) ``experiments/<name>.toml`` into ``results/<name>/runs`` and write the
-    generic report into ``results/<name>/``; return the spec, the run table and that folder."""
+    """Run (or resume; with ``--report-only`` neither) ``experiments/<name>.toml`` into
+    ``results/<name>/runs`` and write the generic report into ``results/<name>/``; return the
+    spec, the run table and that folder."""
     warnings.simplefilter("ignore")
     target = RESULTS / name
     raw = target / "runs"
     if args.fresh:
         shutil.rmtree(raw, ignore_errors=True)
     sweep_file = EXPERIMENTS / f"{name}.toml"
-    try:
-        sweep(sweep_file, workers=args.workers, out=raw, resume=raw.exists(),
-              progress=not args.no_progress)
-    except SweepError as err:  # e.g. raw runs of an earlier source cannot be resumed
-        raise SystemExit(f"{name}: {err}\nRun again with --fresh to discard {raw} and start "
-                         "over.") from None
+    if args.report_only:
+        if not (raw / "manifest.json").exists():
+            raise SystemExit(f"{name}: no raw runs in {raw} to report on; run without "
+                             "--report-only first.")
+    else:
+        try:
+            sweep(sweep_file, workers=args.workers, out=raw, resume=raw.exists(),
+                  progress=not args.no_progress)
+        except SweepError as err:  # e.g. raw runs of an earlier source cannot be resumed
+            raise SystemExit(f"{name}: {err}\nRun again with --fresh to discard {raw} and "
+                             "start over, or with --report-only to rewrite the results from "
+                             "them.") from None
     for old in target.glob("*.png"):
         old.unlink()
     report(raw, target)
@@ -264,15 +279,20 @@ MOVED = EXPERIMENTS / "moved"
 
 
 def moved_section(name: str) -> list[str]:
-    """README lines of ``experiments/moved/<name>.md`` (hand-written: what the steady start of
-    issue 11 and the pairing of points changed in this experiment's findings, and why) under
-    its own heading; none when the file does not exist. The file holds the section's body,
-    without a heading."""
-    path = MOVED / f"{name}.md"
-    if not path.exists():
-        return []
-    return ["## What moved with the steady start (issue 11) and paired points", "",
-            path.read_text().strip(), ""]
+    """README sections from ``experiments/moved/issue12/<name>.md`` and
+    ``experiments/moved/issue11/<name>.md`` (hand-written: what issue 12's market economics,
+    and before it issue 11's steady start and paired points, changed in this experiment's
+    findings, and why), each under its own heading, none for a file that does not exist. The
+    files hold the sections' bodies, without headings."""
+    headings = {"issue12": "What moved with issue 12 (market economics)",
+                "issue11": "What moved with the steady start (issue 11) and paired points "
+                           "(history: its 'now' is issue 11's run, not this one)"}
+    lines = []
+    for issue, heading in headings.items():
+        path = MOVED / issue / f"{name}.md"
+        if path.exists():
+            lines += [f"## {heading}", "", path.read_text().strip(), ""]
+    return lines
 
 
 def _sources(manifest: dict) -> str:

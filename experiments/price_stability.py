@@ -11,8 +11,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from common import (PAIRED_NOTE, arguments, by_level, ci_text, fmt, level, markdown_table,
-                    paired, paired_row, paired_text, run, series, write_readme)
+from common import (EXPERIMENTS, PAIRED_NOTE, arguments, by_level, ci_text, fmt, level,
+                    markdown_table, paired, paired_row, paired_text, run, series,
+                    write_readme)
+from vcm_sim.sweep import load_sweep
 
 NAME = "price_stability"
 FACTORS = {"integrity": "integrity rules", "rules.market.offset_cap": "offset cap",
@@ -60,7 +62,8 @@ def main() -> None:
     findings += paired_findings(runs, params)
     findings.append(suspension_finding(runs, steps, params))
     findings.append(wildfire_finding(runs, steps, params))
-    findings += outlier_findings(runs)
+    _, scenario = load_sweep(EXPERIMENTS / f"{NAME}.toml")
+    findings += outlier_findings(runs, scenario.traders.min_price_usd)
     when = timing(steps, runs.set_index("run_id")["replication"])
     timing_figure(when, spec.overrides.get("burn_in", "the scenario's"), target / "timing.png")
     findings.append(timing_finding(when, len(runs)))
@@ -198,17 +201,33 @@ def wildfire_finding(runs: pd.DataFrame, steps: pd.DataFrame, params: list[str])
                                        ("replication", "replication")))
     return (text + f"; in the other {len(parted)} the index first differs in month "
             f"{min(parted)}-{max(parted)} (the fire is in month 48; by cap and replication: "
-            f"{counts}): there the fire drained the buffer pool, as rerunning those pairs shows "
-            f"(see what moved, below).")
+            f"{counts}). A fire reaches prices only through what the buffer pool cannot "
+            f"cover: real tonnes written off behind credits change which claims are exposed, "
+            f"and with them buyers' trust.")
 
 
-def outlier_findings(runs: pd.DataFrame) -> list[str]:
-    """Runs whose mean price is far from the rest (more than five times the median)."""
+def outlier_findings(runs: pd.DataFrame, tick: float) -> list[str]:
+    """Runs whose mean price is far from the rest (more than five times the median), listed
+    when they are few; when they are many the prices split into two groups, which is said
+    instead, with the markets whose mean price is within two ``tick`` (the lowest price, USD)
+    of nothing."""
     ok = runs[runs["status"] == "ok"]
     median = ok["mean_price_usd"].median()
     far = ok[ok["mean_price_usd"] > 5 * median]
     if not len(far):
         return []
+    if len(far) > 0.05 * len(ok):
+        dead = ok[ok["mean_price_usd"] <= 2 * tick]
+        by_cap = dead.groupby("rules.market.offset_cap").size()
+        return [f"Mean prices split in two: {len(dead)} of {len(ok)} runs average at most "
+                f"USD {2 * tick:g}/t (two price ticks), by cap " + ", ".join(
+                    f"{level(c)}: {n}" for c, n in by_cap.items())
+                + f"; the median run's is {fmt(median)} USD/t. A cap on voluntary claims makes "
+                "a claimed tonne dearer than most firms' value of it (they must abate the "
+                "rest), so pledged firms claim little, and developers sit on stock nobody buys, "
+                "whose worth to them the cost of carry takes to the lowest price. Volatility, "
+                "drawdowns and crashes of such a market are noise around a tick: compare caps "
+                "with care."]
     runs_text = f"{len(far)} run{'s' if len(far) > 1 else ''}"
     return [f"{runs_text} with a mean price above five times the median run's "
             f"({fmt(median)} USD/t): " + "; ".join(

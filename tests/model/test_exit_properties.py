@@ -118,3 +118,20 @@ def test_distress_cuts_the_ask_by_the_fire_sale_discount():
     broke = devs.asks(seller, model.forecast_price, model.new_supply_cost(), years,
                       np.ones(len(devs)), 0.0, noise, params)
     assert broke == pytest.approx(calm * (1.0 - params.fire_sale_discount))
+
+
+def test_asks_stay_finite_for_a_stock_no_one_buys_whatever_the_carry_weight():
+    """A type that sells nothing has an infinite stock in years; with the cost of carry
+    weighed at 0 that stock must not weigh on asks (0 x infinity is no number)."""
+    model = VCMModel(load_scenario("baseline", steps=1, burn_in=0,
+                                   population={"firms": 20, "developers": 5, "verifiers": 2}),
+                     rng=0)
+    devs = model.developers
+    seller = np.arange(len(devs))
+    years = np.full(len(model.types.names), np.inf)
+    for weight in (0.0, 1.0):
+        params = model.config.developers.model_copy(update={"carry_weight": weight})
+        ask = devs.asks(seller, model.forecast_price, model.new_supply_cost(), years,
+                        np.zeros(len(devs)), 0.01, np.ones(len(seller)), params)
+        assert np.isfinite(ask).all() and (ask >= 0.01).all()
+    assert (ask == 0.01).all(), "at weight 1 an unsellable stock is offered at the floor"

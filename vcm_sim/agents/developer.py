@@ -137,7 +137,9 @@ class DeveloperPopulation:
         """
         kind = self.specialty[seller]
         later = (1.0 - params.cost_anchor) * forecast[kind] + params.cost_anchor * long_run_cost[kind]
-        carry = np.exp(-params.carry_weight * params.discount_rate * stock_years[kind])
+        years = (params.carry_weight * stock_years[kind] if params.carry_weight > 0
+                 else np.zeros(len(kind)))  # a stock no one buys weighs nothing at weight 0
+        carry = np.exp(-params.discount_rate * years)
         urgency = 1.0 - params.fire_sale_discount * distress[seller]
         markup = self.markup[seller]
         return np.maximum(later * carry * urgency * markup * noise, price_floor)
