@@ -1,6 +1,6 @@
 """Baseline health: does the baseline market pay its developers, clear its stock and stay calm
 without scheduled shocks, over many seeds? Prints a table and writes
-results/baseline_health/ (per-seed figures, README).
+results/baseline_health/<steps>_months/ (per-seed figures, README).
 
 The checks (issue 12): the median over seeds of the median developer's profit over the
 recorded months, counted over every developer that operated (capex included), is not
@@ -73,20 +73,24 @@ def main() -> None:
             table["abs_returns_acf_12"].abs().median()
             <= table["abs_returns_acf_6_11_max"].median(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    table.to_csv(RESULTS / "seeds.csv", index=False)
+    target = RESULTS / f"{args.steps}_months"
+    target.mkdir(parents=True, exist_ok=True)
+    table.to_csv(target / "seeds.csv", index=False)
     pd.set_option("display.width", 200)
     print(table.round(3).to_string(index=False))
-    lines = ["# baseline_health", "",
+    lines = [f"# baseline_health, {args.steps} months", "",
              f"The baseline, seeds 0-{args.seeds - 1}, {args.steps} recorded months after its "
-             f"burn-in, no scheduled event (`python experiments/baseline_health.py`).", "",
+             f"burn-in, no scheduled event (`python experiments/baseline_health.py --seeds "
+             f"{args.seeds} --steps {args.steps}`). The profit check uses the cash basis "
+             f"(`developer_profits_usd(model)`); `median_profit_with_capital_charge_usd` also "
+             f"charges the capital of projects built before recording.", "",
              "| check | holds |", "|---|---|",
              *[f"| {name} | {'yes' if ok else 'NO'} |" for name, ok in checks.items()], "",
              "| figure | median | min | max |", "|---|---|---|---|",
              *[f"| {c} | {table[c].median():.4g} | {table[c].min():.4g} | "
                f"{table[c].max():.4g} |" for c in table.columns if c != "seed"], "",
              "Per seed: `seeds.csv`."]
-    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+    (target / "README.md").write_text("\n".join(lines) + "\n")
     for name, ok in checks.items():
         print(f"{'ok ' if ok else 'NO '} {name}")
 
