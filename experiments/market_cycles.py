@@ -14,9 +14,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from common import (PAIRED_NOTE, arguments, by_level, ci_text, fmt, level,  # noqa: E402
-                    markdown_table, paired, paired_row, paired_text, run, series, write_readme)
+from common import (EXPERIMENTS, PAIRED_NOTE, arguments, by_level, ci_text,  # noqa: E402
+                    fmt, level, markdown_table, paired, paired_row, paired_text, run, series,
+                    write_readme)
 from vcm_sim.metrics import BOOM_FACTOR, BUST_FACTOR, episodes  # noqa: E402
+from vcm_sim.sweep import load_sweep  # noqa: E402
 
 NAME = "market_cycles"
 FACTORS = {"developers.cost_anchor": "cost anchor", "developers.carry_weight": "carry weight",
@@ -39,6 +41,9 @@ WINDOW = 36
 """Months either side of a bust's peak in the event study."""
 EARLY = 24
 """Recorded months counted as early when checking for what is left of the start-up transient."""
+LIVE_TICKS = 10
+"""A market trades when its median price index is above this many price ticks: below it,
+moves of a tick or two count as booms and busts."""
 
 
 def main() -> None:
@@ -47,11 +52,25 @@ def main() -> None:
     ok = runs[runs["status"] == "ok"]
     params = list(spec.parameters)
     steps = series(NAME)
-    events = event_table(steps)
-    findings = frequency_findings(ok) + factor_findings(runs, params) + carry_findings(ok)
-    findings += mechanism_findings(events, steps, ok)
+    _, scenario = load_sweep(EXPERIMENTS / f"{NAME}.toml")
+    floor = LIVE_TICKS * scenario.traders.min_price_usd
+    median = steps.groupby("run_id")["price_index_usd"].median()
+    live_ids = median[median > floor].index
+    live = ok[ok["run_id"].isin(live_ids)]
+    dead = ok[~ok["run_id"].isin(live_ids)]
+    by_cap = dead.groupby("rules.market.offset_cap").size()
+    findings = [f"{len(dead)} of {len(ok)} runs never trade above {LIVE_TICKS} price ticks "
+                f"(median index at most USD {floor:g}/t), by offset cap: " + ", ".join(
+                    f"{level(c)}: {n}" for c, n in by_cap.items())
+                + ". A capped voluntary market empties (see offset_cap), and moves of a tick "
+                "there count as booms; the frequencies, the carry table and the event study "
+                f"below use the other {len(live)} runs, the paired differences all runs."]
+    steps_live = steps[steps["run_id"].isin(live_ids)]
+    events = event_table(steps_live)
+    findings += frequency_findings(live) + factor_findings(runs, params) + carry_findings(live)
+    findings += mechanism_findings(events, steps_live, live)
     paths_figure(ok, steps, target / "paths.png")
-    event_figure(events, steps, target / "around_busts.png")
+    event_figure(events, steps_live, target / "around_busts.png")
     rows = []
     for metric in METRICS:
         for factor, name in FACTORS.items():
@@ -107,7 +126,7 @@ def frequency_findings(ok: pd.DataFrame) -> list[str]:
     settings = "; ".join(", ".join(f"{FACTORS[k]} {level(v)}" for k, v in zip(FACTORS, key))
                          + f" ({fmt(n, 2)} busts per run)" for key, n in top.items())
     return [
-        f"Over all {len(ok)} runs, {100 * (ok['boom_count'] > 0).mean():.0f}% have at least one "
+        f"Over the {len(ok)} trading runs, {100 * (ok['boom_count'] > 0).mean():.0f}% have at least one "
         f"boom, {100 * (ok['bust_count'] > 0).mean():.0f}% at least one bust and "
         f"{100 * both.mean():.0f}% both; {ok['boom_count'].sum()} booms and "
         f"{ok['bust_count'].sum()} busts in all, none caused by a scheduled event (there are "

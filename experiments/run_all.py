@@ -1,8 +1,9 @@
 """Run the six experiments in turn (each resumes its sweep if raw runs exist).
 
-Run: ``python experiments/run_all.py [--workers N] [--fresh]``; the whole set takes about
-18 minutes on two cores (17.5 min measured with ``--fresh``, sensitivity 10.9 of them): every
-run simulates 96 months of burn-in before the months it records (issue 11).
+Run: ``python experiments/run_all.py [--workers N] [--fresh] [--report-only]``; the whole set
+takes about 40 minutes on two cores (41 measured with ``--fresh`` for issue 12, sensitivity
+17 and market_cycles 12 of them): every run simulates its burn-in before the months it
+records.
 """
 
 from __future__ import annotations
