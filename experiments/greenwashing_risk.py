@@ -20,7 +20,8 @@ RIGOUR = "rules.integrity.verification_rigour"
 OWN = "verifiers.rigour_mean"
 ASSIGN = "rules.integrity.verifier_assignment"
 GI = "greenwashing_index"
-LABELS = {RIGOUR: "rules' minimum rigour", OWN: "verifiers' own rigour", ASSIGN: "verifier picked by", GI: "greenwashing index",
+LABELS = {RIGOUR: "rules' minimum rigour", OWN: "verifiers' own rigour",
+          ASSIGN: "verifier picked by", GI: "greenwashing index",
           "integrity_ratio": "integrity ratio (real t per credit)",
           "detection_rate": "detection rate", "disclosure": "disclosure"}
 
@@ -132,9 +133,11 @@ def own_rigour_findings(runs: pd.DataFrame, params: list[str]) -> list[str]:
         at = runs[runs[RIGOUR] == minimum]
         texts.append(f"{minimum:g}: {paired_text(paired(at, params, OWN, 0.9, 0.3, GI))}")
     floor = runs[runs[RIGOUR] == runs[RIGOUR].min()]
-    gap = [f"own rigour {r:g}: "
-           f"{paired_text(paired(floor[floor[OWN] == r], params, ASSIGN, 'regulator', 'developer', GI))}"
-           for r in sorted(runs[OWN].dropna().unique())]
+    def assignment_gap(own: float) -> str:
+        at = floor[floor[OWN] == own]
+        return paired_text(paired(at, params, ASSIGN, "regulator", "developer", GI))
+
+    gap = [f"own rigour {r:g}: {assignment_gap(r)}" for r in sorted(runs[OWN].dropna().unique())]
     return [
         "Verifiers' own rigour 0.9 minus 0.3 (paired), at each level of the rules' minimum: "
         + "; ".join(texts) + ". The minimum floors each verifier's rigour, so once it is above "

@@ -126,8 +126,8 @@ def frequency_findings(ok: pd.DataFrame) -> list[str]:
     settings = "; ".join(", ".join(f"{FACTORS[k]} {level(v)}" for k, v in zip(FACTORS, key))
                          + f" ({fmt(n, 2)} busts per run)" for key, n in top.items())
     return [
-        f"Over the {len(ok)} trading runs, {100 * (ok['boom_count'] > 0).mean():.0f}% have at least one "
-        f"boom, {100 * (ok['bust_count'] > 0).mean():.0f}% at least one bust and "
+        f"Over the {len(ok)} trading runs, {100 * (ok['boom_count'] > 0).mean():.0f}% have at "
+        f"least one boom, {100 * (ok['bust_count'] > 0).mean():.0f}% at least one bust and "
         f"{100 * both.mean():.0f}% both; {ok['boom_count'].sum()} booms and "
         f"{ok['bust_count'].sum()} busts in all, none caused by a scheduled event (there are "
         f"none).",

@@ -4,8 +4,8 @@ Once a year, in its verification month, each active project submits the tonnes a
 its last verification (unless the credits would not pay the fee: then it waits), inflated by
 the baseline method its developer chose. The verifier may catch the inflation (a caught claim
 is cut to the verifiable tonnes; aggressive methods are caught more often) and may review the
-baseline conservatively against its own, error-prone estimate of the counterfactual. The registry then issues the accepted credits, the type's buffer
-share to the pool.
+baseline conservatively against its own, error-prone estimate of the counterfactual. The
+registry then issues the accepted credits, the type's buffer share to the pool.
 """
 
 from __future__ import annotations

@@ -493,8 +493,9 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     """Run-level metrics from the per-step table.
 
     Prices: mean and final VWAP (USD/tCO2e); annualised volatility, max drawdown, crash
-    count, boom and bust counts (:func:`episodes`), the months of start-up transient left (MSER-5, :func:`transient_months`) and the
-    stylized facts of :func:`stylized_facts` of the fixed-weight price index.
+    count, boom and bust counts (:func:`episodes`), the months of start-up transient left
+    (MSER-5, :func:`transient_months`) and the stylized facts of :func:`stylized_facts` of
+    the price index.
     Registry: credits issued, retired and cancelled over the recorded months (sums of the
     monthly flows) and the ratio of issued to retired; final buffer and active stocks
     (credits). Integrity: final integrity ratio, greenwashing gap (tCO2e) and index,

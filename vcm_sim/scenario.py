@@ -150,10 +150,10 @@ class Developers(Strict):
     invest_rate_yr: float = share(0.5, "Annual probability of appraising a new project.")
     honesty: float = share(0.5, "Mean intrinsic cost of inflating claims (0 = none, 1 = "
                                 "never inflates).")
-    baseline_methods: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field([0.0, 0.25, 0.5, 1.0], min_length=1, max_length=20,
-                                          description=(
-        "Baseline methods a developer can choose for a new project, as the inflation each "
-        "gives (claimed/verifiable - 1): the conservative method first, 0."))
+    baseline_methods: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+        [0.0, 0.25, 0.5, 1.0], min_length=1, max_length=20, description=(
+            "Baseline methods a developer can choose for a new project, as the inflation each "
+            "gives (claimed/verifiable - 1): the conservative method first, 0."))
     method_scrutiny: float = Field(1.0, ge=0.0, le=20.0, description=(
         "How much more visible an aggressive baseline is: a claim inflated by x is caught "
         "with probability 1 - (1 - d)^(1 + method_scrutiny * x), d the verifier's detection."))

@@ -16,10 +16,17 @@ BURN_IN = 24
 start (same seeds, same streams), and these tests check directions, not levels."""
 
 
+_RUNS: dict[str, list[VCMModel]] = {}
+"""Finished runs by scenario, so the arms several tests share run once (tests only read them)."""
+
+
 def runs(name: str = "baseline", steps: int = 96, **overrides) -> list[VCMModel]:
     scenario = load_scenario(name, population=POPULATION, steps=steps, burn_in=BURN_IN,
                              **overrides)
-    return [VCMModel(scenario, rng=seed).run() for seed in SEEDS]
+    key = scenario.model_dump_json()
+    if key not in _RUNS:
+        _RUNS[key] = [VCMModel(scenario, rng=seed).run() for seed in SEEDS]
+    return _RUNS[key]
 
 
 def summaries(metric: str, *args, **kwargs) -> np.ndarray:

@@ -136,7 +136,8 @@ class DeveloperPopulation:
         the market's price floor.
         """
         kind = self.specialty[seller]
-        later = (1.0 - params.cost_anchor) * forecast[kind] + params.cost_anchor * long_run_cost[kind]
+        anchor = params.cost_anchor
+        later = (1.0 - anchor) * forecast[kind] + anchor * long_run_cost[kind]
         years = (params.carry_weight * stock_years[kind] if params.carry_weight > 0
                  else np.zeros(len(kind)))  # a stock no one buys weighs nothing at weight 0
         carry = np.exp(-params.discount_rate * years)
@@ -161,10 +162,10 @@ class DeveloperPopulation:
         """Specialties of the developers entering this month.
 
         The profitability index (NPV over up-front cost, :func:`project_npv`) of a median
-        project of each type at ``price`` (per type, USD per tonne claimed) draws entrants: a Poisson
-        number with mean ``entry_rate_yr / 12`` times ``pool`` (would-be entrants) times the
-        mix-weighted index clipped to 0-2 (credits starting after ``wait_years``), each
-        specialising in a type in proportion to its weighted index.
+        project of each type at ``price`` (per type, USD per tonne claimed) draws entrants: a
+        Poisson number with mean ``entry_rate_yr / 12`` times ``pool`` (would-be entrants)
+        times the mix-weighted index clipped to 0-2 (credits starting after ``wait_years``),
+        each specialising in a type in proportion to its weighted index.
         """
         kind = np.arange(len(types.names))
         npv = project_npv(types, kind, types.area, price, fee_usd, params.discount_rate,
@@ -188,7 +189,8 @@ def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.
     costs and the yearly verification fee, over the crediting period at the discount rate,
     starting after ``wait_years`` (the validation pipeline), less the up-front cost paid
     now."""
-    credits_yr = area * types.rate[kind] * (1 - types.leakage[kind]) * (1 - types.buffer_share[kind])
+    credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])
+                  * (1 - types.buffer_share[kind]))
     cash_yr = credits_yr * price - types.opex_per_ha_yr[kind] * area - fee_usd
     years = types.crediting_years[kind]
     annuity = ((1 - (1 + discount_rate) ** -years) / discount_rate if discount_rate > 0
@@ -214,8 +216,9 @@ def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float,
 def running_revenue_short(projects: Projects, types: TypeTable, ids: np.ndarray,
                           price: np.ndarray, fee_usd: float) -> np.ndarray:
     """Mask of projects ``ids`` whose yearly tonnes (as claimed, after the buffer) at the
-    planned ``price`` (per type, USD per tonne claimed) no longer pay their yearly running cost and verification
-    fee: what is already spent is sunk, so these are worth abandoning."""
+    planned ``price`` (per type, USD per tonne claimed) no longer pay their yearly running
+    cost and verification fee: what is already spent is sunk, so these are worth
+    abandoning."""
     kind = projects.kind[ids]
     area = projects.area_ha[ids]
     credits = (area * projects.rate[ids] * (1 - projects.leakage[ids])
