@@ -82,6 +82,39 @@ def test_cancel_from_the_buffer_pool_draws_it_down(reg):
                             "buffer": 5}
 
 
+def test_draw_down_cancels_oldest_first_as_cancel_would_batch_by_batch():
+    one, many = Registry(accounts=["dev"]), Registry(accounts=["dev"])
+    for r in (one, many):
+        for k, q in enumerate((100, 40, 60)):
+            r.issue(f"p{k}", 2020 + k, q, "dev", buffer_share=0.5)
+    for b, take in one.plan_draw(BUFFER, 75):
+        one.cancel(b, BUFFER, take, reason="fire at p1")
+    assert many.draw_down(BUFFER, 75, "fire at p1") == 75
+    assert many.holdings(BUFFER) == {2: 25} and same_state(one, many)
+    assert many.draw_down(BUFFER, 1000, "fire at p2") == 25  # all the pool holds
+    assert many.draw_down(BUFFER, 10, "fire at p2") == 0 and many.balance(BUFFER) == 0
+    many.check()
+    with pytest.raises(RegistryError, match="reason"):
+        many.draw_down(BUFFER, 1, "")
+
+
+def test_two_deliveries_between_one_pair_in_a_row_move_what_their_sum_moves():
+    """What the market relies on when it merges a firm's consecutive matches with one
+    seller into one entry."""
+    split, merged = Registry(accounts=["dev", "f1", "f2"]), Registry(accounts=["dev", "f1", "f2"])
+    for r in (split, merged):
+        for k, q in enumerate((40, 60, 30)):
+            r.issue(f"p{k}", 2020 + k, q, "dev")
+    split.deliver(["dev"] * 3, ["f1", "f1", "f2"], [30, 50, 20], retire=[True, True, False],
+                  claims=["f1/2024", "f1/2024", None])
+    merged.deliver(["dev"] * 2, ["f1", "f2"], [80, 20], retire=[True, False],
+                   claims=["f1/2024", None])
+    assert [split.retired(b) for b in range(3)] == [merged.retired(b) for b in range(3)]
+    assert {a: split.holdings(a) for a in split.accounts} == \
+           {a: merged.holdings(a) for a in merged.accounts}
+    assert split.totals() == merged.totals()
+
+
 def test_numpy_integers_are_accepted_as_quantities(reg):
     b = reg.issue("p1", np.int64(2020), np.int64(10), "dev")
     reg.transfer(np.int32(b), "dev", "firm", np.int64(3))

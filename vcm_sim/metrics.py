@@ -54,7 +54,9 @@ def price_usd(model: VCMModel) -> float:
     volume = model.volume_by_type.sum()
     if not volume:
         return math.nan
-    return float(np.nansum(model.price_by_type * model.volume_by_type) / volume)
+    value = model.price_by_type * model.volume_by_type
+    value[np.isnan(value)] = 0.0  # a type that did not trade: NaN price, no volume
+    return float(value.sum() / volume)
 
 
 def price_index_usd(model: VCMModel) -> float:

@@ -100,6 +100,7 @@ class VCMModel(mesa.Model):
         self.acceptance = np.ones(n_types)
         """Per type, credits accepted per tonne claimed, as developers have seen it in
         verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
+        self._levelized: tuple[TypeTable | None, tuple, np.ndarray] = (None, (), np.zeros(0))
         self.tier_share = np.tile([1.0, 0.0], (n_types, 1))
         """Per type, the share of its last month's volume in the standard and high tier."""
         self.price_index = np.nan
@@ -324,10 +325,7 @@ class VCMModel(mesa.Model):
             self.truth.write_off(p, uncovered)
 
     def _cancel_from_buffer(self, required: int, project: int, cause: str = "reversal") -> int:
-        plan = self.registry.plan_draw(BUFFER, required)
-        for b, take in plan:
-            self.registry.cancel(b, BUFFER, take, reason=f"{cause} of project {project}")
-        return sum(take for _, take in plan)
+        return self.registry.draw_down(BUFFER, required, f"{cause} of project {project}")
 
     def _mrv(self, t: int) -> None:
         """Verification of the projects due this month; developers pay the fees."""
@@ -421,21 +419,23 @@ class VCMModel(mesa.Model):
 
     def _supply(self, t: int) -> None:
         """Abandonment, investment and entry (see :meth:`abandon_unprofitable`,
-        :meth:`_invest`, :meth:`_enter`)."""
-        self.abandon_unprofitable(t)
-        self._invest(t)
-        self._enter(t)
+        :meth:`_invest`, :meth:`_enter`), all at the price per claimed tonne developers
+        expect in the long run: :meth:`developer_outlook` times the share of claims accepted."""
+        outlook = self.developer_outlook() * self.acceptance
+        self.abandon_unprofitable(t, outlook)
+        self._invest(t, outlook)
+        self._enter(t, outlook)
 
-    def abandon_unprofitable(self, t: int) -> np.ndarray:
+    def abandon_unprofitable(self, t: int, outlook: np.ndarray) -> np.ndarray:
         """Once a year, in each running project's verification month, its developer
         abandons it if its yearly credits at the price it expects in the long run
-        (:meth:`developer_outlook`) no longer pay its running cost and verification fee
-        (what it cost to start is sunk). Returns the projects abandoned (see
+        (``outlook``, per type, USD per claimed tonne) no longer pay its running cost and
+        verification fee (what it cost to start is sunk). Returns the projects abandoned (see
         :meth:`abandon`)."""
         projects = self.projects
-        review = ((projects.verify_month == t % STEPS_PER_YEAR) & projects.active(t)).nonzero()[0]
-        short = running_revenue_short(projects, self.types, review,
-                                      self.developer_outlook() * self.acceptance,
+        review = (projects.verify_month == t % STEPS_PER_YEAR).nonzero()[0]
+        review = review[(projects.start_step[review] <= t) & (t < projects.end_step[review])]
+        short = running_revenue_short(projects, self.types, review, outlook,
                                       self.config.verifiers.fee_usd)
         return self.abandon(review[short], t)
 
@@ -456,8 +456,12 @@ class VCMModel(mesa.Model):
         """Per type, the price (USD per credit) at which a median new project just pays
         (:func:`~vcm_sim.agents.developer.levelized_cost`), with its claims accepted at the
         rate developers have seen (:attr:`acceptance`)."""
-        cost = levelized_cost(self.types, self.config.verifiers.fee_usd,
-                              self.config.developers.discount_rate, self.pipeline_years())
+        key = (self.config.verifiers.fee_usd, self.config.developers.discount_rate,
+               self.pipeline_years())
+        types, known, cost = self._levelized
+        if types is not self.types or known != key:  # set_rule may change them mid-run
+            cost = levelized_cost(self.types, *key)
+            self._levelized = self.types, key, cost
         return cost / np.maximum(self.acceptance, 1e-9)
 
     def abandon(self, ids: np.ndarray, t: int) -> np.ndarray:
@@ -478,14 +482,13 @@ class VCMModel(mesa.Model):
         self.tally.projects_abandoned += len(ids)
         return ids
 
-    def _invest(self, t: int) -> None:
-        """Developers whose appraisal at the long-run price (:meth:`developer_outlook`) passes
-        and who can pay the up-front cost register a project; they pay only for projects the
-        additionality test accepts."""
+    def _invest(self, t: int, outlook: np.ndarray) -> None:
+        """Developers whose appraisal at the long-run price (``outlook``, per type, USD per
+        claimed tonne) passes and who can pay the up-front cost register a project; they pay
+        only for projects the additionality test accepts."""
         s = self.config
         dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
-                                             self.developer_outlook() * self.acceptance,
-                                             s.verifiers.fee_usd, s.projects.area_spread,
+                                             outlook, s.verifiers.fee_usd, s.projects.area_spread,
                                              self.pipeline_years())
         if not len(dev):
             return
@@ -507,15 +510,14 @@ class VCMModel(mesa.Model):
         self.cash.spend(self.developer_ids[dev[registered]], paid)
         self.tally.developer_cost_usd += float(paid.sum())
 
-    def _enter(self, t: int) -> None:
-        """Newcomers enter when new projects pay at the long-run price (see
-        :meth:`developer_outlook` and
+    def _enter(self, t: int, outlook: np.ndarray) -> None:
+        """Newcomers enter when new projects pay at the long-run price (``outlook``, per
+        type, USD per claimed tonne; see
         :meth:`~vcm_sim.agents.developer.DeveloperPopulation.entrants`): each opens accounts
         with ``initial_cash_usd`` of equity and starts a project of its type at once."""
         s = self.config
         rng = self.draws("entry")
-        kind = self.developers.entrants(rng, s.developers, self.types,
-                                        self.developer_outlook() * self.acceptance,
+        kind = self.developers.entrants(rng, s.developers, self.types, outlook,
                                         s.verifiers.fee_usd, s.population.developers,
                                         self.pipeline_years())
         if not len(kind):
@@ -567,8 +569,9 @@ class VCMModel(mesa.Model):
         devs = self.developers
         projects = self.projects
         live = np.bincount(projects.developer[projects.end_step > t], minlength=len(devs))
-        held = self.registry.balances(self.developer_accounts)
-        idle = (devs.active & (live == 0) & (held == 0)).nonzero()[0]
+        idle = (devs.active & (live == 0)).nonzero()[0]
+        held = self.registry.balances([self.developer_accounts[d] for d in idle.tolist()])
+        idle = idle[held == 0]
         devs.active[idle] = False
         self.tally.developer_exits += len(idle)
 
@@ -604,16 +607,17 @@ class VCMModel(mesa.Model):
         rules = s.rules
         month = t % STEPS_PER_YEAR
         self.firms.open_claim_year(month)
+        stock = trading.Stock.of(self)
         buying = self.firms.buying(self.draws("purchases"), month, s.firms, self.price_trend,
                                    rules.disclosure.claim_standard)
         demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
                                    self.sentiment.level, rules.market.offset_cap,
                                    trading.tiers_on(self), self.types.credit_mix,
-                                   trading.on_offer(self))
+                                   trading.on_offer(self, stock))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
-        value, volume, bought = trading.trade(self, demand, t)
+        value, volume, bought = trading.trade(self, demand, stock)
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(

@@ -17,6 +17,7 @@ verification untouched, and closer to one the more the verifier cuts (see
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 import numpy as np
 from scipy import special
@@ -46,7 +47,7 @@ class TypeTable:
     initial_price: np.ndarray
     buyer_value: np.ndarray
 
-    @property
+    @cached_property
     def credit_mix(self) -> np.ndarray:
         """Share of each type in the credits of new projects (0-1): the project ``mix``
         weighted by a median project's yearly credits (area times rate, after leakage and

@@ -134,19 +134,13 @@ class Journal:
         """Record several entries at once: columns of equal length (``kind`` may be one kind
         for all); ``note`` and ``claim`` default to none."""
         n = len(batch)
-        columns = {"step": step, "kind": kind, "batch": batch, "src": src, "dst": dst,
-                   "quantity": quantity, "note": _NONE if note is None else note,
-                   "claim": _NONE if claim is None else claim}
-        encoded = {}
-        for name, values in columns.items():
-            typed = np.asarray(values, dtype=_DTYPES[getattr(self, name).typecode])
-            if typed.ndim == 0:
-                typed = np.full(n, typed)
-            if typed.shape != (n,):
-                raise ValueError(f"journal column {name} has {typed.size} entries, not {n}")
-            encoded[name] = typed.tobytes()
-        for name, data in encoded.items():
-            getattr(self, name).frombytes(data)
+        typed = [_typed_column(name, column.typecode, values, n) for name, column, values in (
+            ("step", self.step, step), ("kind", self.kind, kind), ("batch", self.batch, batch),
+            ("src", self.src, src), ("dst", self.dst, dst), ("quantity", self.quantity, quantity),
+            ("note", self.note, _NONE if note is None else note),
+            ("claim", self.claim, _NONE if claim is None else claim))]
+        for column, values in zip(self._columns().values(), typed):
+            column.extend(values)
 
     def _columns(self) -> dict[str, array]:
         return {"step": self.step, "kind": self.kind, "batch": self.batch, "src": self.src,
@@ -334,6 +328,27 @@ class Registry:
         self.journal.append(self.step, Kind.CANCEL, batch_id, s, _NONE, quantity,
                             self.journal.intern(reason))
 
+    def draw_down(self, holder: str, credits: int, reason: str) -> int:
+        """Cancel up to ``credits`` held by ``holder``, oldest-credited batches first, as
+        :meth:`plan_draw` plans and :meth:`cancel` cancels batch by batch (one journal entry
+        each, behind ``reason``); returns the credits cancelled (fewer than ``credits`` when
+        the holder has fewer)."""
+        if not isinstance(reason, str) or not reason:
+            raise RegistryError(f"reason must be a non-empty string, got {reason!r}")
+        plan = self.plan_draw(holder, credits)
+        if not plan:
+            return 0
+        a = self._account(holder)
+        for b, q in plan:
+            self._debit(b, a, holder, q)
+            self._cancelled[b] += q
+        batch, quantity = map(list, zip(*plan))
+        total = sum(quantity)
+        self._cancelled_total += total
+        self.journal.extend(self.step, Kind.CANCEL, batch, a, _NONE, quantity,
+                            self.journal.intern(reason))
+        return total
+
     # -- several operations at once -----------------------------------------------------------
     #
     # Each does what the single operation does for every entry in turn, at a fraction of the
@@ -366,11 +381,14 @@ class Registry:
         self._retired += [0] * n
         self._cancelled += [0] * n
         to_holder = [q - b for q, b in zip(credits, to_buffer)]
+        holdings, totals = self._holdings, self._account_totals
         for kind, account, moving in ((Kind.ISSUE, dst, to_holder),
                                       (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer)):
             moved = [k for k in range(n) if moving[k]]
             for k in moved:
-                self._credit(first + k, account[k], moving[k])
+                holding, b = holdings[account[k]], first + k
+                holding[b] = holding.get(b, 0) + moving[k]
+                totals[account[k]] += moving[k]
             self.journal.extend(self.step, kind, [first + k for k in moved], _NONE,
                                 [account[k] for k in moved], [moving[k] for k in moved])
         return ids
@@ -401,19 +419,27 @@ class Registry:
                                     f"a retirement, got {claim!r}")
         legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
         holdings, totals, retired = self._holdings, self._account_totals, self._retired
-        for m, b, q in zip(legs.match, legs.batch, legs.quantity):
-            self._take(b, s[m], q)
+        seller = [s[m] for m in legs.match]
+        buyer = [d[m] for m in legs.match]
+        retiring = []
+        for k, (m, b, q) in enumerate(zip(legs.match, legs.batch, legs.quantity)):
+            a = seller[k]
+            holding = holdings[a]
+            left = holding[b] - q
+            if left:
+                holding[b] = left
+            else:
+                del holding[b]
+            totals[a] -= q
             if retire[m]:
                 retired[b] += q
-                self._retired_total += q
+                retiring.append(k)
             else:
-                holding = holdings[d[m]]
+                holding = holdings[buyer[k]]
                 holding[b] = holding.get(b, 0) + q
-                totals[d[m]] += q
-        buyer = [d[m] for m in legs.match]
-        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, [s[m] for m in legs.match],
-                            buyer, legs.quantity)
-        retiring = [k for k, m in enumerate(legs.match) if retire[m]]
+                totals[buyer[k]] += q
+        self._retired_total += sum(legs.quantity[k] for k in retiring)
+        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, seller, buyer, legs.quantity)
         self.journal.extend(
             self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], [buyer[k] for k in retiring],
             _NONE, [legs.quantity[k] for k in retiring],
@@ -439,7 +465,8 @@ class Registry:
         if eligible is None:
             totals = self._account_totals
             return np.array([totals[a] for a in ids], dtype=np.int64)
-        return np.array([sum(q for _, q in self._oldest_first(a, eligible)) for a in ids],
+        holdings = self._holdings
+        return np.array([sum([q for b, q in holdings[a].items() if eligible(b)]) for a in ids],
                         dtype=np.int64)
 
     def holdings(self, account: str) -> dict[int, int]:
@@ -586,16 +613,6 @@ class Registry:
             return iter(holding)
         return ((b, held) for b, held in holding if eligible(b))
 
-    def _take(self, batch_id: int, account: int, quantity: int) -> None:
-        """Debit a holding already checked to cover ``quantity``."""
-        holding = self._holdings[account]
-        left = holding[batch_id] - quantity
-        if left:
-            holding[batch_id] = left
-        else:
-            del holding[batch_id]
-        self._account_totals[account] -= quantity
-
     def _check_room(self, quantity: int) -> None:
         """RegistryError unless ``quantity`` more credits keep the total ever issued within
         :data:`MAX_QUANTITY`."""
@@ -655,6 +672,27 @@ class Registry:
             np.add.at(replay, batch[mask], qty[mask])
             if not np.array_equal(replay, np.asarray(per_batch, dtype=np.int64)):
                 raise RegistryError(f"{kind.name.lower()} totals disagree with the journal")
+
+
+def _typed_column(name: str, code: str, values: Sequence[int] | int, n: int) -> array:
+    """``n`` journal entries of column ``name`` as an array of typecode ``code``: from a
+    list, a 1-d numpy array or one integer for every entry; ValueError if they are not ``n``
+    (OverflowError if one does not fit the column)."""
+    if isinstance(values, list):
+        typed = array(code, values)
+    elif isinstance(values, int):
+        typed = array(code, (values,)) * n
+    elif isinstance(values, np.ndarray) and values.ndim:
+        if values.shape != (n,):
+            raise ValueError(f"journal column {name} has shape {values.shape}, not ({n},)")
+        typed = array(code, values.astype(_DTYPES[code], copy=False).tobytes())
+    elif isinstance(values, (Integral, np.ndarray)):
+        typed = array(code, (int(values),)) * n
+    else:
+        typed = array(code, values)
+    if len(typed) != n:
+        raise ValueError(f"journal column {name} has {len(typed)} entries, not {n}")
+    return typed
 
 
 def _buffer_credits(quantity: int, share: float) -> int:

@@ -89,15 +89,29 @@ def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
     return model.registry.balances(accounts, vintage_filter(model))
 
 
-def on_offer(model: VCMModel) -> np.ndarray:
+@dataclass(frozen=True)
+class Stock:
+    """Credits each developer and each trader could sell to a claimant this month (within
+    the vintage cut-off), read once before the market opens: nothing moves credits between
+    the firms' choice of type and the clearing."""
+
+    developers: np.ndarray
+    traders: np.ndarray
+
+    @classmethod
+    def of(cls, model: VCMModel) -> Stock:
+        """The sellers' eligible inventories now."""
+        return cls(eligible_inventory(model, model.developer_accounts),
+                   eligible_inventory(model, model.trader_accounts))
+
+
+def on_offer(model: VCMModel, stock: Stock) -> np.ndarray:
     """Per type, whether any developer or trader holds credits of it that could back a claim
     this year."""
     n = len(model.types.names)
-    held = np.bincount(model.developers.specialty,
-                       weights=eligible_inventory(model, model.developer_accounts), minlength=n)
+    held = np.bincount(model.developers.specialty, weights=stock.developers, minlength=n)
     if len(model.trader_accounts):
-        held += np.bincount(model.traders.kind,
-                            weights=eligible_inventory(model, model.trader_accounts), minlength=n)
+        held += np.bincount(model.traders.kind, weights=stock.traders, minlength=n)
     return held > 0
 
 
@@ -112,14 +126,14 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
     return np.divide(stock, yearly, out=none_bought, where=yearly >= 1.0)
 
 
-def developer_asks(model: VCMModel) -> tuple[Orders, np.ndarray]:
-    """Each developer in business offers ``sell_share`` of its eligible inventory at its ask
+def developer_asks(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, np.ndarray]:
+    """Each developer in business offers ``sell_share`` of its eligible ``inventory``
+    (credits, per developer) at its ask
     (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
     offers all of it at the full fire-sale discount. Also the developer behind each ask."""
     s = model.config
     params = s.developers
     devs = model.developers
-    inventory = eligible_inventory(model, model.developer_accounts)
     years = stock_years(inventory, devs.specialty, model.typical_volume)
     cash = model.cash.balance[model.developer_ids]
     line = max(params.credit_line_usd, 1e-9)
@@ -139,9 +153,10 @@ def developer_asks(model: VCMModel) -> tuple[Orders, np.ndarray]:
                      book_label(devs.specialty[seller], high)), seller
 
 
-def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
-    """Traders' bids and asks from their price expectations, cash and inventory: the
-    trend over ``trend_memory_months`` and the average over ``fundamental_memory_months``."""
+def trader_orders(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, Orders]:
+    """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
+    (credits, per trader): the trend over ``trend_memory_months`` and the average over
+    ``fundamental_memory_months``."""
     none = Orders.of([], [], [], [], [])
     if not len(model.trader_accounts):
         return none, none
@@ -162,7 +177,6 @@ def trader_orders(model: VCMModel) -> tuple[Orders, Orders]:
         fundamental = average
     traders = model.traders
     expected = traders.expectations(last, trend, fundamental, params)
-    inventory = eligible_inventory(model, model.trader_accounts)
     per_trader = model.typical_volume / len(model.trader_accounts)
     quantity, limit = traders.orders(expected, last, inventory, per_trader, params)
     cash = model.cash.balance[model.trader_ids]
@@ -197,13 +211,15 @@ def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
                      book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
 
 
-def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clear every book and settle; returns value (USD) and volume (credits) per book label
-    (see :func:`book_label`), and credits bought by each row of ``demand``."""
-    trader_bids, trader_asks = trader_orders(model)
+def trade(model: VCMModel, demand: Demand, stock: Stock
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clear every book and settle, sellers offering from ``stock``; returns value (USD) and
+    volume (credits) per book label (see :func:`book_label`), and credits bought by each row
+    of ``demand``."""
+    trader_bids, trader_asks = trader_orders(model, stock.traders)
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
-    selling, seller = developer_asks(model)
+    selling, seller = developer_asks(model, stock.developers)
     asks = selling + trader_asks
     cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
                             bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
@@ -231,9 +247,21 @@ def trade(model: VCMModel, demand: Demand, t: int) -> tuple[np.ndarray, np.ndarr
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
-    deliver_matches(model, [bids.account[i] for i in bid.tolist()],
-                    [asks.account[j] for j in ask.tolist()], quantity, firm)
+    start = run_starts(bids.account_id[bid], asks.account_id[ask])
+    deliver_matches(model, [bids.account[i] for i in bid[start].tolist()],
+                    [asks.account[j] for j in ask[start].tolist()],
+                    np.add.reduceat(quantity, start), firm[start])
     return value, volume, bought
+
+
+def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
+    """Where each run of consecutive matches between the same buyer and seller starts. A
+    firm's demand-curve bids sit side by side and often fill against the same ask; delivered
+    as one entry, a run moves the same credits (the seller draws oldest first either way) in
+    fewer registry legs."""
+    new = np.ones(len(buyer), dtype=bool)
+    new[1:] = (buyer[1:] != buyer[:-1]) | (seller[1:] != seller[:-1])
+    return new.nonzero()[0]
 
 
 def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],

@@ -148,6 +148,14 @@ def test_traders_hold_and_trade_credits_when_present():
     assert trader_moves.any()
 
 
+def test_consecutive_matches_between_one_buyer_and_one_seller_are_one_delivery():
+    from vcm_sim.trading import run_starts
+
+    buyer, seller = np.array([1, 1, 2, 1, 1, 1]), np.array([5, 5, 5, 5, 6, 6])
+    assert run_starts(buyer, seller).tolist() == [0, 2, 3, 4]
+    assert run_starts(buyer[:0], seller[:0]).tolist() == []
+
+
 def test_double_auction_mechanism_runs():
     scenario = small(steps=24, rules={"market": {"mechanism": "double_auction"}})
     summary = VCMModel(scenario, rng=3).run().summary()

@@ -205,13 +205,16 @@ class FirmPopulation:
         ``months_left`` the months to its reporting month (1 in it: it must buy then).
         Under the 'sbti' claim standard only net-zero firms buy.
         """
-        months_left = (self.buy_month - month) % STEPS_PER_YEAR + 1
-        eager = 1.0 + params.purchase_anticipation * np.maximum(trend[self.favourite_kind], 0.0)
-        hazard = np.where(months_left == 1, 1.0, params.purchase_spread * eager / months_left)
+        draw = rng.random(len(self.pledge))
         due = (self.pledge != NONE) & ~self.purchased
         if claim_standard == "sbti":
             due &= self.pledge == NET_ZERO
-        return (due & (rng.random(len(self.pledge)) < hazard)).nonzero()[0]
+        due = due.nonzero()[0]
+        months_left = (self.buy_month[due] - month) % STEPS_PER_YEAR + 1
+        eager = 1.0 + params.purchase_anticipation * np.maximum(
+            trend[self.favourite_kind[due]], 0.0)
+        hazard = np.where(months_left == 1, 1.0, params.purchase_spread * eager / months_left)
+        return due[draw[due] < hazard]
 
     def demand(self, rng: np.random.Generator, firm: np.ndarray, params: FirmParams,
                price: np.ndarray, sentiment: np.ndarray, offset_cap: float, tiers: bool,
@@ -267,10 +270,9 @@ class FirmPopulation:
         steps = params.bid_steps
         fraction = np.arange(1, steps + 1) / steps
         prices = worth[:, None] * fraction[None, :]
-        wanted = np.empty(prices.shape)
-        for j in range(steps):
-            target, share = self.plan_at(params, firm, kind, prices[:, j], sentiment, offset_cap)
-            wanted[:, j] = np.floor(share * target)
+        target, share = self.plan_at(params, firm.repeat(steps), kind.repeat(steps),
+                                     prices.ravel(), sentiment, offset_cap)
+        wanted = np.floor(share * target).reshape(prices.shape)
         above = np.concatenate([wanted[:, 1:], np.zeros((len(firm), 1))], axis=1)
         quantity = np.maximum(wanted - above, 0).astype(np.int64)
         return prices * premium[:, None], quantity
