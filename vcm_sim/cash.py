@@ -48,13 +48,17 @@ class CashBook:
     def pay(self, payer: np.ndarray | int, payee: np.ndarray | int,
             usd: np.ndarray | float) -> None:
         """Each ``payer`` pays its ``payee`` ``usd`` (positions; arrays aligned or scalars)."""
-        payer, payee, usd = np.broadcast_arrays(payer, payee, usd)
+        payer, payee, usd = np.asarray(payer), np.asarray(payee), np.asarray(usd)
+        if not payer.shape == payee.shape == usd.shape:
+            payer, payee, usd = np.broadcast_arrays(payer, payee, usd)
         np.subtract.at(self.balance, payer, usd)
         np.add.at(self.balance, payee, usd)
 
     def spend(self, payer: np.ndarray | int, usd: np.ndarray | float) -> None:
         """Each ``payer`` pays ``usd`` out of the market."""
-        payer, usd = np.broadcast_arrays(payer, usd)
+        payer, usd = np.asarray(payer), np.asarray(usd)
+        if payer.shape != usd.shape:
+            payer, usd = np.broadcast_arrays(payer, usd)
         np.subtract.at(self.balance, payer, usd)
 
     def total(self) -> float:

@@ -75,4 +75,5 @@ class Sentiment:
     @property
     def confidence(self) -> float:
         """Market-wide trust: the mean of :attr:`level`."""
-        return float(self.level.mean())
+        level = self.level
+        return float(level.sum() / len(level))  # the mean, without np.mean's overhead

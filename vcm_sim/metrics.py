@@ -228,7 +228,8 @@ def active_projects(model: VCMModel) -> int:
 def mean_inflation(model: VCMModel) -> float:
     """Mean baseline inflation (claimed/verifiable - 1) of active projects."""
     active = model.projects.active(model.month_index)
-    return float(model.projects.inflation[active].mean()) if active.any() else math.nan
+    inflation = model.projects.inflation[active]
+    return float(inflation.sum() / len(inflation)) if len(inflation) else math.nan
 
 
 def accredited_verifiers(model: VCMModel) -> int:
@@ -279,7 +280,7 @@ def inventory_months(model: VCMModel) -> float:
     months; NaN while nothing sold."""
     sales = model.sales_history[-STEPS_PER_YEAR:]
     mean = sum(sales) / len(sales) if sales else 0.0
-    stock = model.registry.balances(model.developer_accounts).sum()
+    stock = model.registry.held(model.developer_ids.tolist()).sum()
     return float(stock / mean) if mean > 0 else math.nan
 
 

@@ -570,7 +570,7 @@ class VCMModel(mesa.Model):
         projects = self.projects
         live = np.bincount(projects.developer[projects.end_step > t], minlength=len(devs))
         idle = (devs.active & (live == 0)).nonzero()[0]
-        held = self.registry.balances([self.developer_accounts[d] for d in idle.tolist()])
+        held = self.registry.held(self.developer_ids[idle].tolist())
         idle = idle[held == 0]
         devs.active[idle] = False
         self.tally.developer_exits += len(idle)
@@ -688,7 +688,8 @@ class VCMModel(mesa.Model):
                                 * STEPS_PER_YEAR / months)
         self.forecast_price = self.expected_price * np.exp(
             (learn.trend_weight * self.price_trend).clip(-1.0, 1.0))
-        self.long_run_price = np.mean(history[-STEPS_PER_YEAR:], axis=0)
+        recent = history[-STEPS_PER_YEAR:]
+        self.long_run_price = np.add.reduce(np.array(recent), axis=0) / len(recent)  # the mean
 
     # -- claims and oversight ----------------------------------------------------------------
 

@@ -125,8 +125,8 @@ class Journal:
 
     def intern_many(self, texts: Sequence[str | None]) -> list[int]:
         """Indices of ``texts`` in the string table (see :meth:`intern`)."""
-        ids = self._text_ids
-        return [ids[t] if t in ids else self.intern(t) for t in texts]
+        known = self._text_ids.get
+        return [i if (i := known(t)) is not None else self.intern(t) for t in texts]
 
     def extend(self, step: int, kind: Kind | Sequence[int], batch: Sequence[int],
                src: Sequence[int], dst: Sequence[int], quantity: Sequence[int],
@@ -134,12 +134,18 @@ class Journal:
         """Record several entries at once: columns of equal length (``kind`` may be one kind
         for all); ``note`` and ``claim`` default to none."""
         n = len(batch)
-        typed = [_typed_column(name, column.typecode, values, n) for name, column, values in (
-            ("step", self.step, step), ("kind", self.kind, kind), ("batch", self.batch, batch),
-            ("src", self.src, src), ("dst", self.dst, dst), ("quantity", self.quantity, quantity),
-            ("note", self.note, _NONE if note is None else note),
-            ("claim", self.claim, _NONE if claim is None else claim))]
-        for column, values in zip(self._columns().values(), typed):
+        columns = self._columns()
+        typed = []
+        for (name, column), values in zip(columns.items(), (
+                step, kind, batch, src, dst, quantity, _NONE if note is None else note,
+                _NONE if claim is None else claim)):
+            if type(values) is list and len(values) == n:  # the common cases, inline
+                typed.append(array(column.typecode, values))
+            elif type(values) is int:
+                typed.append(array(column.typecode, (values,)) * n)
+            else:
+                typed.append(_typed_column(name, column.typecode, values, n))
+        for column, values in zip(columns.values(), typed):
             column.extend(values)
 
     def _columns(self) -> dict[str, array]:
@@ -461,10 +467,20 @@ class Registry:
                  eligible: Callable[[int], bool] | None = None) -> np.ndarray:
         """Credits held by each of ``accounts`` (int64 array): across all batches, or only in
         batches for which ``eligible(batch_id)`` is true."""
-        ids = self._accounts(accounts, len(accounts), "accounts")
+        return self.held(self.ids(accounts), eligible)
+
+    def ids(self, accounts: Sequence[str]) -> list[int]:
+        """Ids of ``accounts`` (their positions in :attr:`accounts`), for :meth:`held`;
+        RegistryError naming the first unknown one."""
+        return self._accounts(accounts, len(accounts), "accounts")
+
+    def held(self, ids: Sequence[int], eligible: Callable[[int], bool] | None = None
+             ) -> np.ndarray:
+        """:meth:`balances` of the accounts with ids ``ids`` (see :meth:`ids`): a caller that
+        asks about the same accounts every step looks their names up once."""
         if eligible is None:
-            totals = self._account_totals
-            return np.array([totals[a] for a in ids], dtype=np.int64)
+            return np.fromiter(map(self._account_totals.__getitem__, ids), dtype=np.int64,
+                               count=len(ids))
         holdings = self._holdings
         return np.array([sum([q for b, q in holdings[a].items() if eligible(b)]) for a in ids],
                         dtype=np.int64)

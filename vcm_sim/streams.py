@@ -66,6 +66,8 @@ class Streams:
         if month != self._month:
             self._month = month
             self._started.clear()
+        elif name in self._started:
+            return self._generators[name]
         generator = self._generators.get(name)
         if generator is None:
             key = np.random.SeedSequence(self.root.entropy, pool_size=self.root.pool_size,
@@ -73,14 +75,14 @@ class Streams:
                                          + (TAG, STREAMS.index(name)))
             generator = self._generators[name] = np.random.Generator(
                 np.random.Philox(key=key.generate_state(2, np.uint64)))
-            self._states[name] = generator.bit_generator.state
-        if name not in self._started:
-            # The start of this month: counter (0, 0, month + 1, 0), nothing buffered. A month
-            # draws far fewer than 2**128 blocks, so months never overlap.
-            state = self._states[name]
-            state["state"]["counter"][:] = (0, 0, month + 1, 0)
-            state["buffer_pos"] = len(state["buffer"])
+            state = self._states[name] = generator.bit_generator.state
+            state["buffer_pos"] = len(state["buffer"])  # nothing buffered
             state["has_uint32"] = 0
-            generator.bit_generator.state = state
-            self._started.add(name)
+        # The start of this month: counter (0, 0, month + 1, 0) (the saved state's other
+        # words stay 0), nothing buffered. A month draws far fewer than 2**128 blocks, so
+        # months never overlap.
+        state = self._states[name]
+        state["state"]["counter"][2] = month + 1
+        generator.bit_generator.state = state
+        self._started.add(name)
         return generator

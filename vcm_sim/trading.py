@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from vcm_sim.agents.firm import Demand
-from vcm_sim.market import MECHANISMS, clear_by_tier
+from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -26,29 +26,28 @@ if TYPE_CHECKING:
 class Orders:
     """One side of the market: aligned columns, prices in USD/tCO2e, quantities in credits."""
 
-    account: list[str]
     account_id: np.ndarray
-    """Position of each account in the registry and the cash book."""
+    """Position of each account in the registry and the cash book (the same: the cash book
+    opens its accounts in the registry's order)."""
     price: np.ndarray
     quantity: np.ndarray
     book: np.ndarray
 
     @classmethod
-    def of(cls, account: list[str], account_id, price, quantity, book) -> Orders:
+    def of(cls, account_id, price, quantity, book) -> Orders:
         """Orders from sequences, with the dtypes the mechanisms expect."""
-        return cls(account, np.asarray(account_id, dtype=np.int64),
+        return cls(np.asarray(account_id, dtype=np.int64),
                    np.asarray(price, dtype=float), np.asarray(quantity, dtype=np.int64),
                    np.asarray(book, dtype=np.int64))
 
     def __add__(self, other: Orders) -> Orders:
-        return Orders(self.account + other.account,
-                      np.concatenate([self.account_id, other.account_id]),
+        return Orders(np.concatenate([self.account_id, other.account_id]),
                       np.concatenate([self.price, other.price]),
                       np.concatenate([self.quantity, other.quantity]),
                       np.concatenate([self.book, other.book]))
 
     def __len__(self) -> int:
-        return len(self.account)
+        return len(self.account_id)
 
 
 def book_label(kind: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -84,11 +83,6 @@ def vintage_filter(model: VCMModel) -> Callable[[int], bool] | None:
     return lambda b: batches[b].vintage >= oldest
 
 
-def eligible_inventory(model: VCMModel, accounts: list[str]) -> np.ndarray:
-    """Credits each of ``accounts`` could sell to a claimant (within the vintage cut-off)."""
-    return model.registry.balances(accounts, vintage_filter(model))
-
-
 @dataclass(frozen=True)
 class Stock:
     """Credits each developer and each trader could sell to a claimant this month (within
@@ -101,8 +95,9 @@ class Stock:
     @classmethod
     def of(cls, model: VCMModel) -> Stock:
         """The sellers' eligible inventories now."""
-        return cls(eligible_inventory(model, model.developer_accounts),
-                   eligible_inventory(model, model.trader_accounts))
+        eligible = vintage_filter(model)
+        return cls(model.registry.held(model.developer_ids.tolist(), eligible),
+                   model.registry.held(model.trader_ids.tolist(), eligible))
 
 
 def on_offer(model: VCMModel, stock: Stock) -> np.ndarray:
@@ -148,8 +143,7 @@ def developer_asks(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, np.n
     quantity = offered[seller]
     high = (developer_ratings(model)[seller] >= s.ratings.high_tier_min if tiers_on(model)
             else np.zeros(len(seller), dtype=bool))
-    return Orders.of([model.developer_accounts[d] for d in seller.tolist()],
-                     model.developer_ids[seller], price, quantity,
+    return Orders.of(model.developer_ids[seller], price, quantity,
                      book_label(devs.specialty[seller], high)), seller
 
 
@@ -157,7 +151,7 @@ def trader_orders(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, Order
     """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
     (credits, per trader): the trend over ``trend_memory_months`` and the average over
     ``fundamental_memory_months``."""
-    none = Orders.of([], [], [], [], [])
+    none = Orders.of([], [], [], [])
     if not len(model.trader_accounts):
         return none, none
     params = model.config.traders
@@ -185,10 +179,9 @@ def trader_orders(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, Order
     sell = (quantity < 0).nonzero()[0]
     standard = np.zeros(len(traders.kind), dtype=bool)
     book = book_label(traders.kind, standard)
-    bids = Orders.of([model.trader_accounts[i] for i in buy.tolist()], model.trader_ids[buy],
-                     limit[buy], np.minimum(quantity[buy], affordable[buy]), book[buy])
-    asks = Orders.of([model.trader_accounts[i] for i in sell.tolist()], model.trader_ids[sell],
-                     limit[sell], -quantity[sell], book[sell])
+    bids = Orders.of(model.trader_ids[buy], limit[buy],
+                     np.minimum(quantity[buy], affordable[buy]), book[buy])
+    asks = Orders.of(model.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
     return bids, asks
 
 
@@ -206,8 +199,7 @@ def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
     kind = demand.kind[rows]
     standard, high = model.latest_price_by_book.reshape(-1, 2).T
     cheaper_high = tiers_on(model) & (high < standard)  # NaN (never traded) compares False
-    return Orders.of([model.firm_accounts[f] for f in firm.tolist()], model.firm_ids[firm],
-                     price, demand.step_quantity[rows, step],
+    return Orders.of(model.firm_ids[firm], price, demand.step_quantity[rows, step],
                      book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
 
 
@@ -221,14 +213,11 @@ def trade(model: VCMModel, demand: Demand, stock: Stock
     bids = firm_orders + trader_bids
     selling, seller = developer_asks(model, stock.developers)
     asks = selling + trader_asks
-    cleared = clear_by_tier(MECHANISMS[model.config.rules.market.mechanism], bids.price,
-                            bids.quantity, bids.book, asks.price, asks.quantity, asks.book,
-                            model.draws("market"))
-    book = np.concatenate([np.full(len(m), label, dtype=np.int64)
-                           for label, m in cleared.items()] or [np.zeros(0, dtype=np.int64)])
-    bid, ask, quantity, price = (np.concatenate([getattr(m, column) for m in cleared.values()]
-                                                or [np.zeros(0, dtype=np.int64)])
-                                 for column in ("bid", "ask", "quantity", "price"))
+    book, cleared = clear_by_tier_flat(MECHANISMS[model.config.rules.market.mechanism],
+                                       bids.price, bids.quantity, bids.book, asks.price,
+                                       asks.quantity, asks.book, model.draws("market"))
+    book = book.astype(np.int64, copy=False)
+    bid, ask, quantity, price = cleared.bid, cleared.ask, cleared.quantity, cleared.price
     n_books = 2 * len(model.types.names)
     paid = price * quantity
     value = np.bincount(book, weights=paid, minlength=n_books)
@@ -247,9 +236,11 @@ def trade(model: VCMModel, demand: Demand, stock: Stock
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
-    start = run_starts(bids.account_id[bid], asks.account_id[ask])
-    deliver_matches(model, [bids.account[i] for i in bid[start].tolist()],
-                    [asks.account[j] for j in ask[start].tolist()],
+    buyer, seller = bids.account_id[bid], asks.account_id[ask]
+    start = run_starts(buyer, seller)
+    names = model.registry.accounts
+    deliver_matches(model, [names[i] for i in buyer[start].tolist()],
+                    [names[i] for i in seller[start].tolist()],
                     np.add.reduceat(quantity, start), firm[start])
     return value, volume, bought
 
@@ -286,5 +277,7 @@ def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
     firms = model.firms
     np.add.at(firms.claimed_this_year, firm, credits)
     np.add.at(firms.real_this_year, firm, credits * model.truth.real_now(batch))
-    last = len(firm) - 1 - np.unique(firm[::-1], return_index=True)[1]
+    by_firm = np.argsort(firm, kind="stable")  # a firm's legs in order, firm by firm
+    ordered = firm[by_firm]
+    last = by_firm[np.append(ordered[1:] != ordered[:-1], True)]  # each firm's last leg
     firms.claim_kind[firm[last]] = model.projects.kind[model.truth.project[batch[last]]]

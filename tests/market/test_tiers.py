@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vcm_sim.market import (MECHANISMS, TieredBooks, call_auction, clear_by_tier,
-                            clear_call_auction)
+                            clear_by_tier_flat, clear_call_auction)
 
 
 def test_the_mechanisms_are_chosen_by_name():
@@ -67,6 +67,25 @@ def test_the_one_pass_call_auction_equals_one_auction_per_tier(bids, asks, seed)
             assert fast.dtype == slow.dtype and np.array_equal(fast, slow), (tier, column)
     if seed is not None:
         assert rngs[0].random() == rngs[1].random()
+
+
+@settings(max_examples=200, deadline=None)
+@given(bids=tiered_orders, asks=tiered_orders, seed=st.integers(0, 2**32 - 1),
+       mechanism=st.sampled_from(sorted(MECHANISMS)))
+def test_flat_clearing_lists_every_tiers_matches_in_label_order(bids, asks, seed, mechanism):
+    """What the model settles: the per-tier matches laid end to end, each with its label."""
+    bp, bq, bt = columns(bids)
+    ap, aq, at = columns(asks)
+    per_tier = clear_by_tier(MECHANISMS[mechanism], bp, bq, bt, ap, aq, at,
+                             np.random.default_rng(seed))
+    labels, flat = clear_by_tier_flat(MECHANISMS[mechanism], bp, bq, bt, ap, aq, at,
+                                      np.random.default_rng(seed))
+    expected = [(label, *row) for label, m in per_tier.items()
+                for row in zip(m.bid.tolist(), m.ask.tolist(), m.quantity.tolist(),
+                               m.price.tolist())]
+    got = list(zip(labels.tolist(), flat.bid.tolist(), flat.ask.tolist(),
+                   flat.quantity.tolist(), flat.price.tolist()))
+    assert got == expected
 
 
 def test_a_tier_with_one_side_only_clears_nothing():

@@ -88,7 +88,7 @@ def test_a_bankrupt_hands_its_running_projects_to_a_solvent_developer_of_its_typ
 
 
 def test_a_liquidator_offers_all_its_credits_and_a_solvent_developer_its_sell_share():
-    from vcm_sim.trading import developer_asks, eligible_inventory
+    from vcm_sim.trading import Stock, developer_asks
 
     scenario = load_scenario("baseline", steps=48, burn_in=0,
                              population={"firms": 100, "developers": 20, "verifiers": 3},
@@ -96,8 +96,7 @@ def test_a_liquidator_offers_all_its_credits_and_a_solvent_developer_its_sell_sh
     model = VCMModel(scenario, rng=0)
     for _ in range(scenario.steps):
         model.step()
-        orders, seller = developer_asks(model, eligible_inventory(model,
-                                                                  model.developer_accounts))
+        orders, seller = developer_asks(model, Stock.of(model).developers)
         gone = ~model.developers.active[seller]
         if gone.any():
             break

@@ -123,14 +123,14 @@ class FirmPopulation:
         """One month of emissions change."""
         self.emissions *= (1.0 + growth_yr) ** (1.0 / STEPS_PER_YEAR)
 
-    def cheapest(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
-        """Per firm, the price (USD per tCO2e) of a trusted credit: the lowest ratio of a
-        type's ``price`` to what buyers make of it (their trust, ``sentiment``, times its
-        :attr:`type_value`), over the types trusted at all (the type a priced-out firm falls
-        back on, :meth:`demand`)."""
+    def cheapest(self, price: np.ndarray, sentiment: np.ndarray) -> float:
+        """The price (USD per tCO2e) of a trusted credit, the same for every firm: the lowest
+        ratio of a type's ``price`` to what buyers make of it (their trust, ``sentiment``,
+        times its :attr:`type_value`), over the types trusted at all (the type a priced-out
+        firm falls back on, :meth:`demand`)."""
         appeal = sentiment * self.type_value
         value = np.where(appeal > 0, price / np.maximum(appeal, 1e-9), np.inf)
-        return np.full(len(self.wtp), value.min())
+        return float(value.min())
 
     def affordability(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
         """Per firm (0-1): how far the price of a trusted credit (:meth:`cheapest`) is below
@@ -149,7 +149,7 @@ class FirmPopulation:
         """
         draw = rng.random(len(self.pledge))
         pledged = self.pledge != NONE
-        share = float(pledged.mean())
+        share = int(pledged.sum()) / len(pledged)
         welcome = affordability * confidence
         adopt = (params.pledge_innovation_yr + params.pledge_imitation_yr * share) * welcome
         drop = params.pledge_drop_yr * (1.0 - welcome)
@@ -249,13 +249,12 @@ class FirmPopulation:
         best = int(np.argmin(value_price))
         priced_out = (self.wtp[firm] * appeal[kind] < price[kind]) | ~on_offer[kind]
         kind[priced_out & (self.wtp[firm] * appeal[best] >= price[best])] = best
-        target, credit_share = self.plan(params, firm, kind, price, sentiment, offset_cap)
         high = self.quality_seeking[firm] & tiers
         premium = np.where(high, params.high_tier_premium, 1.0)
         limit = self.wtp[firm] * appeal[kind] * premium
+        (target, credit_share), (step_price, step_quantity) = self._plan_and_curve(
+            params, firm, kind, price[kind], limit / premium, sentiment, offset_cap, premium)
         quantity = np.floor(credit_share * target).astype(np.int64)
-        step_price, step_quantity = self.demand_curve(params, firm, kind, limit / premium,
-                                                      sentiment, offset_cap, premium)
         return Demand(firm, quantity, limit, kind, high, target, step_price, step_quantity)
 
     def demand_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
@@ -267,15 +266,26 @@ class FirmPopulation:
         wants at the next step up; limits are raised by the high-tier ``premium``. A firm so
         buys more when credits are cheap and less when they are dear, instead of taking the
         planned quantity at any price up to its worth."""
+        return self._plan_and_curve(params, firm, kind, worth, worth, sentiment, offset_cap,
+                                    premium)[1]
+
+    def _plan_and_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
+                        planned: np.ndarray, worth: np.ndarray, sentiment: np.ndarray,
+                        offset_cap: float, premium: np.ndarray
+                        ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """:meth:`plan_at` the ``planned`` prices and :meth:`demand_curve`, from one
+        vectorised evaluation of the plan at the planned price and at every step's."""
         steps = params.bid_steps
         fraction = np.arange(1, steps + 1) / steps
         prices = worth[:, None] * fraction[None, :]
-        target, share = self.plan_at(params, firm.repeat(steps), kind.repeat(steps),
-                                     prices.ravel(), sentiment, offset_cap)
-        wanted = np.floor(share * target).reshape(prices.shape)
+        at = np.concatenate([prices, planned[:, None]], axis=1)
+        target, share = self.plan_at(params, firm.repeat(steps + 1), kind.repeat(steps + 1),
+                                     at.ravel(), sentiment, offset_cap)
+        target, share = target.reshape(at.shape), share.reshape(at.shape)
+        wanted = np.floor(share[:, :steps] * target[:, :steps])
         above = np.concatenate([wanted[:, 1:], np.zeros((len(firm), 1))], axis=1)
         quantity = np.maximum(wanted - above, 0).astype(np.int64)
-        return prices * premium[:, None], quantity
+        return (target[:, steps], share[:, steps]), (prices * premium[:, None], quantity)
 
     def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
                      offset_cap: float) -> np.ndarray:

@@ -37,10 +37,12 @@ class Regulator(Member):
         model: VCMModel = self.model
         rules = model.config.rules.integrity
         projects = model.projects
-        over = np.bincount(model.truth.view("project"), weights=model.truth.view("over_credited"),
-                           minlength=len(projects))
         draw = model.draws("audits").random((len(projects), 2))
         audited = draw[:, 0] < rules.project_audit_rate / STEPS_PER_YEAR
+        if not audited.any():
+            return 0
+        over = np.bincount(model.truth.view("project"), weights=model.truth.view("over_credited"),
+                           minlength=len(projects))
         inflated = audited & (over > 0)
         found = draw[:, 1] < self.audit_detection(
             rules.audit_rigour, rules.satellite_mrv, model.config.verifiers.satellite_boost)

@@ -97,7 +97,7 @@ class VerifierPool:
             score = noise
         else:
             score = np.where(inflating[:, None], detect + params.lax_choice_noise * noise,
-                             self.fee_usd / self.fee_usd.mean()
+                             self.fee_usd / (self.fee_usd.sum() / len(self.fee_usd))
                              + params.cheap_choice_noise * noise)
         return self._first_choices(score)
 

@@ -21,7 +21,7 @@ from vcm_sim.market.call_auction import (AuctionResult, call_auction, check_orde
                                          clear_call_auction)
 from vcm_sim.market.order_book import Order, OrderBook, clear_double_auction
 from vcm_sim.market.settlement import Matches, Trade, match_fills, settle
-from vcm_sim.market.tiers import Mechanism, TieredBooks, clear_by_tier
+from vcm_sim.market.tiers import Mechanism, TieredBooks, clear_by_tier, clear_by_tier_flat
 
 MECHANISMS: Mapping[str, Mechanism] = MappingProxyType({
     "call_auction": clear_call_auction,
@@ -41,6 +41,7 @@ __all__ = [
     "call_auction",
     "check_orders",
     "clear_by_tier",
+    "clear_by_tier_flat",
     "clear_call_auction",
     "clear_double_auction",
     "match_fills",

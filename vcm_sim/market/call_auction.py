@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vcm_sim.market.settlement import Matches, match_fills
+from vcm_sim.market.settlement import Matches, distinct, match_fills
 
 _INT64_MAX = np.iinfo(np.int64).max
 _MAX_TOTAL = 2.0**62
@@ -131,15 +131,41 @@ def clear_call_auction_by_tier(bid_price: np.ndarray, bid_qty: np.ndarray, bid_t
     ``offset[tier] + k`` of the running totals over all tiers, so one ``searchsorted`` answers
     "which order holds this unit" for every tier at once.
     """
+    labels, tier, matches = _clear_tiers(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
+                                         ask_tier, rng)
+    cuts = ((tier[1:] != tier[:-1]).nonzero()[0] + 1).tolist()
+    starts, stops = [0, *cuts], [*cuts, len(tier)]
+    by_tier = {int(tier[a]): Matches(matches.bid[a:b], matches.ask[a:b], matches.quantity[a:b],
+                                     matches.price[a:b])
+               for a, b in zip(starts, stops) if b > a}
+    return {label: by_tier.get(k, Matches.empty()) for k, label in enumerate(labels.tolist())}
+
+
+def clear_call_auction_flat(bid_price: np.ndarray, bid_qty: np.ndarray, bid_tier: np.ndarray,
+                            ask_price: np.ndarray, ask_qty: np.ndarray, ask_tier: np.ndarray,
+                            rng: np.random.Generator | None = None
+                            ) -> tuple[np.ndarray, Matches]:
+    """:func:`clear_call_auction_by_tier` with all tiers' matches in one :class:`Matches`,
+    tier after tier in sorted label order, and the tier label of each match: the same
+    matches, drawn the same way, without splitting them into one object per tier."""
+    labels, tier, matches = _clear_tiers(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
+                                         ask_tier, rng)
+    return labels[tier], matches
+
+
+def _clear_tiers(bid_price: np.ndarray, bid_qty: np.ndarray, bid_tier: np.ndarray,
+                 ask_price: np.ndarray, ask_qty: np.ndarray, ask_tier: np.ndarray,
+                 rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray, Matches]:
+    """The tier labels present on either side (sorted), the code (position among them) of
+    each match's tier, and the matches of every tier, tier after tier."""
     bid_price, bid_qty, ask_price, ask_qty = check_orders(bid_price, bid_qty, ask_price, ask_qty)
     bid_tier, ask_tier = check_tiers(bid_price, bid_tier, ask_price, ask_tier)
     if not len(bid_price) or not len(ask_price):
         labels = set(np.unique(bid_tier).tolist()) | set(np.unique(ask_tier).tolist())
-        return {label: Matches.empty() for label in sorted(labels)}
-    codes = np.unique(np.concatenate([bid_tier, ask_tier]))
-    labels = codes.tolist()
-    bids = _Side(bid_price, bid_qty, codes.searchsorted(bid_tier), len(labels), falling=True)
-    asks = _Side(ask_price, ask_qty, codes.searchsorted(ask_tier), len(labels),
+        return np.asarray(sorted(labels)), np.zeros(0, dtype=np.int64), Matches.empty()
+    codes = distinct(np.concatenate([bid_tier, ask_tier]))
+    bids = _Side(bid_price, bid_qty, codes.searchsorted(bid_tier), len(codes), falling=True)
+    asks = _Side(ask_price, ask_qty, codes.searchsorted(ask_tier), len(codes),
                  falling=False)
     volume = np.maximum(_feasible_ends(bids, asks), _feasible_ends(asks, bids))
     price = _tier_prices(bids, asks, volume)
@@ -149,9 +175,7 @@ def clear_call_auction_by_tier(bid_price: np.ndarray, bid_qty: np.ndarray, bid_t
         for side, fill, shared in ((bids, bid_fill, bid_shared), (asks, ask_fill, ask_shared)):
             if shared[tier]:
                 side.ration(fill, tier, price[tier], volume[tier], rng)
-    matches = _pair_by_tier(bids, bid_fill, asks, ask_fill, price)
-    return {label: matches[k] if k in matches else Matches.empty()
-            for k, label in enumerate(labels)}
+    return codes, *_pair_by_tier(bids, bid_fill, asks, ask_fill, price)
 
 
 class _Side:
@@ -241,8 +265,9 @@ def _tier_prices(bids: _Side, asks: _Side, volume: np.ndarray) -> np.ndarray:
 
 
 def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.ndarray,
-                  price: np.ndarray) -> dict[int, Matches]:
-    """Per tier code, buyer-seller pairs of the fills, as :func:`match_fills` pairs them.
+                  price: np.ndarray) -> tuple[np.ndarray, Matches]:
+    """Buyer-seller pairs of the fills, as :func:`match_fills` pairs them tier by tier, and
+    the tier code of each pair.
 
     Both sides' filled orders are taken by tier, then in input order; each tier sells what
     it buys, so tiers end at the same running total on both sides and one
@@ -252,15 +277,9 @@ def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.n
     bid_order = bid_order[np.argsort(bids.tier[bid_order], kind="stable")]
     ask_order = ask_order[np.argsort(asks.tier[ask_order], kind="stable")]
     paired = match_fills(bid_fill[bid_order], ask_fill[ask_order], math.nan)
-    if not len(paired):
-        return {}
     bid, ask = bid_order[paired.bid], ask_order[paired.ask]
     tier = bids.tier[bid]
-    cuts = ((tier[1:] != tier[:-1]).nonzero()[0] + 1).tolist()
-    starts, stops = [0, *cuts], [*cuts, len(tier)]
-    return {int(tier[a]): Matches(bid[a:b], ask[a:b], paired.quantity[a:b],
-                                  np.full(b - a, float(price[tier[a]])))
-            for a, b in zip(starts, stops)}
+    return tier, Matches(bid, ask, paired.quantity, price[tier])
 
 
 def _clearing(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,

@@ -90,6 +90,17 @@ class Matches:
                                          self.price.tolist(), batches)]
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct entries of a 1-d array: ``np.unique(values)`` in three numpy calls
+    (it sorts in place), for the clearing's small per-month arrays, where ``np.unique``'s own
+    overhead is most of its cost."""
+    values.sort()
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def match_fills(bid_fill: np.ndarray, ask_fill: np.ndarray, price: float) -> Matches:
     """Pair the per-order fills of a uniform-price clearing into buyer-seller matches.
 
@@ -111,7 +122,7 @@ def match_fills(bid_fill: np.ndarray, ask_fill: np.ndarray, price: float) -> Mat
     bids, asks = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
     bid_ends, ask_ends = bid_fill[bids].cumsum(), ask_fill[asks].cumsum()
     # A match ends wherever a bid's or an ask's units end (each end once).
-    ends = np.unique(np.concatenate([bid_ends, ask_ends]))
+    ends = distinct(np.concatenate([bid_ends, ask_ends]))
     quantity = ends.copy()
     quantity[1:] -= ends[:-1]
     bid = bids[bid_ends.searchsorted(ends)]

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from vcm_sim.market.call_auction import (check_orders, check_tiers, clear_call_auction,
-                                         clear_call_auction_by_tier)
+                                         clear_call_auction_by_tier, clear_call_auction_flat)
 from vcm_sim.market.order_book import OrderBook
 from vcm_sim.market.settlement import Matches, Trade
 
@@ -58,6 +58,25 @@ def clear_by_tier(mechanism: Mechanism, bid_price: np.ndarray, bid_qty: np.ndarr
         cleared[tier] = Matches(bids[matches.bid], asks[matches.ask], matches.quantity,
                                 matches.price)
     return cleared
+
+
+def clear_by_tier_flat(mechanism: Mechanism, bid_price: np.ndarray, bid_qty: np.ndarray,
+                       bid_tier: np.ndarray, ask_price: np.ndarray, ask_qty: np.ndarray,
+                       ask_tier: np.ndarray, rng: np.random.Generator | None = None
+                       ) -> tuple[np.ndarray, Matches]:
+    """:func:`clear_by_tier` with all tiers' matches in one :class:`Matches`, tier after
+    tier in sorted label order, and the tier label of each match (the call auction never
+    splits them)."""
+    if mechanism is clear_call_auction:
+        return clear_call_auction_flat(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
+                                       ask_tier, rng)
+    cleared = clear_by_tier(mechanism, bid_price, bid_qty, bid_tier, ask_price, ask_qty,
+                            ask_tier, rng)
+    if not cleared:
+        return np.asarray([]), Matches.empty()
+    labels = np.concatenate([np.full(len(m), label) for label, m in cleared.items()])
+    return labels, Matches(*(np.concatenate([getattr(m, column) for m in cleared.values()])
+                             for column in ("bid", "ask", "quantity", "price")))
 
 
 class TieredBooks:
