@@ -96,6 +96,24 @@ def test_draw_down_cancels_oldest_first_as_cancel_would_batch_by_batch():
     many.check()
     with pytest.raises(RegistryError, match="reason"):
         many.draw_down(BUFFER, 1, "")
+    for bad in (-1, 2.5, True):
+        with pytest.raises(RegistryError, match="quantity"):
+            many.draw_down(BUFFER, bad, "fire")
+
+
+def test_held_reads_balances_by_account_id():
+    r = Registry(accounts=["dev", "firm"])
+    b = r.issue("p", 2020, 10, "dev", buffer_share=0.3)
+    r.issue("q", 2024, 5, "firm")
+    ids = r.ids(["firm", "dev", BUFFER])
+    assert r.held(ids).tolist() == r.balances(["firm", "dev", BUFFER]).tolist() == [5, 7, 3]
+    assert r.held(ids, lambda batch: batch == b).tolist() == [0, 7, 3]
+    assert r.held([]).tolist() == []
+    with pytest.raises(RegistryError, match="unknown account"):
+        r.ids(["nobody"])
+    for bad in ([-1], [3]):
+        with pytest.raises(RegistryError, match="account ids"):
+            r.held(bad)
 
 
 def test_two_deliveries_between_one_pair_in_a_row_move_what_their_sum_moves():

@@ -274,6 +274,9 @@ class VCMModel(mesa.Model):
             self._record()
         if self.config.debug:
             self.registry.check()
+            if not np.array_equal(self.cash.ids(self.registry.accounts),
+                                  np.arange(len(self.cash.balance))):
+                raise AssertionError("cash book positions are not the registry's account ids")
             if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
                 raise AssertionError("the model's retirement mirror disagrees with the registry")
 

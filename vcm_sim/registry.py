@@ -335,13 +335,15 @@ class Registry:
                             self.journal.intern(reason))
 
     def draw_down(self, holder: str, credits: int, reason: str) -> int:
-        """Cancel up to ``credits`` held by ``holder``, oldest-credited batches first, as
-        :meth:`plan_draw` plans and :meth:`cancel` cancels batch by batch (one journal entry
-        each, behind ``reason``); returns the credits cancelled (fewer than ``credits`` when
-        the holder has fewer)."""
+        """Cancel up to ``credits`` (a non-negative integer) held by ``holder``,
+        oldest-credited batches first, as :meth:`plan_draw` plans and :meth:`cancel` cancels
+        batch by batch (one journal entry each, behind ``reason``); returns the credits
+        cancelled (fewer than ``credits`` when the holder has fewer)."""
         if not isinstance(reason, str) or not reason:
             raise RegistryError(f"reason must be a non-empty string, got {reason!r}")
-        plan = self.plan_draw(holder, credits)
+        if credits == 0 and isinstance(credits, Integral) and not isinstance(credits, bool):
+            return 0
+        plan = self.plan_draw(holder, _check_quantity(credits))
         if not plan:
             return 0
         a = self._account(holder)
@@ -477,7 +479,11 @@ class Registry:
     def held(self, ids: Sequence[int], eligible: Callable[[int], bool] | None = None
              ) -> np.ndarray:
         """:meth:`balances` of the accounts with ids ``ids`` (see :meth:`ids`): a caller that
-        asks about the same accounts every step looks their names up once."""
+        asks about the same accounts every step looks their names up once. RegistryError for
+        an id that is no account's."""
+        if len(ids) and not 0 <= min(ids) <= max(ids) < len(self._account_names):
+            raise RegistryError(f"account ids must be in [0, {len(self._account_names)}), "
+                                f"got {min(ids)}..{max(ids)}")
         if eligible is None:
             return np.fromiter(map(self._account_totals.__getitem__, ids), dtype=np.int64,
                                count=len(ids))

@@ -211,7 +211,7 @@ def trade(model: VCMModel, demand: Demand, stock: Stock
     trader_bids, trader_asks = trader_orders(model, stock.traders)
     firm_orders, firm_rows = firm_bids(model, demand)
     bids = firm_orders + trader_bids
-    selling, seller = developer_asks(model, stock.developers)
+    selling, developer = developer_asks(model, stock.developers)
     asks = selling + trader_asks
     book, cleared = clear_by_tier_flat(MECHANISMS[model.config.rules.market.mechanism],
                                        bids.price, bids.quantity, bids.book, asks.price,
@@ -224,11 +224,13 @@ def trade(model: VCMModel, demand: Demand, stock: Stock
     volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
     by_developer = ask < len(selling)
     sold = np.bincount(ask[by_developer], weights=quantity[by_developer], minlength=len(selling))
-    model.developers.learn(seller, selling.quantity, sold, model.config.developers.ask_learning)
+    model.developers.learn(developer, selling.quantity, sold,
+                           model.config.developers.ask_learning)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if not len(quantity):
         return value, volume, bought
-    model.cash.pay(bids.account_id[bid], asks.account_id[ask], paid)
+    buyer, seller = bids.account_id[bid], asks.account_id[ask]  # registry = cash positions
+    model.cash.pay(buyer, seller, paid)
     model.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
     by_firm = bid < len(firm_rows)  # firms retire what they buy; traders keep it
     rows = firm_rows[bid[by_firm]]
@@ -236,7 +238,6 @@ def trade(model: VCMModel, demand: Demand, stock: Stock
     model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
-    buyer, seller = bids.account_id[bid], asks.account_id[ask]
     start = run_starts(buyer, seller)
     names = model.registry.accounts
     deliver_matches(model, [names[i] for i in buyer[start].tolist()],

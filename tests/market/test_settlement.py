@@ -200,3 +200,13 @@ def test_every_mechanism_respects_limits_and_settles_conserving_credits_and_cash
     assert sum(cash.values()) == 50_000.0  # cash paid equals cash received
     assert sum(10_000.0 - cash[b] for b in ACCOUNTS[2:]) == paid
     assert sum(registry.balance(b) for b in ACCOUNTS[2:]) == m.volume
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-5, 5)) | st.lists(st.sampled_from(["a", "b", "c"])))
+def test_distinct_is_np_unique_for_the_clearings_arrays(values):
+    from vcm_sim.market.settlement import distinct
+
+    expected = np.unique(np.array(values))
+    got = distinct(np.array(values))
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)

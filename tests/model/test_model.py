@@ -156,6 +156,22 @@ def test_consecutive_matches_between_one_buyer_and_one_seller_are_one_delivery()
     assert run_starts(buyer[:0], seller[:0]).tolist() == []
 
 
+def test_the_sellers_stock_is_what_they_could_sell_to_a_claimant_now():
+    from vcm_sim.trading import Stock, vintage_filter
+
+    model = VCMModel(load_scenario("baseline", population={"traders": 5},
+                                   rules={"integrity": {"max_vintage_age_years": 2}}), rng=1)
+    model.run(30)
+    stock = Stock.of(model)
+    eligible = vintage_filter(model)
+    assert stock.developers.tolist() == model.registry.balances(model.developer_accounts,
+                                                                eligible).tolist()
+    assert stock.traders.tolist() == model.registry.balances(model.trader_accounts,
+                                                             eligible).tolist()
+    everything = model.registry.balances(model.developer_accounts)
+    assert (stock.developers <= everything).all() and (stock.developers < everything).any()
+
+
 def test_double_auction_mechanism_runs():
     scenario = small(steps=24, rules={"market": {"mechanism": "double_auction"}})
     summary = VCMModel(scenario, rng=3).run().summary()

@@ -91,9 +91,9 @@ class Matches:
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
-    """The sorted distinct entries of a 1-d array: ``np.unique(values)`` in three numpy calls
-    (it sorts in place), for the clearing's small per-month arrays, where ``np.unique``'s own
-    overhead is most of its cost."""
+    """The sorted distinct entries of a 1-d array without NaNs, as ``np.unique(values)``
+    gives them, for the clearing's small per-month arrays, where ``np.unique``'s own overhead
+    is most of its cost. Sorts ``values`` in place: pass an array of your own."""
     values.sort()
     keep = np.empty(len(values), dtype=bool)
     keep[:1] = True
