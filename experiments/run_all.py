@@ -1,9 +1,9 @@
 """Run the six experiments in turn (each resumes its sweep if raw runs exist).
 
 Run: ``python experiments/run_all.py [--workers N] [--fresh] [--report-only]``; the whole set
-takes about 40 minutes on two cores (41 measured with ``--fresh`` for issue 12, sensitivity
-17 and market_cycles 12 of them): every run simulates its burn-in before the months it
-records.
+takes about 35 minutes on two cores (33 measured with ``--fresh`` after issue 12's speed-ups,
+sensitivity 13 and market_cycles 9 of them): every run simulates its burn-in before the
+months it records.
 """
 
 from __future__ import annotations
