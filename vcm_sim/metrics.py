@@ -280,7 +280,7 @@ def inventory_months(model: VCMModel) -> float:
     months; NaN while nothing sold."""
     sales = model.sales_history[-STEPS_PER_YEAR:]
     mean = sum(sales) / len(sales) if sales else 0.0
-    stock = model.registry.held(model.developer_ids.tolist()).sum()
+    stock = model.registry.held(model.developer_ids).sum()
     return float(stock / mean) if mean > 0 else math.nan
 
 

@@ -573,7 +573,7 @@ class VCMModel(mesa.Model):
         projects = self.projects
         live = np.bincount(projects.developer[projects.end_step > t], minlength=len(devs))
         idle = (devs.active & (live == 0)).nonzero()[0]
-        held = self.registry.held(self.developer_ids[idle].tolist())
+        held = self.registry.held(self.developer_ids[idle])
         idle = idle[held == 0]
         devs.active[idle] = False
         self.tally.developer_exits += len(idle)

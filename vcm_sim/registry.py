@@ -471,19 +471,21 @@ class Registry:
         batches for which ``eligible(batch_id)`` is true."""
         return self.held(self.ids(accounts), eligible)
 
-    def ids(self, accounts: Sequence[str]) -> list[int]:
+    def ids(self, accounts: Sequence[str]) -> np.ndarray:
         """Ids of ``accounts`` (their positions in :attr:`accounts`), for :meth:`held`;
         RegistryError naming the first unknown one."""
-        return self._accounts(accounts, len(accounts), "accounts")
+        return np.array(self._accounts(accounts, len(accounts), "accounts"), dtype=np.int64)
 
-    def held(self, ids: Sequence[int], eligible: Callable[[int], bool] | None = None
+    def held(self, ids: np.ndarray, eligible: Callable[[int], bool] | None = None
              ) -> np.ndarray:
-        """:meth:`balances` of the accounts with ids ``ids`` (see :meth:`ids`): a caller that
-        asks about the same accounts every step looks their names up once. RegistryError for
-        an id that is no account's."""
-        if len(ids) and not 0 <= min(ids) <= max(ids) < len(self._account_names):
+        """:meth:`balances` of the accounts with ids ``ids`` (an integer array, see
+        :meth:`ids`): a caller that asks about the same accounts every step looks their names
+        up once. RegistryError for an id that is no account's."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) and not 0 <= ids.min() <= ids.max() < len(self._account_names):
             raise RegistryError(f"account ids must be in [0, {len(self._account_names)}), "
-                                f"got {min(ids)}..{max(ids)}")
+                                f"got {ids.min()}..{ids.max()}")
+        ids = ids.tolist()
         if eligible is None:
             return np.fromiter(map(self._account_totals.__getitem__, ids), dtype=np.int64,
                                count=len(ids))

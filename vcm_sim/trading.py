@@ -96,8 +96,8 @@ class Stock:
     def of(cls, model: VCMModel) -> Stock:
         """The sellers' eligible inventories now."""
         eligible = vintage_filter(model)
-        return cls(model.registry.held(model.developer_ids.tolist(), eligible),
-                   model.registry.held(model.trader_ids.tolist(), eligible))
+        return cls(model.registry.held(model.developer_ids, eligible),
+                   model.registry.held(model.trader_ids, eligible))
 
 
 def on_offer(model: VCMModel, stock: Stock) -> np.ndarray:
