@@ -135,16 +135,10 @@ class Journal:
         for all); ``note`` and ``claim`` default to none."""
         n = len(batch)
         columns = self._columns()
-        typed = []
-        for (name, column), values in zip(columns.items(), (
-                step, kind, batch, src, dst, quantity, _NONE if note is None else note,
-                _NONE if claim is None else claim)):
-            if type(values) is list and len(values) == n:  # the common cases, inline
-                typed.append(array(column.typecode, values))
-            elif type(values) is int:
-                typed.append(array(column.typecode, (values,)) * n)
-            else:
-                typed.append(_typed_column(name, column.typecode, values, n))
+        typed = [_typed_column(name, column.typecode, values, n)
+                 for (name, column), values in zip(columns.items(), (
+                     step, kind, batch, src, dst, quantity, _NONE if note is None else note,
+                     _NONE if claim is None else claim))]
         for column, values in zip(columns.values(), typed):
             column.extend(values)
 
@@ -389,14 +383,11 @@ class Registry:
         self._retired += [0] * n
         self._cancelled += [0] * n
         to_holder = [q - b for q, b in zip(credits, to_buffer)]
-        holdings, totals = self._holdings, self._account_totals
         for kind, account, moving in ((Kind.ISSUE, dst, to_holder),
                                       (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer)):
             moved = [k for k in range(n) if moving[k]]
             for k in moved:
-                holding, b = holdings[account[k]], first + k
-                holding[b] = holding.get(b, 0) + moving[k]
-                totals[account[k]] += moving[k]
+                self._credit(first + k, account[k], moving[k])
             self.journal.extend(self.step, kind, [first + k for k in moved], _NONE,
                                 [account[k] for k in moved], [moving[k] for k in moved])
         return ids
