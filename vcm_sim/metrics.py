@@ -327,6 +327,16 @@ def _type_price(k: int) -> Callable[[VCMModel], float]:
     return reporter
 
 
+def _type_stock(k: int, name: str) -> Callable[[VCMModel], int]:
+    tally = f"{name}_by_type"
+
+    def reporter(model: VCMModel) -> int:
+        return int(getattr(model, tally)[k])
+    reporter.__doc__ = (f"Credits of {PROJECT_TYPES[k]} {name} so far, like '{name}' (a "
+                        "balance: it includes credits from before recording started).")
+    return reporter
+
+
 def _type_demand(k: int) -> Callable[[VCMModel], int]:
     def reporter(model: VCMModel) -> int:
         return int(model.demand_by_type[k])
@@ -346,6 +356,8 @@ REPORTERS: dict[str, Callable[[VCMModel], float]] = {
     "demand": demand,
     **{f"demand_{name}": _type_demand(k) for k, name in enumerate(PROJECT_TYPES)},
     **{name: _stock(name) for name in STOCKS},
+    **{f"{name}_{kind}": _type_stock(k, name) for name in ("issued", "retired")
+       for k, kind in enumerate(PROJECT_TYPES)},
     **{name: _flow(name, stock) for name, stock in FLOWS.items()},
     "integrity_ratio": integrity_ratio,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,

@@ -34,6 +34,7 @@ from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
 from vcm_sim.cash import CashBook
+from vcm_sim.drivers import driver_events
 from vcm_sim.issuance import BatchTruth, Verification, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
@@ -94,6 +95,11 @@ class VCMModel(mesa.Model):
         self.forecast_price = self.expected_price.copy()
         self.long_run_price = self.expected_price.copy()
         self.demand_by_type = np.zeros(n_types, dtype=np.int64)
+        self.issued_by_type = np.zeros(n_types, dtype=np.int64)
+        """Credits issued so far per project type (buffer deposits included), like the
+        registry's ``issued``: seeded past and burn-in included."""
+        self.retired_by_type = np.zeros(n_types, dtype=np.int64)
+        """Credits retired so far per project type, like the registry's ``retired``."""
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_book = np.full(2 * n_types, np.nan)
@@ -119,7 +125,8 @@ class VCMModel(mesa.Model):
                                                 s.nature.bad_year_multiplier)
         self.fire_season = np.ones(s.nature.regions)
         self.fire_season_until = -1
-        self._pending_events: list[dict] = [e.model_dump() for e in s.events]
+        self._pending_events: list[dict] = ([e.model_dump() for e in s.events]
+                                            + driver_events(s))
         self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
         self._retired_before = np.zeros(0, dtype=np.int64)
         self.first_recorded_batch = 0
@@ -279,6 +286,10 @@ class VCMModel(mesa.Model):
                 raise AssertionError("cash book positions are not the registry's account ids")
             if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
                 raise AssertionError("the model's retirement mirror disagrees with the registry")
+            totals = self.registry.totals()
+            if (self.issued_by_type.sum(), self.retired_by_type.sum()) != (totals["issued"],
+                                                                         totals["retired"]):
+                raise AssertionError("the per-type tallies disagree with the registry's totals")
 
     def _nature(self, t: int) -> None:
         s = self.config
@@ -417,6 +428,7 @@ class VCMModel(mesa.Model):
             self.types.buffer_share[kind])
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued])
+        np.add.at(self.issued_by_type, kind, quantity)
         self.projects.credited[project] += quantity
         self.projects.at_risk[project] += quantity
 
@@ -726,6 +738,12 @@ class VCMModel(mesa.Model):
         if np.isfinite(self.price_by_type).any():
             return float(np.nanmean(self.price_by_type))
         return float(self.expected_price.mean())
+
+    def record_retirements(self, batch: np.ndarray, credits: np.ndarray) -> None:
+        """Mirror retirements the registry has just made (``credits`` of each ``batch``) in
+        the hidden truth and the per-type tally."""
+        np.add.at(self.truth.retired, batch, credits)
+        np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired since recording started and the real tonnes behind them today

@@ -71,5 +71,5 @@ def sell_down(model: VCMModel, rng: np.random.Generator, month: int) -> None:
     legs = model.registry.deliver([accounts[d] for d in seller.tolist()], buyers,
                                   excess[seller], retire=[True] * len(seller),
                                   claims=[f"{firm}/{year}" for firm in buyers])
-    np.add.at(model.truth.retired, np.array(legs.batch, dtype=np.int64),
-              np.array(legs.quantity, dtype=np.int64))
+    model.record_retirements(np.array(legs.batch, dtype=np.int64),
+                             np.array(legs.quantity, dtype=np.int64))

@@ -274,7 +274,7 @@ def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
     firm = firm[match[retiring]]
     if not len(firm):
         return
-    np.add.at(model.truth.retired, batch, credits)
+    model.record_retirements(batch, credits)
     firms = model.firms
     np.add.at(firms.claimed_this_year, firm, credits)
     np.add.at(firms.real_this_year, firm, credits * model.truth.real_now(batch))
