@@ -367,8 +367,14 @@ class Exposure(Strict):
         "low-integrity claims easier to call out."))
 
 
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+"""A calendar month, ``YYYY-MM``."""
+
+
 class Event(Strict):
-    """A scheduled event at a given step."""
+    """A scheduled event at a given step. A scenario file may give ``date = "YYYY-MM"``
+    instead of ``step``: it becomes the step of that month from the scenario's
+    ``start_year`` when the file is loaded."""
 
     step: int = Field(ge=0, le=100_000, description=(
         "Recorded month at which it fires (0 = the first month after burn-in)."))
@@ -381,6 +387,24 @@ class Event(Strict):
     path: str | None = Field(None, description="'set': the dotted rule path, e.g. "
                                                "'rules.market.offset_cap'.")
     value: Any = Field(None, description="'set': the new value.")
+    cite: str | None = Field(None, description=(
+        "Id of the dated event in vcm_sim/data/events.toml this one stands for, if any."))
+
+
+class Driver(Strict):
+    """An exogenous yearly series that moves a setting: from the first simulated month
+    (burn-in included) and then each January, the setting becomes its scenario value times ``(series[year] /
+    series[base_year]) ** elasticity``. Series are columns of ``vcm_sim/data/drivers.csv``
+    (sources in ``drivers.toml``); between the years a series has, its value is interpolated
+    log-linearly; before it starts its first value holds, after it ends its last."""
+
+    series: str = Field(description="Column of vcm_sim/data/drivers.csv.")
+    path: str = Field(description="Dotted path of the numeric setting it moves, e.g. "
+                                  "'firms.pledge_innovation_yr'.")
+    base_year: int = Field(ge=1990, le=2200, description=(
+        "Year in which the setting has its scenario value."))
+    elasticity: float = Field(1.0, ge=0.0, le=10.0, description=(
+        "Exponent on the series' ratio to its base-year value (0: the driver has no effect)."))
 
 
 class Scenario(Strict):
@@ -412,6 +436,18 @@ class Scenario(Strict):
     sentiment: Sentiment = Field(default_factory=Sentiment)
     exposure: Exposure = Field(default_factory=Exposure)
     events: list[Event] = Field(default_factory=list)
+    drivers: list[Driver] = Field(default_factory=list, description=(
+        "Exogenous series that move settings year by year (see Driver)."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dated_events(cls, data: Any) -> Any:
+        """Events given by ``date = "YYYY-MM"`` get the step of that month."""
+        if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+            return data
+        start = data.get("start_year", cls.model_fields["start_year"].default)
+        data = dict(data, events=[_dated(event, start) for event in data["events"]])
+        return data
 
     @field_validator("name")
     @classmethod
@@ -421,6 +457,25 @@ class Scenario(Strict):
                              "use letters, digits, '_', '.' and '-', starting with a letter "
                              "or digit")
         return name
+
+
+def _dated(event: Any, start_year: Any) -> Any:
+    """``event`` with its ``date`` turned into the step of that month."""
+    if not isinstance(event, dict) or "date" not in event:
+        return event
+    event = dict(event)
+    date = event.pop("date")
+    match = MONTH.fullmatch(date) if isinstance(date, str) else None
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"event date must be 'YYYY-MM', got {date!r}")
+    if "step" in event:
+        raise ValueError(f"event dated {date} also gives step {event['step']}: give one")
+    if not isinstance(start_year, int):
+        return event
+    step = (int(match[1]) - start_year) * 12 + int(match[2]) - 1
+    if step < 0:
+        raise ValueError(f"event dated {date} falls before start_year {start_year}")
+    return dict(event, step=step)
 
 
 def preset_names() -> list[str]:
@@ -499,6 +554,15 @@ def validate(data: dict[str, Any]) -> Scenario:
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event)
+    for driver in scenario.drivers:
+        _check_driver(scenario, driver)
+    cited = {event.cite for event in scenario.events} - {None}
+    if cited:
+        from vcm_sim.drivers import event_ids
+        unknown = sorted(cited - set(event_ids()))
+        if unknown:
+            raise ScenarioError(f"events cite {', '.join(map(repr, unknown))}, not in "
+                                f"vcm_sim/data/events.toml")
     return scenario
 
 
@@ -523,13 +587,52 @@ def _check_set_event(scenario: Scenario, event: Event) -> None:
     with_overrides(scenario.model_copy(update={"events": []}), {event.path: event.value})
 
 
+def _check_driver(scenario: Scenario, driver: Driver) -> None:
+    from vcm_sim.drivers import series
+
+    try:
+        values = series(driver.series)
+    except UserError as err:
+        raise ScenarioError(str(err)) from None
+    if driver.base_year not in values:
+        raise ScenarioError(f"driver {driver.series!r}: no value in base_year "
+                            f"{driver.base_year} (it has {min(values)}-{max(values)})")
+    current = setting(scenario, driver.path)
+    if isinstance(current, bool) or not isinstance(current, int | float):
+        raise ScenarioError(f"driver {driver.series!r}: {driver.path!r} is not a numeric "
+                            f"setting")
+
+
+def setting(scenario: Scenario, path: str) -> Any:
+    """The value of the setting at dotted ``path``; ScenarioError if there is none."""
+    node: Any = scenario.model_dump()
+    for key in path.split("."):
+        try:
+            node = _child(node, key)
+        except KeyError:
+            raise ScenarioError(f"unknown setting {path!r}") from None
+    return node
+
+
+def _child(node: Any, key: str) -> Any:
+    """``node[key]`` for a table, or item ``int(key)`` of a list (``drivers.0.elasticity``);
+    KeyError when there is none."""
+    if isinstance(node, dict) and key in node:
+        return node[key]
+    if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+        return node[int(key)]
+    raise KeyError(key)
+
+
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
     keys = path.split(".")
     node = data
     for depth, key in enumerate(keys[:-1]):
-        if not isinstance(node, dict) or key not in node:
-            raise ScenarioError(f"unknown setting {path!r}: no {'.'.join(keys[:depth + 1])!r}")
-        node = node[key]
+        try:
+            node = _child(node, key)
+        except KeyError:
+            raise ScenarioError(f"unknown setting {path!r}: no "
+                                f"{'.'.join(keys[:depth + 1])!r}") from None
     if not isinstance(node, dict) or keys[-1] not in node:
         raise ScenarioError(f"unknown setting {path!r}")
     node.update(_merge({keys[-1]: node[keys[-1]]}, {keys[-1]: value}))
@@ -546,4 +649,4 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "with_overrides", "preset_names",
-           "validate", "PROJECT_TYPES"]
+           "validate", "setting", "Driver", "PROJECT_TYPES"]
