@@ -1,5 +1,5 @@
 """The ``vcm-sim`` command line: run a scenario, list presets, and the sub-commands that
-other modules register (sweep, report, demo).
+other modules register (sweep, report, demo, calibrate).
 
 Every sub-command exits with the codes of :mod:`vcm_sim.errors`: a bad argument or a
 :class:`~vcm_sim.errors.UserError` prints one line and exits 2, Ctrl+C prints one line and
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from vcm_sim.model import VCMModel
     from vcm_sim.scenario import Scenario
 
-EXTENSIONS: tuple[str, ...] = ("vcm_sim.sweep.cli", "vcm_sim.app.cli")
+EXTENSIONS: tuple[str, ...] = ("vcm_sim.sweep.cli", "vcm_sim.app.cli", "vcm_sim.calibrate.cli",
+                                "vcm_sim.validate.cli")
 """Modules that add sub-commands through a ``register(subparsers)`` function."""
 
 SET_HELP = ("override a setting (repeatable), e.g. rules.market.offset_cap=0.05; VALUE is read "

@@ -1,0 +1,254 @@
+"""``vcm-sim calibrate``: a tiny ABC-SMC calibration of the history scenario (tiny.toml: two
+parameters, four particles, two generations), run as users run it: its outputs, both backends,
+a kill and a resume, Ctrl+C, a second session on a folder in use, and bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pyabc
+import pytest
+
+from vcm_sim import hindcast
+from vcm_sim.calibrate.simulation import Simulator, distance, model_seed
+from vcm_sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = Path(__file__).with_name("tiny.toml")
+PARAMETERS = ["firms.pledge_imitation_yr", "firms.pledge_innovation_yr"]
+
+
+@dataclass
+class Session:
+    """A ``vcm-sim calibrate`` run in this process: its exit code and output."""
+
+    code: int
+    out: str
+    err: str
+
+
+def calibrate(*args: object, progress: bool = False) -> Session:
+    """Run ``vcm-sim calibrate ARGS`` in this process (with ``--no-progress`` unless
+    ``progress``)."""
+    out, err = StringIO(), StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        quiet = [] if progress else ["--no-progress"]
+        code = main(["calibrate", *map(str, args), *quiet])
+    return Session(code, out.getvalue(), err.getvalue())
+
+
+def start(*args: object) -> subprocess.Popen:
+    """Start ``vcm-sim calibrate ARGS --no-progress`` as its own process group."""
+    return subprocess.Popen([sys.executable, "-m", "vcm_sim.cli", "calibrate", *map(str, args),
+                             "--no-progress"], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def generations_stored(folder: Path) -> int:
+    """Generations pyabc has written to ``folder/abc.db`` (0 before it exists)."""
+    try:
+        with sqlite3.connect(f"file:{folder / 'abc.db'}?mode=ro", uri=True) as db:
+            return db.execute("select count(*) from populations where t >= 0").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen,
+             seconds: float = 120.0) -> None:
+    """Wait until ``condition`` holds while ``process`` runs."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, f"the calibration ended: {process.stderr.read()}"
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def generation(folder: Path, t: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Generation ``t`` in the folder's history: its particles (values and weights), and its
+    row of the population table (epsilon, simulations)."""
+    history = pyabc.History(f"sqlite:///{folder / 'abc.db'}")
+    values, weights = history.get_distribution(m=0, t=t)
+    values["weight"] = weights
+    row = history.get_all_populations().set_index("t").loc[t, ["samples", "epsilon"]]
+    return values.sort_values(PARAMETERS).reset_index(drop=True), row
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Session]:
+    """The tiny calibration run to its end with one local worker (in this process)."""
+    folder = tmp_path_factory.mktemp("calibration") / "tiny"
+    return folder, calibrate(TINY, "--out", folder, "--workers", "1", progress=True)
+
+
+def test_a_local_calibration_reports_each_generation_and_writes_every_output(finished):
+    folder, session = finished
+    assert session.code == 0, session.err
+    for t in (0, 1):
+        assert f"generation {t}: epsilon " in session.out
+    assert "simulations" in session.out and "/150, elapsed" in session.out
+    generations = pd.read_csv(folder / "generations.csv")
+    assert list(generations["generation"]) == [0, 1]
+    assert (generations["particles"] == 4).all()
+    assert generations["epsilon"].is_monotonic_decreasing
+    pd.testing.assert_series_equal(generations["acceptance_rate"],
+                                   generations["particles"] / generations["simulations"],
+                                   check_names=False)
+    posterior = pd.read_csv(folder / "posterior.csv")
+    assert list(posterior.columns) == [*PARAMETERS, "weight", "distance", "model_seed"]
+    assert len(posterior) == 4 and posterior["weight"].sum() == pytest.approx(1.0)
+    assert (posterior["distance"] <= generations["epsilon"].iloc[-1]).all()
+    assert posterior[PARAMETERS[0]].between(0.05, 0.6).all()
+    assert posterior[PARAMETERS[1]].between(0.002, 0.05).all()
+    for figure in ("marginals.png", "fit.png"):
+        assert (folder / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    readme = (folder / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in PARAMETERS)
+    assert "90% interval" in readme and "of 150 simulations" in readme
+    record = manifest(folder)
+    assert record["status"] == "finished" and record["sessions"][0]["workers"] == 1
+    assert record["spec_sha256"] == hashlib.sha256(TINY.read_bytes()).hexdigest()
+
+
+def test_the_best_particle_and_its_seed_reproduce_its_simulation(finished):
+    folder, _ = finished
+    posterior = pd.read_csv(folder / "posterior.csv")
+    best_row = posterior.loc[posterior["weight"].idxmax()]
+    best = tomllib.loads((folder / "best.toml").read_text())
+    values = {name: best["settings"][name] for name in PARAMETERS}
+    assert values == {name: best_row[name] for name in PARAMETERS}
+    spec = tomllib.loads(TINY.read_text())
+    assert best["model_seed"] == model_seed(spec["root_seed"], values)
+    again = Simulator(spec["root_seed"], spec["overrides"])(values)
+    assert distance(again, hindcast.observed()) == pytest.approx(best["distance"], rel=1e-12)
+
+
+def test_a_killed_calibration_resumes_after_its_last_generation_and_ends_as_if_never_killed(
+        finished, tmp_path):
+    folder = tmp_path / "killed"
+    process = start(TINY, "--out", folder, "--workers", "1")
+    wait_for(lambda: generations_stored(folder) >= 1, process)
+    process.kill()
+    process.wait()
+    assert generations_stored(folder) == 1
+    before = generation(folder, 0)
+    session = calibrate(TINY, "--out", folder, "--workers", "1", "--resume", progress=True)
+    assert session.code == 0, session.err
+    assert "generation 1: " in session.out and "generation 0: " not in session.out
+    assert generations_stored(folder) == 2
+    after = generation(folder, 0)
+    pd.testing.assert_frame_equal(after[0], before[0])
+    pd.testing.assert_series_equal(after[1], before[1])
+    # one local worker draws everything from the seeded generator: the same posterior
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "posterior.csv"),
+                                  pd.read_csv(finished[0] / "posterior.csv"))
+    assert [s["generations_run"] for s in manifest(folder)["sessions"]][1:] == [1]
+
+
+def test_a_folder_in_use_refuses_a_second_session_and_ctrl_c_leaves_it_resumable(tmp_path):
+    folder, longer = tmp_path / "busy", tmp_path / "longer.toml"
+    longer.write_text(TINY.read_text().replace("generations = 2", "generations = 6")
+                      .replace("max_runs = 150", "max_runs = 5000"))
+    process = start(longer, "--out", folder, "--workers", "2")
+    wait_for(lambda: generations_stored(folder) >= 1, process)
+    second = calibrate(longer, "--out", folder, "--resume")
+    assert second.code == 2
+    assert f"{folder} is in use by another sweep session (pid {process.pid})" in second.err
+    assert second.err.count("\n") == 1
+    wait_for(lambda: len(psutil.Process(process.pid).children()) >= 2, process)  # working
+    workers = psutil.Process(process.pid).children()
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl+C reaches the whole process group
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "interrupted: generation" in err and "--resume" in err
+    assert "Traceback" not in err
+    assert manifest(folder)["status"] == "interrupted"
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+
+
+def test_local_workers_end_within_seconds_of_a_killed_calibration(tmp_path):
+    larger = tmp_path / "larger.toml"  # its first sample takes about 10 s on two workers
+    larger.write_text(TINY.read_text().replace("population = 4", "population = 80"))
+    process = start(larger, "--out", tmp_path / "killed", "--workers", "2")
+    wait_for(lambda: len(psutil.Process(process.pid).children()) >= 2, process)
+    workers = psutil.Process(process.pid).children()
+    process.kill()
+    process.wait()
+    _, alive = psutil.wait_procs(workers, timeout=3)
+    assert not alive
+
+
+def test_a_dask_local_cluster_runs_the_calibration(tmp_path):
+    folder = tmp_path / "dask"
+    session = calibrate(TINY, "--out", folder, "--backend", "dask", "--workers", "2")
+    assert session.code == 0, session.err
+    assert list(pd.read_csv(folder / "generations.csv")["generation"]) == [0, 1]
+    assert len(pd.read_csv(folder / "posterior.csv")) == 4
+    record = manifest(folder)["sessions"][0]
+    assert record["backend"] == "dask" and record["workers"] == 2
+    assert record["scheduler"].startswith("tcp://127.0.0.1:")
+
+
+def test_a_changed_calibration_file_refuses_resume_naming_it(finished, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(finished[0], folder)
+    changed = tmp_path / "tiny.toml"
+    changed.write_text(TINY.read_text().replace("max_runs = 150", "max_runs = 160"))
+    kept = (folder / "manifest.json").read_bytes()
+    session = calibrate(changed, "--out", folder, "--resume")
+    assert session.code == 2
+    assert "cannot be resumed: since it was started, the calibration file (SHA-256" in \
+        session.err
+    assert "source code" not in session.err and session.err.count("\n") == 1
+    assert (folder / "manifest.json").read_bytes() == kept
+
+
+def test_a_folder_holding_a_calibration_is_not_started_over_without_resume_or_fresh(
+        finished, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(finished[0], folder)
+    session = calibrate(TINY, "--out", folder)
+    assert session.code == 2
+    assert "already holds a calibration" in session.err and "--fresh" in session.err
+
+
+NINE = "".join(f'[parameters."firms.p{i}"]\nprior = "normal"\nmean = 0.1\nsd = 0.01\n'
+               f'why = "w"\n' for i in range(7))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda text: text.replace("low = 0.05\nhigh = 0.6", "low = 0.6\nhigh = 0.05"),
+     'parameters."firms.pledge_imitation_yr": low (0.6) must be below high (0.05)'),
+    (lambda text: text.replace('"firms.pledge_imitation_yr"', '"firms.pledge_imitation"'),
+     'parameters."firms.pledge_imitation": the prior\'s midpoint 0.325 is not a valid setting '
+     "of scenario 'history': unknown"),
+    (lambda text: text + NINE, "9 parameters: at most 8 can be calibrated at once"),
+], ids=["low above high", "unknown path", "nine parameters"])
+def test_a_bad_calibration_file_exits_2_with_one_line_and_writes_nothing(tmp_path, edit,
+                                                                         message):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(edit(TINY.read_text()))
+    session = calibrate(spec, "--out", tmp_path / "out")
+    assert session.code == 2
+    assert message in session.err and session.err.count("\n") == 1, session.err
+    assert not (tmp_path / "out").exists()

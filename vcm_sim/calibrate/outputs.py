@@ -1,0 +1,159 @@
+"""What a calibration leaves in its folder besides ``abc.db``: the posterior and the epsilon
+schedule as tables, the best particle as TOML, the figures, and a README that sums it up.
+Everything is rebuilt from pyabc's history after every session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vcm_sim.calibrate.figures import fit_draws, plot_marginals
+from vcm_sim.calibrate.simulation import model_seed
+from vcm_sim.calibrate.spec import CalibrationSpec, Prior
+
+INTERVAL = (0.05, 0.95)
+"""Quantiles of the posterior interval the README reports (90%)."""
+
+
+def posterior_table(history: Any, spec: CalibrationSpec) -> pd.DataFrame:
+    """The last generation's particles: one column per parameter, their ``weight`` (summing
+    to 1), ``distance`` and ``model_seed``."""
+    population = history.get_population(t=history.max_t)
+    rows = [{**{name: float(p.parameter[name]) for name in spec.parameters},
+             "weight": float(p.weight), "distance": float(p.distance),
+             "model_seed": model_seed(spec.root_seed, p.parameter)}
+            for p in population.particles]
+    table = pd.DataFrame(rows)
+    table["weight"] /= table["weight"].sum()
+    return table
+
+
+def generations_table(history: Any) -> pd.DataFrame:
+    """Per generation: ``epsilon`` (the acceptance threshold, a distance), ``particles``
+    accepted, ``simulations`` run, ``acceptance_rate`` (their ratio), ``simulations_total``
+    (so far, the prior calibration sample included) and ``wall_time_s``."""
+    pops = history.get_all_populations().sort_values("t")
+    calibration = int(pops.loc[pops["t"] < 0, "samples"].sum())
+    pops = pops[pops["t"] >= 0]
+    return pd.DataFrame({
+        "generation": pops["t"].astype(int).to_numpy(),
+        "epsilon": pops["epsilon"].to_numpy(float),
+        "particles": pops["particles"].astype(int).to_numpy(),
+        "simulations": pops["samples"].astype(int).to_numpy(),
+        "acceptance_rate": (pops["particles"] / pops["samples"]).to_numpy(float),
+        "simulations_total": calibration + pops["samples"].cumsum().astype(int).to_numpy(),
+        "wall_time_s": pops["wall_time"].to_numpy(float)})
+
+
+def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Path,
+                  manifest: dict[str, Any]) -> None:
+    """Write every output of the calibration in ``out`` from its pyabc ``history`` (at least
+    one finished generation)."""
+    from vcm_sim import hindcast
+
+    posterior, generations = posterior_table(history, spec), generations_table(history)
+    last = int(generations["generation"].iloc[-1])
+    posterior.to_csv(out / "posterior.csv", index=False)
+    generations.to_csv(out / "generations.csv", index=False)
+    (out / "best.toml").write_text(best_toml(posterior, spec, spec_file, last),
+                                   encoding="utf-8")
+    plot_marginals(posterior, spec, last, out / "marginals.png")
+    hindcast.fit_figure(fit_draws(posterior, spec), out / "fit.png")
+    total = int(history.total_nr_simulations)
+    (out / "README.md").write_text(readme(spec, spec_file, manifest, generations, posterior,
+                                          total), encoding="utf-8")
+
+
+def best_toml(posterior: pd.DataFrame, spec: CalibrationSpec, spec_file: Path,
+              generation: int) -> str:
+    """The highest-weight particle as TOML: its model seed and, under ``[settings]``, each
+    calibrated setting as ``"dotted.path" = value``, as its simulation used it (a count
+    rounded to a whole number)."""
+    from vcm_sim import hindcast
+    from vcm_sim.scenario import setting
+
+    row = posterior["weight"].idxmax()
+    best = posterior.loc[row]  # a float Series: the seed is read from its integer column
+    lines = [f"# Highest-weight particle of the calibration {spec_file.name}, generation "
+             f"{generation}: the history preset copies its settings from here.",
+             f"model_seed = {int(posterior.at[row, 'model_seed'])}   # the seed it was "
+             f"simulated with",
+             f"weight = {float(best['weight'])!r}",
+             f"distance = {float(best['distance'])!r}", "", "[settings]"]
+    used = hindcast.scenario({**spec.overrides, **{name: float(best[name])
+                                                   for name in spec.parameters}})
+    lines += [f"{_toml_string(name)} = {_toml_value(setting(used, name))}"
+              for name in spec.parameters]
+    if spec.overrides:
+        lines += ["", "[overrides]   # fixed for every simulation of the calibration"]
+        lines += [f"{_toml_string(name)} = {_toml_value(value)}"
+                  for name, value in spec.overrides.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string (a quoted key keeps a dotted path whole)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_value(value: Any) -> str:
+    """A scalar as TOML (booleans lower case, strings quoted)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return _toml_string(value)
+    return repr(value)
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
+                       quantiles: tuple[float, ...]) -> list[float]:
+    """Quantiles of a weighted sample (pyabc's definition: interpolated between the
+    midpoints of the cumulative weights)."""
+    from pyabc.weighted_statistics import weighted_quantile
+
+    return [float(weighted_quantile(values, weights, alpha=q)) for q in quantiles]
+
+
+def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
+           generations: pd.DataFrame, posterior: pd.DataFrame, total: int) -> str:
+    """A short summary of the calibration in Markdown."""
+    seconds = sum(s.get("seconds") or 0.0 for s in manifest["sessions"])
+    calibration = total - int(generations["simulations"].sum())
+    abc = spec.abc
+    text = [f"# Calibration `{spec_file.stem}`", "",
+            f"ABC-SMC (pyabc {manifest['pyabc']}) of the `{spec.scenario}` scenario against "
+            f"the hindcast's in-sample statistics (`vcm_sim.hindcast`), from `{spec_file}` "
+            f"(root seed {spec.root_seed}).", "",
+            f"- status: {manifest['status']}; stopped because {manifest['stopped_because']}",
+            f"- budget: {total:,} of {abc.max_runs:,} simulations ({calibration:,} in the "
+            f"prior calibration sample), {len(generations)} of at most {abc.generations} "
+            f"generations of {abc.population} particles; min_epsilon {abc.min_epsilon:g}",
+            f"- wall time: {seconds:,.0f} s over {len(manifest['sessions'])} session(s)",
+            "", "## Epsilon schedule", "",
+            "| generation | epsilon | accepted / simulations | acceptance rate |",
+            "|---:|---:|---:|---:|"]
+    text += [f"| {g.generation} | {g.epsilon:.4g} | {g.particles} / {g.simulations} | "
+             f"{g.acceptance_rate:.1%} |" for g in generations.itertuples()]
+    text += ["", f"## Posterior (generation {int(generations['generation'].iloc[-1])})", "",
+             "| parameter | prior | median | 90% interval | why this prior |",
+             "|---|---|---:|---|---|"]
+    weights = posterior["weight"].to_numpy()
+    for name, prior in spec.parameters.items():
+        low, median, high = weighted_quantiles(posterior[name].to_numpy(), weights,
+                                               (INTERVAL[0], 0.5, INTERVAL[1]))
+        text.append(f"| `{name}` | {_describe(prior)} | {median:.4g} | "
+                    f"[{low:.4g}, {high:.4g}] | {prior.why} |")
+    text += ["", "Files: `posterior.csv` (last generation: values, weight, distance, model "
+             "seed), `generations.csv`, `best.toml` (highest-weight particle), "
+             "`marginals.png`, `fit.png` (runs of up to 20 posterior draws against the data), "
+             "`abc.db` (pyabc's history: every generation), `manifest.json`.", ""]
+    return "\n".join(text)
+
+
+def _describe(prior: Prior) -> str:
+    if prior.prior == "normal":
+        return f"normal({prior.mean:g}, sd {prior.sd:g})"
+    return f"{prior.prior}({prior.low:g}, {prior.high:g})"
