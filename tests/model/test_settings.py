@@ -130,11 +130,13 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
 
 PACKAGE = Path(vcm_sim.__file__).parent
 NOT_MODEL = {"cli.py", "validation.py", "errors.py", "plots.py", "registry.py", "metrics.py",
-             "scenario.py", "rules.py"}
+             "scenario.py", "rules.py", "hindcast.py", "hindcast_figures.py"}
 """Modules outside the scan: the doors and error plumbing (cli, validation, errors), the run
 figure's layout (plots), the ledger's exact-arithmetic limits (registry), the definitions of
-reported quantities (metrics), and the settings themselves, whose defaults and ranges are the
-point (scenario, rules). ``sweep/`` and ``app/`` are outside the model too."""
+reported quantities (metrics), the settings themselves, whose defaults and ranges are the
+point (scenario, rules), and the comparison of runs with data, whose weights and tolerances
+are the measurement's, not the model's (hindcast, hindcast_figures). ``sweep/``, ``app/``,
+``calibrate/`` and ``validate/`` are outside the model too."""
 
 
 def model_modules() -> list[Path]:
