@@ -1,0 +1,173 @@
+"""The hindcast against its targets: a row per target (data, model median and 90% band,
+inside the band or not) and the acceptance criteria of the validation issue, each computed
+from the median run.
+
+The median run is the per-year (per-month for prices) median across posterior draws; the
+band is their 5%-95% range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vcm_sim.hindcast import Runs, Targets
+
+RETIRED_TOLERANCE = 0.35
+"""Retirements: the median run within +-35% of the data..."""
+RETIRED_YEARS_NEEDED = 7
+"""...in at least 7 of the 10 in-sample years."""
+GROWTH_TOLERANCE = 0.5
+"""Growth from 2012-2014 to 2019-2021 within +-50% of the data's (issuance and retirements)."""
+ISSUED_TOLERANCE = 0.25
+"""Cumulative in-sample issuance within +-25% of the data."""
+PRICE_RISE = 2.0
+"""The 2021 boom: the price at least doubles from June to November 2021 or to its
+2021-2022 peak."""
+
+
+def _band(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return math.nan, math.nan, math.nan
+    return (float(np.median(values)), float(np.quantile(values, 0.05)),
+            float(np.quantile(values, 0.95)))
+
+
+def _row(target: str, sample: str, data: float, runs: pd.Series | np.ndarray,
+         unit: str, source: str) -> dict[str, object]:
+    median, low, high = _band(runs)
+    inside = bool(low <= data <= high) if not math.isnan(data) else None
+    return {"target": target, "sample": sample, "unit": unit, "data": data,
+            "model_median": median, "model_low": low, "model_high": high,
+            "data_in_band": inside, "source": source}
+
+
+def _sums(frame: pd.DataFrame, years: range) -> pd.Series:
+    return frame.reindex(list(years)).fillna(0.0).sum(axis=0)
+
+
+def target_table(runs: Runs, targets: Targets) -> pd.DataFrame:
+    """One row per target: yearly issuance and retirements 2012-2025, cumulative in-sample
+    issuance, the two growth ratios, and the price anchors."""
+    flows, rows = targets.flows, []
+    vrod = "Berkeley VROD (forestry and land use)"
+    for year in targets.years:
+        sample = "in" if year in targets.in_sample else "held out"
+        rows.append(_row(f"issuance {year}", sample, float(flows.issued_mt.get(year, math.nan)),
+                         runs.issued.loc[year], "Mt", vrod))
+        rows.append(_row(f"retirements {year}", sample,
+                         float(flows.retired_mt.get(year, math.nan)), runs.retired.loc[year],
+                         "Mt", vrod))
+    first, last = targets.in_sample[0], targets.in_sample[-1]
+    rows.append(_row(f"issuance {first}-{last}, cumulative", "in",
+                     float(flows.issued_mt.loc[first:last].sum()),
+                     _sums(runs.issued, targets.in_sample), "Mt", vrod))
+    for name, frame, column in (("issuance", runs.issued, "issued_mt"),
+                                ("retirements", runs.retired, "retired_mt")):
+        data = (flows[column].loc[list(targets.growth_to)].sum()
+                / flows[column].loc[list(targets.growth_from)].sum())
+        model = _sums(frame, targets.growth_to) / _sums(frame, targets.growth_from)
+        rows.append(_row(f"{name} growth {_span(targets.growth_from)} to "
+                         f"{_span(targets.growth_to)}", "in", float(data), model, "x", vrod))
+    for anchor in targets.prices:
+        sample = "in" if anchor.year in targets.in_sample else "held out"
+        model = runs.prices.loc[anchor.date] if anchor.date in runs.prices.index else []
+        label = {"at": "", "below": "below ", "within": "range "}[anchor.relation]
+        row = _row(f"price {anchor.date} ({label}{anchor.what})", sample, anchor.central,
+                   model, "USD/t", anchor.source)
+        if anchor.relation != "at":
+            median = row["model_median"]
+            row["data_in_band"] = None if math.isnan(median) else anchor.holds(median)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _span(years: range) -> str:
+    return f"{years[0]}-{years[-1]}"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One acceptance criterion: what it asks, what the median run gives, and whether it
+    holds."""
+
+    name: str
+    asks: str
+    gives: str
+    holds: bool
+
+
+def criteria(runs: Runs, targets: Targets) -> list[Criterion]:
+    """The in-sample acceptance criteria, on the median run."""
+    flows = targets.flows
+    retired = runs.retired.median(axis=1)
+    issued = runs.issued.median(axis=1)
+    years = list(targets.in_sample)
+    ratio = retired.reindex(years) / flows.retired_mt.reindex(years)
+    close = int((abs(ratio - 1.0) <= RETIRED_TOLERANCE).sum())
+    out = [Criterion("retirement levels",
+                     f"median within +-{RETIRED_TOLERANCE:.0%} of the data in at least "
+                     f"{RETIRED_YEARS_NEEDED} of {len(years)} in-sample years",
+                     f"{close} of {len(years)} years", close >= RETIRED_YEARS_NEEDED)]
+    for name, model, column in (("retirement growth", retired, "retired_mt"),
+                                ("issuance growth", issued, "issued_mt")):
+        data = _growth(flows[column], targets)
+        got = _growth(model, targets)
+        out.append(Criterion(name, f"growth {_span(targets.growth_from)} to "
+                                   f"{_span(targets.growth_to)} within +-"
+                                   f"{GROWTH_TOLERANCE:.0%} of the data's {data:.1f}x",
+                             f"{got:.1f}x", abs(got / data - 1.0) <= GROWTH_TOLERANCE))
+    data = float(flows.issued_mt.reindex(years).sum())
+    got = float(issued.reindex(years).sum())
+    out.append(Criterion("cumulative issuance",
+                         f"{_span(targets.in_sample)} within +-{ISSUED_TOLERANCE:.0%} of the "
+                         f"data's {data:.0f} Mt", f"{got:.0f} Mt",
+                         abs(got / data - 1.0) <= ISSUED_TOLERANCE))
+    out.append(_price_rise(runs.prices.median(axis=1)))
+    return out
+
+
+def _growth(series: pd.Series, targets: Targets) -> float:
+    before = float(series.reindex(list(targets.growth_from)).sum())
+    after = float(series.reindex(list(targets.growth_to)).sum())
+    return after / before if before > 0 else math.inf
+
+
+def _price_rise(price: pd.Series) -> Criterion:
+    june, november = price.get("2021-06", math.nan), price.get("2021-11", math.nan)
+    window = price.loc[[m for m in price.index if "2021-06" <= m <= "2022-12"]]
+    peak = float(window.max()) if len(window) else math.nan
+    rise = max(november / june, peak / june)
+    return Criterion("2021 price boom",
+                     f"the median price rises at least {PRICE_RISE:g}x from June 2021 to "
+                     f"November 2021 or to its 2021-2022 peak",
+                     f"June {june:.2f}, November {november:.2f}, peak {peak:.2f} USD/t: "
+                     f"{rise:.2f}x", bool(rise >= PRICE_RISE))
+
+
+def directions(runs: Runs, targets: Targets, start: int = 2021, end: int = 2023
+               ) -> pd.DataFrame:
+    """Direction of issuance, retirements and the December price from ``start`` to
+    ``end`` in the data and the median run (held-out years)."""
+    flows, rows = targets.flows, []
+    for name, model, data in (("issuance", runs.issued.median(axis=1), flows.issued_mt),
+                              ("retirements", runs.retired.median(axis=1), flows.retired_mt)):
+        rows.append({"what": name, "data_from": data[start], "data_to": data[end],
+                     "model_from": model[start], "model_to": model[end]})
+    price = runs.prices.median(axis=1)
+    peak_anchor = next(a for a in targets.prices if a.date == f"{start}-11")
+    low_anchor = next(a for a in targets.prices if a.date == f"{end}-12")
+    rows.append({"what": "price", "data_from": peak_anchor.central,
+                 "data_to": low_anchor.central, "model_from": price[f"{start}-11"],
+                 "model_to": price[f"{end}-12"]})
+    table = pd.DataFrame(rows)
+    for side in ("data", "model"):
+        change = table[f"{side}_to"] / table[f"{side}_from"] - 1.0
+        table[f"{side}_direction"] = np.where(change > 0.05, "up",
+                                              np.where(change < -0.05, "down", "flat"))
+    return table
