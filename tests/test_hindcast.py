@@ -149,7 +149,7 @@ def test_distance_is_zero_on_the_data_and_infinite_without_a_price():
     missing = dict(obs, **{"log_price_2021-06": math.nan})
     assert hindcast.distance(missing, obs) == math.inf
     worse = dict(obs, log_retired_growth=obs["log_retired_growth"] + 1.0)
-    assert hindcast.distance(worse, obs) == pytest.approx(math.sqrt(3.0))
+    assert hindcast.distance(worse, obs) == pytest.approx(1.0)
 
 
 def test_statistics_of_a_run_are_its_annual_flows_scaled(history_run):

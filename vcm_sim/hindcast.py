@@ -33,14 +33,6 @@ SCENARIO = "history"
 FLOOR_MT = 1e-3
 """Smallest yearly flow, Mt, whose log a statistic takes (a year with none reads as this)."""
 
-WEIGHTS = {"retired_year": 1.0, "issued_cumulative": 3.0, "issued_middle": 1.0,
-           "growth": 3.0, "price": 2.0}
-"""Weight of each kind of statistic in :func:`distance` (squared log errors): the ten
-retirement years count once each; the targets the issue's criteria name (cumulative issuance,
-the two growth ratios, the two 2021 prices) count more so that ten years of retirements do not
-swamp them."""
-
-
 @dataclass(frozen=True)
 class PriceAnchor:
     """A dated price of generic nature-based credits, USD per tCO2e."""
@@ -203,25 +195,16 @@ def observed() -> dict[str, float]:
     return statistics_of(t.flows, prices)
 
 
-def _weight(name: str) -> float:
-    if name.startswith("log_retired_") and name[-4:].isdigit():
-        return WEIGHTS["retired_year"]
-    if name.endswith("_growth"):
-        return WEIGHTS["growth"]
-    if name.startswith("log_price_"):
-        return WEIGHTS["price"]
-    return WEIGHTS["issued_cumulative" if name.endswith("cumulative") else "issued_middle"]
-
-
 def distance(simulated: Mapping[str, float], observed: Mapping[str, float]) -> float:
-    """Weighted Euclidean distance between two sets of statistics (logs, so errors are
-    relative); infinite when the run lacks one (no trade in an anchor month)."""
+    """Euclidean distance between two sets of statistics, each weighing the same (logs, so
+    errors are relative); infinite when the run lacks one (no trade up to an anchor
+    month)."""
     total = 0.0
     for name, target in observed.items():
         value = simulated.get(name, math.nan)
         if math.isnan(value):
             return math.inf
-        total += _weight(name) * (value - target) ** 2
+        total += (value - target) ** 2
     return math.sqrt(total)
 
 
