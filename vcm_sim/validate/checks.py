@@ -1,9 +1,8 @@
 """The hindcast against its targets: a row per target (data, model median and 90% band,
-inside the band or not) and the acceptance criteria of the validation issue, each computed
-from the median run.
+inside the band or not) and the acceptance criteria of the validation issue.
 
-The median run is the per-year (per-month for prices) median across posterior draws; the
-band is their 5%-95% range.
+Medians and 5%-95% bands are taken across posterior draws of each draw's own figure (a year's
+flow, a growth ratio, a month's price).
 """
 
 from __future__ import annotations
@@ -103,32 +102,33 @@ class Criterion:
 
 
 def criteria(runs: Runs, targets: Targets) -> list[Criterion]:
-    """The in-sample acceptance criteria, on the median run."""
+    """The in-sample acceptance criteria: retirement levels on the median run (the per-year
+    median across draws); growth, cumulative issuance and the price rise as the median over
+    draws of each draw's own figure."""
     flows = targets.flows
-    retired = runs.retired.median(axis=1)
-    issued = runs.issued.median(axis=1)
     years = list(targets.in_sample)
+    retired = runs.retired.median(axis=1)
     ratio = retired.reindex(years) / flows.retired_mt.reindex(years)
     close = int((abs(ratio - 1.0) <= RETIRED_TOLERANCE).sum())
     out = [Criterion("retirement levels",
                      f"median within +-{RETIRED_TOLERANCE:.0%} of the data in at least "
                      f"{RETIRED_YEARS_NEEDED} of {len(years)} in-sample years",
                      f"{close} of {len(years)} years", close >= RETIRED_YEARS_NEEDED)]
-    for name, model, column in (("retirement growth", retired, "retired_mt"),
-                                ("issuance growth", issued, "issued_mt")):
+    for name, frame, column in (("retirement growth", runs.retired, "retired_mt"),
+                                ("issuance growth", runs.issued, "issued_mt")):
         data = _growth(flows[column], targets)
-        got = _growth(model, targets)
+        got = float(np.median([_growth(frame[k], targets) for k in frame]))
         out.append(Criterion(name, f"growth {_span(targets.growth_from)} to "
                                    f"{_span(targets.growth_to)} within +-"
                                    f"{GROWTH_TOLERANCE:.0%} of the data's {data:.1f}x",
                              f"{got:.1f}x", abs(got / data - 1.0) <= GROWTH_TOLERANCE))
     data = float(flows.issued_mt.reindex(years).sum())
-    got = float(issued.reindex(years).sum())
+    got = float(runs.issued.reindex(years).fillna(0.0).sum().median())
     out.append(Criterion("cumulative issuance",
                          f"{_span(targets.in_sample)} within +-{ISSUED_TOLERANCE:.0%} of the "
                          f"data's {data:.0f} Mt", f"{got:.0f} Mt",
                          abs(got / data - 1.0) <= ISSUED_TOLERANCE))
-    out.append(_price_rise(runs.prices.median(axis=1)))
+    out.append(_price_rise(runs.prices))
     return out
 
 
@@ -138,16 +138,23 @@ def _growth(series: pd.Series, targets: Targets) -> float:
     return after / before if before > 0 else math.inf
 
 
-def _price_rise(price: pd.Series) -> Criterion:
-    june, november = price.get("2021-06", math.nan), price.get("2021-11", math.nan)
+def _rise(price: pd.Series) -> tuple[float, float, float]:
+    """June 2021 price, the larger of the November 2021 price and the June 2021-December
+    2022 peak, and their ratio."""
+    june = float(price.get("2021-06", math.nan))
     window = price.loc[[m for m in price.index if "2021-06" <= m <= "2022-12"]]
-    peak = float(window.max()) if len(window) else math.nan
-    rise = max(november / june, peak / june)
+    high = max(float(price.get("2021-11", math.nan)), float(window.max()))
+    return june, high, high / june
+
+
+def _price_rise(prices: pd.DataFrame) -> Criterion:
+    rises = [_rise(prices[k]) for k in prices]
+    june, high, rise = (float(np.median(column)) for column in zip(*rises))
     return Criterion("2021 price boom",
-                     f"the median price rises at least {PRICE_RISE:g}x from June 2021 to "
-                     f"November 2021 or to its 2021-2022 peak",
-                     f"June {june:.2f}, November {november:.2f}, peak {peak:.2f} USD/t: "
-                     f"{rise:.2f}x", bool(rise >= PRICE_RISE))
+                     f"the price rises at least {PRICE_RISE:g}x from June 2021 to November "
+                     f"2021 or to its 2021-2022 peak (median over draws)",
+                     f"June {june:.2f}, November or peak {high:.2f} USD/t: {rise:.2f}x",
+                     bool(rise >= PRICE_RISE))
 
 
 def directions(runs: Runs, targets: Targets, start: int = 2021, end: int = 2023

@@ -62,18 +62,19 @@ def over_crediting_table(records: list[RunRecord], scenario: Scenario) -> pd.Dat
 
 
 def buffer_table(records: list[RunRecord]) -> pd.DataFrame:
-    """The share of buffer deposits cancelled for reversals over 2010-2025 beside the
-    published California figure."""
+    """The share of buffer deposits cancelled for reversals over the whole run (to December
+    2025) beside the published California figure."""
     shares = [r.buffer["cancelled_for_reversals"] / r.buffer["deposited"]
               if r.buffer["deposited"] else math.nan for r in records]
     median, low, high = _quantiles(shares)
-    return pd.DataFrame([{"what": "buffer deposits cancelled for reversals, 2010-2025",
+    return pd.DataFrame([{"what": "buffer deposits cancelled for reversals, whole run",
                           "model_median": median, "model_low": low, "model_high": high,
                           "published": BUFFER_FIRE[0], "source": BUFFER_FIRE[1]}])
 
 
 def returns_table(records: list[RunRecord]) -> pd.DataFrame:
-    """Stylized facts of the monthly price's log returns across runs."""
+    """Stylized facts of the monthly price's log returns across runs (from 2015, between
+    months that traded)."""
     rows = []
     for name in ("returns_kurtosis", "returns_acf_1", "abs_returns_acf_1",
                  "abs_returns_acf_6", "abs_returns_acf_12"):

@@ -195,8 +195,11 @@ def readme(v: Validation, table: pd.DataFrame, crit_on: list[checks.Criterion],
             "boom of 2021 was bought by intermediaries and speculators who held credits in "
             "anticipation of the net-zero wave (exchange contracts such as N-GEO launched in "
             "2021), and the bust followed when that demand did not come. Speculative "
-            "holders exist in the model (`population.traders`) but are off in `history`, "
-            "and firms do not buy forward: those are the mechanisms missing.",
+            "holders exist in the model (`population.traders`, chartists and "
+            "fundamentalists) but are off in `history`; switched on by hand (20 or 50 "
+            "traders, before the calibration) they did not raise the 2021 price either. "
+            "What is missing is demand that buys ahead of claims: firms buying forward and "
+            "intermediaries holding stock on the demand they expect.",
             "",
         ]
     lines += [
@@ -238,7 +241,7 @@ def readme(v: Validation, table: pd.DataFrame, crit_on: list[checks.Criterion],
               f"baseline inflation that verifiers let through raises it, conservative "
               f"reviews that cut real tonnes too lower it.", "",
               f"All types: published {literature.ALL_TYPES[0]} ({literature.ALL_TYPES[1]}).",
-              "", f"Buffer pool: {_fmt(100 * b.model_median)}% of the deposits of 2010-2025 "
+              "", f"Buffer pool: {_fmt(100 * b.model_median)}% of the deposits made up to 2025 "
               f"(90% band {_fmt(100 * b.model_low)}-{_fmt(100 * b.model_high)}%) were cancelled "
               f"to cover reversals; published: {b.published} ({b.source}). The two are not "
               f"like for like: California's pool is mostly improved forest management in a "
@@ -247,6 +250,8 @@ def readme(v: Validation, table: pd.DataFrame, crit_on: list[checks.Criterion],
               f"with no wildfire season scheduled.", "",
               "![integrity](integrity.png)", "",
               "## Stylized facts of monthly returns", "",
+              "Log returns of the monthly nature-based price from January 2015, between "
+              "months that traded (the thin early market has months without trades).", "",
               "| statistic | model median | model 90% band |", "|---|---|---|"]
     for r in returns.itertuples():
         lines.append(f"| {r.statistic} | {_fmt(r.model_median, 2)} | {_fmt(r.model_low, 2)}-"
