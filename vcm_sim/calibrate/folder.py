@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from vcm_sim.calibrate.spec import CalibrationError, CalibrationSpec
-from vcm_sim.sweep.identity import PACKAGE_ROOT, source_hash, source_revision
+from vcm_sim.sweep.identity import (PACKAGE_ROOT, identity_changes, source_hash,
+                                    source_revision)
 from vcm_sim.sweep.lock import LOCK_NAME
 from vcm_sim.sweep.manifest import package_version
 from vcm_sim.sweep.store import now
@@ -49,18 +50,6 @@ def identify(spec_file: Path, spec: CalibrationSpec, observed: dict[str, float]
             "scenario": spec.scenario,
             "source_sha256": source_hash(PACKAGE_ROOT, "vcm_sim.model"),
             "observed_sha256": hashlib.sha256(data).hexdigest()}
-
-
-def identity_changes(then: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """What differs between two identities, in words (empty: nothing)."""
-    return [f"{what} ({_short(then.get(key))} then, {_short(current.get(key))} now)"
-            for key, what in WHAT_CHANGED.items() if then.get(key) != current.get(key)]
-
-
-def _short(value: str | None) -> str:
-    if value is None:
-        return "not recorded"
-    return f"SHA-256 {value[:12]}..." if len(value) == 64 else repr(value)
 
 
 def new_manifest(spec_file: Path, spec: CalibrationSpec, identity: dict[str, str]
@@ -105,7 +94,7 @@ def open_folder(out: Path, fresh_manifest: dict[str, Any], resume: bool, fresh: 
     if manifest.get("run_id") is not None and not (out / DATABASE).is_file():
         raise CalibrationError(f"{out} has lost {DATABASE}, which holds its generations: start "
                                f"over with --fresh")
-    changes = identity_changes(manifest, fresh_manifest)
+    changes = identity_changes(manifest, fresh_manifest, WHAT_CHANGED)
     if changes:
         raise CalibrationError(f"{out} cannot be resumed: since it was started, "
                                f"{'; '.join(changes)} changed; restore it, start over with "

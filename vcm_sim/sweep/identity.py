@@ -47,15 +47,21 @@ class Identity:
         return asdict(self)
 
 
-def identity_changes(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """What differs between the identities recorded in two manifests, in words (empty: none);
-    a hash the earlier manifest lacks (written by an older vcm_sim) counts as a change."""
+def identity_changes(then: dict[str, Any], now: dict[str, Any],
+                     what_changed: dict[str, str] = WHAT_CHANGED) -> list[str]:
+    """What differs between the identities recorded in two manifests, in words (empty: none),
+    over the fields of ``what_changed`` (field -> what it covers; a sweep's by default); a
+    field the earlier manifest lacks (written by an older vcm_sim) counts as a change."""
     return [f"{what} ({_short(then.get(key))} then, {_short(now.get(key))} now)"
-            for key, what in WHAT_CHANGED.items() if then.get(key) != now.get(key)]
+            for key, what in what_changed.items() if then.get(key) != now.get(key)]
 
 
-def _short(digest: str | None) -> str:
-    return f"SHA-256 {digest[:12]}..." if digest else "not recorded"
+def _short(value: str | None) -> str:
+    """A recorded identity field in a message: a SHA-256 hash shortened, another value as
+    it is."""
+    if not value:
+        return "not recorded"
+    return f"SHA-256 {value[:12]}..." if len(value) == 64 else repr(value)
 
 
 def identify(sweep_file: str | Path, scenario: Scenario, model: str) -> Identity:
