@@ -145,12 +145,12 @@ def annual(results: pd.DataFrame, scale: float | None = None) -> pd.DataFrame:
     return out
 
 
-def monthly_price(results: pd.DataFrame, start_year: int | None = None) -> pd.Series:
-    """The nature-based price by calendar month (``YYYY-MM`` index), USD/tCO2e: each month's
-    volume-weighted price, the last traded price carried over a month without trades."""
-    start = load_scenario(SCENARIO).start_year if start_year is None else start_year
-    months = [f"{start + step // STEPS_PER_YEAR}-{step % STEPS_PER_YEAR + 1:02d}"
-              for step in results["step"]]
+def monthly_price(results: pd.DataFrame) -> pd.Series:
+    """The nature-based price by calendar month (``YYYY-MM`` index, from the results' ``year``
+    and ``step``: step 0 is January), USD/tCO2e: each month's volume-weighted price, the last
+    traded price carried over a month without trades."""
+    months = [f"{year}-{step % STEPS_PER_YEAR + 1:02d}"
+              for year, step in zip(results["year"], results["step"])]
     return pd.Series(results["price_usd"].ffill().to_numpy(), index=months, name="price_usd")
 
 
