@@ -77,16 +77,16 @@ def test_the_driver_moves_its_setting_year_by_year_in_a_run():
     burn_in_year = scenario.start_year - scenario.burn_in // 12
     expected = base * (drivers.value_in(values, 2011) / values[driver.base_year]) ** \
         driver.elasticity
-    assert model.config.firms.pledge_innovation_yr == pytest.approx(
+    assert model.market.config.firms.pledge_innovation_yr == pytest.approx(
         base * (drivers.value_in(values, burn_in_year + 1) / values[driver.base_year])
         ** driver.elasticity)
     model.run(13)
-    assert model.config.firms.pledge_innovation_yr == pytest.approx(expected)
+    assert model.market.config.firms.pledge_innovation_yr == pytest.approx(expected)
 
 
 def test_switching_drivers_off_keeps_the_preset_value_all_run():
     model = VCMModel(hindcast.scenario(drivers=False), rng=1).run(24)
-    assert model.config.firms.pledge_innovation_yr == \
+    assert model.market.config.firms.pledge_innovation_yr == \
         load_scenario("history").firms.pledge_innovation_yr
 
 

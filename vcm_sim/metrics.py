@@ -1,8 +1,8 @@
 """Definitions of every reported quantity.
 
-Per-step quantities are declared in :data:`REPORTERS` (name -> function of the model), run-level
+Per-step quantities are declared in :data:`REPORTERS` (name -> function of the market), run-level
 ones are computed from the per-step table by :func:`summarise`. Integrity metrics use the
-model's hidden truth (real tonnes per credit), never what agents believe.
+market's hidden truth (real tonnes per credit), never what agents believe.
 
 Units: credits and tonnes in tCO2e, money in USD, prices in USD per tCO2e. Only recorded
 months (after the scenario's ``burn_in``) are reported. "Cumulative" means since recording
@@ -24,7 +24,7 @@ from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
 
 if TYPE_CHECKING:
-    from vcm_sim.model import VCMModel
+    from vcm_sim.jurisdiction import Jurisdiction
 
 CRASH_THRESHOLD = 0.25
 """A crash is a month-on-month fall of the market price by this share or more."""
@@ -39,33 +39,33 @@ ACF_LAGS = 12
 see volatility clustering decay and any seasonal peak from annual buying."""
 
 
-def step(model: VCMModel) -> int:
+def step(market: Jurisdiction) -> int:
     """Zero-based index of the step (month)."""
-    return model.month_index
+    return market.month_index
 
 
-def year(model: VCMModel) -> int:
+def year(market: Jurisdiction) -> int:
     """Calendar year of the step."""
-    return model.year
+    return market.year
 
 
-def price_usd(model: VCMModel) -> float:
+def price_usd(market: Jurisdiction) -> float:
     """Volume-weighted average price of all trades this step, USD/tCO2e; NaN when none."""
-    volume = model.volume_by_type.sum()
+    volume = market.volume_by_type.sum()
     if not volume:
         return math.nan
-    value = model.price_by_type * model.volume_by_type
+    value = market.price_by_type * market.volume_by_type
     value[np.isnan(value)] = 0.0  # a type that did not trade: NaN price, no volume
     return float(value.sum() / volume)
 
 
-def price_index_usd(model: VCMModel) -> float:
+def price_index_usd(market: Jurisdiction) -> float:
     """Chain-linked price index, USD/tCO2e (see :func:`chain_link`); NaN before any trade.
 
     Unlike the VWAP it does not jump when the month's mix of types or quality tiers
     changes, so volatility, drawdown and crashes are measured on it.
     """
-    return float(model.price_index)
+    return float(market.price_index)
 
 
 def chain_link(index: float, before: np.ndarray, after: np.ndarray,
@@ -74,7 +74,7 @@ def chain_link(index: float, before: np.ndarray, after: np.ndarray,
 
     ``before`` and ``after`` are each book's latest price (USD/tCO2e, NaN if never traded)
     before and after this month's trades; ``weights`` each book's weight this month (see
-    :meth:`~vcm_sim.model.VCMModel.book_weights`). The index starts at the weighted
+    :meth:`~vcm_sim.jurisdiction.Jurisdiction.book_weights`). The index starts at the weighted
     geometric mean of the first prices and then moves by the weighted mean log change of the
     books priced in both months, so a book trading for the first time joins without making
     the index jump.
@@ -93,26 +93,26 @@ def chain_link(index: float, before: np.ndarray, after: np.ndarray,
     return float(index * math.exp(change))
 
 
-def price_high_tier_usd(model: VCMModel) -> float:
+def price_high_tier_usd(market: Jurisdiction) -> float:
     """Average price of high-tier (well-rated) credits this step, USD/tCO2e; NaN when none
     traded or quality tiers are off."""
-    return float(model.price_by_tier[1])
+    return float(market.price_by_tier[1])
 
 
-def price_standard_tier_usd(model: VCMModel) -> float:
+def price_standard_tier_usd(market: Jurisdiction) -> float:
     """Average price of standard-tier credits this step (all credits when quality tiers are
     off), USD/tCO2e; NaN when none traded."""
-    return float(model.price_by_tier[0])
+    return float(market.price_by_tier[0])
 
 
-def volume(model: VCMModel) -> int:
+def volume(market: Jurisdiction) -> int:
     """Credits traded this step."""
-    return int(model.volume_by_type.sum())
+    return int(market.volume_by_type.sum())
 
 
-def demand(model: VCMModel) -> int:
+def demand(market: Jurisdiction) -> int:
     """Credits firms bid for this step."""
-    return int(model.last_demand)
+    return int(market.last_demand)
 
 
 STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
@@ -123,228 +123,228 @@ FLOWS = {"issuance": "issued", "retirements": "retired", "cancellations": "cance
 """Monthly registry flows, reported per step under these names, and the stock each moves."""
 
 
-def _stock(name: str) -> Callable[[VCMModel], int]:
-    def reporter(model: VCMModel) -> int:
-        return model.registry.totals()[name]
+def _stock(name: str) -> Callable[[Jurisdiction], int]:
+    def reporter(market: Jurisdiction) -> int:
+        return market.registry.totals()[name]
     reporter.__doc__ = (f"Registry stock '{name}' at the end of the step, credits (a balance: "
                         "it includes credits from before recording started).")
     return reporter
 
 
-def _flow(name: str, stock: str) -> Callable[[VCMModel], int]:
-    def reporter(model: VCMModel) -> int:
-        return model.registry.totals()[stock] - model.totals_before[stock]
+def _flow(name: str, stock: str) -> Callable[[Jurisdiction], int]:
+    def reporter(market: Jurisdiction) -> int:
+        return market.registry.totals()[stock] - market.totals_before[stock]
     reporter.__doc__ = f"Credits {stock} this step (the month's {name}), credits."
     return reporter
 
 
-def integrity_ratio(model: VCMModel) -> float:
+def integrity_ratio(market: Jurisdiction) -> float:
     """Real tonnes per retired credit (0-1), cumulative; NaN before any retirement.
 
     Real tonnes are additional, net of leakage, not inflated, and not lost to reversals that
     the buffer pool failed to compensate.
     """
-    retired, real = model.retired_real()
+    retired, real = market.retired_real()
     return real / retired if retired else math.nan
 
 
-def greenwashing_gap_tco2(model: VCMModel) -> float:
+def greenwashing_gap_tco2(market: Jurisdiction) -> float:
     """Claimed minus real tonnes behind all claims so far, tCO2e (every firm retirement
     backs a claim)."""
-    retired, real = model.retired_real()
+    retired, real = market.retired_real()
     return retired - real
 
 
-def greenwashing_index(model: VCMModel) -> float:
+def greenwashing_index(market: Jurisdiction) -> float:
     """Greenwashing gap over claimed tonnes (0-1), cumulative; NaN before any claim."""
-    retired, real = model.retired_real()
+    retired, real = market.retired_real()
     return (retired - real) / retired if retired else math.nan
 
 
-def detection_rate(model: VCMModel) -> float:
+def detection_rate(market: Jurisdiction) -> float:
     """Share (0-1) of over-claimed tonnes (claimed minus real) that verifiers cut or audits
     found (found credits are cancelled as far as the developer still holds them),
     cumulative; both count claims verified since recording started (an audit that finds
     credits issued before it does not count); NaN while nothing was over-claimed."""
-    over = model.tally.over_claimed_tco2
-    return min(model.tally.detected_over_tco2 / over, 1.0) if over else math.nan
+    over = market.tally.over_claimed_tco2
+    return min(market.tally.detected_over_tco2 / over, 1.0) if over else math.nan
 
 
-def real_mitigation_tco2(model: VCMModel) -> float:
+def real_mitigation_tco2(market: Jurisdiction) -> float:
     """Firms' abatement plus the real tonnes behind retired credits, tCO2e, cumulative."""
-    return model.tally.abatement_tco2 + model.retired_real()[1]
+    return market.tally.abatement_tco2 + market.retired_real()[1]
 
 
-def developer_profit_usd(model: VCMModel) -> float:
+def developer_profit_usd(market: Jurisdiction) -> float:
     """Developers' sales revenue less capex, opex, verification fees and fines, USD,
     cumulative on a cash basis: sales of credits issued before recording started count, the
     costs of producing them do not."""
-    t = model.tally
+    t = market.tally
     return t.developer_revenue_usd - t.developer_cost_usd - t.fines_usd
 
 
-def firm_cost_usd(model: VCMModel) -> float:
+def firm_cost_usd(market: Jurisdiction) -> float:
     """Firms' spending on credits plus their abatement cost, USD, cumulative."""
-    return model.tally.firm_credit_spend_usd + model.tally.firm_abatement_cost_usd
+    return market.tally.firm_credit_spend_usd + market.tally.firm_abatement_cost_usd
 
 
-def buffer_shortfall_tco2(model: VCMModel) -> float:
+def buffer_shortfall_tco2(market: Jurisdiction) -> float:
     """Reversed credited tonnes the buffer pool could not cover, tCO2e, cumulative."""
-    return model.tally.buffer_shortfall_tco2
+    return market.tally.buffer_shortfall_tco2
 
 
-def reversed_tco2(model: VCMModel) -> float:
+def reversed_tco2(market: Jurisdiction) -> float:
     """Credited tonnes lost to reversals (fire, pests), tCO2e, cumulative; the carbon of
     abandoned projects is not counted here."""
-    return model.tally.reversed_tco2
+    return market.tally.reversed_tco2
 
 
-def abandoned_tco2(model: VCMModel) -> float:
+def abandoned_tco2(market: Jurisdiction) -> float:
     """Credited tonnes of abandoned projects, which count as reversed (the buffer pool covers
     them as far as it holds), tCO2e, cumulative."""
-    return model.tally.abandoned_tco2
+    return market.tally.abandoned_tco2
 
 
-def exposures(model: VCMModel) -> int:
+def exposures(market: Jurisdiction) -> int:
     """Claims exposed as greenwashing so far."""
-    return model.tally.exposures
+    return market.tally.exposures
 
 
-def scandals(model: VCMModel) -> int:
+def scandals(market: Jurisdiction) -> int:
     """Scandal events fired so far (scheduled or triggered)."""
-    return model.tally.scandals
+    return market.tally.scandals
 
 
-def sentiment(model: VCMModel) -> float:
+def sentiment(market: Jurisdiction) -> float:
     """Buyers' mean trust in credits across types (0-1); scandals lower it."""
-    return model.sentiment.confidence
+    return market.sentiment.confidence
 
 
-def active_projects(model: VCMModel) -> int:
+def active_projects(market: Jurisdiction) -> int:
     """Projects inside their crediting period."""
-    return int(model.projects.active(model.month_index).sum())
+    return int(market.projects.active(market.month_index).sum())
 
 
-def mean_inflation(model: VCMModel) -> float:
+def mean_inflation(market: Jurisdiction) -> float:
     """Mean baseline inflation (claimed/verifiable - 1) of active projects."""
-    active = model.projects.active(model.month_index)
-    inflation = model.projects.inflation[active]
+    active = market.projects.active(market.month_index)
+    inflation = market.projects.inflation[active]
     return float(inflation.sum() / len(inflation)) if len(inflation) else math.nan
 
 
-def accredited_verifiers(model: VCMModel) -> int:
+def accredited_verifiers(market: Jurisdiction) -> int:
     """Verifiers still accredited."""
-    return int(model.verifiers.accredited.sum())
+    return int(market.verifiers.accredited.sum())
 
 
-def developers_active(model: VCMModel) -> int:
+def developers_active(market: Jurisdiction) -> int:
     """Developers in business (neither bankrupt nor closed down) at the end of the step."""
-    return int(model.developers.active.sum())
+    return int(market.developers.active.sum())
 
 
-def developer_entries(model: VCMModel) -> int:
+def developer_entries(market: Jurisdiction) -> int:
     """Developers that entered the market since recording started, cumulative."""
-    return model.tally.developer_entries
+    return market.tally.developer_entries
 
 
-def developer_exits(model: VCMModel) -> int:
+def developer_exits(market: Jurisdiction) -> int:
     """Developers that left the market since recording started, cumulative: bankrupt
     (cash below minus the credit line) or closed with nothing left to run or sell."""
-    return model.tally.developer_exits
+    return market.tally.developer_exits
 
 
-def projects_abandoned(model: VCMModel) -> int:
+def projects_abandoned(market: Jurisdiction) -> int:
     """Projects abandoned (by their developer or for want of an heir to a bankrupt) since
     recording started, cumulative."""
-    return model.tally.projects_abandoned
+    return market.tally.projects_abandoned
 
 
-def pledged_firms(model: VCMModel) -> int:
+def pledged_firms(market: Jurisdiction) -> int:
     """Firms holding a carbon-neutral or net-zero pledge at the end of the step."""
-    return int((model.firms.pledge != 0).sum())
+    return int((market.firms.pledge != 0).sum())
 
 
-def claimed_target_tco2(model: VCMModel) -> float:
+def claimed_target_tco2(market: Jurisdiction) -> float:
     """Tonnes per year pledged firms would claim if they planned now, at the prices they
     plan with, in their favourite type, tCO2e per year (see
     :meth:`~vcm_sim.agents.firm.FirmPopulation.plan`)."""
-    firms = model.firms
-    target, _ = firms.plan(model.config.firms, slice(None), firms.favourite_kind,
-                           model.forecast_price, model.sentiment.level,
-                           model.config.rules.market.offset_cap)
+    firms = market.firms
+    target, _ = firms.plan(market.config.firms, slice(None), firms.favourite_kind,
+                           market.forecast_price, market.sentiment.level,
+                           market.config.rules.market.offset_cap)
     return float(target.sum())
 
 
-def inventory_months(model: VCMModel) -> float:
+def inventory_months(market: Jurisdiction) -> float:
     """Credits developers hold unsold over their mean monthly sales in the last 12 months,
     months; NaN while nothing sold."""
-    sales = model.sales_history[-STEPS_PER_YEAR:]
+    sales = market.sales_history[-STEPS_PER_YEAR:]
     mean = sum(sales) / len(sales) if sales else 0.0
-    stock = model.registry.held(model.developer_ids).sum()
+    stock = market.registry.held(market.developer_ids).sum()
     return float(stock / mean) if mean > 0 else math.nan
 
 
-def developer_profits_usd(model: VCMModel, charge_capital: bool = False) -> np.ndarray:
+def developer_profits_usd(market: Jurisdiction, charge_capital: bool = False) -> np.ndarray:
     """Each developer's profit since recording started (USD): its cash now less its cash
     when recording started, or less its starting equity for one that entered since; capex
     of projects registered since, running costs, fees and fines are paid in cash. With
     ``charge_capital``, also less the cost of the capital it runs that was built before
     recording (:func:`capital_charge_usd`), which no recorded cash flow shows. Credits still
     held count for nothing. One value per developer that operated while recording."""
-    cash = model.cash.balance[model.developer_ids]
-    start = model.developer_cash_before
+    cash = market.cash.balance[market.developer_ids]
+    start = market.developer_cash_before
     entered = len(cash) - len(start)
-    opening = np.concatenate([start, np.full(entered, model.config.developers.initial_cash_usd)])
-    operated = np.concatenate([model.developers_active_before,
+    opening = np.concatenate([start, np.full(entered, market.config.developers.initial_cash_usd)])
+    operated = np.concatenate([market.developers_active_before,
                                np.ones(entered, dtype=bool)])
-    charge = capital_charge_usd(model) if charge_capital else 0.0
+    charge = capital_charge_usd(market) if charge_capital else 0.0
     return (cash - opening - charge)[operated]
 
 
-def capital_charge_usd(model: VCMModel) -> np.ndarray:
+def capital_charge_usd(market: Jurisdiction) -> np.ndarray:
     """Per developer, the cost over the recorded months of the projects it holds that were
     registered before recording started (the seeded past and burn-in, whose capex no
     recorded cash flow shows): each project's up-front cost as an annuity over its crediting
     period at the discount rate, for the recorded months it ran (USD)."""
-    projects, types = model.projects, model.types
-    r = model.config.developers.discount_rate
+    projects, types = market.projects, market.types
+    r = market.config.developers.discount_rate
     old = projects.registered_step < 0
     years = types.crediting_years[projects.kind]
     recovery = r / (1 - (1 + r) ** -years) if r > 0 else 1.0 / years
     capex = types.capex_per_ha[projects.kind] * projects.area_ha
-    ran = (np.minimum(projects.end_step, model.month_index + 1)
+    ran = (np.minimum(projects.end_step, market.month_index + 1)
            - np.maximum(projects.start_step, 0)).clip(0, None)
     charge = np.where(old, capex * recovery * ran / STEPS_PER_YEAR, 0.0)
     return np.bincount(projects.developer, weights=charge,
-                       minlength=len(model.developers))
+                       minlength=len(market.developers))
 
 
-def _type_price(k: int) -> Callable[[VCMModel], float]:
-    def reporter(model: VCMModel) -> float:
-        return float(model.price_by_type[k])
+def _type_price(k: int) -> Callable[[Jurisdiction], float]:
+    def reporter(market: Jurisdiction) -> float:
+        return float(market.price_by_type[k])
     reporter.__doc__ = (f"Average price of {PROJECT_TYPES[k]} credits this step, USD/tCO2e; "
                         "NaN when none traded.")
     return reporter
 
 
-def _type_stock(k: int, name: str) -> Callable[[VCMModel], int]:
+def _type_stock(k: int, name: str) -> Callable[[Jurisdiction], int]:
     tally = f"{name}_by_type"
 
-    def reporter(model: VCMModel) -> int:
-        return int(getattr(model, tally)[k])
+    def reporter(market: Jurisdiction) -> int:
+        return int(getattr(market, tally)[k])
     reporter.__doc__ = (f"Credits of {PROJECT_TYPES[k]} {name} so far, like '{name}' (a "
                         "balance: it includes credits from before recording started).")
     return reporter
 
 
-def _type_demand(k: int) -> Callable[[VCMModel], int]:
-    def reporter(model: VCMModel) -> int:
-        return int(model.demand_by_type[k])
+def _type_demand(k: int) -> Callable[[Jurisdiction], int]:
+    def reporter(market: Jurisdiction) -> int:
+        return int(market.demand_by_type[k])
     reporter.__doc__ = f"Credits of {PROJECT_TYPES[k]} firms bid for this step."
     return reporter
 
 
-REPORTERS: dict[str, Callable[[VCMModel], float]] = {
+REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "step": step,
     "year": year,
     "price_usd": price_usd,

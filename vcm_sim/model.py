@@ -1,74 +1,32 @@
-"""The Mesa model of the voluntary carbon market for nature-based credits.
+"""The Mesa model: one market or several (jurisdictions), month by month.
 
-One step is one month. The step reads as the world does (see ``DESIGN.md``):
-
-1. nature: projects accrue tonnes, reversals destroy stored carbon, scheduled events fire;
-2. MRV: projects due for verification are verified and the registry issues credits;
-3. supply: developers abandon projects that no longer pay their running costs, invest in
-   new ones (which start after a validation pipeline), and newcomers enter when new
-   projects pay; developers pay running costs;
-4. market: firms due to buy and developers (and traders) post orders; books are cleared per
-   project type (and quality tier), trades settled;
-5. claims: firms retire what they bought behind a claim; exposures become scandals;
-6. oversight: the regulator audits projects; developers past their credit line go bankrupt;
-7. record: the declared reporters of :mod:`vcm_sim.metrics` are recorded.
-
-Every credit movement goes through :attr:`VCMModel.registry`.
+:class:`VCMModel` builds the scenario's markets (:class:`~vcm_sim.jurisdiction.Jurisdiction`,
+one per ``[[markets]]`` entry, or one for a scenario that declares none), runs their burn-in
+months and then one recorded month per :meth:`VCMModel.step`, each market through the phases of
+:mod:`vcm_sim.jurisdiction` in the order the markets are declared. A one-market scenario is the
+special case of one entry: its results keep the reporters' names; with several markets every
+reporter but ``step`` and ``year`` is named ``<reporter>_<market>``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import mesa
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
-from vcm_sim import metrics, start, trading
-from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
-from vcm_sim.agents.developer import (DeveloperPopulation, levelized_cost,
-                                      running_revenue_short)
-from vcm_sim.agents.firm import FirmPopulation
-from vcm_sim.agents.trader import TraderPopulation
-from vcm_sim.agents.verifier import VerifierPool
-from vcm_sim.claims import Sentiment, exposure_probability
-from vcm_sim.cash import CashBook
-from vcm_sim.drivers import driver_events
-from vcm_sim.issuance import BatchTruth, Verification, verify
-from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
-                              draw_reversals)
-from vcm_sim.registry import BUFFER, Registry
-from vcm_sim.scenario import Event, Scenario, load_scenario, with_overrides
-from vcm_sim.streams import SETUP, Streams, seed_sequence
-from vcm_sim.validation import describe
+import mesa
 
+from vcm_sim import metrics
+from vcm_sim.jurisdiction import Jurisdiction
+from vcm_sim.scenario import Event, Scenario, load_scenario
+from vcm_sim.streams import Streams, seed_sequence
 
-@dataclass
-class Tally:
-    """Cumulative flows that are not stocks in the registry (units in the names)."""
-
-    abatement_tco2: float = 0.0
-    over_claimed_tco2: float = 0.0
-    detected_over_tco2: float = 0.0
-    buffer_shortfall_tco2: float = 0.0
-    reversed_tco2: float = 0.0
-    abandoned_tco2: float = 0.0
-    developer_revenue_usd: float = 0.0
-    developer_cost_usd: float = 0.0
-    verification_fees_usd: float = 0.0
-    fines_usd: float = 0.0
-    firm_credit_spend_usd: float = 0.0
-    firm_abatement_cost_usd: float = 0.0
-    scandals: int = 0
-    exposures: int = 0
-    developer_entries: int = 0
-    developer_exits: int = 0
-    projects_abandoned: int = 0
+SHARED = ("step", "year")
+"""Reporters that are the same in every market: not suffixed with the market's name."""
 
 
 class VCMModel(mesa.Model):
-    """The voluntary carbon market: developers, firms, verifiers, a regulator, traders.
+    """The voluntary carbon market: developers, firms, verifiers, a regulator, traders, in
+    one market or several.
 
     ``scenario`` is a :class:`~vcm_sim.scenario.Scenario` or a preset name; ``rng`` seeds
     everything (an int, a ``SeedSequence`` or a ``numpy.random.Generator``).
@@ -78,731 +36,70 @@ class VCMModel(mesa.Model):
                  rng: int | np.random.SeedSequence | np.random.Generator | None = None) -> None:
         super().__init__(rng=rng)
         self.config = load_scenario(scenario) if isinstance(scenario, str) else scenario
-        s = self.config
-        self.streams = Streams(seed_sequence(self.rng))
-        self.types = TypeTable.from_scenario(s)
-        self.registry = Registry()
-        self.projects = Projects()
-        self.truth = BatchTruth()
-        self.sentiment = Sentiment(len(self.types.names))
-        self.tally = Tally()
-        self._build_populations()
-        self._open_accounts()
-        n_types = len(self.types.names)
-        self.expected_price = self.types.initial_price.copy()
-        self._expected_history = [self.expected_price.copy()]
-        self.price_trend = np.zeros(n_types)
-        self.forecast_price = self.expected_price.copy()
-        self.long_run_price = self.expected_price.copy()
-        self.demand_by_type = np.zeros(n_types, dtype=np.int64)
-        self.issued_by_type = np.zeros(n_types, dtype=np.int64)
-        """Credits issued so far per project type (buffer deposits included), like the
-        registry's ``issued``: seeded past and burn-in included."""
-        self.retired_by_type = np.zeros(n_types, dtype=np.int64)
-        """Credits retired so far per project type, like the registry's ``retired``."""
-        self.price_by_type = np.full(n_types, np.nan)
-        self.latest_price_by_type = np.full(n_types, np.nan)
-        self.latest_price_by_book = np.full(2 * n_types, np.nan)
-        self.acceptance = np.ones(n_types)
-        """Per type, credits accepted per tonne claimed, as developers have seen it in
-        verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
-        self._levelized: tuple[TypeTable | None, tuple, np.ndarray] = (None, (), np.zeros(0))
-        self.tier_share = np.tile([1.0, 0.0], (n_types, 1))
-        """Per type, the share of its last month's volume in the standard and high tier."""
-        self.price_index = np.nan
-        self.price_by_tier = np.full(2, np.nan)
-        self.price_history: list[np.ndarray] = []
-        self.sales_history: list[int] = []
-        """Credits traded each month."""
-        self.volume_by_type = np.zeros(n_types, dtype=np.int64)
-        self.typical_volume = self.firms.expected_monthly_demand(
-            s.firms, self.expected_price, self.sentiment.level, s.rules.market.offset_cap,
-            n_types)
-        self.issuance_open = True
-        self.last_demand = 0
-        self.region_hazard = draw_region_hazard(self.streams.get("fire_years", SETUP),
-                                                s.nature.regions, s.nature.bad_year_probability,
-                                                s.nature.bad_year_multiplier)
-        self.fire_season = np.ones(s.nature.regions)
-        self.fire_season_until = -1
-        self._pending_events: list[dict] = ([e.model_dump() for e in s.events]
-                                            + driver_events(s))
-        self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
-        self._retired_before = np.zeros(0, dtype=np.int64)
-        self.first_recorded_batch = 0
-        self._rows: list[dict[str, float]] = []
-        self._month = self.first_month - 1
-        self._seed_projects()
-        start.seed_history(self)
-        for _ in range(s.burn_in):
-            self._advance_month(record=False)
-        self._start_recording()
-
-    # -- construction ------------------------------------------------------------------------
-
-    def _build_populations(self) -> None:
-        s, mix = self.config, self.types.mix
-        pop = s.population
-
-        def setup(name: str) -> np.random.Generator:
-            return self.streams.get(name, SETUP)
-        self.firms = FirmPopulation.create(setup("firms"), pop.firms, s.firms,
-                                           self.types.credit_mix, self.types.buyer_value)
-        self.developers = DeveloperPopulation.create(setup("developers"), pop.developers,
-                                                     s.developers, mix, s.nature.regions,
-                                                     s.ratings.error_sd, self.first_month)
-        self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
-        self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders,
-                                               self.types.credit_mix)
-        self.firm_agents = EmittingFirm.create_agents(self, pop.firms, index=np.arange(pop.firms))
-        self.developer_agents = ProjectDeveloper.create_agents(self, pop.developers,
-                                                               index=np.arange(pop.developers))
-        self.verifier_agents = Verifier.create_agents(self, pop.verifiers,
-                                                      index=np.arange(pop.verifiers))
-        self.trader_agents = Trader.create_agents(self, pop.traders, index=np.arange(pop.traders))
-        self.regulator = Regulator(self, 0)
-
-    def _open_accounts(self) -> None:
-        s = self.config
-        starting = {ProjectDeveloper: s.developers.initial_cash_usd,
-                    Trader: s.traders.initial_cash_usd}
-        opening = [0.0]  # the buffer pool
-        for agent in self.agents:
-            self.registry.open_account(agent.account)
-            opening.append(float(starting.get(type(agent), 0.0)))
-        self.cash = CashBook(self.registry.accounts, opening)
-        self.developer_accounts = [a.account for a in self.developer_agents]
-        self.firm_accounts = [a.account for a in self.firm_agents]
-        self.trader_accounts = [a.account for a in self.trader_agents]
-        self.verifier_accounts = [a.account for a in self.verifier_agents]
-        self.developer_ids = self.cash.ids(self.developer_accounts)
-        self.firm_ids = self.cash.ids(self.firm_accounts)
-        self.trader_ids = self.cash.ids(self.trader_accounts)
-        self.verifier_ids = self.cash.ids(self.verifier_accounts)
-
-    def _seed_projects(self) -> None:
-        """Projects running before the first simulated month, staggered in age and in
-        month of verification (their past is written by :func:`vcm_sim.start.seed_history`)."""
-        s = self.config
-        rng = self.streams.get("projects", SETUP)
-        n = s.developers.initial_projects * s.population.developers
-        dev = np.repeat(np.arange(s.population.developers), s.developers.initial_projects)
-        age = rng.integers(0, s.projects.initial_age_years * STEPS_PER_YEAR, n)
-        self._register(dev, self.types.area[self.developers.specialty[dev]]
-                       * rng.lognormal(0.0, s.projects.area_spread, n),
-                       start=self.first_month - age, rng=rng)
-
-    def _register(self, dev: np.ndarray, area: np.ndarray, start: np.ndarray | int,
-                  rng: np.random.Generator) -> np.ndarray:
-        """Register projects of developers ``dev``, drawing their attributes from ``rng``;
-        the additionality test may reject some. Returns the mask of the projects registered."""
-        s, types = self.config, self.types
-        rules = s.rules.integrity
-        kind = self.developers.specialty[dev]
-        k = s.projects.additionality_concentration
-        mean = types.additionality[kind].clip(1e-3, 1 - 1e-3)
-        additionality = rng.beta(mean * k, (1 - mean) * k)
-        rejected = ((additionality < rules.additionality_threshold)
-                    & (rng.random(len(dev)) < rules.additionality_strictness))
-        keep = ~rejected
-        dev, kind, area, additionality = dev[keep], kind[keep], area[keep], additionality[keep]
-        start = np.broadcast_to(np.asarray(start), keep.shape)[keep]
-        if not len(dev):
-            return keep
-        detection = self.verifiers.expected_detection(rules.verifier_assignment,
-                                                      rules.verification_rigour,
-                                                      rules.satellite_mrv,
-                                                      s.verifiers.satellite_boost)
-        inflation = self.developers.choose_methods(dev, detection, rules.project_audit_rate,
-                                                   rules.penalty_multiple, s.developers)
-        years = types.crediting_years[kind]
-        self.projects.add(
-            kind=kind, developer=dev, region=self._regions(dev, rng), area_ha=area,
-            rate=types.rate[kind] * rng.lognormal(0.0, s.projects.rate_spread, len(dev)),
-            additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
-            registered_step=np.minimum(start, self._month),
-            start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
-            verify_month=rng.integers(0, STEPS_PER_YEAR, len(dev)),
-            verifier=np.full(len(dev), -1))
-        return keep
-
-    def _regions(self, dev: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Most projects sit in their developer's home region; some elsewhere."""
-        elsewhere = rng.random(len(dev)) < self.config.projects.outside_home_share
-        other = rng.integers(0, self.config.nature.regions, len(dev))
-        return np.where(elsewhere, other, self.developers.home_region[dev])
-
-    # -- the step ----------------------------------------------------------------------------
+        root = seed_sequence(self.rng)
+        self.markets = [Jurisdiction(self, config, Streams(root, k), name)
+                        for k, (name, config) in enumerate(self.config.market_scenarios())]
+        for _ in range(self.config.burn_in):
+            self._advance(record=False)
+        for market in self.markets:
+            market.start_recording()
 
     @property
-    def first_month(self) -> int:
-        """Month index of the first simulated month: ``-burn_in`` (0 without burn-in)."""
-        return -self.config.burn_in
+    def market(self) -> Jurisdiction:
+        """The market of a one-market scenario (with several, see :attr:`markets`)."""
+        if len(self.markets) != 1:
+            raise ValueError(f"this scenario has {len(self.markets)} markets "
+                             f"({', '.join(self.market_names)}): use model.markets")
+        return self.markets[0]
+
+    @property
+    def market_names(self) -> list[str]:
+        """The markets' names, in the order they run."""
+        return [m.name for m in self.markets]
+
+    def market_named(self, name: str) -> Jurisdiction:
+        """The market called ``name``."""
+        for market in self.markets:
+            if market.name == name:
+                return market
+        raise ValueError(f"no market {name!r}; markets: {', '.join(self.market_names)}")
 
     @property
     def month_index(self) -> int:
         """Index of the month being run (or last run), in months from the first recorded
         month: negative during burn-in, 0 for the first month in :meth:`results`. Mesa's
         ``steps`` and ``time`` count recorded months only."""
-        return self._month
+        return self.markets[0].month_index
 
     @property
     def year(self) -> int:
-        """Calendar year of the current step (see :meth:`year_of`)."""
-        return self.year_of(self.month_index)
-
-    def year_of(self, month: int) -> int:
-        """Calendar year of month index ``month``: ``start_year`` is the first recorded year;
-        burn-in months and the seeded past fall in the years before it."""
-        return self.config.start_year + month // STEPS_PER_YEAR
-
-    def draws(self, name: str) -> np.random.Generator:
-        """This month's generator of stream ``name`` (see :mod:`vcm_sim.streams`)."""
-        return self.streams.get(name, self._month - self.first_month)
+        """Calendar year of the current month."""
+        return self.markets[0].year
 
     def step(self) -> None:
-        """One recorded month of the market (burn-in months were run at construction)."""
-        self._advance_month(record=True)
+        """One recorded month of every market (burn-in months were run at construction)."""
+        self._advance(record=True)
 
-    def _advance_month(self, record: bool) -> None:
-        self._month += 1
-        t = self._month
-        self.registry.step = t
-        self._nature(t)
-        self._mrv(t)
-        self._supply(t)
-        self._pay_running_costs()
-        self._market(t)
-        self._claims(t)
-        self.regulator.audit_projects()
-        self._bankruptcies(t)
-        self._wind_downs(t)
-        if record:
-            self._record()
-        if self.config.debug:
-            self.registry.check()
-            if not np.array_equal(self.cash.ids(self.registry.accounts),
-                                  np.arange(len(self.cash.balance))):
-                raise AssertionError("cash book positions are not the registry's account ids")
-            if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
-                raise AssertionError("the model's retirement mirror disagrees with the registry")
-            totals = self.registry.totals()
-            if (self.issued_by_type.sum(), self.retired_by_type.sum()) != (totals["issued"],
-                                                                         totals["retired"]):
-                raise AssertionError("the per-type tallies disagree with the registry's totals")
+    def _advance(self, record: bool) -> None:
+        for market in self.markets:
+            market.advance(record)
 
-    def _nature(self, t: int) -> None:
-        s = self.config
-        if t % STEPS_PER_YEAR == 0:
-            self.region_hazard = draw_region_hazard(self.draws("fire_years"), s.nature.regions,
-                                                    s.nature.bad_year_probability,
-                                                    s.nature.bad_year_multiplier)
-            self.new_verification_year()
-        for event in [e for e in self._pending_events if e["step"] == t]:
-            self.regulator.apply_event(event["kind"], event["project_type"], event["severity"],
-                                       event["path"], event["value"])
-        self._pending_events = [e for e in self._pending_events if e["step"] != t]
-        self.firms.grow(s.firms.emissions_growth_yr)
-        level = self.sentiment.level
-        self.firms.adopt_pledges(self.draws("firms"), s.firms,
-                                 self.firms.affordability(self.forecast_price, level),
-                                 self.sentiment.confidence)
-        self.projects.accrue(t)
-        self.reversals(self.draws("reversals"))
-        self.sentiment.recover(s.sentiment.recovery_per_month)
-
-    def new_verification_year(self) -> None:
-        """January: verifiers' capacity resets and leniency drifts (see
-        :meth:`~vcm_sim.agents.verifier.VerifierPool.new_year`)."""
-        rules = self.config.rules.integrity
-        self.verifiers.new_year(rules.verifier_assignment, rules.verification_rigour,
-                                self.config.verifiers)
-
-    def reversals(self, rng: np.random.Generator) -> None:
-        """This month's reversals, drawn from ``rng``: a reversal destroys a share of a
-        project's credited carbon still standing; the registry cancels as many buffer
-        credits, as far as the pool holds, and what it cannot cover is lost from the
-        project's credits (their real tonnes fall)."""
-        if self.month_index >= self.fire_season_until:
-            self.fire_season[:] = 1.0
-        ids, lost = draw_reversals(rng, self.projects, self.types,
-                                   self.region_hazard * self.fire_season,
-                                   self.config.nature.hazard_multiplier,
-                                   self.config.projects.severity_concentration)
-        projects = self.projects
-        for p, share in zip(ids.tolist(), lost.tolist()):
-            required = int(round(projects.at_risk[p] * share))
-            projects.at_risk[p] -= required
-            self.tally.reversed_tco2 += required
-            uncovered = required - self._cancel_from_buffer(required, p)
-            self.tally.buffer_shortfall_tco2 += uncovered
-            self.truth.write_off(p, uncovered)
-
-    def _cancel_from_buffer(self, required: int, project: int, cause: str = "reversal") -> int:
-        return self.registry.draw_down(BUFFER, required, f"{cause} of project {project}")
-
-    def _mrv(self, t: int) -> None:
-        """Verification of the projects due this month; developers pay the fees."""
-        if not self.issuance_open:
-            return
-        result, developer = self.verify_due(t, self.draws("verifier_choice"),
-                                            self.draws("verification"))
-        if result is None:
-            return
-        fees = self.verifiers.fee_usd[result.verifier]
-        self.cash.pay(self.developer_ids[developer], self.verifier_ids[result.verifier], fees)
-        fees_usd = float(fees.sum())
-        self.tally.developer_cost_usd += fees_usd
-        self.tally.verification_fees_usd += fees_usd
-        self.issue(result, developer, self.year)
-
-    def verify_due(self, t: int, choice: np.random.Generator, check: np.random.Generator
-                   ) -> tuple[Verification | None, np.ndarray]:
-        """Verify the projects whose verification month is ``t``, who have at least a tonne
-        pending and whose pending credits would pay the fee at the price their developer
-        plans with (the others defer to next year, their tonnes still pending): assign
-        verifiers, verify, cut the inflation of those caught. Returns the verification (None
-        if nobody was due or no verifier had room) and each verified project's developer;
-        issuance is the caller's. Verifiers are chosen with draws from ``choice``, claims
-        checked with draws from ``check``: one row for every project registered, by id, drawn
-        on every call, so two runs that share projects draw the same rows for them whichever
-        of them each run verifies."""
-        s, projects = self.config, self.projects
-        rules = s.rules.integrity
-        draw = check.random((len(projects), 3))
-        noise = choice.random((len(projects), len(self.verifiers.rigour)))
-        due = ((projects.verify_month == t % STEPS_PER_YEAR)
-               & (projects.pending_verifiable >= 1.0)
-               & (projects.start_step <= t)).nonzero()[0]
-        kind = projects.kind[due]
-        worth = (projects.pending_verifiable[due] * (1.0 + projects.inflation[due])
-                 * (1.0 - self.types.buffer_share[kind]) * self.forecast_price[kind])
-        due = due[worth >= s.verifiers.fee_usd]
-        if not len(due):
-            return None, due
-        verifier = self.verifiers.assign(noise[due], projects.inflation[due] > 0,
-                                         rules.verifier_assignment, rules.verification_rigour,
-                                         rules.satellite_mrv, s.verifiers)
-        taken = verifier >= 0
-        due, verifier, draw = due[taken], verifier[taken], draw[due[taken]]
-        if not len(due):
-            return None, due
-        detection = self.verifiers.detection(verifier, rules.verification_rigour,
-                                             rules.satellite_mrv, s.verifiers.satellite_boost)
-        result = verify(draw, due, verifier, projects.pending_verifiable[due],
-                        projects.inflation[due], projects.additionality[due], detection,
-                        s.developers.method_scrutiny, s.verifiers.baseline_error_sd)
-        self._learn_acceptance(projects.kind[due], result)
-        self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
-        self.tally.detected_over_tco2 += float(result.cut.sum())
-        projects.pending_verifiable[due] = 0.0
-        projects.verifier[due] = verifier
-        if result.detected.any():
-            kept = s.developers.inflation_kept_after_detection
-            projects.inflation[due[result.detected]] *= kept
-        return result, projects.developer[due]
-
-    def _learn_acceptance(self, kind: np.ndarray, result: Verification) -> None:
-        """Developers update :attr:`acceptance` from a verification round: per type verified,
-        the credits accepted over the tonnes claimed, weighted in as ``price_weight`` weighs
-        a month's price."""
-        n = len(self.types.names)
-        claimed = np.bincount(kind, weights=result.claimed, minlength=n)
-        accepted = np.bincount(kind, weights=result.accepted, minlength=n)
-        seen = claimed > 0
-        ratio = np.divide(accepted, claimed, out=np.ones(n), where=seen)
-        w = self.config.expectations.price_weight
-        self.acceptance = np.where(seen, (1 - w) * self.acceptance + w * ratio, self.acceptance)
-
-    def issue(self, result: Verification, developer: np.ndarray, vintage: int) -> None:
-        """Issue the accepted credits of a verification round, one batch of ``vintage`` per
-        project (the type's buffer share to the pool), and record their hidden truth."""
-        issued = result.accepted >= 1
-        project, quantity = result.project[issued], result.accepted[issued]
-        if not len(project):
-            return
-        kind = self.projects.kind[project]
-        batch = self.registry.issue_many(
-            [f"project-{p}" for p in project.tolist()], vintage, quantity,
-            [self.developer_accounts[d] for d in developer[issued].tolist()],
-            self.types.buffer_share[kind])
-        self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
-                          result.over_credited[issued], result.verifier[issued])
-        np.add.at(self.issued_by_type, kind, quantity)
-        self.projects.credited[project] += quantity
-        self.projects.at_risk[project] += quantity
-
-    def _supply(self, t: int) -> None:
-        """Abandonment, investment and entry (see :meth:`abandon_unprofitable`,
-        :meth:`_invest`, :meth:`_enter`), all at the price per claimed tonne developers
-        expect in the long run: :meth:`developer_outlook` times the share of claims accepted."""
-        outlook = self.developer_outlook() * self.acceptance
-        self.abandon_unprofitable(t, outlook)
-        self._invest(t, outlook)
-        self._enter(t, outlook)
-
-    def abandon_unprofitable(self, t: int, outlook: np.ndarray) -> np.ndarray:
-        """Once a year, in each running project's verification month, its developer
-        abandons it if its yearly credits at the price it expects in the long run
-        (``outlook``, per type, USD per claimed tonne) no longer pay its running cost and
-        verification fee (what it cost to start is sunk). Returns the projects abandoned (see
-        :meth:`abandon`)."""
-        projects = self.projects
-        review = (projects.verify_month == t % STEPS_PER_YEAR).nonzero()[0]
-        review = review[(projects.start_step[review] <= t) & (t < projects.end_step[review])]
-        short = running_revenue_short(projects, self.types, review, outlook,
-                                      self.config.verifiers.fee_usd)
-        return self.abandon(review[short], t)
-
-    def developer_outlook(self) -> np.ndarray:
-        """Per type, the price (USD per tCO2e) developers expect in the long run: the mean
-        expected price of the last twelve months and the levelized cost of new supply
-        (:func:`~vcm_sim.agents.developer.levelized_cost`), weighted by ``cost_anchor``, as
-        in their asks."""
-        anchor = self.config.developers.cost_anchor
-        return (1.0 - anchor) * self.long_run_price + anchor * self.new_supply_cost()
-
-    def pipeline_years(self) -> float:
-        """Mean validation pipeline of a new project, years: how long its credits wait."""
-        p = self.config.projects
-        return (p.pipeline_months_min + p.pipeline_months_max) / 2 / STEPS_PER_YEAR
-
-    def new_supply_cost(self) -> np.ndarray:
-        """Per type, the price (USD per credit) at which a median new project just pays
-        (:func:`~vcm_sim.agents.developer.levelized_cost`), with its claims accepted at the
-        rate developers have seen (:attr:`acceptance`)."""
-        key = (self.config.verifiers.fee_usd, self.config.developers.discount_rate,
-               self.pipeline_years())
-        types, known, cost = self._levelized
-        if types is not self.types or known != key:  # set_rule may change them mid-run
-            cost = levelized_cost(self.types, *key)
-            self._levelized = self.types, key, cost
-        return cost / np.maximum(self.acceptance, 1e-9)
-
-    def abandon(self, ids: np.ndarray, t: int) -> np.ndarray:
-        """Abandon projects ``ids`` from month ``t``: they stop accruing (tonnes pending
-        verification are lost), and the carbon behind their credits still standing counts as
-        reversed: the registry cancels as many buffer credits as the pool holds, and what it
-        cannot cover is lost from the projects' credits. Returns ``ids``."""
-        projects = self.projects
-        projects.end_step[ids] = np.minimum(projects.end_step[ids], t)
-        projects.pending_verifiable[ids] = 0.0
-        for p in ids.tolist():
-            required = int(projects.at_risk[p])
-            projects.at_risk[p] = 0
-            self.tally.abandoned_tco2 += required
-            uncovered = required - self._cancel_from_buffer(required, p, "abandonment")
-            self.tally.buffer_shortfall_tco2 += uncovered
-            self.truth.write_off(p, uncovered)
-        self.tally.projects_abandoned += len(ids)
-        return ids
-
-    def _invest(self, t: int, outlook: np.ndarray) -> None:
-        """Developers whose appraisal at the long-run price (``outlook``, per type, USD per
-        claimed tonne) passes and who can pay the up-front cost register a project; they pay
-        only for projects the additionality test accepts."""
-        s = self.config
-        dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
-                                             outlook, s.verifiers.fee_usd, s.projects.area_spread,
-                                             self.pipeline_years())
-        if not len(dev):
-            return
-        capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
-        affordable = self.cash.balance[self.developer_ids[dev]] >= capex
-        self._start_projects(dev[affordable], area[affordable], capex[affordable], t,
-                             self.draws("projects"))
-
-    def _start_projects(self, dev: np.ndarray, area: np.ndarray, capex: np.ndarray, t: int,
-                        rng: np.random.Generator) -> None:
-        """Register new projects of ``dev`` (areas in ha, up-front costs in USD), each
-        starting to accrue after its validation pipeline; the developers pay the up-front
-        cost of those the additionality test accepts."""
-        variation = self.config.projects
-        pipeline = rng.integers(variation.pipeline_months_min,
-                                variation.pipeline_months_max + 1, len(dev))
-        registered = self._register(dev, area, start=t + 1 + pipeline, rng=rng)
-        paid = capex[registered]
-        self.cash.spend(self.developer_ids[dev[registered]], paid)
-        self.tally.developer_cost_usd += float(paid.sum())
-
-    def _enter(self, t: int, outlook: np.ndarray) -> None:
-        """Newcomers enter when new projects pay at the long-run price (``outlook``, per
-        type, USD per claimed tonne; see
-        :meth:`~vcm_sim.agents.developer.DeveloperPopulation.entrants`): each opens accounts
-        with ``initial_cash_usd`` of equity and starts a project of its type at once."""
-        s = self.config
-        rng = self.draws("entry")
-        kind = self.developers.entrants(rng, s.developers, self.types, outlook,
-                                        s.verifiers.fee_usd, s.population.developers,
-                                        self.pipeline_years())
-        if not len(kind):
-            return
-        one_type = np.eye(len(self.types.names))
-        newcomers = [DeveloperPopulation.create(rng, 1, s.developers, one_type[k],
-                                                s.nature.regions, s.ratings.error_sd, t)
-                     for k in kind.tolist()]
-        new = np.concatenate([self.developers.extend(n) for n in newcomers])
-        for d in new.tolist():
-            agent = ProjectDeveloper(self, d)
-            self.registry.open_account(agent.account)
-            self.cash.open(agent.account, s.developers.initial_cash_usd)
-            self.developer_accounts.append(agent.account)
-            self.developer_agents.add(agent)
-        self.developer_ids = self.cash.ids(self.developer_accounts)
-        self.tally.developer_entries += len(new)
-        area = self.types.area[kind] * rng.lognormal(0.0, s.projects.area_spread, len(new))
-        capex = self.types.capex_per_ha[kind] * area
-        affordable = self.cash.balance[self.developer_ids[new]] >= capex
-        self._start_projects(new[affordable], area[affordable], capex[affordable], t, rng)
-
-    def _bankruptcies(self, t: int) -> None:
-        """Developers in business whose cash is below minus their credit line exit: each of
-        their running or planned projects passes to the developer of the same type in
-        business with most cash, if any has cash, or is abandoned; their credits stay in
-        their account, which a liquidator sells off at a fire-sale price."""
-        s = self.config
-        devs = self.developers
-        cash = self.cash.balance[self.developer_ids]
-        broke = (devs.active & (cash < -s.developers.credit_line_usd)).nonzero()[0]
-        if not len(broke):
-            return
-        devs.active[broke] = False
-        self.tally.developer_exits += len(broke)
-        projects = self.projects
-        for d in broke.tolist():
-            ids = ((projects.developer == d) & (projects.end_step > t)).nonzero()[0]
-            heir = self.heir(d)
-            if heir is None:
-                self.abandon(ids, t)
-            else:
-                projects.developer[ids] = heir
-
-    def _wind_downs(self, t: int) -> None:
-        """Developers in business with no project running or in the pipeline and no credits
-        left close down (their cash goes to their owners): a shell stays out of the market's
-        counts until it would enter again as a newcomer."""
-        devs = self.developers
-        projects = self.projects
-        live = np.bincount(projects.developer[projects.end_step > t], minlength=len(devs))
-        idle = (devs.active & (live == 0)).nonzero()[0]
-        held = self.registry.held(self.developer_ids[idle])
-        idle = idle[held == 0]
-        devs.active[idle] = False
-        self.tally.developer_exits += len(idle)
-
-    def heir(self, developer: int) -> int | None:
-        """The developer in business of ``developer``'s type with most cash, if it has any:
-        who takes over a bankrupt's projects."""
-        devs = self.developers
-        same = (devs.active & (devs.specialty == devs.specialty[developer])).nonzero()[0]
-        if not len(same):
-            return None
-        cash = self.cash.balance[self.developer_ids[same]]
-        best = int(np.argmax(cash))
-        return int(same[best]) if cash[best] > 0 else None
-
-    def _pay_running_costs(self) -> None:
-        """Every developer pays this month's operating cost of its active projects."""
-        opex = self._running_costs()
-        self.tally.developer_cost_usd += float(opex.sum())
-        self.cash.spend(self.developer_ids, opex)
-
-    def _running_costs(self) -> np.ndarray:
-        """This month's operating cost of each developer's active projects (USD)."""
-        active = self.projects.active(self.month_index)
-        yearly = self.types.opex_per_ha_yr[self.projects.kind] * self.projects.area_ha
-        cost = yearly / STEPS_PER_YEAR
-        return np.bincount(self.projects.developer[active], weights=cost[active],
-                           minlength=len(self.developers.specialty))
-
-    # -- market ------------------------------------------------------------------------------
-
-    def _market(self, t: int) -> None:
-        s = self.config
-        rules = s.rules
-        month = t % STEPS_PER_YEAR
-        self.firms.open_claim_year(month)
-        stock = trading.Stock.of(self)
-        buying = self.firms.buying(self.draws("purchases"), month, s.firms, self.price_trend,
-                                   rules.disclosure.claim_standard)
-        demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
-                                   self.sentiment.level, rules.market.offset_cap,
-                                   trading.tiers_on(self), self.types.credit_mix,
-                                   trading.on_offer(self, stock))
-        self.last_demand = int(demand.quantity.sum())
-        self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
-                                          minlength=len(self.types.names)).astype(np.int64)
-        value, volume, bought = trading.trade(self, demand, stock)
-        abated = np.maximum(demand.target - bought, 0.0)
-        self.tally.abatement_tco2 += float(abated.sum())
-        self.tally.firm_abatement_cost_usd += float(
-            self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
-        self._update_prices(value, volume)
-
-    def _update_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
-        """Record this month's prices from value (USD) and volume (credits) per book."""
-        by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
-        self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
-                                       where=by_tier[1] > 0)
-        traded = volume > 0
-        price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
-        latest = np.where(traded, price, self.latest_price_by_book)
-        weights, self.tier_share = self.book_weights(volume)
-        self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
-                                              latest, weights)
-        self.latest_price_by_book = latest
-        self._update_type_prices(value.reshape(-1, 2).sum(axis=1),
-                                 volume.reshape(-1, 2).sum(axis=1))
-
-    def book_weights(self, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weight of each book (type and tier, see :func:`~vcm_sim.trading.book_label`) in
-        this month's change of the price index, given its ``volume`` (credits): the type's
-        share of credits (:attr:`~vcm_sim.projects.TypeTable.credit_mix`) split between its
-        tiers by their mean share of the type's volume last month (:attr:`tier_share`) and
-        this (a Tornqvist weight). Also this month's split, a type that did not trade keeping
-        its last."""
-        by_type = volume.reshape(-1, 2).astype(float)
-        total = by_type.sum(axis=1, keepdims=True)
-        share = np.divide(by_type, total, out=self.tier_share.copy(), where=total > 0)
-        weights = np.repeat(self.types.credit_mix, 2) * ((share + self.tier_share) / 2).ravel()
-        return weights, share
-
-    def _update_type_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
-        traded = volume > 0
-        price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
-        self.price_by_type = price
-        self.latest_price_by_type = np.where(traded, price, self.latest_price_by_type)
-        self.price_history.append(price)
-        self.sales_history.append(int(volume.sum()))
-        self.volume_by_type = volume
-        learn = self.config.expectations
-        volume_w = learn.volume_weight
-        # A thin month's price says less: its weight shrinks with volume below typical.
-        thin = np.divide(volume, self.typical_volume, out=np.ones(len(volume)),
-                         where=self.typical_volume > 0).clip(0.0, 1.0)
-        price_w = learn.price_weight * thin
-        self.expected_price = np.where(
-            traded, (1 - price_w) * self.expected_price + price_w * price, self.expected_price)
-        # Months without trade count too: a market that stops buying is a thinner market.
-        self.typical_volume = (1 - volume_w) * self.typical_volume + volume_w * volume
-        self._update_forecast()
-
-    def _update_forecast(self) -> None:
-        """The trend of the expected price over ``trend_months`` (log change per year); the
-        price buyers and developers plan with, ``expected * exp(trend_weight * trend)``
-        (the exponent within -1 and 1); and the long-run price, the mean expected price over
-        the last twelve months, by which developers judge whether a project still pays."""
-        learn = self.config.expectations
-        history = self._expected_history
-        history.append(self.expected_price.copy())
-        if len(history) > max(learn.trend_months + 1, STEPS_PER_YEAR):
-            del history[0]
-        months = min(learn.trend_months, len(history) - 1)
-        if months:
-            self.price_trend = (np.log(history[-1] / history[-1 - months])
-                                * STEPS_PER_YEAR / months)
-        self.forecast_price = self.expected_price * np.exp(
-            (learn.trend_weight * self.price_trend).clip(-1.0, 1.0))
-        recent = history[-STEPS_PER_YEAR:]
-        self.long_run_price = np.add.reduce(np.array(recent), axis=0) / len(recent)  # the mean
-
-    # -- claims and oversight ----------------------------------------------------------------
-
-    def _claims(self, t: int) -> None:
-        """Open claims may be exposed, each at most once; an exposure hits the firm and the
-        buyers' sentiment towards the type of credits behind the claim."""
-        s = self.config
-        firms = self.firms
-        claiming = ((firms.claimed_this_year > 0) & ~firms.exposed_this_year).nonzero()[0]
-        if not len(claiming):
-            return
-        shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
-        p = exposure_probability(shortfall, s.rules.disclosure,
-                                 s.rules.integrity.claim_audit_rate, s.exposure)
-        exposed = claiming[self.draws("claims").random(len(claiming)) < p]
-        if not len(exposed):
-            return
-        self.tally.exposures += len(exposed)
-        firms.reputation[exposed] *= s.firms.exposure_reputation_factor
-        firms.quality_seeking[exposed] = True
-        firms.exposed_this_year[exposed] = True
-        for kind in firms.claim_kind[exposed].tolist():
-            self.sentiment.shock(kind, s.sentiment.contagion_per_exposure,
-                                 s.sentiment.sector_contagion)
-
-    # -- public helpers ----------------------------------------------------------------------
-
-    def reference_price(self) -> float:
-        """This step's mean price across the types that traded (USD per tCO2e), or the mean
-        expectation when none did."""
-        if np.isfinite(self.price_by_type).any():
-            return float(np.nanmean(self.price_by_type))
-        return float(self.expected_price.mean())
-
-    def record_retirements(self, batch: np.ndarray, credits: np.ndarray) -> None:
-        """Mirror retirements the registry has just made (``credits`` of each ``batch``) in
-        the hidden truth and the per-type tally."""
-        np.add.at(self.truth.retired, batch, credits)
-        np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
-
-    def retired_real(self) -> tuple[int, float]:
-        """Credits retired since recording started and the real tonnes behind them today
-        (hidden truth), computed once per step."""
-        if self._retired_real_memo[0] != self._month:
-            retired = self.truth.view("retired").copy()
-            retired[:len(self._retired_before)] -= self._retired_before
-            real = self.truth.real_now()
-            self._retired_real_memo = (self._month, (int(retired.sum()), float(retired @ real)))
-        return self._retired_real_memo[1]
-
-    def most_retired_type(self) -> int:
-        """Code of the project type with most retired credits (the scandal default)."""
-        retired = self.registry.per_batch("retired")
-        if not retired.sum():
-            return int(np.argmax(self.types.mix))
-        kind = self.projects.kind[self.truth.view("project")]
-        return int(np.argmax(np.bincount(kind, weights=retired, minlength=len(self.types.names))))
+    def _addressed(self, market: str | None) -> list[Jurisdiction]:
+        return self.markets if market is None else [self.market_named(market)]
 
     def trigger(self, kind: str, project_type: str | None = None,
-                severity: float = Event.model_fields["severity"].default) -> None:
-        """Fire an event at the start of the next step (for the instructor's buttons):
-        'scandal', 'wildfire', 'suspend_issuance' or 'resume_issuance'. It is validated now,
-        like a scheduled event, and acts exactly as one scheduled for that step."""
-        try:
-            event = Event(step=self.month_index + 1, kind=kind, project_type=project_type,
-                          severity=severity)
-        except ValidationError as err:
-            raise ValueError(f"cannot trigger: {describe(err, Event)}") from None
-        if event.kind == "set":
-            raise ValueError("trigger() fires events; change a rule with set_rule()")
-        self._pending_events.append(event.model_dump())
+                severity: float = Event.model_fields["severity"].default,
+                market: str | None = None) -> None:
+        """Fire an event at the start of the next month in ``market`` (default: every market),
+        for the instructor's buttons: see :meth:`Jurisdiction.trigger`."""
+        for m in self._addressed(market):
+            m.trigger(kind, project_type, severity)
 
-    def set_rule(self, path: str, value: object) -> None:
-        """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""
-        self.config = with_overrides(self.config, {path: value})
-        self.types = TypeTable.from_scenario(self.config)
-
-    # -- recording ---------------------------------------------------------------------------
-
-    def _start_recording(self) -> None:
-        """What is counted from the first recorded month: cumulative flows and ratios
-        restart (the tally, retirements behind the integrity metrics, this month's registry
-        flows), and the price index is re-based on every type's latest price, so a type that
-        first traded during burn-in does not join it later; stocks (registry balances, cash,
-        projects) carry on."""
-        self.tally = Tally()
-        self.price_index = np.nan  # re-based on the first recorded month's latest prices
-        self.first_recorded_batch = len(self.registry.batches)
-        self._retired_before = self.truth.view("retired").copy()
-        self._retired_real_memo = (None, (0, 0.0))
-        self.totals_before = self.registry.totals()
-        self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
-        self.developers_active_before = self.developers.active.copy()
-
-    def _record(self) -> None:
-        row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}
-        self._rows.append(row)
-        self.totals_before = self.registry.totals()
+    def set_rule(self, path: str, value: object, market: str | None = None) -> None:
+        """Change a setting mid-run by dotted path (validated), e.g.
+        'rules.market.offset_cap', in ``market`` (default: every market)."""
+        for m in self._addressed(market):
+            m.set_rule(path, value)
 
     def run(self, steps: int | None = None) -> VCMModel:
         """Run ``steps`` recorded months (default: the scenario's horizon); returns the
@@ -813,9 +110,26 @@ class VCMModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """One row per recorded month of every reporter in
-        :data:`vcm_sim.metrics.REPORTERS` (burn-in months are not recorded)."""
-        return pd.DataFrame(self._rows, columns=list(metrics.REPORTERS))
+        :data:`vcm_sim.metrics.REPORTERS` (burn-in months are not recorded); with several
+        markets, ``<reporter>_<market>`` for all but ``step`` and ``year``."""
+        names = list(metrics.REPORTERS)
+        if len(self.markets) == 1:
+            return pd.DataFrame(self.markets[0].rows(), columns=names)
+        frames = [pd.DataFrame(self.markets[0].rows(), columns=names)[list(SHARED)]]
+        for m in self.markets:
+            own = [n for n in names if n not in SHARED]
+            frame = pd.DataFrame(m.rows(), columns=names)[own]
+            frames.append(frame.add_suffix(f"_{m.name}"))
+        return pd.concat(frames, axis=1)
 
     def summary(self) -> dict[str, float]:
-        """Run-level metrics (see :func:`vcm_sim.metrics.summarise`)."""
-        return metrics.summarise(self.results())
+        """Run-level metrics (see :func:`vcm_sim.metrics.summarise`); with several markets,
+        each market's as ``<metric>_<market>``."""
+        if len(self.markets) == 1:
+            return metrics.summarise(self.results())
+        out: dict[str, float] = {}
+        names = list(metrics.REPORTERS)
+        for m in self.markets:
+            for key, value in metrics.summarise(pd.DataFrame(m.rows(), columns=names)).items():
+                out[f"{key}_{m.name}"] = value
+        return out

@@ -407,6 +407,43 @@ class Driver(Strict):
         "Exponent on the series' ratio to its base-year value (0: the driver has no effect)."))
 
 
+MARKET_NAME = re.compile(r"[a-z][a-z0-9_]*")
+"""A market's name: it ends result columns (``price_usd_<market>``)."""
+
+SHARED_SETTINGS = ("name", "description", "steps", "burn_in", "start_year", "debug", "markets")
+"""Settings of the whole run, the same in every market: a market may not override them."""
+
+
+class Market(Strict):
+    """One market (jurisdiction) of a scenario with several: its name and the settings in
+    which it differs from the scenario (its own populations, rules, project types, events);
+    each market has its own registry, cash book and participants."""
+
+    name: str = Field(max_length=30, description=(
+        "Lower-case letters, digits and '_', starting with a letter: results name this "
+        "market's columns ``<reporter>_<name>``."))
+    settings: dict[str, Any] = Field(default_factory=dict, description=(
+        "Dotted paths and values (as for ``--set``) where this market differs from the "
+        "scenario, e.g. ``\"rules.integrity.verification_rigour\" = 0.9``."))
+
+    @field_validator("name")
+    @classmethod
+    def _a_column_suffix(cls, name: str) -> str:
+        if not MARKET_NAME.fullmatch(name):
+            raise ValueError(f"market name {name!r}: use lower-case letters, digits and '_', "
+                             "starting with a letter")
+        return name
+
+    @field_validator("settings")
+    @classmethod
+    def _not_shared(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        shared = sorted(p for p in settings if p.split(".")[0] in SHARED_SETTINGS)
+        if shared:
+            raise ValueError(f"{', '.join(shared)}: the same for every market; set them on "
+                             "the scenario")
+        return settings
+
+
 class Scenario(Strict):
     """Everything a run needs, apart from its seed."""
 
@@ -438,6 +475,17 @@ class Scenario(Strict):
     events: list[Event] = Field(default_factory=list)
     drivers: list[Driver] = Field(default_factory=list, description=(
         "Exogenous series that move settings year by year (see Driver)."))
+    markets: list[Market] = Field(default_factory=list, description=(
+        "Several markets (jurisdictions), each the scenario with its own settings (see "
+        "Market); none: one market, the scenario itself."))
+
+    def market_scenarios(self) -> list[tuple[str, Scenario]]:
+        """Each market's name and scenario, in the order they run: ``("", self)`` for a
+        scenario that declares no markets."""
+        if not self.markets:
+            return [("", self)]
+        common = self.model_copy(update={"markets": []})
+        return [(m.name, with_overrides(common, m.settings)) for m in self.markets]
 
     @model_validator(mode="before")
     @classmethod
@@ -551,6 +599,14 @@ def validate(data: dict[str, Any]) -> Scenario:
     if seen > 1.0 + 1e-6:
         raise ScenarioError(f"exposure.*_visibility must add up to at most 1 (a claim cannot "
                             f"be more than fully visible), got {seen:g}")
+    names = [m.name for m in scenario.markets]
+    if len(set(names)) < len(names):
+        raise ScenarioError(f"markets must have distinct names, got {', '.join(names)}")
+    for market in scenario.markets:
+        try:
+            with_overrides(scenario.model_copy(update={"markets": []}), market.settings)
+        except ScenarioError as err:
+            raise ScenarioError(f"market {market.name!r}: {err}") from None
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event)

@@ -50,10 +50,16 @@ def seed_sequence(rng: np.random.Generator) -> np.random.SeedSequence:
 
 
 class Streams:
-    """The generators of one run: ``streams.get("reversals", month)``."""
+    """The generators of one market of a run: ``streams.get("reversals", month)``.
 
-    def __init__(self, root: np.random.SeedSequence) -> None:
+    Market ``market`` (its position among the scenario's markets) has streams of its own:
+    the first market's keys are ``spawn_key + (TAG, index of the name)``, as in a one-market
+    run, the others' ``spawn_key + (TAG, index of the name, market)``.
+    """
+
+    def __init__(self, root: np.random.SeedSequence, market: int = 0) -> None:
         self.root = root
+        self._tail = (market,) if market else ()
         self._month: int | None = None
         self._generators: dict[str, np.random.Generator] = {}
         self._states: dict[str, dict] = {}
@@ -72,7 +78,7 @@ class Streams:
         if generator is None:
             key = np.random.SeedSequence(self.root.entropy, pool_size=self.root.pool_size,
                                          spawn_key=self.root.spawn_key
-                                         + (TAG, STREAMS.index(name)))
+                                         + (TAG, STREAMS.index(name)) + self._tail)
             generator = self._generators[name] = np.random.Generator(
                 np.random.Philox(key=key.generate_state(2, np.uint64)))
             state = self._states[name] = generator.bit_generator.state

@@ -19,7 +19,7 @@ from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
-    from vcm_sim.model import VCMModel
+    from vcm_sim.jurisdiction import Jurisdiction
 
 
 @dataclass
@@ -55,31 +55,31 @@ def book_label(kind: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.asarray(kind, dtype=np.int64) * 2 + np.asarray(high, dtype=np.int64)
 
 
-def tiers_on(model: VCMModel) -> bool:
+def tiers_on(market: Jurisdiction) -> bool:
     """Quality tiers split the market only when ratings publish what splits it."""
-    rules = model.config.rules
+    rules = market.config.rules
     return rules.market.quality_tiers and rules.disclosure.ratings
 
 
-def developer_ratings(model: VCMModel) -> np.ndarray:
+def developer_ratings(market: Jurisdiction) -> np.ndarray:
     """Published rating of each developer: the credit-weighted real tonnes per credit of all
     it has issued (hidden truth, reversals included) plus the rating agency's persistent
     error."""
-    n = len(model.developers.specialty)
-    developer = model.projects.developer[model.truth.view("project")]
-    credits = model.truth.view("quantity").astype(float)
+    n = len(market.developers.specialty)
+    developer = market.projects.developer[market.truth.view("project")]
+    credits = market.truth.view("quantity").astype(float)
     weight = np.bincount(developer, weights=credits, minlength=n)
-    real = np.bincount(developer, weights=credits * model.truth.real_now(), minlength=n)
+    real = np.bincount(developer, weights=credits * market.truth.real_now(), minlength=n)
     mean = np.divide(real, weight, out=np.zeros(n), where=weight > 0)
-    return mean + model.developers.rating_error
+    return mean + market.developers.rating_error
 
 
-def vintage_filter(model: VCMModel) -> Callable[[int], bool] | None:
+def vintage_filter(market: Jurisdiction) -> Callable[[int], bool] | None:
     """Predicate on batch ids: may the batch back a claim this year (vintage cut-off)?"""
-    cutoff = model.config.rules.integrity.max_vintage_age_years
+    cutoff = market.config.rules.integrity.max_vintage_age_years
     if cutoff is None:
         return None
-    oldest, batches = model.year - cutoff, model.registry.batches
+    oldest, batches = market.year - cutoff, market.registry.batches
     return lambda b: batches[b].vintage >= oldest
 
 
@@ -93,20 +93,20 @@ class Stock:
     traders: np.ndarray
 
     @classmethod
-    def of(cls, model: VCMModel) -> Stock:
+    def of(cls, market: Jurisdiction) -> Stock:
         """The sellers' eligible inventories now."""
-        eligible = vintage_filter(model)
-        return cls(model.registry.held(model.developer_ids, eligible),
-                   model.registry.held(model.trader_ids, eligible))
+        eligible = vintage_filter(market)
+        return cls(market.registry.held(market.developer_ids, eligible),
+                   market.registry.held(market.trader_ids, eligible))
 
 
-def on_offer(model: VCMModel, stock: Stock) -> np.ndarray:
+def on_offer(market: Jurisdiction, stock: Stock) -> np.ndarray:
     """Per type, whether any developer or trader holds credits of it that could back a claim
     this year."""
-    n = len(model.types.names)
-    held = np.bincount(model.developers.specialty, weights=stock.developers, minlength=n)
-    if len(model.trader_accounts):
-        held += np.bincount(model.traders.kind, weights=stock.traders, minlength=n)
+    n = len(market.types.names)
+    held = np.bincount(market.developers.specialty, weights=stock.developers, minlength=n)
+    if len(market.trader_accounts):
+        held += np.bincount(market.traders.kind, weights=stock.traders, minlength=n)
     return held > 0
 
 
@@ -121,45 +121,45 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
     return np.divide(stock, yearly, out=none_bought, where=yearly >= 1.0)
 
 
-def developer_asks(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, np.ndarray]:
+def developer_asks(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, np.ndarray]:
     """Each developer in business offers ``sell_share`` of its eligible ``inventory``
     (credits, per developer) at its ask
     (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
     offers all of it at the full fire-sale discount. Also the developer behind each ask."""
-    s = model.config
+    s = market.config
     params = s.developers
-    devs = model.developers
-    years = stock_years(inventory, devs.specialty, model.typical_volume)
-    cash = model.cash.balance[model.developer_ids]
+    devs = market.developers
+    years = stock_years(inventory, devs.specialty, market.typical_volume)
+    cash = market.cash.balance[market.developer_ids]
     line = max(params.credit_line_usd, 1e-9)
     distress = np.where(devs.active, (-cash / line).clip(0.0, 1.0), 1.0)
     share = np.where(devs.active, params.sell_share, 1.0)
     offered = np.floor(inventory * share)
     seller = (offered > 0).nonzero()[0]
-    noise = model.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
-    cost = model.new_supply_cost()
+    noise = market.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
+    cost = market.new_supply_cost()
     floor = max(s.rules.market.price_floor_usd, s.traders.min_price_usd)  # at least a tick
-    price = devs.asks(seller, model.forecast_price, cost, years, distress, floor, noise, params)
+    price = devs.asks(seller, market.forecast_price, cost, years, distress, floor, noise, params)
     quantity = offered[seller]
-    high = (developer_ratings(model)[seller] >= s.ratings.high_tier_min if tiers_on(model)
+    high = (developer_ratings(market)[seller] >= s.ratings.high_tier_min if tiers_on(market)
             else np.zeros(len(seller), dtype=bool))
-    return Orders.of(model.developer_ids[seller], price, quantity,
+    return Orders.of(market.developer_ids[seller], price, quantity,
                      book_label(devs.specialty[seller], high)), seller
 
 
-def trader_orders(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, Orders]:
+def trader_orders(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, Orders]:
     """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
     (credits, per trader): the trend over ``trend_memory_months`` and the average over
     ``fundamental_memory_months``."""
     none = Orders.of([], [], [], [])
-    if not len(model.trader_accounts):
+    if not len(market.trader_accounts):
         return none, none
-    params = model.config.traders
+    params = market.config.traders
     memory = params.trend_memory_months
-    history = (np.array(model.price_history[-params.fundamental_memory_months:])
-               if model.price_history else None)
-    last = np.where(np.isnan(model.latest_price_by_type), model.expected_price,
-                    model.latest_price_by_type)
+    history = (np.array(market.price_history[-params.fundamental_memory_months:])
+               if market.price_history else None)
+    last = np.where(np.isnan(market.latest_price_by_type), market.expected_price,
+                    market.latest_price_by_type)
     trend = np.zeros_like(last)
     fundamental = last
     if history is not None and len(history) > memory:
@@ -169,78 +169,78 @@ def trader_orders(model: VCMModel, inventory: np.ndarray) -> tuple[Orders, Order
         average = np.divide(np.where(traded, history, 0.0).sum(axis=0), months,
                             out=last.copy(), where=months > 0)
         fundamental = average
-    traders = model.traders
+    traders = market.traders
     expected = traders.expectations(last, trend, fundamental, params)
-    per_trader = model.typical_volume / len(model.trader_accounts)
+    per_trader = market.typical_volume / len(market.trader_accounts)
     quantity, limit = traders.orders(expected, last, inventory, per_trader, params)
-    cash = model.cash.balance[model.trader_ids]
+    cash = market.cash.balance[market.trader_ids]
     affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, params.min_price_usd))
     buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
     sell = (quantity < 0).nonzero()[0]
     standard = np.zeros(len(traders.kind), dtype=bool)
     book = book_label(traders.kind, standard)
-    bids = Orders.of(model.trader_ids[buy], limit[buy],
+    bids = Orders.of(market.trader_ids[buy], limit[buy],
                      np.minimum(quantity[buy], affordable[buy]), book[buy])
-    asks = Orders.of(model.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
+    asks = Orders.of(market.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
     return bids, asks
 
 
-def firm_bids(model: VCMModel, demand: Demand) -> tuple[Orders, np.ndarray]:
+def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]:
     """The bids of the firms buying this month, one per step of each firm's demand curve
     with credits in it (:meth:`~vcm_sim.agents.firm.FirmPopulation.demand_curve`), capped by
     the price ceiling; also the row of ``demand`` behind each bid. A firm indifferent to
     quality bids in the high tier of its type when that last traded cheaper than the
     standard tier (a well-rated credit backs its claim as well)."""
     rows, step = (demand.step_quantity > 0).nonzero()
-    ceiling = model.config.rules.market.price_ceiling_usd
+    ceiling = market.config.rules.market.price_ceiling_usd
     limit = demand.step_price[rows, step]
     price = limit if ceiling is None else np.minimum(limit, ceiling)
     firm = demand.firm[rows]
     kind = demand.kind[rows]
-    standard, high = model.latest_price_by_book.reshape(-1, 2).T
-    cheaper_high = tiers_on(model) & (high < standard)  # NaN (never traded) compares False
-    return Orders.of(model.firm_ids[firm], price, demand.step_quantity[rows, step],
+    standard, high = market.latest_price_by_book.reshape(-1, 2).T
+    cheaper_high = tiers_on(market) & (high < standard)  # NaN (never traded) compares False
+    return Orders.of(market.firm_ids[firm], price, demand.step_quantity[rows, step],
                      book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
 
 
-def trade(model: VCMModel, demand: Demand, stock: Stock
+def trade(market: Jurisdiction, demand: Demand, stock: Stock
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clear every book and settle, sellers offering from ``stock``; returns value (USD) and
     volume (credits) per book label (see :func:`book_label`), and credits bought by each row
     of ``demand``."""
-    trader_bids, trader_asks = trader_orders(model, stock.traders)
-    firm_orders, firm_rows = firm_bids(model, demand)
+    trader_bids, trader_asks = trader_orders(market, stock.traders)
+    firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
-    selling, developer = developer_asks(model, stock.developers)
+    selling, developer = developer_asks(market, stock.developers)
     asks = selling + trader_asks
-    book, cleared = clear_by_tier_flat(MECHANISMS[model.config.rules.market.mechanism],
+    book, cleared = clear_by_tier_flat(MECHANISMS[market.config.rules.market.mechanism],
                                        bids.price, bids.quantity, bids.book, asks.price,
-                                       asks.quantity, asks.book, model.draws("market"))
+                                       asks.quantity, asks.book, market.draws("market"))
     book = book.astype(np.int64, copy=False)
     bid, ask, quantity, price = cleared.bid, cleared.ask, cleared.quantity, cleared.price
-    n_books = 2 * len(model.types.names)
+    n_books = 2 * len(market.types.names)
     paid = price * quantity
     value = np.bincount(book, weights=paid, minlength=n_books)
     volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
     by_developer = ask < len(selling)
     sold = np.bincount(ask[by_developer], weights=quantity[by_developer], minlength=len(selling))
-    model.developers.learn(developer, selling.quantity, sold,
-                           model.config.developers.ask_learning)
+    market.developers.learn(developer, selling.quantity, sold,
+                           market.config.developers.ask_learning)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if not len(quantity):
         return value, volume, bought
     buyer, seller = bids.account_id[bid], asks.account_id[ask]  # registry = cash positions
-    model.cash.pay(buyer, seller, paid)
-    model.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
+    market.cash.pay(buyer, seller, paid)
+    market.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
     by_firm = bid < len(firm_rows)  # firms retire what they buy; traders keep it
     rows = firm_rows[bid[by_firm]]
     np.add.at(bought, rows, quantity[by_firm])
-    model.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
+    market.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
     start = run_starts(buyer, seller)
-    names = model.registry.accounts
-    deliver_matches(model, [names[i] for i in buyer[start].tolist()],
+    names = market.registry.accounts
+    deliver_matches(market, [names[i] for i in buyer[start].tolist()],
                     [names[i] for i in seller[start].tolist()],
                     np.add.reduceat(quantity, start), firm[start])
     return value, volume, bought
@@ -256,16 +256,16 @@ def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
     return new.nonzero()[0]
 
 
-def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
+def deliver_matches(market: Jurisdiction, buyers: list[str], sellers: list[str],
                     quantity: np.ndarray, firm: np.ndarray) -> None:
     """Deliver the matches in order (``quantity[m]`` credits from ``sellers[m]`` to
     ``buyers[m]``). Where the buyer is a firm (``firm[m]``, -1 for a trader) it retires them
     at once behind its claim for the year, and its claim records the real tonnes behind
     them."""
     retire = firm >= 0
-    year = model.year
+    year = market.year
     claims = [f"{b}/{year}" if r else None for b, r in zip(buyers, retire.tolist())]
-    legs = model.registry.deliver(sellers, buyers, quantity, vintage_filter(model),
+    legs = market.registry.deliver(sellers, buyers, quantity, vintage_filter(market),
                                   retire=retire.tolist(), claims=claims)
     match = np.array(legs.match, dtype=np.int64)
     retiring = retire[match]
@@ -274,11 +274,11 @@ def deliver_matches(model: VCMModel, buyers: list[str], sellers: list[str],
     firm = firm[match[retiring]]
     if not len(firm):
         return
-    model.record_retirements(batch, credits)
-    firms = model.firms
+    market.record_retirements(batch, credits)
+    firms = market.firms
     np.add.at(firms.claimed_this_year, firm, credits)
-    np.add.at(firms.real_this_year, firm, credits * model.truth.real_now(batch))
+    np.add.at(firms.real_this_year, firm, credits * market.truth.real_now(batch))
     by_firm = np.argsort(firm, kind="stable")  # a firm's legs in order, firm by firm
     ordered = firm[by_firm]
     last = by_firm[np.append(ordered[1:] != ordered[:-1], True)]  # each firm's last leg
-    firms.claim_kind[firm[last]] = model.projects.kind[model.truth.project[batch[last]]]
+    firms.claim_kind[firm[last]] = market.projects.kind[market.truth.project[batch[last]]]

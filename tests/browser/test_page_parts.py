@@ -102,7 +102,7 @@ def test_every_chart_draws_before_the_first_step_and_after_some():
         results = with_columns(model.results_now())
         for chart in CHARTS:
             fig = chart.draw(results, events=Events(((2, "scandal"),)),
-                             holdings=holdings_by_holder(model.registry))
+                             holdings=holdings_by_holder(model.market.registry))
             assert to_png(fig).startswith(b"\x89PNG")
             assert "(" in chart.title and chart.explanation
 
@@ -111,8 +111,8 @@ def test_holdings_by_holder_accounts_for_every_issued_credit():
     model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
     for _ in range(14):
         model.step()
-    held = holdings_by_holder(model.registry)
-    assert sum(held.values()) == model.registry.totals()["issued"]
+    held = holdings_by_holder(model.market.registry)
+    assert sum(held.values()) == model.market.registry.totals()["issued"]
     assert all(v >= 0 for v in held.values())
 
 

@@ -81,9 +81,9 @@ def test_a_scandal_around_one_type_dents_trust_in_every_type():
                                             "project_type": "redd_plus", "severity": 0.6}]),
                      rng=0).run()
     redd = PROJECT_TYPES.index("redd_plus")
-    others = np.delete(model.sentiment.level, redd)
+    others = np.delete(model.market.sentiment.level, redd)
     assert (others < 1.0).all()
-    assert model.sentiment.level[redd] < others.min()
+    assert model.market.sentiment.level[redd] < others.min()
 
 
 def test_a_demand_collapse_raises_abandonments_and_exits():
@@ -113,9 +113,10 @@ def test_a_demand_boom_brings_entrants_whose_projects_start_after_the_pipeline()
     assert (entries >= before).sum() >= 8
     shortest = boomed[0].config.projects.pipeline_months_min
     for model in boomed:
-        new = model.projects.registered_step >= 12
+        new = model.market.projects.registered_step >= 12
         assert new.any()
-        assert (model.projects.start_step[new] >= model.projects.registered_step[new] + 1
+        projects = model.market.projects
+        assert (projects.start_step[new] >= projects.registered_step[new] + 1
                 + shortest).all()
 
 

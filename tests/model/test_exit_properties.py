@@ -36,22 +36,23 @@ def starved(draw):
 
 def ledger(model: VCMModel) -> tuple[float, float]:
     """Cash that left the market as project costs, and newcomers' equity that came in (USD)."""
-    spent_outside = model.tally.developer_cost_usd - model.tally.verification_fees_usd
-    return spent_outside, model.tally.developer_entries * model.config.developers.initial_cash_usd
+    tally = model.market.tally
+    spent_outside = tally.developer_cost_usd - tally.verification_fees_usd
+    return spent_outside, tally.developer_entries * model.config.developers.initial_cash_usd
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=starved(), seed=st.integers(0, 2**32 - 1))
 def test_exits_and_transfers_keep_credits_and_cash_accounted_for(scenario, seed):
     model = VCMModel(scenario, rng=seed)
-    start = model.cash.total()
+    start = model.market.cash.total()
     model.run()  # debug: registry.check() after every month
     spent, equity = ledger(model)
-    assert model.cash.total() == pytest.approx(start - spent + equity, rel=1e-9, abs=1e-3)
+    assert model.market.cash.total() == pytest.approx(start - spent + equity, rel=1e-9, abs=1e-3)
 
-    devs, projects, t = model.developers, model.projects, model.month_index
-    assert len(devs) == scenario.population.developers + model.tally.developer_entries
-    assert int((~devs.active).sum()) == model.tally.developer_exits
+    devs, projects, t = model.market.developers, model.market.projects, model.month_index
+    assert len(devs) == scenario.population.developers + model.market.tally.developer_entries
+    assert int((~devs.active).sum()) == model.market.tally.developer_exits
     running = projects.end_step > t
     owner = projects.developer[running]
     assert devs.active[owner].all(), "a running project belongs to a developer in business"
@@ -66,25 +67,26 @@ def bankrupt_market(seed: int = 0) -> tuple[VCMModel, np.ndarray, set[int]]:
                              population={"firms": 100, "developers": 20, "verifiers": 3},
                              developers={"initial_cash_usd": 5e4, "credit_line_usd": 0.0})
     model = VCMModel(scenario, rng=seed)
-    owners = model.projects.developer.copy()
+    owners = model.market.projects.developer.copy()
     broke: set[int] = set()
     for _ in range(scenario.steps):
-        active = model.developers.active.copy()
+        active = model.market.developers.active.copy()
         model.step()
-        left = (active & ~model.developers.active[:len(active)]).nonzero()[0]
-        broke |= {int(d) for d in left if model.cash.balance[model.developer_ids[d]] < 0}
+        left = (active & ~model.market.developers.active[:len(active)]).nonzero()[0]
+        cash = model.market.cash.balance[model.market.developer_ids]
+        broke |= {int(d) for d in left if cash[d] < 0}
     return model, owners, broke
 
 
 def test_a_bankrupt_hands_its_running_projects_to_a_solvent_developer_of_its_type():
     model, owners_before, broke = bankrupt_market()
     assert len(broke) >= 5, "the test needs bankruptcies"
-    owners = model.projects.developer[:len(owners_before)]
+    owners = model.market.projects.developer[:len(owners_before)]
     moved = owners_before != owners
     assert moved.sum() >= 5, "the test needs transfers"
     assert np.isin(owners_before[moved], list(broke)).all(), "only bankrupts hand projects on"
-    kinds = model.projects.kind[:len(owners)]
-    assert (model.developers.specialty[owners[moved]] == kinds[moved]).all()
+    kinds = model.market.projects.kind[:len(owners)]
+    assert (model.market.developers.specialty[owners[moved]] == kinds[moved]).all()
 
 
 def test_a_liquidator_offers_all_its_credits_and_a_solvent_developer_its_sell_share():
@@ -96,12 +98,12 @@ def test_a_liquidator_offers_all_its_credits_and_a_solvent_developer_its_sell_sh
     model = VCMModel(scenario, rng=0)
     for _ in range(scenario.steps):
         model.step()
-        orders, seller = developer_asks(model, Stock.of(model).developers)
-        gone = ~model.developers.active[seller]
+        orders, seller = developer_asks(model.market, Stock.of(model.market).developers)
+        gone = ~model.market.developers.active[seller]
         if gone.any():
             break
     assert gone.any() and (~gone).any(), "the test needs both kinds of seller"
-    held = model.registry.balances([model.developer_accounts[d] for d in seller])
+    held = model.market.registry.balances([model.market.developer_accounts[d] for d in seller])
     assert (orders.quantity[gone] == held[gone]).all()
     share = model.config.developers.sell_share
     assert (orders.quantity[~gone] == np.floor(held[~gone] * share)).all()
@@ -109,13 +111,13 @@ def test_a_liquidator_offers_all_its_credits_and_a_solvent_developer_its_sell_sh
 
 def test_distress_cuts_the_ask_by_the_fire_sale_discount():
     model, _, _ = bankrupt_market()
-    devs, params = model.developers, model.config.developers
+    devs, params = model.market.developers, model.config.developers
     seller = np.arange(len(devs))
-    years = np.zeros(len(model.types.names))
+    years = np.zeros(len(model.market.types.names))
     noise = np.ones(len(seller))
-    calm = devs.asks(seller, model.forecast_price, model.new_supply_cost(), years,
+    calm = devs.asks(seller, model.market.forecast_price, model.market.new_supply_cost(), years,
                      np.zeros(len(devs)), 0.0, noise, params)
-    broke = devs.asks(seller, model.forecast_price, model.new_supply_cost(), years,
+    broke = devs.asks(seller, model.market.forecast_price, model.market.new_supply_cost(), years,
                       np.ones(len(devs)), 0.0, noise, params)
     assert broke == pytest.approx(calm * (1.0 - params.fire_sale_discount))
 
@@ -126,12 +128,12 @@ def test_asks_stay_finite_for_a_stock_no_one_buys_whatever_the_carry_weight():
     model = VCMModel(load_scenario("baseline", steps=1, burn_in=0,
                                    population={"firms": 20, "developers": 5, "verifiers": 2}),
                      rng=0)
-    devs = model.developers
+    devs = model.market.developers
     seller = np.arange(len(devs))
-    years = np.full(len(model.types.names), np.inf)
+    years = np.full(len(model.market.types.names), np.inf)
     for weight in (0.0, 1.0):
         params = model.config.developers.model_copy(update={"carry_weight": weight})
-        ask = devs.asks(seller, model.forecast_price, model.new_supply_cost(), years,
+        ask = devs.asks(seller, model.market.forecast_price, model.market.new_supply_cost(), years,
                         np.zeros(len(devs)), 0.01, np.ones(len(seller)), params)
         assert np.isfinite(ask).all() and (ask >= 0.01).all()
     assert (ask == 0.01).all(), "at weight 1 an unsellable stock is offered at the floor"

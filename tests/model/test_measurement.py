@@ -15,7 +15,8 @@ from .conftest import small
 def burnt():
     """A small baseline with 24 months of burn-in, built and run 36 recorded months."""
     model = VCMModel(small(steps=36, burn_in=24), rng=1)
-    built = {"issued": model.registry.totals()["issued"], "batches": len(model.registry.batches)}
+    registry = model.market.registry
+    built = {"issued": registry.totals()["issued"], "batches": len(registry.batches)}
     model.run()
     return model, built
 
@@ -30,7 +31,7 @@ def test_only_recorded_months_are_reported_numbered_from_zero_in_start_year(burn
 
 def test_the_seeded_past_and_burn_in_issue_credits_of_earlier_vintages(burnt):
     model, built = burnt
-    vintages = [b.vintage for b in model.registry.batches[:built["batches"]]]
+    vintages = [b.vintage for b in model.market.registry.batches[:built["batches"]]]
     assert built["issued"] > 0 and vintages
     assert max(vintages) < model.config.start_year
     assert min(vintages) <= model.config.start_year - 2 - 10 + 1  # burn-in plus ten years
@@ -53,7 +54,7 @@ def test_integrity_metrics_count_only_retirements_since_recording_started(burnt)
     model, _ = burnt
     results = model.results()
     retired_since = int(results["retirements"].sum())
-    retired, real = model.retired_real()
+    retired, real = model.market.retired_real()
     assert retired == retired_since < results["retired"].iloc[-1]
     assert results["greenwashing_gap_tco2"].iloc[-1] == pytest.approx(retired - real)
 
@@ -62,12 +63,12 @@ def test_the_price_index_starts_from_every_types_latest_price():
     """Quality tiers off: each type trades in its standard book only, weighted by its share
     of credits; a type that never traded stays out."""
     model = VCMModel(small(steps=1, burn_in=24), rng=2)
-    assert np.isfinite(model.latest_price_by_type).sum() >= 4, "most types traded in burn-in"
+    assert np.isfinite(model.market.latest_price_by_type).sum() >= 4, "most types traded in burn-in"
     model.run()
-    latest = model.latest_price_by_book.reshape(-1, 2)
+    latest = model.market.latest_price_by_book.reshape(-1, 2)
     assert np.isnan(latest[:, 1]).all()
     priced = np.isfinite(latest[:, 0])
-    weights = model.types.credit_mix[priced]
+    weights = model.market.types.credit_mix[priced]
     expected = math.exp(np.sum(weights * np.log(latest[priced, 0])) / weights.sum())
     assert model.results()["price_index_usd"].iloc[0] == pytest.approx(expected)
 

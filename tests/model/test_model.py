@@ -43,14 +43,14 @@ def test_agents_are_mesa_agents_with_registry_accounts(small_scenario):
     assert len(by_type[Verifier]) == 6
     assert len(by_type[Regulator]) == 1
     for agent in model.agents:
-        assert agent.account in model.registry.accounts
+        assert agent.account in model.market.registry.accounts
 
 
 def test_credits_are_issued_traded_and_retired_with_plausible_prices(small_scenario):
     model = VCMModel(small_scenario, rng=3).run()
     summary = model.summary()
     assert summary["issued_total"] > 0 and summary["retired_total"] > 0
-    totals = model.registry.totals()
+    totals = model.market.registry.totals()
     assert totals["issued"] == (totals["active"] + totals["buffer"] + totals["retired"]
                                 + totals["cancelled"])
     assert 0.5 < summary["mean_price_usd"] < 50
@@ -58,7 +58,7 @@ def test_credits_are_issued_traded_and_retired_with_plausible_prices(small_scena
 
 def test_every_retirement_backs_exactly_one_claim_of_its_holder(small_scenario):
     model = VCMModel(small_scenario, rng=4).run()
-    journal = model.registry.journal_frame()
+    journal = model.market.registry.journal_frame()
     retirements = journal[journal["kind"] == "retire"]
     assert len(retirements) > 0
     assert retirements["claim"].notna().all()
@@ -80,23 +80,24 @@ def test_a_set_event_changes_a_rule_mid_run():
                                         "path": "rules.market.offset_cap", "value": 0.05}])
     model = VCMModel(scenario, rng=2)
     model.run(5)
-    assert model.config.rules.market.offset_cap == 1.0
+    assert model.market.config.rules.market.offset_cap == 1.0
     model.run(1)
-    assert model.config.rules.market.offset_cap == 0.05
+    assert model.market.config.rules.market.offset_cap == 0.05
 
 
 def test_a_triggered_event_acts_at_the_next_step_like_a_scheduled_one(small_scenario):
     triggered = VCMModel(small_scenario, rng=5).run(3)
-    before = triggered.sentiment.level.copy()
+    before = triggered.market.sentiment.level.copy()
     triggered.trigger("scandal", project_type="redd_plus", severity=0.5)
-    assert np.array_equal(triggered.sentiment.level, before), "nothing happens before the next step"
+    assert np.array_equal(triggered.market.sentiment.level, before), (
+        "nothing happens before the next step")
     triggered.run(6)
     scheduled = small(events=[{"step": 3, "kind": "scandal", "project_type": "redd_plus",
                                "severity": 0.5}])
     planned = VCMModel(scheduled, rng=5).run(9)
     pd.testing.assert_frame_equal(triggered.results(), planned.results())
-    k = triggered.types.names.index("redd_plus")
-    assert triggered.sentiment.level[k] < 0.7
+    k = triggered.market.types.names.index("redd_plus")
+    assert triggered.market.sentiment.level[k] < 0.7
 
 
 def test_a_triggered_wildfire_season_lasts_twelve_months(small_scenario):
@@ -105,7 +106,7 @@ def test_a_triggered_wildfire_season_lasts_twelve_months(small_scenario):
     active = []
     for _ in range(14):
         model.step()
-        active.append(bool((model.fire_season > 1).any()))
+        active.append(bool((model.market.fire_season > 1).any()))
     assert active == [True] * 12 + [False] * 2
 
 
@@ -125,7 +126,7 @@ def test_summary_before_running_is_an_error(small_scenario):
 @pytest.mark.parametrize("name", preset_names())
 def test_every_preset_runs_with_invariants_checked_every_step(name):
     model = VCMModel(small(name, steps=48), rng=11).run()
-    model.registry.check()
+    model.market.registry.check()
     summary = model.summary()
     assert summary["issued_total"] > 0
     assert math.isnan(summary["integrity_ratio"]) or 0 <= summary["integrity_ratio"] <= 1
@@ -142,7 +143,7 @@ def test_presets_cite_calibration_rows():
 def test_traders_hold_and_trade_credits_when_present():
     scenario = small(steps=48, population={"traders": 20})
     model = VCMModel(scenario, rng=9).run()
-    journal = model.registry.journal_frame()
+    journal = model.market.registry.journal_frame()
     trader_moves = journal["from"].fillna("").str.startswith("trader-") | \
         journal["to"].fillna("").str.startswith("trader-")
     assert trader_moves.any()
@@ -162,13 +163,14 @@ def test_the_sellers_stock_is_what_they_could_sell_to_a_claimant_now():
     model = VCMModel(load_scenario("baseline", population={"traders": 5},
                                    rules={"integrity": {"max_vintage_age_years": 2}}), rng=1)
     model.run(30)
-    stock = Stock.of(model)
-    eligible = vintage_filter(model)
-    assert stock.developers.tolist() == model.registry.balances(model.developer_accounts,
+    market = model.market
+    stock = Stock.of(market)
+    eligible = vintage_filter(market)
+    assert stock.developers.tolist() == market.registry.balances(market.developer_accounts,
                                                                 eligible).tolist()
-    assert stock.traders.tolist() == model.registry.balances(model.trader_accounts,
+    assert stock.traders.tolist() == market.registry.balances(market.trader_accounts,
                                                              eligible).tolist()
-    everything = model.registry.balances(model.developer_accounts)
+    everything = market.registry.balances(market.developer_accounts)
     assert (stock.developers <= everything).all() and (stock.developers < everything).any()
 
 
@@ -214,9 +216,9 @@ def test_perfect_verification_with_an_exact_baseline_issues_only_real_tonnes():
     scenario = small(steps=36, rules={"integrity": {"verification_rigour": 1.0}},
                      verifiers={"baseline_error_sd": 0.0})
     model = VCMModel(scenario, rng=6).run()
-    issued = slice(model.first_recorded_batch, None)
-    assert len(model.truth.view("real_per_credit")[issued])
-    assert (model.truth.view("real_per_credit")[issued] == 1.0).all()
+    issued = slice(model.market.first_recorded_batch, None)
+    assert len(model.market.truth.view("real_per_credit")[issued])
+    assert (model.market.truth.view("real_per_credit")[issued] == 1.0).all()
     assert (model.results()["greenwashing_gap_tco2"] >= 0).all()
 
 
@@ -233,22 +235,23 @@ def test_cash_only_leaves_the_market_as_project_costs():
     """Trades, fees and fines move cash between accounts; only capex and opex leave, and
     only newcomers' equity comes in."""
     model = VCMModel(small(steps=48, population={"traders": 5}), rng=8)
-    start = model.cash.total()
+    start = model.market.cash.total()
     model.run()
-    spent_outside = model.tally.developer_cost_usd - model.tally.verification_fees_usd
-    equity = model.tally.developer_entries * model.config.developers.initial_cash_usd
-    assert model.cash.total() == pytest.approx(start - spent_outside + equity, rel=1e-9)
-    assert model.tally.developer_cost_usd > model.tally.verification_fees_usd > 0
+    spent_outside = model.market.tally.developer_cost_usd - model.market.tally.verification_fees_usd
+    equity = model.market.tally.developer_entries * model.config.developers.initial_cash_usd
+    assert model.market.cash.total() == pytest.approx(start - spent_outside + equity, rel=1e-9)
+    assert model.market.tally.developer_cost_usd > model.market.tally.verification_fees_usd > 0
 
 
 def test_running_costs_are_paid_every_month_even_without_investment():
     scenario = small(steps=12, developers={"invest_rate_yr": 0.0})
     model = VCMModel(scenario, rng=3)
     for _ in range(12):
-        before = model.tally.developer_cost_usd - model.tally.verification_fees_usd
+        before = model.market.tally.developer_cost_usd - model.market.tally.verification_fees_usd
         model.step()
-        paid = model.tally.developer_cost_usd - model.tally.verification_fees_usd - before
-        assert paid == pytest.approx(model._running_costs().sum())
+        tally = model.market.tally
+        paid = tally.developer_cost_usd - tally.verification_fees_usd - before
+        assert paid == pytest.approx(model.market._running_costs().sum())
         assert paid > 0
 
 
@@ -259,12 +262,13 @@ def test_uncovered_reversals_are_written_off_exactly_once():
     model = VCMModel(scenario, rng=4)
 
     def written_off() -> float:
-        truth = model.truth
+        truth = model.market.truth
         return float(truth.view("quantity") @ (1.0 - truth.view("survival")))
     before = written_off()
     model.run()
-    assert model.tally.buffer_shortfall_tco2 > 0
-    assert written_off() - before == pytest.approx(model.tally.buffer_shortfall_tco2, rel=1e-9)
+    assert model.market.tally.buffer_shortfall_tco2 > 0
+    shortfall = model.market.tally.buffer_shortfall_tco2
+    assert written_off() - before == pytest.approx(shortfall, rel=1e-9)
 
 
 def test_the_capital_charge_spreads_the_capex_of_older_projects_over_the_months_they_run():
@@ -274,7 +278,7 @@ def test_the_capital_charge_spreads_the_capex_of_older_projects_over_the_months_
     from vcm_sim.metrics import capital_charge_usd, developer_profits_usd
 
     model = VCMModel(small(steps=24), rng=5)
-    p, types = model.projects, model.types
+    p, types = model.market.projects, model.market.types
     r = model.config.developers.discount_rate
     years = types.crediting_years[p.kind]
     yearly = types.capex_per_ha[p.kind] * p.area_ha * r / (1 - (1 + r) ** -years)
@@ -282,11 +286,11 @@ def test_the_capital_charge_spreads_the_capex_of_older_projects_over_the_months_
     expected = 0.0
     for _ in range(24):
         model.step()
-        running = model.projects.active(model.month_index)[:len(old)] & old
+        running = model.market.projects.active(model.month_index)[:len(old)] & old
         expected += float(yearly[running].sum()) / 12
-    assert capital_charge_usd(model).sum() == pytest.approx(expected, rel=1e-9)
-    cash = developer_profits_usd(model)
-    charged = developer_profits_usd(model, charge_capital=True)
+    assert capital_charge_usd(model.market).sum() == pytest.approx(expected, rel=1e-9)
+    cash = developer_profits_usd(model.market)
+    charged = developer_profits_usd(model.market, charge_capital=True)
     assert (charged <= cash).all() and (charged < cash).any()
 
 
@@ -295,16 +299,17 @@ def test_a_firm_bids_its_demand_curve_so_it_buys_more_when_credits_are_cheaper()
     at a price are the sum of its bids at or above that price, and they rise as the price
     falls; the steps are what its plan wants at each price."""
     model = VCMModel(small(steps=1), rng=2)
-    firms, params = model.firms, model.config.firms
+    firms, params = model.market.firms, model.config.firms
     firm = (firms.pledge != 0).nonzero()[0][:20]
     kind = firms.favourite_kind[firm]
-    worth = firms.wtp[firm] * (model.sentiment.level * firms.type_value)[kind]
-    prices, quantity = firms.demand_curve(params, firm, kind, worth, model.sentiment.level,
+    level = model.market.sentiment.level
+    worth = firms.wtp[firm] * (level * firms.type_value)[kind]
+    prices, quantity = firms.demand_curve(params, firm, kind, worth, level,
                                           1.0, np.ones(len(firm)))
     assert prices.shape == quantity.shape == (len(firm), params.bid_steps)
     wanted = np.cumsum(quantity[:, ::-1], axis=1)[:, ::-1]  # credits bid at >= each price
     assert (np.diff(wanted, axis=1) <= 0).all() and wanted[:, 0].sum() > wanted[:, -1].sum()
     for j in range(params.bid_steps):
-        target, share = firms.plan_at(params, firm, kind, prices[:, j], model.sentiment.level,
+        target, share = firms.plan_at(params, firm, kind, prices[:, j], level,
                                       1.0)
         assert (wanted[:, j] >= np.floor(share * target)).all()

@@ -211,8 +211,8 @@ def test_a_set_event_with_a_table_merges_it(tmp_path):
                            '[[events]]\nstep = 1\nkind = "set"\npath = "rules.market"\n'
                            'value = {offset_cap = 0.5}\n')
     model = VCMModel(load_scenario(path), rng=0).run()
-    assert model.config.rules.market.offset_cap == 0.5
-    assert model.config.rules.market.quality_tiers
+    assert model.market.config.rules.market.offset_cap == 0.5
+    assert model.market.config.rules.market.quality_tiers
 
 
 def test_a_file_that_is_not_utf8_is_refused_naming_the_encoding(tmp_path):

@@ -107,8 +107,9 @@ STRUCTURAL: dict[float, str] = {
 STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("trading.py", 2): "two quality tiers per project type (book labels)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
-    ("model.py", 2): "two quality tiers per project type (books and tier prices)",
-    ("model.py", 3): "three draws per claim verified (caught, reviewed, baseline estimate)",
+    ("jurisdiction.py", 2): "two quality tiers per project type (books and tier prices)",
+    ("jurisdiction.py", 3): "three draws per claim verified (caught, reviewed, baseline "
+                            "estimate)",
     ("agents/regulator.py", 2): "two draws per project audited (audited, found)",
     ("streams.py", 0x5EED): "TAG: a constant that marks the model's streams in a seed's key",
     ("streams.py", 2): "the base of 2**63, the range of a fallback seed; a Philox key is "
@@ -297,8 +298,8 @@ def test_every_numeric_setting_of_a_scenario_is_described_and_bounded():
 
 
 def test_the_literal_scan_flags_behaviour_and_passes_structure():
-    assert behavioural_literals("model.py", "x = 0.3 * y[-1] + f(2, on=True)") == [
-        "model.py:1: 0.3"]
+    assert behavioural_literals("jurisdiction.py", "x = 0.3 * y[-1] + f(2, on=True)") == [
+        "jurisdiction.py:1: 0.3"]
     assert behavioural_literals("model.py", "months = 12") == ["model.py:1: 12"]
     assert behavioural_literals("projects.py", "STEPS_PER_YEAR = 12") == []
 
@@ -314,7 +315,7 @@ def test_no_behavioural_literal_is_left_in_a_model_module():
 
 def test_the_scan_covers_the_model_modules():
     names = {m.relative_to(PACKAGE).as_posix() for m in model_modules()}
-    assert {"model.py", "trading.py", "claims.py", "projects.py", "issuance.py",
+    assert {"model.py", "jurisdiction.py", "trading.py", "claims.py", "projects.py", "issuance.py",
             "agents/developer.py", "agents/firm.py", "agents/verifier.py",
             "agents/regulator.py", "agents/trader.py", "market/call_auction.py"} <= names
     assert not names & NOT_MODEL

@@ -7,19 +7,24 @@ identities behind those rows, for inspection, the page and agent-level recording
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 
+if TYPE_CHECKING:
+    from vcm_sim.jurisdiction import Jurisdiction
+
 
 class Member(mesa.Agent):
-    """A Mesa agent that is row ``index`` of its population."""
+    """A Mesa agent that is row ``index`` of its population in ``market`` (a
+    :class:`~vcm_sim.jurisdiction.Jurisdiction`, whose arrays hold the agent's state)."""
 
     prefix: ClassVar[str] = "agent"
 
-    def __init__(self, model: mesa.Model, index: int) -> None:
+    def __init__(self, model: mesa.Model, index: int, market: Jurisdiction) -> None:
         super().__init__(model)
         self.index = int(index)
+        self.market = market
 
     @property
     def account(self) -> str:

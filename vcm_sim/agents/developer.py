@@ -19,22 +19,22 @@ class ProjectDeveloper(Member):
     @property
     def project_type(self) -> str:
         """The NbS type this developer builds."""
-        return self.model.types.names[self.model.developers.specialty[self.index]]
+        return self.market.types.names[self.market.developers.specialty[self.index]]
 
     @property
     def honesty(self) -> float:
         """Intrinsic cost of inflating claims (0 = none)."""
-        return float(self.model.developers.honesty[self.index])
+        return float(self.market.developers.honesty[self.index])
 
     @property
     def active(self) -> bool:
         """In business: False once bankrupt (a liquidator then sells off its credits)."""
-        return bool(self.model.developers.active[self.index])
+        return bool(self.market.developers.active[self.index])
 
     @property
     def projects(self) -> np.ndarray:
         """Ids of the developer's projects."""
-        return (self.model.projects.developer == self.index).nonzero()[0]
+        return (self.market.projects.developer == self.index).nonzero()[0]
 
 
 @dataclass

@@ -34,17 +34,17 @@ class EmittingFirm(Member):
     @property
     def pledge(self) -> str:
         """'none', 'carbon_neutral' or 'net_zero'."""
-        return PLEDGES[self.model.firms.pledge[self.index]]
+        return PLEDGES[self.market.firms.pledge[self.index]]
 
     @property
     def emissions_tco2_yr(self) -> float:
         """Current annual emissions, tCO2e."""
-        return float(self.model.firms.emissions[self.index])
+        return float(self.market.firms.emissions[self.index])
 
     @property
     def reputation(self) -> float:
         """Public reputation (0-1), cut by exposed greenwashing."""
-        return float(self.model.firms.reputation[self.index])
+        return float(self.market.firms.reputation[self.index])
 
 
 @dataclass

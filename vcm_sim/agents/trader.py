@@ -20,7 +20,7 @@ class Trader(Member):
     @property
     def rule(self) -> str:
         """'fundamentalist' or 'chartist'."""
-        return ("fundamentalist", "chartist")[self.model.traders.rule[self.index]]
+        return ("fundamentalist", "chartist")[self.market.traders.rule[self.index]]
 
 
 @dataclass

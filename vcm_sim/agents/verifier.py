@@ -26,12 +26,12 @@ class Verifier(Member):
     @property
     def rigour(self) -> float:
         """Own probability (0-1) of detecting an inflated claim, before satellites."""
-        return float(self.model.verifiers.rigour[self.index])
+        return float(self.market.verifiers.rigour[self.index])
 
     @property
     def accredited(self) -> bool:
         """Whether the standard body still accepts its verifications."""
-        return bool(self.model.verifiers.accredited[self.index])
+        return bool(self.market.verifiers.accredited[self.index])
 
 
 @dataclass

@@ -139,7 +139,7 @@ def StatusBar(model: solara.Reactive[PageModel]):
             solara.Text(month_label(current), classes=["vcm-month"],
                         style={"font-size": "1.25em", "font-weight": "600"})
             solara.Text(f"preset: {current.page_settings.preset}", classes=["vcm-preset"])
-        solara.Text(f"In force: {describe(current.config)}", classes=["vcm-in-force"],
+        solara.Text(f"In force: {describe(current.market.config)}", classes=["vcm-in-force"],
                     style={"display": "block", "font-size": "0.9em"})
         solara.Text(latest_numbers(current), classes=["vcm-latest"],
                     style={"display": "block", "font-size": "0.9em"})

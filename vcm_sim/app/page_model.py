@@ -90,7 +90,7 @@ class PageModel(VCMModel):
         """Credits by kind of holder now (see :func:`~vcm_sim.app.charts.holdings_by_holder`),
         read between steps."""
         with self._page_lock:
-            return holdings_by_holder(self.registry)
+            return holdings_by_holder(self.market.registry)
 
     def event_marks(self) -> list[tuple[int, str]]:
         """``(step, kind)`` of the events so far: scheduled by the scenario or fired by hand."""

@@ -104,22 +104,22 @@ def run_one(draw: Draw, drivers: bool = True) -> RunRecord:
 def over_credited(model: object) -> dict[str, float]:
     """Per project type, the share of credits issued since recording began that no real
     tonne stood behind when issued (hidden truth; NaN for a type never issued)."""
-    truth, first = model.truth, model.first_recorded_batch
+    truth, first = model.market.truth, model.market.first_recorded_batch
     quantity = truth.view("quantity")[first:].astype(float)
     real = quantity * truth.view("real_per_credit")[first:]
-    kind = model.projects.kind[truth.view("project")[first:]]
-    n = len(model.types.names)
+    kind = model.market.projects.kind[truth.view("project")[first:]]
+    n = len(model.market.types.names)
     issued = np.bincount(kind, weights=quantity, minlength=n)
     backed = np.bincount(kind, weights=real, minlength=n)
     return {name: float(1.0 - backed[k] / issued[k]) if issued[k] else math.nan
-            for k, name in enumerate(model.types.names)}
+            for k, name in enumerate(model.market.types.names)}
 
 
 def buffer_use(model: object) -> dict[str, float]:
     """Credits deposited in the buffer pool and cancelled from it for reversals (fires,
     pests) over the whole run: its seeded past and burn-in included, so that every
     cancellation is counted against the deposits it drew on."""
-    journal = model.registry.journal_frame()
+    journal = model.market.registry.journal_frame()
     deposits = journal.loc[journal["kind"] == "buffer_deposit", "quantity"].sum()
     reversal = ((journal["kind"] == "cancel") & (journal["from"] == BUFFER)
                 & journal["note"].astype(str).str.startswith("reversal"))
