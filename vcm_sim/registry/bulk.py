@@ -1,0 +1,152 @@
+"""Several operations at once, as the model issues and delivers credits each month.
+
+Each does what the single operation does for every entry in turn, at a fraction of the cost per
+entry, and is all or nothing: a refused entry raises RegistryError naming its position and the
+offending value, and nothing changes. The journal lists a call's entries by kind (issues, then
+buffer deposits; transfers, then retirements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import accumulate
+from numbers import Integral
+from typing import Callable, Sequence
+
+from vcm_sim.registry.batch import Batch
+from vcm_sim.registry.journal import NONE, Kind
+from vcm_sim.registry.quantities import (RegistryError, buffer_credits, check_quantities,
+                                         check_shares)
+
+
+@dataclass
+class Deliveries:
+    """The legs of a delivery: leg ``k`` moved ``quantity[k]`` credits of batch ``batch[k]``
+    for entry ``match[k]``; an entry's legs are consecutive, oldest batch first."""
+
+    match: list[int]
+    batch: list[int]
+    quantity: list[int]
+
+
+class BulkOperations:
+    """:meth:`issue_many` and :meth:`deliver`, mixed into :class:`~vcm_sim.registry.Registry`
+    (whose state and helpers they use)."""
+
+    def issue_many(self, projects: Sequence[str], vintage: int, quantities: Sequence[int],
+                   to: Sequence[str], buffer_shares: Sequence[float]) -> range:
+        """Issue one batch per entry, as :meth:`issue` would; returns the new batch ids."""
+        n = len(projects)
+        quantity = check_quantities(quantities, n)
+        share = check_shares(buffer_shares, n)
+        dst = self._accounts(to, n, "to")
+        for k, project in enumerate(projects):
+            if not isinstance(project, str) or not project:
+                raise RegistryError(f"entry {k}: project must be a non-empty string, "
+                                    f"got {project!r}")
+        if not isinstance(vintage, Integral) or isinstance(vintage, bool):
+            raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
+        credits = quantity.tolist()
+        self._check_room(sum(credits))
+        to_buffer = list(map(buffer_credits, credits, share.tolist()))
+        first = len(self.batches)
+        serials = list(accumulate(credits, initial=self._next_serial))
+        ids = range(first, first + n)
+        self.batches += map(Batch, ids, projects, [int(vintage)] * n, serials[:-1], serials[1:])
+        self._issued_total += serials[-1] - self._next_serial
+        self._next_serial = serials[-1]
+        self._retired += [0] * n
+        self._cancelled += [0] * n
+        to_holder = [q - b for q, b in zip(credits, to_buffer)]
+        for kind, account, moving in ((Kind.ISSUE, dst, to_holder),
+                                      (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer)):
+            moved = [k for k in range(n) if moving[k]]
+            for k in moved:
+                self._credit(first + k, account[k], moving[k])
+            self.journal.extend(self.step, kind, [first + k for k in moved], NONE,
+                                [account[k] for k in moved], [moving[k] for k in moved])
+        return ids
+
+    def deliver(self, sellers: Sequence[str], buyers: Sequence[str],
+                quantities: Sequence[int], eligible: Callable[[int], bool] | None = None,
+                retire: Sequence[bool] | None = None,
+                claims: Sequence[str | None] | None = None) -> Deliveries:
+        """Each seller delivers ``quantities[m]`` credits to ``buyers[m]``, oldest-credited
+        eligible batches first (see :meth:`plan_draw`), entry by entry, as :meth:`transfer`
+        would batch by batch; returns the legs.
+
+        Where ``retire[m]`` is true the buyer retires the credits at once, on its own behalf
+        and behind ``claims[m]`` (None: no claim), as :meth:`retire` would after the
+        transfer; its holdings are left as they were. The journal lists the call's transfers
+        first, then its retirements. Sellers deliver from what they held before the call:
+        credits received in the same call are not passed on.
+        """
+        n = len(quantities)
+        retire = [False] * n if retire is None else [bool(r) for r in retire]
+        claims = [None] * n if claims is None else list(claims)
+        if not len(retire) == len(claims) == n:
+            raise RegistryError(f"{len(retire)} retire flags and {len(claims)} claims for {n} "
+                                "entries")
+        for m, claim in enumerate(claims):
+            if claim is not None and (not retire[m] or not isinstance(claim, str) or not claim):
+                raise RegistryError(f"entry {m}: claim must be None or a non-empty string for "
+                                    f"a retirement, got {claim!r}")
+        legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
+        holdings, totals, retired = self._holdings, self._account_totals, self._retired
+        seller = [s[m] for m in legs.match]
+        buyer = [d[m] for m in legs.match]
+        retiring = []
+        for k, (m, b, q) in enumerate(zip(legs.match, legs.batch, legs.quantity)):
+            a = seller[k]
+            holding = holdings[a]
+            left = holding[b] - q
+            if left:
+                holding[b] = left
+            else:
+                del holding[b]
+            totals[a] -= q
+            if retire[m]:
+                retired[b] += q
+                retiring.append(k)
+            else:
+                holding = holdings[buyer[k]]
+                holding[b] = holding.get(b, 0) + q
+                totals[buyer[k]] += q
+        self._retired_total += sum(legs.quantity[k] for k in retiring)
+        self.journal.extend(self.step, Kind.TRANSFER, legs.batch, seller, buyer, legs.quantity)
+        self.journal.extend(
+            self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], [buyer[k] for k in retiring],
+            NONE, [legs.quantity[k] for k in retiring],
+            self.journal.intern_many([self._account_names[buyer[k]] for k in retiring]),
+            self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
+        return legs
+
+    def _plan_deliveries(self, sellers: Sequence[str], buyers: Sequence[str],
+                         quantities: Sequence[int], eligible: Callable[[int], bool] | None
+                         ) -> tuple[Deliveries, list[int], list[int]]:
+        """The legs of a delivery, and seller and buyer ids per entry; RegistryError naming
+        the first entry that cannot be delivered in full, before anything changes."""
+        n = len(quantities)
+        quantity = check_quantities(quantities, n).tolist()
+        s = self._accounts(sellers, n, "sellers")
+        d = self._accounts(buyers, n, "buyers")
+        cursors: dict[int, list] = {}  # seller -> [its holdings, batch in hand, credits left]
+        legs = Deliveries([], [], [])
+        for m, (a, q) in enumerate(zip(s, quantity)):
+            cursor = cursors.get(a)
+            if cursor is None:
+                cursor = cursors[a] = [self._oldest_first(a, eligible), -1, 0]
+            while q:
+                if not cursor[2]:
+                    cursor[1], cursor[2] = next(cursor[0], (-1, 0))
+                    if not cursor[2]:
+                        raise RegistryError(
+                            f"entry {m}: {self._account_names[a]!r} holds too few eligible "
+                            f"credits to deliver {quantity[m]}")
+                take = min(q, cursor[2])
+                legs.match.append(m)
+                legs.batch.append(cursor[1])
+                legs.quantity.append(take)
+                cursor[2] -= take
+                q -= take
+        return legs, s, d

@@ -1,0 +1,87 @@
+"""Credits as exact integers: the largest quantity and the valid steps, the checks every
+operation makes of its arguments, and the exact buffer split."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from numbers import Integral
+from typing import Sequence
+
+import numpy as np
+
+MAX_QUANTITY = 2**63 - 1
+"""Most credits one operation may move, and most the registry may ever issue in all: the journal
+stores quantities as 64-bit integers, and with every total bounded so, every sum the registry
+forms (per account, per batch, in :meth:`Registry.check`'s replay) is exact in 64 bits."""
+STEPS = range(-2**31, 2**31)
+"""Valid values of :attr:`Registry.step`: the journal stores steps as 32-bit integers."""
+
+
+class RegistryError(ValueError):
+    """A registry operation was refused; the registry is unchanged."""
+
+
+def buffer_credits(quantity: int, share: float) -> int:
+    """Credits of an issuance of ``quantity`` that go to the buffer pool:
+    ``floor(quantity * share)`` in exact integer arithmetic, ``share`` read as the shortest
+    decimal that is its float (so never more than ``quantity`` for a share of at most 1)."""
+    num, den = _decimal_ratio(share)
+    return quantity * num // den
+
+
+@lru_cache(maxsize=1024)
+def _decimal_ratio(share: float) -> tuple[int, int]:
+    """``share`` as an exact fraction of its shortest decimal form (0.3 -> (3, 10))."""
+    return Fraction(repr(float(share))).as_integer_ratio()
+
+
+def check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:
+    """``quantities`` as an int64 array of ``n`` positive entries of at most
+    :data:`MAX_QUANTITY`, or RegistryError naming the first bad one (booleans are refused,
+    as by the single operations)."""
+    try:
+        quantity = np.asarray(quantities)
+    except (OverflowError, ValueError, TypeError):
+        quantity = np.asarray(quantities, dtype=object)
+    if quantity.shape != (n,):
+        raise RegistryError(f"{quantity.size} quantities for {n} entries")
+    bools = (quantity.dtype.kind == "b" or not isinstance(quantities, np.ndarray)
+             and any(type(q) is bool for q in quantities))
+    if n and (quantity.dtype.kind not in "iu" or bools):
+        raise RegistryError(f"quantities must be positive integers (credits), got "
+                            f"{quantities!r:.80}")
+    bad = (quantity <= 0) | (quantity > MAX_QUANTITY)
+    if bad.any():
+        k = int(bad.nonzero()[0][0])
+        raise RegistryError(f"entry {k}: quantity must be a positive integer (credits) of at "
+                            f"most {MAX_QUANTITY}, got {quantity[k].item()!r}")
+    return quantity.astype(np.int64, copy=False)
+
+
+def check_shares(shares: Sequence[float], n: int) -> np.ndarray:
+    """Buffer shares as a float array of ``n`` entries in [0, 1], or RegistryError."""
+    raw = np.asarray(shares)
+    if raw.shape != (n,):
+        raise RegistryError(f"{raw.size} buffer shares for {n} entries")
+    if n and raw.dtype.kind not in "iuf":
+        raise RegistryError(f"buffer shares must be numbers in [0, 1], got {shares!r:.80}")
+    share = raw.astype(np.float64)
+    bad = ~((share >= 0.0) & (share <= 1.0))
+    if bad.any():
+        k = int(bad.nonzero()[0][0])
+        raise RegistryError(f"entry {k}: buffer_share must be in [0, 1], got {share[k].item()!r}")
+    return share
+
+
+def check_quantity(quantity: object) -> int:
+    """``quantity`` as a Python int, or RegistryError if it is not a positive integer of at
+    most :data:`MAX_QUANTITY`."""
+    if type(quantity) is int:
+        if 0 < quantity <= MAX_QUANTITY:
+            return quantity
+    elif (isinstance(quantity, Integral) and not isinstance(quantity, bool)
+          and 0 < quantity <= MAX_QUANTITY):
+        return int(quantity)
+    raise RegistryError(f"quantity must be a positive integer (credits) of at most "
+                        f"{MAX_QUANTITY}, got {quantity!r}")
