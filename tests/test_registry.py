@@ -35,7 +35,7 @@ def test_issue_credits_the_recipient_and_the_buffer_pool(reg):
     assert reg.balance("dev", b) == 875
     assert reg.balance(BUFFER, b) == 125
     assert reg.totals() == {"issued": 1000, "active": 875, "retired": 0, "cancelled": 0,
-                            "buffer": 125}
+                            "buffer": 125, "imported": 0, "exported": 0}
 
 
 def test_buffer_share_rounds_down_to_whole_credits(reg):
@@ -79,7 +79,7 @@ def test_cancel_from_the_buffer_pool_draws_it_down(reg):
     reg.cancel(b, BUFFER, 15, reason="reversal: fire")
     assert reg.balance(BUFFER) == 5 and reg.cancelled(b) == 15
     assert reg.totals() == {"issued": 100, "active": 80, "retired": 0, "cancelled": 15,
-                            "buffer": 5}
+                            "buffer": 5, "imported": 0, "exported": 0}
 
 
 def test_draw_down_cancels_oldest_first_as_cancel_would_batch_by_batch():

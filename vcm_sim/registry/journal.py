@@ -24,6 +24,8 @@ class Kind(IntEnum):
     TRANSFER = 2
     RETIRE = 3
     CANCEL = 4
+    EXPORT = 5
+    IMPORT = 6
 
 
 class Journal:
@@ -106,9 +108,10 @@ class Journal:
     def to_frame(self, accounts: list[str]) -> pd.DataFrame:
         """The journal as a DataFrame with readable names.
 
-        Columns: ``step``, ``kind`` (issue, buffer_deposit, transfer, retire, cancel),
-        ``batch``, ``from``, ``to`` (account names or None), ``quantity`` (credits),
-        ``note`` (reason of a cancellation, beneficiary of a retirement), ``claim``.
+        Columns: ``step``, ``kind`` (issue, buffer_deposit, transfer, retire, cancel, export,
+        import), ``batch``, ``from``, ``to`` (account names or None), ``quantity`` (credits),
+        ``note`` (reason of a cancellation, beneficiary of a retirement, the other registry of
+        an export or import), ``claim``.
         """
         cols = self.arrays()
         names = np.array([*accounts, None], dtype=object)

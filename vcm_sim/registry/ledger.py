@@ -14,6 +14,7 @@ from vcm_sim.registry.invariants import Invariants
 from vcm_sim.registry.journal import NONE, Journal, Kind
 from vcm_sim.registry.quantities import (STEPS, MAX_QUANTITY, RegistryError, buffer_credits,
                                          check_quantity)
+from vcm_sim.registry.serials import Ranges, count, minus
 
 BUFFER = "buffer"
 """Name of the buffer-pool account that holds the non-permanence reserve."""
@@ -23,9 +24,14 @@ class Registry(BulkOperations, Invariants):
     """The ledger every credit movement goes through.
 
     ``step`` is the simulation step stamped on journal entries; the model advances it.
+    ``name`` names the registry to the others it is linked with (see
+    :mod:`vcm_sim.registry.international`).
     """
 
-    def __init__(self, accounts: Iterable[str] = ()) -> None:
+    def __init__(self, accounts: Iterable[str] = (), *, name: str = "registry") -> None:
+        if not isinstance(name, str) or not name:
+            raise RegistryError(f"registry name must be a non-empty string, got {name!r}")
+        self.name = name
         self._step = 0
         self.journal = Journal()
         self.batches: list[Batch] = []
@@ -39,9 +45,13 @@ class Registry(BulkOperations, Invariants):
         self._issued_total = 0
         self._retired_total = 0
         self._cancelled_total = 0
+        self._away: dict[int, Ranges] = {}  # batch -> serials now in other registries
+        self._imported: dict[tuple[str, int], list[int]] = {}  # origin batch -> imported batches
+        self._imported_total = 0
+        self._exported_total = 0
         self.open_account(BUFFER)
-        for name in accounts:
-            self.open_account(name)
+        for account in accounts:
+            self.open_account(account)
 
     @property
     def step(self) -> int:
@@ -251,6 +261,18 @@ class Registry(BulkOperations, Invariants):
         self._check_batch(batch_id)
         return self._cancelled[batch_id]
 
+    def exported(self, batch_id: int) -> int:
+        """Credits of ``batch_id`` now in other registries."""
+        self._check_batch(batch_id)
+        return count(self._away.get(batch_id, []))
+
+    def serials(self, batch_id: int) -> Ranges:
+        """Serial ranges ``[(start, end), ...]`` (``end`` exclusive) of ``batch_id``'s credits
+        in this registry: held, retired or cancelled here, not exported."""
+        self._check_batch(batch_id)
+        batch = self.batches[batch_id]
+        return minus([(batch.serial_start, batch.serial_end)], self._away.get(batch_id, []))
+
     def per_batch(self, kind: str) -> np.ndarray:
         """Credits ``"retired"`` or ``"cancelled"`` so far, per batch (int64 array)."""
         counts = {"retired": self._retired, "cancelled": self._cancelled}
@@ -261,17 +283,22 @@ class Registry(BulkOperations, Invariants):
     def totals(self) -> dict[str, int]:
         """Registry-wide stocks in credits.
 
-        ``issued`` (ever), ``retired`` and ``cancelled`` (ever), ``buffer`` (held now by the
-        buffer pool) and ``active`` (held now by every other account); issued = active +
-        buffer + retired + cancelled.
+        ``issued`` (ever, here), ``retired`` and ``cancelled`` (ever), ``buffer`` (held now by
+        the buffer pool), ``active`` (held now by every other account), ``imported`` (credits
+        that came from other registries into imported batches, ever) and ``exported`` (credits
+        of this registry's batches now in other registries: those that came back count no
+        more); issued + imported = active + buffer + retired + cancelled + exported.
         """
         buffer = self._account_totals[0]
         return {
             "issued": self._issued_total,
-            "active": self._issued_total - self._retired_total - self._cancelled_total - buffer,
+            "active": self._issued_total + self._imported_total - self._exported_total
+                      - self._retired_total - self._cancelled_total - buffer,
             "retired": self._retired_total,
             "cancelled": self._cancelled_total,
             "buffer": buffer,
+            "imported": self._imported_total,
+            "exported": self._exported_total,
         }
 
     def journal_frame(self) -> pd.DataFrame:
@@ -309,12 +336,13 @@ class Registry(BulkOperations, Invariants):
             return iter(holding)
         return ((b, held) for b, held in holding if eligible(b))
 
-    def _check_room(self, quantity: int) -> None:
-        """RegistryError unless ``quantity`` more credits keep the total ever issued within
-        :data:`MAX_QUANTITY`."""
-        if self._issued_total + quantity > MAX_QUANTITY:
-            raise RegistryError(f"issuing {quantity} credits would take the total ever issued "
-                                f"to {self._issued_total + quantity}, above {MAX_QUANTITY}")
+    def _check_room(self, quantity: int, doing: str = "issuing") -> None:
+        """RegistryError unless ``quantity`` more credits keep the total ever issued and
+        imported within :data:`MAX_QUANTITY` (so no holding or sum outgrows 64 bits)."""
+        total = self._issued_total + self._imported_total + quantity
+        if total > MAX_QUANTITY:
+            raise RegistryError(f"{doing} {quantity} credits would take the total ever issued "
+                                f"and imported to {total}, above {MAX_QUANTITY}")
 
     def _check_batch(self, batch_id: int) -> None:
         if type(batch_id) is not int and not (isinstance(batch_id, Integral)
