@@ -21,6 +21,19 @@ def test_run_prints_a_summary_and_writes_parquet_and_figure(tmp_path, capsys):
     assert (tmp_path / "run.png").stat().st_size > 10_000
 
 
+def test_run_of_several_markets_names_each_markets_figures(tmp_path, capsys):
+    code = main(["run", "--scenario", "linked", "--steps", "6", "--set", "burn_in=6",
+                 "--set", "population.firms=40", "--set", "population.developers=10",
+                 "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "mean_price_usd_strict" in out and "mean_price_usd_lax" in out
+    assert "price_gap" in out and "bought_abroad_lax" in out
+    steps = pd.read_parquet(tmp_path / "steps.parquet")
+    assert {"price_usd_strict", "sold_abroad_lax"} <= set(steps.columns)
+    assert (tmp_path / "run.png").stat().st_size > 10_000
+
+
 def test_run_with_an_invalid_setting_fails_clearly(tmp_path, capsys):
     code = main(["run", "--steps", "1", "--set", "rules.market.offset_cap=2",
                  "--out", str(tmp_path)])

@@ -3,7 +3,8 @@
 Account ``i`` of the cash book is account ``i`` of the registry, so a population's payments
 (fees, running costs, trades) are a couple of vectorised calls on index arrays instead of a
 loop over names. Payments between accounts conserve cash; :meth:`CashBook.spend` is money
-leaving the market (project capex and opex paid to the outside world).
+leaving the market (project capex and opex paid to the outside world), :meth:`CashBook.receive`
+money entering it (a linked market's buyer paying a seller here).
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ class CashBook:
         if payer.shape != usd.shape:
             payer, usd = np.broadcast_arrays(payer, usd)
         np.subtract.at(self.balance, payer, usd)
+
+    def receive(self, payee: np.ndarray | int, usd: np.ndarray | float) -> None:
+        """Each ``payee`` receives ``usd`` from outside the market (a buyer abroad)."""
+        payee, usd = np.asarray(payee), np.asarray(usd)
+        if payee.shape != usd.shape:
+            payee, usd = np.broadcast_arrays(payee, usd)
+        np.add.at(self.balance, payee, usd)
 
     def total(self) -> float:
         """Cash held by all accounts together, in USD."""

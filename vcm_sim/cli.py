@@ -72,7 +72,6 @@ def parse_setting(text: str) -> tuple[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, print its summary, write the per-step table and a figure."""
-    from vcm_sim.metrics import summarise
     from vcm_sim.model import VCMModel
     from vcm_sim.plots import plot_run
 
@@ -82,9 +81,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = _simulate(model, scenario)
     results = model.results()
     results.to_parquet(out / "steps.parquet", index=False)
-    figure = plot_run(results, f"{scenario.name} (seed {args.seed}): {scenario.description}")
+    figure = plot_run(results, f"{scenario.name} (seed {args.seed}): {scenario.description}",
+                      model.market_names)
     figure.savefig(out / "run.png", dpi=110)
-    print(_summary_table(summarise(results)))
+    print(_summary_table(model.summary()))
     print(f"\n{scenario.steps} steps in {elapsed:.2f} s; wrote {out / 'steps.parquet'} and "
           f"{out / 'run.png'}")
     return EXIT_OK

@@ -24,7 +24,9 @@ Every credit movement goes through :attr:`Jurisdiction.registry`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -49,6 +51,9 @@ from vcm_sim.scenario import Event, Scenario, with_overrides
 from vcm_sim.streams import SETUP, Streams
 from vcm_sim.validation import describe
 
+if TYPE_CHECKING:
+    from vcm_sim.linking import Link
+
 
 @dataclass
 class Tally:
@@ -71,6 +76,12 @@ class Tally:
     developer_entries: int = 0
     developer_exits: int = 0
     projects_abandoned: int = 0
+    sold_abroad_tco2: int = 0
+    bought_abroad_tco2: int = 0
+    bought_abroad_real_tco2: float = 0.0
+    transfer_cost_usd: float = 0.0
+    claimed_tco2: int = 0
+    claimed_real_tco2: float = 0.0
 
 
 class Jurisdiction:
@@ -79,7 +90,8 @@ class Jurisdiction:
     ``model`` is the Mesa model its agents belong to; ``config`` the market's scenario;
     ``streams`` its random streams; ``name`` its name (empty in a one-market scenario). Built,
     it stands at the first simulated month (burn-in included) with its past seeded
-    (:func:`vcm_sim.start.seed_history`); the model runs its months with :meth:`advance`.
+    (:func:`vcm_sim.start.seed_history`); the model runs its months with :meth:`open_month`,
+    :meth:`trade_month` and :meth:`close_month`.
     """
 
     def __init__(self, model: mesa.Model, config: Scenario, streams: Streams,
@@ -90,7 +102,9 @@ class Jurisdiction:
         s = self.config
         self.streams = streams
         self.types = TypeTable.from_scenario(s)
-        self.registry = Registry()
+        self.registry = Registry(name=name or "registry")
+        self.link: Link | None = None
+        """The link to other markets (set by the model when its scenario links them)."""
         self.projects = Projects()
         self.truth = BatchTruth()
         self.sentiment = Sentiment(len(self.types.names))
@@ -275,9 +289,11 @@ class Jurisdiction:
         """This month's generator of stream ``name`` (see :mod:`vcm_sim.streams`)."""
         return self.streams.get(name, self._month - self.first_month)
 
-    def advance(self, record: bool) -> None:
-        """Run the market's next month; ``record`` appends its row of reporters (burn-in
-        months are not recorded)."""
+    def open_month(self) -> None:
+        """The first phases of the market's next month, up to its market: nature, MRV,
+        supply, running costs. The model then runs :meth:`trade_month` and
+        :meth:`close_month` (of every market in turn, so that linked markets see each other's
+        prices and offers of the same month)."""
         self._month += 1
         t = self._month
         self.registry.step = t
@@ -285,7 +301,15 @@ class Jurisdiction:
         self._mrv(t)
         self._supply(t)
         self._pay_running_costs()
-        self._market(t)
+
+    def trade_month(self) -> None:
+        """The market phase of the month :meth:`open_month` opened."""
+        self._market(self._month)
+
+    def close_month(self, record: bool) -> None:
+        """The last phases of the month: claims, audits, bankruptcies and wind-downs;
+        ``record`` appends its row of reporters (burn-in months are not recorded)."""
+        t = self._month
         self._claims(t)
         self.regulator.audit_projects()
         self._bankruptcies(t)
@@ -636,16 +660,18 @@ class Jurisdiction:
         month = t % STEPS_PER_YEAR
         self.firms.open_claim_year(month)
         stock = trading.Stock.of(self)
+        abroad = self.link.offers_into(self) if self.link is not None else None
         buying = self.firms.buying(self.draws("purchases"), month, s.firms, self.price_trend,
                                    rules.disclosure.claim_standard)
         demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
                                    self.sentiment.level, rules.market.offset_cap,
                                    trading.tiers_on(self), self.types.credit_mix,
-                                   trading.on_offer(self, stock))
+                                   trading.on_offer(self, stock,
+                                                    None if abroad is None else abroad.orders))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
-        value, volume, bought = trading.trade(self, demand, stock)
+        value, volume, bought = trading.trade(self, demand, stock, abroad)
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
@@ -812,8 +838,16 @@ class Jurisdiction:
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
         self.developers_active_before = self.developers.active.copy()
 
+    @property
+    def reporters(self) -> dict[str, Callable[[Jurisdiction], float]]:
+        """What is recorded every month: :data:`vcm_sim.metrics.REPORTERS`, and in a
+        scenario that declares markets :data:`vcm_sim.metrics.LINK_REPORTERS`."""
+        if not self.name:
+            return metrics.REPORTERS
+        return metrics.REPORTERS | metrics.LINK_REPORTERS
+
     def _record(self) -> None:
-        row = {name: reporter(self) for name, reporter in metrics.REPORTERS.items()}
+        row = {name: reporter(self) for name, reporter in self.reporters.items()}
         self._rows.append(row)
         self.totals_before = self.registry.totals()
 

@@ -386,6 +386,47 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
 """Per-step reporters, recorded after every step in this column order."""
 
 
+def sold_abroad(market: Jurisdiction) -> int:
+    """Credits this market's developers have sold to buyers in linked markets so far."""
+    return market.tally.sold_abroad_tco2
+
+
+def bought_abroad(market: Jurisdiction) -> int:
+    """Credits this market's buyers have bought in linked markets (and retired there) so
+    far."""
+    return market.tally.bought_abroad_tco2
+
+
+def bought_abroad_integrity(market: Jurisdiction) -> float:
+    """Real tonnes per credit this market's buyers bought abroad (0-1, at retirement); NaN
+    before any."""
+    bought = market.tally.bought_abroad_tco2
+    return market.tally.bought_abroad_real_tco2 / bought if bought else math.nan
+
+
+def claims_integrity(market: Jurisdiction) -> float:
+    """Real tonnes per credit behind this market's buyers' claims (0-1, at retirement,
+    cumulative), wherever the credits were issued; NaN before any claim."""
+    claimed = market.tally.claimed_tco2
+    return market.tally.claimed_real_tco2 / claimed if claimed else math.nan
+
+
+def transfer_cost_usd(market: Jurisdiction) -> float:
+    """Transfer costs of the credits this market's buyers bought abroad so far, USD."""
+    return market.tally.transfer_cost_usd
+
+
+LINK_REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
+    "sold_abroad": sold_abroad,
+    "bought_abroad": bought_abroad,
+    "bought_abroad_integrity": bought_abroad_integrity,
+    "claims_integrity": claims_integrity,
+    "transfer_cost_usd": transfer_cost_usd,
+}
+"""Per-step reporters of the markets of a scenario that declares them (``[[markets]]``),
+linked or not, recorded after :data:`REPORTERS`."""
+
+
 def log_returns(prices: pd.Series | np.ndarray) -> np.ndarray:
     """Month-on-month log returns between consecutive steps that both traded."""
     p = np.asarray(prices, dtype=float)
@@ -519,7 +560,8 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     held credits (NaN if never), exposures, total volume and demand (credits). Supply and
     demand: developers in business at the end, entries, exits and abandoned projects over
     the run, pledged firms at the end, the mean claimed target (tCO2e per year) and the
-    median unsold stock in months of sales.
+    median unsold stock in months of sales. Linked markets: the final value of each of
+    :data:`LINK_REPORTERS`.
     """
     if results.empty:
         raise ValueError("no steps recorded: run the model before summarising it")
@@ -567,4 +609,14 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "pledged_firms_final": int(last["pledged_firms"]),
         "claimed_target_tco2": float(results["claimed_target_tco2"].mean()),
         "inventory_months": float(results["inventory_months"].median()),
+        **({name: float(last[name]) for name in LINK_REPORTERS} if "sold_abroad" in results
+           else {}),
     }
+
+
+def price_gap(indices: list[pd.Series]) -> float:
+    """Mean over months of the absolute log difference between the price indices of each
+    pair of markets (0: the markets price alike); NaN for fewer than two markets."""
+    logs = np.log(np.array([np.asarray(i, dtype=float) for i in indices]))
+    pairs = [np.abs(a - b) for k, a in enumerate(logs) for b in logs[k + 1:]]
+    return float(np.nanmean(pairs)) if pairs else math.nan

@@ -2,10 +2,12 @@
 
 :class:`VCMModel` builds the scenario's markets (:class:`~vcm_sim.jurisdiction.Jurisdiction`,
 one per ``[[markets]]`` entry, or one for a scenario that declares none), runs their burn-in
-months and then one recorded month per :meth:`VCMModel.step`, each market through the phases of
-:mod:`vcm_sim.jurisdiction` in the order the markets are declared. A one-market scenario is the
-special case of one entry: its results keep the reporters' names; with several markets every
-reporter but ``step`` and ``year`` is named ``<reporter>_<market>``.
+months and then one recorded month per :meth:`VCMModel.step`. A month runs the phases of
+:mod:`vcm_sim.jurisdiction` in three groups (up to the market, the market, after it), each
+group in every market in the order they are declared, so that linked markets (``linking``, see
+:mod:`vcm_sim.linking`) trade on the same month's offers. A one-market scenario is the special
+case of one entry: its results keep the reporters' names; with several markets every reporter
+but ``step`` and ``year`` is named ``<reporter>_<market>``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import mesa
 
 from vcm_sim import metrics
 from vcm_sim.jurisdiction import Jurisdiction
+from vcm_sim.linking import Link
+from vcm_sim.registry import check_linked
 from vcm_sim.scenario import Event, Scenario, load_scenario
 from vcm_sim.streams import Streams, seed_sequence
 
@@ -39,6 +43,8 @@ class VCMModel(mesa.Model):
         root = seed_sequence(self.rng)
         self.markets = [Jurisdiction(self, config, Streams(root, k), name)
                         for k, (name, config) in enumerate(self.config.market_scenarios())]
+        self.link = (Link(self.markets, self.config.linking)
+                     if self.config.linking.mode != "none" else None)
         for _ in range(self.config.burn_in):
             self._advance(record=False)
         for market in self.markets:
@@ -81,8 +87,18 @@ class VCMModel(mesa.Model):
         self._advance(record=True)
 
     def _advance(self, record: bool) -> None:
+        """One month of every market, phase group by phase group: each opens its month,
+        then (once the link has routed supply) each clears its market, then each closes."""
         for market in self.markets:
-            market.advance(record)
+            market.open_month()
+        if self.link is not None:
+            self.link.route()
+        for market in self.markets:
+            market.trade_month()
+        for market in self.markets:
+            market.close_month(record)
+        if self.link is not None and self.config.debug:
+            check_linked([m.registry for m in self.markets])
 
     def _addressed(self, market: str | None) -> list[Jurisdiction]:
         return self.markets if market is None else [self.market_named(market)]
@@ -111,8 +127,9 @@ class VCMModel(mesa.Model):
     def results(self) -> pd.DataFrame:
         """One row per recorded month of every reporter in
         :data:`vcm_sim.metrics.REPORTERS` (burn-in months are not recorded); with several
-        markets, ``<reporter>_<market>`` for all but ``step`` and ``year``."""
-        names = list(metrics.REPORTERS)
+        markets, also :data:`~vcm_sim.metrics.LINK_REPORTERS`, and ``<reporter>_<market>``
+        for all but ``step`` and ``year``."""
+        names = list(self.markets[0].reporters)
         if len(self.markets) == 1:
             return pd.DataFrame(self.markets[0].rows(), columns=names)
         frames = [pd.DataFrame(self.markets[0].rows(), columns=names)[list(SHARED)]]
@@ -124,12 +141,15 @@ class VCMModel(mesa.Model):
 
     def summary(self) -> dict[str, float]:
         """Run-level metrics (see :func:`vcm_sim.metrics.summarise`); with several markets,
-        each market's as ``<metric>_<market>``."""
+        each market's as ``<metric>_<market>``, and ``price_gap``
+        (:func:`vcm_sim.metrics.price_gap`) between their price indices."""
         if len(self.markets) == 1:
             return metrics.summarise(self.results())
         out: dict[str, float] = {}
-        names = list(metrics.REPORTERS)
-        for m in self.markets:
-            for key, value in metrics.summarise(pd.DataFrame(m.rows(), columns=names)).items():
+        names = list(self.markets[0].reporters)
+        frames = [pd.DataFrame(m.rows(), columns=names) for m in self.markets]
+        for m, frame in zip(self.markets, frames):
+            for key, value in metrics.summarise(frame).items():
                 out[f"{key}_{m.name}"] = value
+        out["price_gap"] = metrics.price_gap([f["price_index_usd"] for f in frames])
         return out

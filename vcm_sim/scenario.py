@@ -410,7 +410,8 @@ class Driver(Strict):
 MARKET_NAME = re.compile(r"[a-z][a-z0-9_]*")
 """A market's name: it ends result columns (``price_usd_<market>``)."""
 
-SHARED_SETTINGS = ("name", "description", "steps", "burn_in", "start_year", "debug", "markets")
+SHARED_SETTINGS = ("name", "description", "steps", "burn_in", "start_year", "debug", "markets",
+                   "linking")
 """Settings of the whole run, the same in every market: a market may not override them."""
 
 
@@ -442,6 +443,23 @@ class Market(Strict):
             raise ValueError(f"{', '.join(shared)}: the same for every market; set them on "
                              "the scenario")
         return settings
+
+
+class Linking(Strict):
+    """How a scenario's markets are connected (see ``vcm_sim.linking``)."""
+
+    mode: Literal["none", "mutual_recognition"] = Field("none", description=(
+        "'none': separate markets. 'mutual_recognition': every market's buyers accept the "
+        "credits of the others; each month a developer offers its credits in the market "
+        "where it expects the best price net of the transfer cost, and a buyer abroad "
+        "retires them in the registry that issued them, on its behalf."))
+    transfer_cost_usd: float = Field(0.0, ge=0.0, le=100.0, description=(
+        "Cost to the seller of selling a credit abroad (registry, brokerage and legal "
+        "fees), USD per credit: paid out of the markets."))
+
+
+MARKET_FREE = {"markets": [], "linking": Linking()}
+"""What a market's own scenario leaves out: the declaration of the markets and their link."""
 
 
 class Scenario(Strict):
@@ -478,13 +496,15 @@ class Scenario(Strict):
     markets: list[Market] = Field(default_factory=list, description=(
         "Several markets (jurisdictions), each the scenario with its own settings (see "
         "Market); none: one market, the scenario itself."))
+    linking: Linking = Field(default_factory=Linking, description=(
+        "Whether and how the markets are linked (with several markets)."))
 
     def market_scenarios(self) -> list[tuple[str, Scenario]]:
         """Each market's name and scenario, in the order they run: ``("", self)`` for a
         scenario that declares no markets."""
         if not self.markets:
             return [("", self)]
-        common = self.model_copy(update={"markets": []})
+        common = self.model_copy(update=MARKET_FREE)
         return [(m.name, with_overrides(common, m.settings)) for m in self.markets]
 
     @model_validator(mode="before")
@@ -604,9 +624,11 @@ def validate(data: dict[str, Any]) -> Scenario:
         raise ScenarioError(f"markets must have distinct names, got {', '.join(names)}")
     for market in scenario.markets:
         try:
-            with_overrides(scenario.model_copy(update={"markets": []}), market.settings)
+            with_overrides(scenario.model_copy(update=MARKET_FREE), market.settings)
         except ScenarioError as err:
             raise ScenarioError(f"market {market.name!r}: {err}") from None
+    if scenario.linking.mode != "none":
+        _check_linking(scenario)
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event)
@@ -620,6 +642,20 @@ def validate(data: dict[str, Any]) -> Scenario:
             raise ScenarioError(f"events cite {', '.join(map(repr, unknown))}, not in "
                                 f"vcm_sim/data/events.toml")
     return scenario
+
+
+def _check_linking(scenario: Scenario) -> None:
+    """Linked markets need at least two markets, none with traders: a trader's holdings abroad
+    (credits bought in another market's registry to resell) are not modelled."""
+    if len(scenario.markets) < 2:
+        raise ScenarioError(f"linking.mode = {scenario.linking.mode!r} links markets: declare "
+                            f"at least two [[markets]], got {len(scenario.markets)}")
+    trading = [name for name, market in scenario.market_scenarios()
+               if market.population.traders]
+    if trading:
+        raise ScenarioError(f"linked markets cannot have traders yet (their holdings abroad "
+                            f"are not modelled): set population.traders = 0 in "
+                            f"{', '.join(trading)}")
 
 
 def with_overrides(scenario: Scenario,

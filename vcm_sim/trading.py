@@ -20,6 +20,8 @@ from vcm_sim.projects import STEPS_PER_YEAR
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
+    from vcm_sim.linking import Offers
+    from vcm_sim.registry import Registry
 
 
 @dataclass
@@ -74,12 +76,14 @@ def developer_ratings(market: Jurisdiction) -> np.ndarray:
     return mean + market.developers.rating_error
 
 
-def vintage_filter(market: Jurisdiction) -> Callable[[int], bool] | None:
-    """Predicate on batch ids: may the batch back a claim this year (vintage cut-off)?"""
+def vintage_filter(market: Jurisdiction, registry: Registry | None = None
+                   ) -> Callable[[int], bool] | None:
+    """Predicate on batch ids of ``registry`` (default the market's): may the batch back a
+    claim in ``market`` this year (its vintage cut-off)?"""
     cutoff = market.config.rules.integrity.max_vintage_age_years
     if cutoff is None:
         return None
-    oldest, batches = market.year - cutoff, market.registry.batches
+    oldest, batches = market.year - cutoff, (registry or market.registry).batches
     return lambda b: batches[b].vintage >= oldest
 
 
@@ -94,19 +98,24 @@ class Stock:
 
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
-        """The sellers' eligible inventories now."""
+        """The sellers' eligible inventories now (in linked markets, the developers' share
+        for home: see :meth:`~vcm_sim.linking.Link.home_share`)."""
         eligible = vintage_filter(market)
-        return cls(market.registry.held(market.developer_ids, eligible),
-                   market.registry.held(market.trader_ids, eligible))
+        developers = market.registry.held(market.developer_ids, eligible)
+        if market.link is not None:
+            developers = developers * market.link.home_share(market)[market.developers.specialty]
+        return cls(developers, market.registry.held(market.trader_ids, eligible))
 
 
-def on_offer(market: Jurisdiction, stock: Stock) -> np.ndarray:
+def on_offer(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:
     """Per type, whether any developer or trader holds credits of it that could back a claim
-    this year."""
+    this year, or a seller ``abroad`` offers them here."""
     n = len(market.types.names)
     held = np.bincount(market.developers.specialty, weights=stock.developers, minlength=n)
     if len(market.trader_accounts):
         held += np.bincount(market.traders.kind, weights=stock.traders, minlength=n)
+    if abroad is not None:
+        held += np.bincount(abroad.book // 2, weights=abroad.quantity, minlength=n)
     return held > 0
 
 
@@ -121,14 +130,24 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
     return np.divide(stock, yearly, out=none_bought, where=yearly >= 1.0)
 
 
-def developer_asks(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, np.ndarray]:
+def developer_asks(market: Jurisdiction, inventory: np.ndarray,
+                   forecast: np.ndarray | None = None, rng: np.random.Generator | None = None,
+                   tiers: bool | None = None) -> tuple[Orders, np.ndarray]:
     """Each developer in business offers ``sell_share`` of its eligible ``inventory``
     (credits, per developer) at its ask
     (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
-    offers all of it at the full fire-sale discount. Also the developer behind each ask."""
+    offers all of it at the full fire-sale discount. Also the developer behind each ask.
+
+    Asks plan with ``forecast`` (per type, USD; default the market's forecast price), draw
+    their noise from ``rng`` (default this month's ``developers`` stream) and go to the high
+    tier's books when ``tiers`` (default: when the market's rules split tiers) and the
+    developer's rating reaches the high tier: a link posts them in another market so."""
     s = market.config
     params = s.developers
     devs = market.developers
+    forecast = market.forecast_price if forecast is None else forecast
+    rng = market.draws("developers") if rng is None else rng
+    tiers = tiers_on(market) if tiers is None else tiers
     years = stock_years(inventory, devs.specialty, market.typical_volume)
     cash = market.cash.balance[market.developer_ids]
     line = max(params.credit_line_usd, 1e-9)
@@ -136,12 +155,12 @@ def developer_asks(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders,
     share = np.where(devs.active, params.sell_share, 1.0)
     offered = np.floor(inventory * share)
     seller = (offered > 0).nonzero()[0]
-    noise = market.draws("developers").lognormal(0.0, params.ask_noise_sd, len(seller))
+    noise = rng.lognormal(0.0, params.ask_noise_sd, len(seller))
     cost = market.new_supply_cost()
     floor = max(s.rules.market.price_floor_usd, s.traders.min_price_usd)  # at least a tick
-    price = devs.asks(seller, market.forecast_price, cost, years, distress, floor, noise, params)
+    price = devs.asks(seller, forecast, cost, years, distress, floor, noise, params)
     quantity = offered[seller]
-    high = (developer_ratings(market)[seller] >= s.ratings.high_tier_min if tiers_on(market)
+    high = (developer_ratings(market)[seller] >= s.ratings.high_tier_min if tiers
             else np.zeros(len(seller), dtype=bool))
     return Orders.of(market.developer_ids[seller], price, quantity,
                      book_label(devs.specialty[seller], high)), seller
@@ -203,16 +222,20 @@ def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]
                      book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
 
 
-def trade(market: Jurisdiction, demand: Demand, stock: Stock
+def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | None = None
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clear every book and settle, sellers offering from ``stock``; returns value (USD) and
+    """Clear every book and settle, sellers offering from ``stock`` and sellers in linked
+    markets posting their ``abroad`` offers (settled by the link); returns value (USD) and
     volume (credits) per book label (see :func:`book_label`), and credits bought by each row
     of ``demand``."""
     trader_bids, trader_asks = trader_orders(market, stock.traders)
     firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
-    selling, developer = developer_asks(market, stock.developers)
+    reservation = None if market.link is None else market.link.reservation_of(market)
+    selling, developer = developer_asks(market, stock.developers, reservation)
     asks = selling + trader_asks
+    if abroad is not None:
+        asks = asks + abroad.orders
     book, cleared = clear_by_tier_flat(MECHANISMS[market.config.rules.market.mechanism],
                                        bids.price, bids.quantity, bids.book, asks.price,
                                        asks.quantity, asks.book, market.draws("market"))
@@ -227,6 +250,15 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock
     market.developers.learn(developer, selling.quantity, sold,
                            market.config.developers.ask_learning)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
+    if abroad is not None:  # linked markets have no traders: every bid is a firm's
+        home = ask < len(selling) + len(trader_asks)
+        away = ~home
+        rows = firm_rows[bid[away]]
+        market.link.settle(market, abroad, ask[away] - len(selling) - len(trader_asks),
+                           demand.firm[rows], quantity[away], paid[away])
+        np.add.at(bought, rows, quantity[away])
+        market.tally.firm_credit_spend_usd += float(paid[away].sum())
+        bid, ask, quantity, paid = bid[home], ask[home], quantity[home], paid[home]
     if not len(quantity):
         return value, volume, bought
     buyer, seller = bids.account_id[bid], asks.account_id[ask]  # registry = cash positions
@@ -275,10 +307,22 @@ def deliver_matches(market: Jurisdiction, buyers: list[str], sellers: list[str],
     if not len(firm):
         return
     market.record_retirements(batch, credits)
+    back_claims(market, market, firm, batch, credits)
+
+
+def back_claims(market: Jurisdiction, origin: Jurisdiction, firm: np.ndarray,
+                batch: np.ndarray, credits: np.ndarray) -> None:
+    """Firms ``firm`` of ``market`` have retired ``credits`` of batches ``batch`` of
+    ``origin``'s registry (legs in delivery order): their claims for the year count the
+    credits and the real tonnes behind them (``origin``'s hidden truth), and each firm's claim
+    is of the type of its last leg."""
     firms = market.firms
+    real = credits * origin.truth.real_now(batch)
     np.add.at(firms.claimed_this_year, firm, credits)
-    np.add.at(firms.real_this_year, firm, credits * market.truth.real_now(batch))
+    np.add.at(firms.real_this_year, firm, real)
+    market.tally.claimed_tco2 += int(credits.sum())
+    market.tally.claimed_real_tco2 += float(real.sum())
     by_firm = np.argsort(firm, kind="stable")  # a firm's legs in order, firm by firm
     ordered = firm[by_firm]
     last = by_firm[np.append(ordered[1:] != ordered[:-1], True)]  # each firm's last leg
-    firms.claim_kind[firm[last]] = market.projects.kind[market.truth.project[batch[last]]]
+    firms.claim_kind[firm[last]] = origin.projects.kind[origin.truth.project[batch[last]]]

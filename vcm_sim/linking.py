@@ -1,0 +1,178 @@
+"""Linked voluntary markets: mutual recognition, developers selling where buyers pay most.
+
+With ``linking.mode = "mutual_recognition"`` every market's buyers accept the credits of the
+other markets (of the project types their own rules make eligible, within their vintage
+cut-off). Each month, once every market has opened its month and before any clears,
+:meth:`Link.route` reads every market's forecast price and typical volume per type. A developer
+spreads what it offers (``sell_share`` of its inventory) over the markets that accept its
+credits in proportion to their depth (the type's typical monthly volume), and asks in each
+what it would ask at home, planning with the best forecast among those markets net of the
+transfer cost (its reservation), plus the transfer cost abroad. Credits therefore sell abroad
+only where buyers bid more than the seller could expect at home plus the cost of getting there.
+
+A credit sold abroad stays in the registry that issued it, where its hidden truth is: the
+seller delivers it to the account of the buyer's market there (``abroad/<market>``), which
+retires it at once on the buyer's behalf, behind the buyer's claim
+(``<market>:<firm account>/<year>``); the buyer's claim counts the real tonnes behind it. The
+buyer pays in its market's cash book; the seller receives the price less the transfer cost in
+its own (both in USD); the transfer cost leaves the markets. International transfers between
+registries (:func:`vcm_sim.registry.transfer_abroad`) are for credits that change registry
+(Article 6); mutual recognition does not need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vcm_sim.rules import PROJECT_TYPES
+from vcm_sim.trading import Orders, back_claims, developer_asks, tiers_on, vintage_filter
+
+if TYPE_CHECKING:
+    from vcm_sim.jurisdiction import Jurisdiction
+    from vcm_sim.scenario import Linking
+
+
+def abroad_account(market: Jurisdiction) -> str:
+    """The account, in every linked registry, that retires credits on behalf of ``market``'s
+    buyers."""
+    return f"abroad/{market.name}"
+
+
+@dataclass
+class Offers:
+    """Asks posted in one market this month by developers of linked markets."""
+
+    orders: Orders
+    """The asks, in the market's books (``account_id`` -1: the sellers have no account in
+    the market's registry)."""
+    origin: np.ndarray
+    """Position of each ask's market in :attr:`Link.markets`."""
+    developer: np.ndarray
+    """Row of each ask's developer in its market's population."""
+
+
+class Link:
+    """Mutual recognition between ``markets`` (all of a scenario's), with the ``settings`` of
+    the scenario's ``linking``. Opens in every registry (and cash book) the accounts that
+    retire credits on behalf of each other market's buyers."""
+
+    def __init__(self, markets: list[Jurisdiction], settings: Linking) -> None:
+        self.markets = markets
+        self.transfer_cost_usd = settings.transfer_cost_usd
+        self.accepts = np.array([np.isin(PROJECT_TYPES, m.config.rules.integrity.eligible_types)
+                                 for m in markets])
+        """Per market and type, whether the market's rules accept the type's credits."""
+        n, n_types = len(markets), len(PROJECT_TYPES)
+        self.share = np.zeros((n, n, n_types))
+        self.share[np.arange(n), np.arange(n)] = 1.0
+        """``share[i, j, k]``: the share of market ``i``'s developers' offers of type ``k``
+        posted in market ``j`` this month (rows sum to 1)."""
+        self.reservation = np.array([m.forecast_price for m in markets])
+        """Per market and type, the price (USD per credit) its developers' asks plan with
+        this month: the best forecast among the markets that accept the type, net of the
+        transfer cost abroad."""
+        for market in markets:
+            market.link = self
+            for other in markets:
+                if other is not market:
+                    market.registry.open_account(abroad_account(other))
+                    market.cash.open(abroad_account(other), 0.0)
+
+    def position(self, market: Jurisdiction) -> int:
+        """Position of ``market`` in :attr:`markets`."""
+        return next(i for i, m in enumerate(self.markets) if m is market)
+
+    def route(self) -> None:
+        """This month's split of each market's developers' offers between the markets and
+        the price their asks plan with, from every market's forecast price and typical
+        volume per type (see :attr:`share` and :attr:`reservation`)."""
+        forecast = np.array([m.forecast_price for m in self.markets])
+        depth = np.array([m.typical_volume for m in self.markets]) * self.accepts
+        for i in range(len(self.markets)):
+            net = np.where(self.accepts, forecast - self.transfer_cost_usd, -np.inf)
+            net[i] = forecast[i]
+            self.reservation[i] = net.max(axis=0)
+            reach = depth.copy()
+            reach[i] = np.maximum(depth[i], 1.0)  # a type no market buys yet is offered home
+            self.share[i] = reach / reach.sum(axis=0)
+
+    def reservation_of(self, market: Jurisdiction) -> np.ndarray:
+        """Per type, the price ``market``'s developers' asks plan with this month."""
+        return self.reservation[self.position(market)]
+
+    def home_share(self, market: Jurisdiction) -> np.ndarray:
+        """Per type, the share of ``market``'s developers' offers posted at home."""
+        i = self.position(market)
+        return self.share[i, i]
+
+    def offers_into(self, market: Jurisdiction) -> Offers:
+        """The asks developers of the other markets post in ``market`` this month: their
+        share of what they offer (from their inventories eligible under ``market``'s vintage
+        cut-off), asked at their reservation plus the transfer cost."""
+        j = self.position(market)
+        parts, origins, developers = [Orders.of([], [], [], [])], [], []
+        floor = market.config.rules.market.price_floor_usd
+        for i, origin in enumerate(self.markets):
+            if i == j or not self.share[i, j].any():
+                continue
+            inventory = origin.registry.held(origin.developer_ids,
+                                             vintage_filter(market, origin.registry))
+            inventory = inventory * self.share[i, j][origin.developers.specialty]
+            orders, seller = developer_asks(origin, inventory, self.reservation[i],
+                                            origin.draws("linking"), tiers_on(market))
+            orders.price = np.maximum(orders.price + self.transfer_cost_usd, floor)
+            orders.account_id[:] = -1
+            parts.append(orders)
+            origins.append(np.full(len(seller), i))
+            developers.append(seller)
+        orders = parts[0]
+        for part in parts[1:]:
+            orders = orders + part
+        empty = np.zeros(0, dtype=np.int64)
+        return Offers(orders, np.concatenate([empty, *origins]),
+                      np.concatenate([empty, *developers]))
+
+    def settle(self, market: Jurisdiction, offers: Offers, ask: np.ndarray, firm: np.ndarray,
+               quantity: np.ndarray, paid: np.ndarray) -> None:
+        """Settle the matches of ``market``'s firms ``firm`` with ``offers`` (``ask``: the
+        offer of each match; ``quantity`` credits; ``paid`` USD): the buyers pay here, each
+        seller receives the price less the transfer cost in its market and delivers the
+        credits to the buyers' account in its registry, which retires them behind the buyers'
+        claims. Every seller abroad then learns from what it sold, as at home."""
+        market.cash.spend(market.firm_ids[firm], paid)
+        sold = np.bincount(ask, weights=quantity, minlength=len(offers.origin))
+        for i, origin in enumerate(self.markets):
+            own = offers.origin == i
+            if not own.any():
+                continue
+            origin.developers.learn(offers.developer[own], offers.orders.quantity[own],
+                                    sold[own], origin.config.developers.ask_learning)
+            match = own[ask]
+            if match.any():
+                self._deliver(market, origin, offers.developer[ask[match]], firm[match],
+                              quantity[match], paid[match])
+
+    def _deliver(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
+                 firm: np.ndarray, quantity: np.ndarray, paid: np.ndarray) -> None:
+        """``origin``'s developers ``developer`` deliver ``quantity`` credits to ``market``'s
+        firms ``firm``, who paid ``paid``."""
+        received = paid - self.transfer_cost_usd * quantity
+        origin.cash.receive(origin.developer_ids[developer], received)
+        origin.tally.developer_revenue_usd += float(received.sum())
+        origin.tally.sold_abroad_tco2 += int(quantity.sum())
+        market.tally.transfer_cost_usd += self.transfer_cost_usd * float(quantity.sum())
+        year = market.year
+        accounts = [origin.developer_accounts[d] for d in developer.tolist()]
+        claims = [f"{market.name}:{market.firm_accounts[f]}/{year}" for f in firm.tolist()]
+        legs = origin.registry.deliver(accounts, [abroad_account(market)] * len(accounts),
+                                       quantity, vintage_filter(market, origin.registry),
+                                       retire=[True] * len(accounts), claims=claims)
+        batch = np.array(legs.batch, dtype=np.int64)
+        credits = np.array(legs.quantity, dtype=np.int64)
+        origin.record_retirements(batch, credits)
+        back_claims(market, origin, firm[np.array(legs.match, dtype=np.int64)], batch, credits)
+        market.tally.bought_abroad_tco2 += int(credits.sum())
+        market.tally.bought_abroad_real_tco2 += float(credits @ origin.truth.real_now(batch))
