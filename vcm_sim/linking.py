@@ -1,23 +1,34 @@
-"""Linked voluntary markets: mutual recognition, developers selling where buyers pay most.
+"""Linked voluntary markets: mutual recognition, developers selling in every market.
 
 With ``linking.mode = "mutual_recognition"`` every market's buyers accept the credits of the
 other markets (of the project types their own rules make eligible, within their vintage
 cut-off). Each month, once every market has opened its month and before any clears,
-:meth:`Link.route` reads every market's forecast price and typical volume per type. A developer
-spreads what it offers (``sell_share`` of its inventory) over the markets that accept its
-credits in proportion to their depth (the type's typical monthly volume), and asks in each
-what it would ask at home, planning with the best forecast among those markets net of the
-transfer cost (its reservation), plus the transfer cost abroad. Credits therefore sell abroad
-only where buyers bid more than the seller could expect at home plus the cost of getting there.
+:meth:`Link.route` reads every market's forecast price, typical volume and developers' stock
+per type. A developer spreads what it offers (``sell_share`` of its inventory) over the
+markets that accept its credits in proportion to their depth (the type's typical monthly
+volume), as a seller lists on several venues by where the trading is, not knowing in which
+this month's buyers will bid most. In each it asks what it would ask at home, planning with
+the best forecast among those markets net of the transfer cost (its reservation) and with the
+years the linked markets together take to absorb the developers' stock (the carry), plus the
+transfer cost abroad. Credits therefore sell abroad only where buyers bid at least that much;
+that prices converge up to about the transfer cost is this rule's doing. Once every market has
+cleared, each developer learns its markup from what it offered and sold in all of them.
+
+(A rule that sends each type's whole offer to the single market with the best net forecast
+was tried and dropped: every developer of a type switched market at once, and prices swung
+from one market to the other month after month.)
 
 A credit sold abroad stays in the registry that issued it, where its hidden truth is: the
 seller delivers it to the account of the buyer's market there (``abroad/<market>``), which
 retires it at once on the buyer's behalf, behind the buyer's claim
-(``<market>:<firm account>/<year>``); the buyer's claim counts the real tonnes behind it. The
-buyer pays in its market's cash book; the seller receives the price less the transfer cost in
-its own (both in USD); the transfer cost leaves the markets. International transfers between
-registries (:func:`vcm_sim.registry.transfer_abroad`) are for credits that change registry
-(Article 6); mutual recognition does not need them.
+(``<market>:<firm account>/<year>``); the buyer's claim counts the real tonnes behind it, and
+its exposure follows the buyer market's disclosure rules. The buyer pays in its market's cash
+book; the seller receives the price less the transfer cost in its own (both in USD); the
+transfer cost leaves the markets. A market's prices and volumes are those of its own books,
+whoever sells in them; its registry stocks and integrity ratio are of the credits issued
+there, whoever bought them. International transfers between registries
+(:func:`vcm_sim.registry.transfer_abroad`) are for credits that change registry (Article 6);
+mutual recognition does not need them.
 """
 
 from __future__ import annotations
@@ -28,7 +39,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vcm_sim.rules import PROJECT_TYPES
-from vcm_sim.trading import Orders, back_claims, developer_asks, tiers_on, vintage_filter
+from vcm_sim.trading import (Orders, back_claims, developer_asks, stock_years, tiers_on,
+                             vintage_filter)
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -70,6 +82,11 @@ class Link:
         self.share[np.arange(n), np.arange(n)] = 1.0
         """``share[i, j, k]``: the share of market ``i``'s developers' offers of type ``k``
         posted in market ``j`` this month (rows sum to 1)."""
+        self.stock_years = np.zeros(n_types)
+        """Per type, the years the linked markets take together to absorb the stock their
+        developers hold at their typical volumes: the carry in every developer's asks."""
+        self._offered = [np.zeros(0) for _ in markets]
+        self._sold = [np.zeros(0) for _ in markets]
         self.reservation = np.array([m.forecast_price for m in markets])
         """Per market and type, the price (USD per credit) its developers' asks plan with
         this month: the best forecast among the markets that accept the type, net of the
@@ -86,11 +103,19 @@ class Link:
         return next(i for i, m in enumerate(self.markets) if m is market)
 
     def route(self) -> None:
-        """This month's split of each market's developers' offers between the markets and
-        the price their asks plan with, from every market's forecast price and typical
-        volume per type (see :attr:`share` and :attr:`reservation`)."""
+        """This month's split of each market's developers' offers between the markets, the
+        price their asks plan with and the stock's years of sales, from every market's
+        forecast price, typical volume and developers' stock per type (see :attr:`share`,
+        :attr:`reservation` and :attr:`stock_years`)."""
         forecast = np.array([m.forecast_price for m in self.markets])
         depth = np.array([m.typical_volume for m in self.markets]) * self.accepts
+        held = [m.registry.held(m.developer_ids) for m in self.markets]
+        self.stock_years = stock_years(np.concatenate(held),
+                                       np.concatenate([m.developers.specialty
+                                                       for m in self.markets]),
+                                       depth.sum(axis=0))
+        self._offered = [np.zeros(len(h)) for h in held]
+        self._sold = [np.zeros(len(h)) for h in held]
         for i in range(len(self.markets)):
             net = np.where(self.accepts, forecast - self.transfer_cost_usd, -np.inf)
             net[i] = forecast[i]
@@ -122,7 +147,8 @@ class Link:
                                              vintage_filter(market, origin.registry))
             inventory = inventory * self.share[i, j][origin.developers.specialty]
             orders, seller = developer_asks(origin, inventory, self.reservation[i],
-                                            origin.draws("linking"), tiers_on(market))
+                                            origin.draws("linking"), tiers_on(market),
+                                            self.stock_years)
             orders.price = np.maximum(orders.price + self.transfer_cost_usd, floor)
             orders.account_id[:] = -1
             parts.append(orders)
@@ -141,19 +167,36 @@ class Link:
         offer of each match; ``quantity`` credits; ``paid`` USD): the buyers pay here, each
         seller receives the price less the transfer cost in its market and delivers the
         credits to the buyers' account in its registry, which retires them behind the buyers'
-        claims. Every seller abroad then learns from what it sold, as at home."""
+        claims. What each seller abroad offered and sold counts towards its learning
+        (:meth:`learn`)."""
         market.cash.spend(market.firm_ids[firm], paid)
         sold = np.bincount(ask, weights=quantity, minlength=len(offers.origin))
         for i, origin in enumerate(self.markets):
             own = offers.origin == i
             if not own.any():
                 continue
-            origin.developers.learn(offers.developer[own], offers.orders.quantity[own],
-                                    sold[own], origin.config.developers.ask_learning)
+            self.note_sales(origin, offers.developer[own], offers.orders.quantity[own],
+                            sold[own])
             match = own[ask]
             if match.any():
                 self._deliver(market, origin, offers.developer[ask[match]], firm[match],
                               quantity[match], paid[match])
+
+    def note_sales(self, market: Jurisdiction, developer: np.ndarray, offered: np.ndarray,
+                   sold: np.ndarray) -> None:
+        """``market``'s developers ``developer`` offered and sold these credits in one of the
+        linked markets this month."""
+        np.add.at(self._offered[self.position(market)], developer, offered)
+        np.add.at(self._sold[self.position(market)], developer, sold)
+
+    def learn(self) -> None:
+        """Once every market has cleared, each developer that offered credits learns its
+        markup from what it offered and sold in all of them together (see
+        :meth:`~vcm_sim.agents.developer.DeveloperPopulation.learn`)."""
+        for market, offered, sold in zip(self.markets, self._offered, self._sold):
+            seller = (offered > 0).nonzero()[0]
+            market.developers.learn(seller, offered[seller], sold[seller],
+                                    market.config.developers.ask_learning)
 
     def _deliver(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
                  firm: np.ndarray, quantity: np.ndarray, paid: np.ndarray) -> None:

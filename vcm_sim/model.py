@@ -95,6 +95,8 @@ class VCMModel(mesa.Model):
             self.link.route()
         for market in self.markets:
             market.trade_month()
+        if self.link is not None:
+            self.link.learn()
         for market in self.markets:
             market.close_month(record)
         if self.link is not None and self.config.debug:

@@ -450,9 +450,11 @@ class Linking(Strict):
 
     mode: Literal["none", "mutual_recognition"] = Field("none", description=(
         "'none': separate markets. 'mutual_recognition': every market's buyers accept the "
-        "credits of the others; each month a developer offers its credits in the market "
-        "where it expects the best price net of the transfer cost, and a buyer abroad "
-        "retires them in the registry that issued them, on its behalf."))
+        "credits of the others; each month a developer spreads its offer over the markets "
+        "that accept its credits in proportion to their typical volume and asks in each at "
+        "the best price it expects net of the transfer cost, plus that cost abroad; a buyer "
+        "abroad retires the credits in the registry that issued them, on its behalf (see "
+        "vcm_sim.linking)."))
     transfer_cost_usd: float = Field(0.0, ge=0.0, le=100.0, description=(
         "Cost to the seller of selling a credit abroad (registry, brokerage and legal "
         "fees), USD per credit: paid out of the markets."))

@@ -132,23 +132,27 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
 
 def developer_asks(market: Jurisdiction, inventory: np.ndarray,
                    forecast: np.ndarray | None = None, rng: np.random.Generator | None = None,
-                   tiers: bool | None = None) -> tuple[Orders, np.ndarray]:
+                   tiers: bool | None = None, years: np.ndarray | None = None
+                   ) -> tuple[Orders, np.ndarray]:
     """Each developer in business offers ``sell_share`` of its eligible ``inventory``
     (credits, per developer) at its ask
     (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
     offers all of it at the full fire-sale discount. Also the developer behind each ask.
 
-    Asks plan with ``forecast`` (per type, USD; default the market's forecast price), draw
-    their noise from ``rng`` (default this month's ``developers`` stream) and go to the high
-    tier's books when ``tiers`` (default: when the market's rules split tiers) and the
-    developer's rating reaches the high tier: a link posts them in another market so."""
+    Asks plan with ``forecast`` (per type, USD; default the market's forecast price) and
+    the years the market takes to absorb developers' stock (``years``, per type; default
+    :func:`stock_years` of ``inventory`` at the market's typical volume), draw their noise
+    from ``rng`` (default this month's ``developers`` stream) and go to the high tier's books
+    when ``tiers`` (default: when the market's rules split tiers) and the developer's rating
+    reaches the high tier: a link sets them for the linked markets together."""
     s = market.config
     params = s.developers
     devs = market.developers
     forecast = market.forecast_price if forecast is None else forecast
     rng = market.draws("developers") if rng is None else rng
     tiers = tiers_on(market) if tiers is None else tiers
-    years = stock_years(inventory, devs.specialty, market.typical_volume)
+    if years is None:
+        years = stock_years(inventory, devs.specialty, market.typical_volume)
     cash = market.cash.balance[market.developer_ids]
     line = max(params.credit_line_usd, 1e-9)
     distress = np.where(devs.active, (-cash / line).clip(0.0, 1.0), 1.0)
@@ -231,8 +235,12 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     trader_bids, trader_asks = trader_orders(market, stock.traders)
     firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
-    reservation = None if market.link is None else market.link.reservation_of(market)
-    selling, developer = developer_asks(market, stock.developers, reservation)
+    if market.link is None:
+        selling, developer = developer_asks(market, stock.developers)
+    else:
+        selling, developer = developer_asks(market, stock.developers,
+                                            market.link.reservation_of(market),
+                                            years=market.link.stock_years)
     asks = selling + trader_asks
     if abroad is not None:
         asks = asks + abroad.orders
@@ -247,8 +255,11 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
     by_developer = ask < len(selling)
     sold = np.bincount(ask[by_developer], weights=quantity[by_developer], minlength=len(selling))
-    market.developers.learn(developer, selling.quantity, sold,
-                           market.config.developers.ask_learning)
+    if market.link is None:
+        market.developers.learn(developer, selling.quantity, sold,
+                               market.config.developers.ask_learning)
+    else:
+        market.link.note_sales(market, developer, selling.quantity, sold)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if abroad is not None:  # linked markets have no traders: every bid is a firm's
         home = ask < len(selling) + len(trader_asks)
