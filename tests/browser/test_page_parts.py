@@ -13,7 +13,7 @@ from vcm_sim.app.charts import (CHARTS, Events, holdings_by_holder, moving_volat
                                 with_columns)
 from vcm_sim.app.page_model import EVENT_KINDS, PageModel
 from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
-                                  default_buffer_share, describe)
+                                  default_buffer_share, describe, page_presets)
 from vcm_sim.scenario import ScenarioError, load_scenario, preset_names
 
 
@@ -26,7 +26,13 @@ def test_every_control_is_a_page_setting_and_a_page_model_keyword():
     assert keywords == set(PageSettings().values())
 
 
-@pytest.mark.parametrize("preset", preset_names())
+def test_the_page_offers_every_one_market_preset_and_no_other():
+    offered = page_presets()
+    assert {"baseline", "ccer", "history"} <= set(offered) and "linked" not in offered
+    assert len(offered) == len(preset_names()) - 1
+
+
+@pytest.mark.parametrize("preset", page_presets())
 def test_settings_from_a_preset_reproduce_its_rules_and_population(preset):
     base = load_scenario(preset)
     scenario = PageSettings.from_preset(preset).scenario()

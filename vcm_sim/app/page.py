@@ -24,8 +24,8 @@ from mesa.visualization.utils import force_update, update_counter
 
 from vcm_sim.app.charts import CHARTS, Chart, Events, to_png, with_columns
 from vcm_sim.app.page_model import PageModel
-from vcm_sim.app.settings import CONTROLS, PageSettings, describe
-from vcm_sim.scenario import load_scenario, preset_names
+from vcm_sim.app.settings import CONTROLS, PageSettings, describe, page_presets
+from vcm_sim.scenario import load_scenario
 
 TITLE = "Voluntary carbon market: nature-based credits"
 PLAY_INTERVAL_MS = 50
@@ -157,7 +157,7 @@ def StatusBar(model: solara.Reactive[PageModel]):
 def ScenarioPicker(preset: str, on_preset):
     """The preset selector, with the preset's one-line description."""
     with solara.Card("Scenario", margin=0):
-        solara.Select("Preset", values=preset_names(), value=preset, on_value=on_preset,
+        solara.Select("Preset", values=page_presets(), value=preset, on_value=on_preset,
                       classes=["vcm-preset-select"])
         solara.Text(load_scenario(preset).description,
                     style={"display": "block", "font-size": "0.85em"})

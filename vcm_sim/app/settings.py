@@ -24,6 +24,12 @@ _BASELINE = load_scenario("baseline")
 """The page opens on the baseline: the controls' defaults are its values."""
 
 
+def page_presets() -> list[str]:
+    """The presets the page offers: those of one market (its charts show one market; a
+    scenario of several markets runs with ``vcm-sim run``)."""
+    return [name for name in preset_names() if not load_scenario(name).markets]
+
+
 @dataclass(frozen=True)
 class Control:
     """One input on the page: a slider (float or int) or a switch."""
@@ -165,4 +171,4 @@ def describe(scenario: Scenario) -> str:
 
 
 __all__ = ["CONTROLS", "Control", "PageSettings", "default_buffer_share", "describe",
-           "preset_names", "scaled_verifiers"]
+           "page_presets", "preset_names", "scaled_verifiers"]
