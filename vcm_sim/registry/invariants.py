@@ -81,7 +81,7 @@ class Invariants:
 
     def _check_account_totals(self) -> None:
         totals = [sum(holding.values()) for holding in self._holdings]
-        if totals != self._account_totals:
+        if totals != self._account_totals.tolist():
             raise RegistryError("account totals disagree with per-batch holdings")
 
     def _check_against_journal(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from numbers import Integral
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -38,7 +39,7 @@ class Registry(BulkOperations, Invariants):
         self._account_ids: dict[str, int] = {}
         self._account_names: list[str] = []
         self._holdings: list[dict[int, int]] = []  # per account: {batch_id: credits}
-        self._account_totals: list[int] = []
+        self._account_totals = array("q")  # per account: credits held; a buffer numpy reads
         self._retired: list[int] = []
         self._cancelled: list[int] = []
         self._next_serial = 0
@@ -221,13 +222,11 @@ class Registry(BulkOperations, Invariants):
         if len(ids) and not 0 <= ids.min() <= ids.max() < len(self._account_names):
             raise RegistryError(f"account ids must be in [0, {len(self._account_names)}), "
                                 f"got {ids.min()}..{ids.max()}")
-        ids = ids.tolist()
-        if eligible is None:
-            return np.fromiter(map(self._account_totals.__getitem__, ids), dtype=np.int64,
-                               count=len(ids))
+        if eligible is None:  # indexing copies: no view is left to stop the totals growing
+            return np.frombuffer(self._account_totals, dtype=np.int64)[ids]
         holdings = self._holdings
-        return np.array([sum([q for b, q in holdings[a].items() if eligible(b)]) for a in ids],
-                        dtype=np.int64)
+        return np.array([sum([q for b, q in holdings[a].items() if eligible(b)])
+                         for a in ids.tolist()], dtype=np.int64)
 
     def holdings(self, account: str) -> dict[int, int]:
         """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""
