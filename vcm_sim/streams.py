@@ -85,6 +85,9 @@ class Streams:
             state = self._states[name] = generator.bit_generator.state
             state["buffer_pos"] = len(state["buffer"])  # nothing buffered
             state["has_uint32"] = 0
+            # Python ints, not numpy arrays: the state setter reads them a third faster.
+            state["state"] = {key: words.tolist() for key, words in state["state"].items()}
+            state["buffer"] = state["buffer"].tolist()
         # The start of this month: counter (0, 0, month + 1, 0) (the saved state's other
         # words stay 0), nothing buffered. A month draws far fewer than 2**128 blocks, so
         # months never overlap.
