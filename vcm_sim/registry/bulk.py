@@ -112,11 +112,12 @@ class BulkOperations:
                 holding = holdings[buyer[k]]
                 holding[b] = holding.get(b, 0) + q
                 totals[buyer[k]] += q
-        self._retired_total += sum(legs.quantity[k] for k in retiring)
+        retired_quantity = [legs.quantity[k] for k in retiring]
+        self._retired_total += sum(retired_quantity)
         self.journal.extend(self.step, Kind.TRANSFER, legs.batch, seller, buyer, legs.quantity)
         self.journal.extend(
             self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], [buyer[k] for k in retiring],
-            NONE, [legs.quantity[k] for k in retiring],
+            NONE, retired_quantity,
             self.journal.intern_many([self._account_names[buyer[k]] for k in retiring]),
             self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
         return legs
@@ -132,6 +133,7 @@ class BulkOperations:
         d = self._accounts(buyers, n, "buyers")
         cursors: dict[int, list] = {}  # seller -> [its holdings, batch in hand, credits left]
         legs = Deliveries([], [], [])
+        add_match, add_batch, add_take = legs.match.append, legs.batch.append, legs.quantity.append
         for m, (a, q) in enumerate(zip(s, quantity)):
             cursor = cursors.get(a)
             if cursor is None:
@@ -143,10 +145,10 @@ class BulkOperations:
                         raise RegistryError(
                             f"entry {m}: {self._account_names[a]!r} holds too few eligible "
                             f"credits to deliver {quantity[m]}")
-                take = min(q, cursor[2])
-                legs.match.append(m)
-                legs.batch.append(cursor[1])
-                legs.quantity.append(take)
+                take = q if q < cursor[2] else cursor[2]  # min(), without a builtin call a leg
+                add_match(m)
+                add_batch(cursor[1])
+                add_take(take)
                 cursor[2] -= take
                 q -= take
         return legs, s, d
