@@ -4,6 +4,8 @@ and what linking does to prices and to where low-integrity credits end up."""
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.model.conftest import small
 from vcm_sim.linking import abroad_account
@@ -28,6 +30,31 @@ def test_linked_markets_run_clean_and_each_sale_abroad_is_a_purchase_abroad():
     check_linked([strict.registry, lax.registry])
     assert {"price_usd_strict", "price_usd_lax", "bought_abroad_integrity_lax",
             "transfer_cost_usd_strict"} <= set(results.columns)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), cost=st.sampled_from([0.0, 0.25, 3.0]),
+       cutoff=st.sampled_from([None, 2]),
+       excluded=st.sampled_from([[], ["redd_plus"], ["arr", "soil_carbon"]]))
+def test_linked_runs_conserve_credits_and_cash_whatever_the_rules(seed, cost, cutoff, excluded):
+    """Random seeds, transfer costs, vintage cut-offs and eligible types: every registry
+    passes its checks every month and every credit is in exactly one registry (debug), each
+    sale abroad is a purchase abroad, and the credits retired on a market's behalf abroad are
+    what its buyers bought there."""
+    eligible = [t for t in ("arr", "redd_plus", "ifm", "blue_carbon", "soil_carbon")
+                if t not in excluded]
+    model = VCMModel(small("linked", steps=12, linking={"transfer_cost_usd": cost}, markets=[
+        {"name": "strict", "settings": {"rules.integrity.eligible_types": eligible,
+                                        "rules.integrity.max_vintage_age_years": cutoff}},
+        {"name": "lax", "settings": {}}]), rng=seed).run()
+    results = model.results()
+    assert (results["sold_abroad_strict"] == results["bought_abroad_lax"]).all()
+    assert (results["sold_abroad_lax"] == results["bought_abroad_strict"]).all()
+    for buyer, seller in (model.markets, model.markets[::-1]):
+        journal = seller.registry.journal_frame()
+        on_behalf = journal[(journal["kind"] == "retire") & (journal["step"] >= 0)
+                            & (journal["from"] == abroad_account(buyer))]
+        assert on_behalf["quantity"].sum() == results[f"bought_abroad_{buyer.name}"].iloc[-1]
 
 
 def test_credits_sold_abroad_are_retired_where_they_were_issued_behind_the_buyers_claims():
