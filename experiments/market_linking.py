@@ -52,11 +52,15 @@ def direction(d: dict, up: str, down: str) -> str:
     return up if d["mean"] > 0 else down
 
 
-def import_months(runs: pd.DataFrame) -> dict[str, float]:
-    """Per linked level, the share of recorded months in which the strict market's buyers
-    bought abroad, over all runs."""
+def steps_by_level(runs: pd.DataFrame) -> pd.DataFrame:
+    """The sweep's per-step series, each row with its run's link level."""
     steps = series(NAME)
-    steps = steps.assign(link=steps["run_id"].map(runs.set_index("run_id")[LINK]))
+    return steps.assign(link=steps["run_id"].map(runs.set_index("run_id")[LINK]))
+
+
+def import_months(steps: pd.DataFrame) -> dict[str, float]:
+    """Per linked level, the share of recorded months in which the strict market's buyers
+    bought abroad, over all runs (``steps``: :func:`steps_by_level`)."""
     bought = steps.groupby("run_id")["bought_abroad_strict"].diff().fillna(
         steps["bought_abroad_strict"])
     return (bought > 0).groupby(steps[LINK]).mean().to_dict()
@@ -85,11 +89,9 @@ def figure(runs: pd.DataFrame, path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def paths_figure(runs: pd.DataFrame, path) -> None:
-    """Mean price index of each market month by month, apart and linked at USD 0.25."""
-    steps = series(NAME)
-    level = runs.set_index("run_id")[LINK]
-    steps = steps.assign(link=steps["run_id"].map(level))
+def paths_figure(steps: pd.DataFrame, path) -> None:
+    """Mean price index of each market month by month, apart and linked at USD 0.25
+    (``steps``: :func:`steps_by_level`)."""
     fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
     for level_name, style in (("apart", "--"), ("cost_0_25", "-")):
@@ -110,8 +112,9 @@ def main() -> None:
     spec, runs, target = run(NAME, args)
     runs = runs.assign(real_mitigation_tco2_both=runs["real_mitigation_tco2_strict"]
                        + runs["real_mitigation_tco2_lax"])
+    steps = steps_by_level(runs)
     figure(runs, target / "market_linking.png")
-    paths_figure(runs, target / "price_paths.png")
+    paths_figure(steps, target / "price_paths.png")
     params = list(spec.parameters)
 
     def diff(a: str, b: str, name: str) -> dict:
@@ -121,7 +124,7 @@ def main() -> None:
         return ci_text(by_level(runs, LINK, name).set_index(LINK).loc[lvl])
 
     gap = {lvl: diff(lvl, "apart", "price_gap") for lvl in COST}
-    months = import_months(runs)
+    months = import_months(steps)
     findings = [
         "Prices move together when linked, as far as the transfer cost lets them: the gap "
         f"between the two price indices is {at('price_gap', 'apart')} apart and "

@@ -63,11 +63,9 @@ class CashBook:
         np.subtract.at(self.balance, payer, usd)
 
     def receive(self, payee: np.ndarray | int, usd: np.ndarray | float) -> None:
-        """Each ``payee`` receives ``usd`` from outside the market (a buyer abroad)."""
-        payee, usd = np.asarray(payee), np.asarray(usd)
-        if payee.shape != usd.shape:
-            payee, usd = np.broadcast_arrays(payee, usd)
-        np.add.at(self.balance, payee, usd)
+        """Each ``payee`` receives ``usd`` from outside the market (a buyer abroad): the
+        reverse of :meth:`spend`."""
+        self.spend(payee, -np.asarray(usd))
 
     def total(self) -> float:
         """Cash held by all accounts together, in USD."""

@@ -105,6 +105,10 @@ class Jurisdiction:
         self.registry = Registry(name=name or "registry")
         self.link: Link | None = None
         """The link to other markets (set by the model when its scenario links them)."""
+        self.reporters: dict[str, Callable[[Jurisdiction], float]] = (
+            metrics.REPORTERS | metrics.LINK_REPORTERS if name else metrics.REPORTERS)
+        """What is recorded every month: :data:`vcm_sim.metrics.REPORTERS`, and in a
+        scenario that declares markets :data:`vcm_sim.metrics.LINK_REPORTERS`."""
         self.projects = Projects()
         self.truth = BatchTruth()
         self.sentiment = Sentiment(len(self.types.names))
@@ -837,14 +841,6 @@ class Jurisdiction:
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
         self.developers_active_before = self.developers.active.copy()
-
-    @property
-    def reporters(self) -> dict[str, Callable[[Jurisdiction], float]]:
-        """What is recorded every month: :data:`vcm_sim.metrics.REPORTERS`, and in a
-        scenario that declares markets :data:`vcm_sim.metrics.LINK_REPORTERS`."""
-        if not self.name:
-            return metrics.REPORTERS
-        return metrics.REPORTERS | metrics.LINK_REPORTERS
 
     def _record(self) -> None:
         row = {name: reporter(self) for name, reporter in self.reporters.items()}

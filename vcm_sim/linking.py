@@ -186,8 +186,9 @@ class Link:
                    sold: np.ndarray) -> None:
         """``market``'s developers ``developer`` offered and sold these credits in one of the
         linked markets this month."""
-        np.add.at(self._offered[self.position(market)], developer, offered)
-        np.add.at(self._sold[self.position(market)], developer, sold)
+        i = self.position(market)
+        np.add.at(self._offered[i], developer, offered)
+        np.add.at(self._sold[i], developer, sold)
 
     def learn(self) -> None:
         """Once every market has cleared, each developer that offered credits learns its

@@ -83,7 +83,8 @@ def vintage_filter(market: Jurisdiction, registry: Registry | None = None
     cutoff = market.config.rules.integrity.max_vintage_age_years
     if cutoff is None:
         return None
-    oldest, batches = market.year - cutoff, (registry or market.registry).batches
+    registry = market.registry if registry is None else registry
+    oldest, batches = market.year - cutoff, registry.batches
     return lambda b: batches[b].vintage >= oldest
 
 
@@ -262,10 +263,11 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         market.link.note_sales(market, developer, selling.quantity, sold)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
     if abroad is not None:  # linked markets have no traders: every bid is a firm's
-        home = ask < len(selling) + len(trader_asks)
+        home_asks = len(selling) + len(trader_asks)
+        home = ask < home_asks
         away = ~home
         rows = firm_rows[bid[away]]
-        market.link.settle(market, abroad, ask[away] - len(selling) - len(trader_asks),
+        market.link.settle(market, abroad, ask[away] - home_asks,
                            demand.firm[rows], quantity[away], paid[away])
         np.add.at(bought, rows, quantity[away])
         market.tally.firm_credit_spend_usd += float(paid[away].sum())
