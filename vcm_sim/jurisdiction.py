@@ -19,6 +19,11 @@ One month of a market reads as the world does (see ``DESIGN.md``):
 6. oversight: the regulator audits projects; developers past their credit line go bankrupt;
 7. record: the declared reporters of :mod:`vcm_sim.metrics` are recorded.
 
+A market with a compliance ETS (:mod:`vcm_sim.ets`) also allocates allowances and lets its
+covered firms emit (after nature), buy credits within the offset cap (in the market phase,
+with everyone else's bids) and trade allowances (after it), and surrender at the deadline
+(after claims).
+
 Every credit movement goes through :attr:`Jurisdiction.registry`.
 """
 
@@ -43,6 +48,8 @@ from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
 from vcm_sim.cash import CashBook
 from vcm_sim.drivers import driver_events
+from vcm_sim.ets.reporters import ets_reporters
+from vcm_sim.ets.system import EmissionsTrading
 from vcm_sim.issuance import BatchTruth, Verification, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
@@ -115,6 +122,10 @@ class Jurisdiction:
         self.tally = Tally()
         self._build_populations()
         self._open_accounts()
+        self.ets = EmissionsTrading(self) if s.ets.enabled else None
+        """The market's compliance ETS (None without one)."""
+        if self.ets is not None:
+            self.reporters = self.reporters | ets_reporters(s.ets)
         n_types = len(self.types.names)
         self.expected_price = self.types.initial_price.copy()
         self._expected_history = [self.expected_price.copy()]
@@ -302,6 +313,8 @@ class Jurisdiction:
         t = self._month
         self.registry.step = t
         self._nature(t)
+        if self.ets is not None:
+            self.ets.open_month(t)
         self._mrv(t)
         self._supply(t)
         self._pay_running_costs()
@@ -315,6 +328,8 @@ class Jurisdiction:
         ``record`` appends its row of reporters (burn-in months are not recorded)."""
         t = self._month
         self._claims(t)
+        if self.ets is not None:
+            self.ets.close_month(t)
         self.regulator.audit_projects()
         self._bankruptcies(t)
         self._wind_downs(t)
@@ -325,6 +340,8 @@ class Jurisdiction:
             if not np.array_equal(self.cash.ids(self.registry.accounts),
                                   np.arange(len(self.cash.balance))):
                 raise AssertionError("cash book positions are not the registry's account ids")
+            if self.ets is not None:
+                self.ets.check()
             if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
                 raise AssertionError("the model's retirement mirror disagrees with the registry")
             totals = self.registry.totals()
@@ -681,6 +698,8 @@ class Jurisdiction:
         self.tally.firm_abatement_cost_usd += float(
             self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
         self._update_prices(value, volume)
+        if self.ets is not None:
+            self.ets.clear_allowances(self.draws("ets"))
 
     def _update_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
         """Record this month's prices from value (USD) and volume (credits) per book."""
@@ -841,6 +860,8 @@ class Jurisdiction:
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
         self.developers_active_before = self.developers.active.copy()
+        if self.ets is not None:
+            self.ets.start_recording()
 
     def _record(self) -> None:
         row = {name: reporter(self) for name, reporter in self.reporters.items()}

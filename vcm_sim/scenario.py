@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vcm_sim.errors import UserError
+from vcm_sim.ets.settings import Ets
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
 from vcm_sim.validation import describe, read_toml
 
@@ -492,6 +493,8 @@ class Scenario(Strict):
     ratings: Ratings = Field(default_factory=Ratings)
     sentiment: Sentiment = Field(default_factory=Sentiment)
     exposure: Exposure = Field(default_factory=Exposure)
+    ets: Ets = Field(default_factory=Ets, description=(
+        "A compliance emissions trading system beside the market (see Ets); off by default."))
     events: list[Event] = Field(default_factory=list)
     drivers: list[Driver] = Field(default_factory=list, description=(
         "Exogenous series that move settings year by year (see Driver)."))
@@ -527,6 +530,25 @@ class Scenario(Strict):
                              "use letters, digits, '_', '.' and '-', starting with a letter "
                              "or digit")
         return name
+
+
+def _check_ets(scenario: Scenario) -> None:
+    """An ETS's eligible types must be the market's own, and its covered firms buy only
+    their own market's credits (an ETS in linked markets is not built yet)."""
+    for name, market in scenario.market_scenarios():
+        ets = market.ets
+        if not ets.enabled:
+            continue
+        where = f"market {name!r}: " if name else ""
+        unknown = sorted(set(ets.offset_types) - set(market.project_types))
+        if unknown:
+            raise ScenarioError(f"{where}ets.offset_types: {', '.join(unknown)} is not a "
+                                f"project type of the market ({', '.join(market.project_types)})")
+        if scenario.linking.mode != "none":
+            raise ScenarioError(f"{where}ets.enabled with linking.mode = "
+                                f"{scenario.linking.mode!r}: covered firms buy only domestic "
+                                "credits, and linked markets with an ETS are not built yet; "
+                                "set linking.mode = 'none'")
 
 
 def _dated(event: Any, start_year: Any) -> Any:
@@ -631,6 +653,7 @@ def validate(data: dict[str, Any]) -> Scenario:
             raise ScenarioError(f"market {market.name!r}: {err}") from None
     if scenario.linking.mode != "none":
         _check_linking(scenario)
+    _check_ets(scenario)
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event)

@@ -23,14 +23,15 @@ import numpy as np
 
 STREAMS = ("firms", "developers", "verifiers", "traders", "projects", "history", "fire_years",
            "reversals", "events", "verifier_choice", "verification", "market", "claims",
-           "audits", "entry", "purchases", "linking")
+           "audits", "entry", "purchases", "linking", "ets")
 """Who draws, by phase of the step. Decisions: the four populations (their set-up, then
 their monthly choices) and new projects' attributes; the seeded past before the first month
 (``history``); nature: bad fire years by region and reversals; scheduled and triggered
 ``events``; MRV: developers' choice of verifier and the verification itself; the market's
 clearing (tie-breaks); claims: exposure of greenwashing; oversight: the regulator's audits;
 ``entry``: newcomers and their first projects; ``purchases``: the month each firm buys in;
-``linking``: developers' asks in linked markets abroad.
+``linking``: developers' asks in linked markets abroad; ``ets``: covered firms' set-up and
+the allowance market's tie-breaks.
 Each stream that draws per project does so once a month, one row per project, so that the
 projects two runs share get the same rows."""
 

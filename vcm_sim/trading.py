@@ -4,7 +4,8 @@ Books are keyed by project type and, when quality tiers are on, by tier (label
 ``2 * type + high``). Sellers (developers, and traders selling) post one ask per book for a
 share of their inventory; buyers (firms reporting this month, traders buying) post one bid.
 Each book is cleared by the mechanism the market rules name. A seller delivers oldest batches
-first; a firm retires what it bought at once, behind its claim for the year.
+first; a firm retires what it bought at once, behind its claim for the year. In a market with
+an ETS, covered firms bid too, for credits they keep until their deadline.
 """
 
 from __future__ import annotations
@@ -111,13 +112,19 @@ class Stock:
 def on_offer(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:
     """Per type, whether any developer or trader holds credits of it that could back a claim
     this year, or a seller ``abroad`` offers them here."""
+    return offered(market, stock, abroad) > 0
+
+
+def offered(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:
+    """Per type, the credits developers and traders hold that could back a claim this year,
+    and those sellers ``abroad`` offer here."""
     n = len(market.types.names)
     held = np.bincount(market.developers.specialty, weights=stock.developers, minlength=n)
     if len(market.trader_accounts):
         held += np.bincount(market.traders.kind, weights=stock.traders, minlength=n)
     if abroad is not None:
         held += np.bincount(abroad.book // 2, weights=abroad.quantity, minlength=n)
-    return held > 0
+    return held
 
 
 def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndarray
@@ -236,6 +243,9 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     trader_bids, trader_asks = trader_orders(market, stock.traders)
     firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
+    covered_from = len(bids)  # an ETS's covered firms bid last and keep what they buy
+    if market.ets is not None:
+        bids = bids + market.ets.offset_bids(offered(market, stock))
     if market.link is None:
         selling, developer = developer_asks(market, stock.developers)
     else:
@@ -281,6 +291,8 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     rows = firm_rows[bid[by_firm]]
     np.add.at(bought, rows, quantity[by_firm])
     market.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
+    if market.ets is not None:
+        market.ets.note_offsets_bought(int(quantity[bid >= covered_from].sum()))
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
     start = run_starts(buyer, seller)

@@ -1,0 +1,129 @@
+"""A compliance ETS beside the credit market (the ccer_ets preset): allowances conserved,
+offsets within the cap, penalties and make-good on shortfalls, and the offset cap's effect on
+offset use and on the allowance price."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.model.conftest import small
+from vcm_sim.ets.allowances import AllowanceBook, AllowanceError
+from vcm_sim.model import VCMModel
+from vcm_sim.scenario import ScenarioError, load_scenario, with_overrides
+
+
+def ets(steps: int = 36, burn_in: int = 0, **settings_):
+    """The ccer_ets preset, small, every registry and the allowance book checked monthly."""
+    return small("ccer_ets", steps=steps, burn_in=burn_in,
+                 ets={"covered_firms": 40, **settings_})
+
+
+def surrendered(model: VCMModel) -> dict[str, int]:
+    """Credits retired behind compliance claims, by claim (``ets:<account>/<year>``)."""
+    journal = model.markets[0].registry.journal_frame()
+    claims = journal[journal["claim"].fillna("").str.startswith("ets:")]
+    return claims.groupby("claim")["quantity"].sum().to_dict()
+
+
+def test_ccer_ets_runs_clean_and_reports_both_prices_in_yuan():
+    model = VCMModel(ets(steps=48, burn_in=12, allocation_share=0.9), rng=3).run()  # debug
+    results = model.results()
+    assert {"allowance_price_cny", "ccer_price_cny", "offset_share", "allowances_banked",
+            "compliance_shortfall_tco2"} <= set(results.columns)
+    assert results["allowance_volume"].sum() > 0
+    assert results["offsets_surrendered"].iloc[-1] > 0
+    assert surrendered(model)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), cap=st.sampled_from([0.0, 0.05, 0.3]),
+       allocation=st.sampled_from([0.8, 0.97, 1.1]), auction=st.sampled_from([0.0, 0.5]))
+def test_offsets_are_bought_held_or_surrendered_and_never_above_the_cap(
+        seed, cap, allocation, auction):
+    """Whatever the cap, allocation and auction: allowances are conserved every month (the
+    debug check), every credit covered firms bought is held or surrendered, and each year's
+    surrendered credits are at most the cap's share of the obligations."""
+    model = VCMModel(ets(offset_cap=cap, allocation_share=allocation, auction_share=auction,
+                         auction_reserve=10.0), rng=seed).run()
+    market = model.markets[0]
+    system = market.ets
+    system.check()
+    held = int(market.registry.held(system.ids).sum())
+    assert system.tally.offsets_bought == held + system.tally.offsets_surrendered
+    shares = model.results()["offset_share"].dropna()
+    assert (shares <= cap + 1e-9).all()
+    if cap == 0.0:
+        assert system.tally.offsets_bought == 0 and not surrendered(model)
+
+
+def test_a_shortfall_is_fined_and_owed_from_the_next_allocation():
+    """Half the emissions allocated, no auction and no offsets: firms cannot all cover
+    themselves, pay the penalty to the regulator and get less the next year."""
+    model = VCMModel(ets(steps=13, allocation_share=0.5, offset_cap=0.0, penalty=500.0),
+                     rng=1).run()
+    market = model.markets[0]
+    system = market.ets
+    short = model.results()["compliance_shortfall_tco2"].iloc[-1]
+    assert short > 0
+    fines = short * 500.0 / system.params.per_usd
+    assert system.tally.penalties_usd == pytest.approx(fines)
+    assert market.cash[market.regulator.account] >= fines
+    assert system.firms.owed.sum() == 0  # made good out of January's allocation
+    p = system.params
+    bau = system.firms.bau_t_yr  # the second year's; the first was this over the growth
+    allocated = (np.floor(p.allocation_share * bau / (1 + p.emissions_growth_yr)).sum()
+                 + np.floor((p.allocation_share - p.allocation_decline_yr) * bau).sum())
+    assert system.book.issued == pytest.approx(allocated - short, abs=len(bau))
+
+
+def test_a_higher_offset_cap_raises_offset_use_and_lowers_the_allowance_price():
+    """China's national ETS cap (5%) against 10%, from July 2021 to 2030, six paired seeds
+    (common random numbers): more credits are surrendered in every pair; the allowance
+    price is lower on average (the price cycles, so a single pair may go the other way)."""
+    prices, used = [], []
+    for seed in range(1, 7):
+        pair = []
+        for cap in (0.05, 0.10):
+            scenario = with_overrides(load_scenario("ccer_ets"), {"events.1.value": cap})
+            late = VCMModel(scenario, rng=seed).run().results().query("year >= 2022")
+            pair.append((late["allowance_price_cny"].mean(),
+                         late["offsets_surrendered"].iloc[-1]
+                         - late["offsets_surrendered"].iloc[0]))
+        prices.append([p for p, _ in pair])
+        used.append([u for _, u in pair])
+    used, prices = np.array(used), np.array(prices)
+    assert (used[:, 1] > used[:, 0]).all()
+    assert prices[:, 1].mean() < prices[:, 0].mean()
+
+
+def test_allowance_book_refuses_overdrafts_and_leaves_nothing_changed():
+    book = AllowanceBook(2)
+    book.issue(np.array([0, 1]), np.array([5, 3]))
+    with pytest.raises(AllowanceError, match="holds 3"):
+        book.transfer(np.array([1, 1]), np.array([0, 0]), np.array([2, 2]))
+    assert book.held.tolist() == [5, 3, 0]
+    with pytest.raises(AllowanceError):
+        book.surrender(np.array([0]), np.array([6]))
+    with pytest.raises(AllowanceError, match="integers"):
+        book.issue(np.array([0]), np.array([1.5]))
+    book.transfer(np.array([0]), np.array([2]), np.array([4]))
+    book.surrender(np.array([1]), np.array([3]))
+    book.check()
+    assert (book.issued, book.surrendered, book.held.tolist()) == (8, 3, [1, 0, 4])
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"ets.offset_types": ["mangrove"]}, "offset_types"),
+    ({"ets.currency": "yuan"}, "ISO code"),
+    ({"ets.per_usd": 7.0, "ets.currency": "USD"}, "per_usd must be 1"),
+])
+def test_bad_ets_settings_are_refused_with_the_field_named(overrides, message):
+    with pytest.raises(ScenarioError, match=message):
+        with_overrides(load_scenario("ccer_ets"), overrides)
+
+
+def test_an_ets_in_linked_markets_is_refused():
+    with pytest.raises(ScenarioError, match="linked markets with an ETS"):
+        load_scenario("linked", markets=[{"name": "a", "settings": {"ets.enabled": True}},
+                                         {"name": "b"}])

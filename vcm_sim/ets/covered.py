@@ -1,0 +1,111 @@
+"""Covered firms of an ETS: emissions, abatement, allowance orders and the offsets they may
+surrender.
+
+A covered firm's marginal abatement cost is linear, ``MAC(a) = slope * a`` (currency per
+tCO2e at abated share ``a``), so at an allowance price ``p`` it abates ``a = p / slope`` of
+its business-as-usual emissions. Each month it asks how many allowances it will lack at the
+deadline if the price is ``p``: its emissions so far plus the rest of the compliance year's
+at ``a(p)``, less the allowances it holds and the credits it holds within the offset cap. It
+bids for what it lacks and offers what it has to spare at a grid of prices around the price
+it expects (its demand and supply curves); it never bids above the penalty, and it sells
+allowances it could bank only above their value next year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vcm_sim.agents.base import Member
+from vcm_sim.ets.settings import Ets
+from vcm_sim.projects import STEPS_PER_YEAR
+
+
+class CoveredFirm(Member):
+    """A firm under the ETS: it emits, abates, trades allowances and surrenders."""
+
+    prefix = "covered"
+
+    @property
+    def allowances(self) -> int:
+        """Allowances the firm holds (banked ones included)."""
+        ets = self.market.ets
+        return int(ets.book.held[self.index])
+
+
+@dataclass
+class CoveredFirms:
+    """The covered firms' state, one row per firm."""
+
+    bau_t_yr: np.ndarray
+    """Business-as-usual emissions, tCO2e per year."""
+    mac_slope: np.ndarray
+    """Slope of the linear marginal abatement cost, currency per tCO2e at 100% abated."""
+    emitted: np.ndarray
+    """Emissions of the compliance year so far, tCO2e."""
+    owed: np.ndarray
+    """Allowances short at the last deadline, deducted from the next free allocation."""
+
+    @classmethod
+    def create(cls, rng: np.random.Generator, params: Ets) -> CoveredFirms:
+        """``params.covered_firms`` firms with lognormal emissions and abatement slopes."""
+        n = params.covered_firms
+        bau = params.emissions_t_yr * rng.lognormal(0.0, params.emissions_spread, n)
+        slope = params.mac_slope * rng.lognormal(0.0, params.mac_spread, n)
+        return cls(bau, slope, np.zeros(n), np.zeros(n, dtype=np.int64))
+
+    def abated_share(self, price: float | np.ndarray) -> np.ndarray:
+        """Share (0-1) of its emissions each firm abates at allowance ``price`` (per firm
+        or one for all, currency per tCO2e)."""
+        return np.clip(np.divide(price, self.mac_slope), 0.0, 1.0)
+
+    def emit(self, price: float) -> tuple[float, float]:
+        """One month of emissions at the expected allowance ``price``; returns the tonnes
+        abated and their cost (currency)."""
+        share = self.abated_share(price)
+        monthly = self.bau_t_yr / STEPS_PER_YEAR
+        self.emitted += monthly * (1.0 - share)
+        cost = self.mac_slope * share ** 2 / 2.0 * monthly
+        return float((monthly * share).sum()), float(cost.sum())
+
+    def projected(self, price: np.ndarray, months_left: int) -> np.ndarray:
+        """Emissions each firm expects for its compliance year (tCO2e) if the allowance price
+        is ``price`` (a firm-by-price grid, currency) for its ``months_left`` months."""
+        rest = (self.bau_t_yr / STEPS_PER_YEAR * months_left)[:, None]
+        return self.emitted[:, None] + rest * (1.0 - self.abated_share_grid(price))
+
+    def abated_share_grid(self, price: np.ndarray) -> np.ndarray:
+        """:meth:`abated_share` at a grid of prices, one row per firm."""
+        return np.clip(price / self.mac_slope[:, None], 0.0, 1.0)
+
+    def needs(self, grid: np.ndarray, months_left: int, allowances: np.ndarray,
+              offsets: np.ndarray, cap: float) -> np.ndarray:
+        """Allowances each firm would lack at the deadline (negative: would have to spare)
+        at each price of ``grid`` (currency): projected emissions less ``allowances`` held
+        and the ``offsets`` (eligible credits held) the cap lets it surrender."""
+        prices = np.broadcast_to(grid, (len(self.bau_t_yr), len(grid)))
+        obligation = np.ceil(self.projected(prices, months_left))
+        usable = np.minimum(offsets[:, None], np.floor(cap * obligation))
+        return obligation - allowances[:, None] - usable
+
+
+def curves(needs: np.ndarray, grid: np.ndarray, bank_value: float, held: np.ndarray
+           ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                      tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Bids and asks from each firm's ``needs`` at the rising prices of ``grid``: at each
+    price a firm bids for what it would lack there beyond what it lacks one step up, and
+    offers what it would spare there beyond what it spares one step down, at no less
+    than ``bank_value`` (what a banked allowance is worth) and never more than it
+    ``held``. Returns (firm, price, quantity) for the bids, then for the asks."""
+    want = np.maximum(needs, 0.0)
+    above = np.concatenate([want[:, 1:], np.zeros((len(want), 1))], axis=1)
+    bid_q = (want - above).astype(np.int64)
+    spare = np.minimum(np.maximum(-needs, 0.0), held[:, None])
+    below = np.concatenate([np.zeros((len(spare), 1)), spare[:, :-1]], axis=1)
+    ask_q = (spare - below).astype(np.int64)
+    firm, step = (bid_q > 0).nonzero()
+    bids = firm, grid[step], bid_q[firm, step]
+    firm, step = (ask_q > 0).nonzero()
+    asks = firm, np.maximum(grid[step], bank_value), ask_q[firm, step]
+    return bids, asks

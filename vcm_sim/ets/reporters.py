@@ -1,0 +1,101 @@
+"""Per-step reporters of a market with an ETS, recorded after the market's others. Prices
+carry the ETS's currency in their names (``allowance_price_cny``); quantities are tCO2e,
+allowances or credits; flows count from the first recorded month."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vcm_sim.ets.settings import Ets
+
+if TYPE_CHECKING:
+    from vcm_sim.jurisdiction import Jurisdiction
+
+
+def allowance_price(market: Jurisdiction) -> float:
+    """This month's allowance clearing price (volume-weighted), in the ETS's currency per
+    tCO2e; NaN when no allowance traded."""
+    return market.ets.price
+
+
+def offset_price(market: Jurisdiction) -> float:
+    """This month's volume-weighted price of credits of the types the ETS accepts (all
+    buyers), in the ETS's currency per tCO2e; NaN when none traded."""
+    ets = market.ets
+    volume = market.volume_by_type[ets.eligible_types]
+    if not volume.sum():
+        return math.nan
+    price = np.nan_to_num(market.price_by_type[ets.eligible_types])
+    return float((price * volume).sum() / volume.sum()) * ets.params.per_usd
+
+
+def allowance_volume(market: Jurisdiction) -> int:
+    """Allowances traded this month (auction sales included)."""
+    return market.ets.volume
+
+
+def covered_emissions_tco2(market: Jurisdiction) -> float:
+    """Covered firms' emissions this month, tCO2e (after abatement)."""
+    return market.ets.month_emissions
+
+
+def allowances_banked(market: Jurisdiction) -> int:
+    """Allowances covered firms hold now (unused ones are banked)."""
+    return int(market.ets.book.held[:-1].sum())
+
+
+def offsets_held(market: Jurisdiction) -> int:
+    """Credits covered firms hold for their next surrender."""
+    return int(market.registry.held(market.ets.ids).sum())
+
+
+def offsets_surrendered(market: Jurisdiction) -> int:
+    """Credits surrendered for compliance so far (retired behind ``ets:`` claims)."""
+    return market.ets.tally.offsets_surrendered
+
+
+def offset_share(market: Jurisdiction) -> float:
+    """Share (0-1) of the last deadline's obligations met with credits; NaN before the
+    first deadline."""
+    return market.ets.offset_share
+
+
+def offset_integrity(market: Jurisdiction) -> float:
+    """Real tonnes per credit surrendered for compliance so far (0-1): below 1, the cap lets
+    in emissions no one reduced; NaN before any surrender."""
+    tally = market.ets.tally
+    if not tally.offsets_surrendered:
+        return math.nan
+    return tally.offsets_surrendered_real_tco2 / tally.offsets_surrendered
+
+
+def compliance_shortfall_tco2(market: Jurisdiction) -> int:
+    """Tonnes not covered at deadlines so far (fined and owed from the next allocation)."""
+    return market.ets.tally.shortfall_tco2
+
+
+def ets_abatement_tco2(market: Jurisdiction) -> float:
+    """Tonnes covered firms have abated so far."""
+    return market.ets.tally.abatement_tco2
+
+
+def ets_reporters(params: Ets) -> dict[str, Callable[[Jurisdiction], float]]:
+    """The reporters of an ETS with ``params``, by column name."""
+    currency = params.suffix
+    return {
+        f"allowance_price_{currency}": allowance_price,
+        f"{params.offset_label}_price_{currency}": offset_price,
+        "allowance_volume": allowance_volume,
+        "covered_emissions_tco2": covered_emissions_tco2,
+        "allowances_banked": allowances_banked,
+        "offsets_held": offsets_held,
+        "offsets_surrendered": offsets_surrendered,
+        "offset_share": offset_share,
+        "offset_integrity": offset_integrity,
+        "compliance_shortfall_tco2": compliance_shortfall_tco2,
+        "ets_abatement_tco2": ets_abatement_tco2,
+    }
