@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vcm_sim.ets.reporters import ets_summary
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
 
@@ -561,7 +562,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     demand: developers in business at the end, entries, exits and abandoned projects over
     the run, pledged firms at the end, the mean claimed target (tCO2e per year) and the
     median unsold stock in months of sales. Linked markets: the final value of each of
-    :data:`LINK_REPORTERS`.
+    :data:`LINK_REPORTERS`. A market with an ETS: :func:`~vcm_sim.ets.reporters.ets_summary`.
     """
     if results.empty:
         raise ValueError("no steps recorded: run the model before summarising it")
@@ -611,6 +612,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "inventory_months": float(results["inventory_months"].median()),
         **({name: float(last[name]) for name in LINK_REPORTERS} if "sold_abroad" in results
            else {}),
+        **ets_summary(results),
     }
 
 

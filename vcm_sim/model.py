@@ -135,9 +135,9 @@ class VCMModel(mesa.Model):
         if len(self.markets) == 1:
             return pd.DataFrame(self.markets[0].rows(), columns=names)
         frames = [pd.DataFrame(self.markets[0].rows(), columns=names)[list(SHARED)]]
-        for m in self.markets:
-            own = [n for n in names if n not in SHARED]
-            frame = pd.DataFrame(m.rows(), columns=names)[own]
+        for m in self.markets:  # a market with an ETS has reporters the others lack
+            own = [n for n in m.reporters if n not in SHARED]
+            frame = pd.DataFrame(m.rows(), columns=list(m.reporters))[own]
             frames.append(frame.add_suffix(f"_{m.name}"))
         return pd.concat(frames, axis=1)
 
@@ -148,8 +148,7 @@ class VCMModel(mesa.Model):
         if len(self.markets) == 1:
             return metrics.summarise(self.results())
         out: dict[str, float] = {}
-        names = list(self.markets[0].reporters)
-        frames = [pd.DataFrame(m.rows(), columns=names) for m in self.markets]
+        frames = [pd.DataFrame(m.rows(), columns=list(m.reporters)) for m in self.markets]
         for m, frame in zip(self.markets, frames):
             for key, value in metrics.summarise(frame).items():
                 out[f"{key}_{m.name}"] = value

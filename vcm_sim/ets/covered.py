@@ -6,9 +6,9 @@ tCO2e at abated share ``a``), so at an allowance price ``p`` it abates ``a = p /
 its business-as-usual emissions. Each month it asks how many allowances it will lack at the
 deadline if the price is ``p``: its emissions so far plus the rest of the compliance year's
 at ``a(p)``, less the allowances it holds and the credits it holds within the offset cap. It
-bids for what it lacks and offers what it has to spare at a grid of prices around the price
-it expects (its demand and supply curves); it never bids above the penalty, and it sells
-allowances it could bank only above their value next year.
+bids for what it lacks and offers what it has to spare at a grid of prices up to the penalty
+(its demand and supply curves). It looks no further than its compliance year: allowances it
+does not need it sells at whatever the market pays, and what no one buys it banks.
 """
 
 from __future__ import annotations
@@ -90,14 +90,13 @@ class CoveredFirms:
         return obligation - allowances[:, None] - usable
 
 
-def curves(needs: np.ndarray, grid: np.ndarray, bank_value: float, held: np.ndarray
+def curves(needs: np.ndarray, grid: np.ndarray, held: np.ndarray
            ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
                       tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Bids and asks from each firm's ``needs`` at the rising prices of ``grid``: at each
     price a firm bids for what it would lack there beyond what it lacks one step up, and
-    offers what it would spare there beyond what it spares one step down, at no less
-    than ``bank_value`` (what a banked allowance is worth) and never more than it
-    ``held``. Returns (firm, price, quantity) for the bids, then for the asks."""
+    offers what it would spare there beyond what it spares one step down, never more than
+    it ``held``. Returns (firm, price, quantity) for the bids, then for the asks."""
     want = np.maximum(needs, 0.0)
     above = np.concatenate([want[:, 1:], np.zeros((len(want), 1))], axis=1)
     bid_q = (want - above).astype(np.int64)
@@ -107,5 +106,5 @@ def curves(needs: np.ndarray, grid: np.ndarray, bank_value: float, held: np.ndar
     firm, step = (bid_q > 0).nonzero()
     bids = firm, grid[step], bid_q[firm, step]
     firm, step = (ask_q > 0).nonzero()
-    asks = firm, np.maximum(grid[step], bank_value), ask_q[firm, step]
+    asks = firm, grid[step], ask_q[firm, step]
     return bids, asks

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from vcm_sim.ets.settings import Ets
 
@@ -20,6 +21,14 @@ def allowance_price(market: Jurisdiction) -> float:
     """This month's allowance clearing price (volume-weighted), in the ETS's currency per
     tCO2e; NaN when no allowance traded."""
     return market.ets.price
+
+
+def allowance_quote(market: Jurisdiction) -> float:
+    """The allowance price covered firms expect at the end of the month, in the ETS's
+    currency per tCO2e: the clearing price, or in a month without trades the best ask (a
+    surplus), the best bid (a shortage) or between them. Unlike the clearing price it is
+    never missing, so averages over months do not drop the months nobody traded in."""
+    return market.ets.expected_price
 
 
 def offset_price(market: Jurisdiction) -> float:
@@ -88,6 +97,7 @@ def ets_reporters(params: Ets) -> dict[str, Callable[[Jurisdiction], float]]:
     currency = params.suffix
     return {
         f"allowance_price_{currency}": allowance_price,
+        f"allowance_quote_{currency}": allowance_quote,
         f"{params.offset_label}_price_{currency}": offset_price,
         "allowance_volume": allowance_volume,
         "covered_emissions_tco2": covered_emissions_tco2,
@@ -98,4 +108,27 @@ def ets_reporters(params: Ets) -> dict[str, Callable[[Jurisdiction], float]]:
         "offset_integrity": offset_integrity,
         "compliance_shortfall_tco2": compliance_shortfall_tco2,
         "ets_abatement_tco2": ets_abatement_tco2,
+    }
+
+
+def ets_summary(results: pd.DataFrame) -> dict[str, float]:
+    """Run-level metrics of an ETS from the per-step table (empty without one): the mean
+    allowance quote and clearing price and the mean credit price of the eligible types over
+    the recorded months (currency per tCO2e, named with the currency as the columns are),
+    and the final credits surrendered, offset integrity, shortfall and abatement."""
+    quote = [c for c in results.columns if c.startswith("allowance_quote_")]
+    if not quote:
+        return {}
+    currency = quote[0].removeprefix("allowance_quote_")
+    credit = next(c for c in results.columns
+                  if c.endswith(f"_price_{currency}") and not c.startswith("allowance_"))
+    last = results.iloc[-1]
+    return {
+        f"mean_allowance_quote_{currency}": float(results[quote[0]].mean()),
+        f"mean_allowance_price_{currency}": float(results[f"allowance_price_{currency}"].mean()),
+        f"mean_{credit}": float(results[credit].mean()),
+        "offsets_surrendered": int(last["offsets_surrendered"]),
+        "offset_integrity": float(last["offset_integrity"]),
+        "compliance_shortfall_tco2": int(last["compliance_shortfall_tco2"]),
+        "ets_abatement_tco2": float(last["ets_abatement_tco2"]),
     }

@@ -50,22 +50,18 @@ class Ets(Strict):
         "Lognormal sigma of the abatement cost slopes across covered firms."))
     initial_price: float = Field(50.0, gt=0.0, le=1e6, description=(
         "Allowance price covered firms expect before the first trade, currency per tCO2e."))
-    penalty: float = Field(500.0, ge=0.0, le=1e7, description=(
+    penalty: float = Field(500.0, gt=0.0, le=1e7, description=(
         "Fine per tonne not covered at the deadline, currency per tCO2e; the shortfall is "
         "also deducted from the firm's next free allocation. Firms never bid above it."))
-    bank_discount_yr: float = share(0.05, "Yearly discount (0-1) on an allowance banked for "
-                                          "next year: a firm with allowances to spare sells "
-                                          "them only above the expected price times (1 - "
-                                          "discount).")
     offset_cap: float = share(0.05, "Largest share (0-1) of a firm's surrender obligation it "
                                     "may meet with the market's credits (5% in China's "
                                     "national ETS).")
     offset_types: list[ProjectTypeName] = Field(default_factory=list, description=(
         "Project types whose credits may be surrendered (empty: every type); only credits "
         "of the market's own registry within its vintage cut-off are eligible."))
-    bid_steps: int = Field(8, ge=2, le=40, description=(
-        "Price steps of a covered firm's allowance orders, from a quarter to four times the "
-        "expected price (its demand and supply curves)."))
+    bid_steps: int = Field(60, ge=2, le=400, description=(
+        "Price steps of a covered firm's allowance orders (its demand and supply curves), "
+        "spaced evenly in log from a thousandth of the penalty to the penalty."))
     deadline_month: int = Field(12, ge=1, le=12, description=(
         "Month (1-12) at whose end covered firms surrender for the twelve months' emissions "
         "ending with it (their compliance year; 12: the calendar year). A compliance year's "

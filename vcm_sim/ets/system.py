@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
     from vcm_sim.trading import Orders
 
-GRID = (0.25, 4.0)
-"""Lowest and highest price of a covered firm's orders, as multiples of the expected price."""
+GRID_FLOOR = 1e-3
+"""Lowest price of a covered firm's allowance orders, as a share of the penalty (the
+highest): each month a firm states its demand or supply at every price a trade could take
+place at, so one clearing finds the price without feeling its way from last month's."""
 
 
 @dataclass
@@ -176,14 +178,12 @@ class EmissionsTrading:
         mechanism; buyers pay sellers (or the regulator) in USD."""
         market, p, book = self.market, self.params, self.book
         left = STEPS_PER_YEAR - 1 - self.months_into_year(market.month_index)
-        grid = self.expected_price * np.geomspace(*GRID, p.bid_steps)
-        grid = np.minimum(grid, p.penalty) if p.penalty > 0 else grid
+        grid = p.penalty * np.geomspace(GRID_FLOOR, 1.0, p.bid_steps)
         held = book.held[:-1]
         needs = self.firms.needs(grid, left, held, self.offsets_held().astype(float),
                                  p.offset_cap)
-        bank_value = self.expected_price * (1.0 - p.bank_discount_yr)
         (bid_firm, bid_price, bid_qty), (ask_firm, ask_price, ask_qty) = curves(
-            needs, grid, bank_value, held)
+            needs, grid, held)
         auction = int(book.held[book.regulator]) // (left + 1)
         if auction > 0:
             ask_firm = np.append(ask_firm, book.regulator)
@@ -194,7 +194,7 @@ class EmissionsTrading:
         self.volume = matches.volume
         self.price = math.nan
         if not self.volume:
-            self._learn_without_trade(bid_price, ask_price)
+            self._learn_without_trade(bid_price, ask_price, grid)
             return
         buyer, seller = bid_firm[matches.bid], ask_firm[matches.ask]
         book.transfer(seller, buyer, matches.quantity)
@@ -215,16 +215,18 @@ class EmissionsTrading:
         in 4 of 6 paired seeds)."""
         self.expected_price = seen
 
-    def _learn_without_trade(self, bid_price: np.ndarray, ask_price: np.ndarray) -> None:
-        """A month in which no allowance traded still says where the price is: the best ask
-        when only sellers came (a surplus), the best bid when only buyers came, and the
-        middle of the two when they did not cross."""
+    def _learn_without_trade(self, bid_price: np.ndarray, ask_price: np.ndarray,
+                             grid: np.ndarray) -> None:
+        """A month in which no allowance traded still says where the price is: at the bottom
+        of the ``grid`` when only sellers came (nobody lacks allowances even there), at the
+        top (the penalty) when only buyers came, in the middle of the best bid and the best
+        ask when they did not cross; it stays when nobody came."""
         if len(bid_price) and len(ask_price):
             self._expect((bid_price.max() + ask_price.min()) / 2.0)
         elif len(ask_price):
-            self._expect(float(ask_price.min()))
+            self._expect(float(grid[0]))
         elif len(bid_price):
-            self._expect(float(bid_price.max()))
+            self._expect(float(grid[-1]))
 
     def close_month(self, t: int) -> None:
         """At the deadline each firm surrenders eligible credits up to the cap, then
