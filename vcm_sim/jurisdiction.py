@@ -808,11 +808,15 @@ class Jurisdiction:
         np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
 
     def retired_real(self) -> tuple[int, float]:
-        """Credits retired since recording started and the real tonnes behind them today
-        (hidden truth), computed once per step."""
+        """Credits retired behind claims since recording started and the real tonnes behind
+        them today (hidden truth), computed once per step. Credits an ETS's covered firms
+        surrendered are not claims: they replace allowances (see
+        :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
         if self._retired_real_memo[0] != self._month:
             retired = self.truth.view("retired").copy()
             retired[:len(self._retired_before)] -= self._retired_before
+            if self.ets is not None:
+                retired -= self.ets.surrendered_since_recording(len(retired))
             real = self.truth.real_now()
             self._retired_real_memo = (self._month, (int(retired.sum()), float(retired @ real)))
         return self._retired_real_memo[1]

@@ -292,7 +292,8 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     np.add.at(bought, rows, quantity[by_firm])
     market.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     if market.ets is not None:
-        market.ets.note_offsets_bought(int(quantity[bid >= covered_from].sum()))
+        covered = bid >= covered_from
+        market.ets.note_offsets_bought(int(quantity[covered].sum()), float(paid[covered].sum()))
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
     start = run_starts(buyer, seller)

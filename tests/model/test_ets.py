@@ -39,11 +39,9 @@ def test_ccer_ets_runs_clean_and_reports_both_prices_in_yuan():
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), cap=st.sampled_from([0.0, 0.05, 0.3]),
        allocation=st.sampled_from([0.8, 0.97, 1.1]), auction=st.sampled_from([0.0, 0.5]))
-def test_offsets_are_bought_held_or_surrendered_and_never_above_the_cap(
-        seed, cap, allocation, auction):
+def test_offsets_are_bought_held_or_surrendered(seed, cap, allocation, auction):
     """Whatever the cap, allocation and auction: allowances are conserved every month (the
-    debug check), every credit covered firms bought is held or surrendered, and each year's
-    surrendered credits are at most the cap's share of the obligations."""
+    debug check), and every credit covered firms bought is held or surrendered."""
     model = VCMModel(ets(offset_cap=cap, allocation_share=allocation, auction_share=auction,
                          auction_reserve=10.0), rng=seed).run()
     market = model.markets[0]
@@ -51,8 +49,6 @@ def test_offsets_are_bought_held_or_surrendered_and_never_above_the_cap(
     system.check()
     held = int(market.registry.held(system.ids).sum())
     assert system.tally.offsets_bought == held + system.tally.offsets_surrendered
-    shares = model.results()["offset_share"].dropna()
-    assert (shares <= cap + 1e-9).all()
     if cap == 0.0:
         assert system.tally.offsets_bought == 0 and not surrendered(model)
 
@@ -66,9 +62,7 @@ def test_a_shortfall_is_fined_and_owed_from_the_next_allocation():
     system = market.ets
     short = model.results()["compliance_shortfall_tco2"].iloc[-1]
     assert short > 0
-    fines = short * 500.0 / system.params.per_usd
-    assert system.tally.penalties_usd == pytest.approx(fines)
-    assert market.cash[market.regulator.account] >= fines
+    assert system.tally.penalties_usd == pytest.approx(short * 500.0 / system.params.per_usd)
     assert system.firms.owed.sum() == 0  # made good out of January's allocation
     p = system.params
     bau = system.firms.bau_t_yr  # the second year's; the first was this over the growth
@@ -80,7 +74,10 @@ def test_a_shortfall_is_fined_and_owed_from_the_next_allocation():
 def test_a_higher_offset_cap_raises_offset_use_and_lowers_the_allowance_price():
     """China's national ETS cap (5%) against 10% from July 2021, compared over 2025-2030
     (after the relaunched CCERs' first issuance), four paired seeds (common random numbers):
-    in every pair more credits are surrendered and the allowance price is lower."""
+    in every pair more credits are surrendered and the allowance price is lower. The sign
+    is the identity that a credit within the cap replaces an allowance, as long as credits
+    are there to buy; the test guards the mechanism (offsets bought reach the deadline and
+    the allowance market counts them), the experiment ets_offset_cap measures the size."""
     for seed in range(1, 5):
         pair = []
         for cap in (0.05, 0.10):
@@ -134,3 +131,80 @@ def test_an_ets_in_linked_markets_is_refused():
     with pytest.raises(ScenarioError, match="linked markets with an ETS"):
         load_scenario("linked", markets=[{"name": "a", "settings": {"ets.enabled": True}},
                                          {"name": "b"}])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), cap=st.sampled_from([0.02, 0.05, 0.3]),
+       deadline=st.sampled_from([3, 12]))
+def test_each_firm_surrenders_credits_within_its_own_cap(seed, cap, deadline):
+    """At every deadline each firm's credits retired behind its compliance claim (in the
+    registry's journal) are what it surrendered, and at most the cap's share of its own
+    obligation; allowances and credits cover the obligation but for the shortfall."""
+    model = VCMModel(ets(steps=30, offset_cap=cap, deadline_month=deadline), rng=seed)
+    market = model.markets[0]
+    system = market.ets
+    checked = 0
+    for _ in range(30):
+        model.step()
+        if (market.month_index % 12) + 1 != deadline:
+            continue
+        last = system.last_deadline
+        assert (last.offsets <= np.floor(cap * last.obligation)).all()
+        assert (last.offsets + last.allowances + last.shortfall == last.obligation).all()
+        claims = surrendered(model)
+        for i, account in enumerate(system.accounts):
+            assert claims.get(f"ets:{account}/{market.year}", 0) == last.offsets[i]
+        checked += 1
+    assert checked >= 2
+
+
+def test_a_run_that_starts_within_a_compliance_year_is_allocated_its_part():
+    """With the compliance year ending in June and the run starting in January, the first
+    deadline comes after six months: firms got half a year's allowances, and a generous
+    cap leaves nobody short."""
+    model = VCMModel(ets(steps=6, deadline_month=6, allocation_share=1.2, offset_cap=0.0),
+                     rng=4).run()
+    system = model.markets[0].ets
+    assert system.last_deadline is not None
+    assert system.tally.shortfall_tco2 == 0
+    first = system.params.allocation_share * system.firms.bau_t_yr / 2
+    assert system.book.issued == pytest.approx(np.floor(first).sum(), abs=len(first))
+
+
+def test_covered_firms_pay_only_fines_when_they_can_neither_trade_nor_offset():
+    """No auction, no offsets, half the emissions allocated: allowances change hands
+    between covered firms (their payments cancel out), so the firms together are down by
+    exactly the fines the regulator collected."""
+    model = VCMModel(ets(steps=13, allocation_share=0.5, offset_cap=0.0), rng=2).run()
+    market = model.markets[0]
+    system = market.ets
+    assert system.tally.penalties_usd > 0
+    assert market.cash.balance[system.ids].sum() == pytest.approx(-system.tally.penalties_usd)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), left=st.integers(0, 11),
+       cap=st.floats(0.0, 0.5), held_scale=st.floats(0.0, 2.0))
+def test_allowance_curves_are_monotone_and_never_sell_what_a_firm_lacks(
+        seed, left, cap, held_scale):
+    """Whatever a firm's state: what it lacks falls as the price rises; its bids sum to
+    what it lacks at the lowest price, its asks to what it spares at the highest (never
+    more than it holds), and none of its bids is at or above one of its own asks."""
+    from vcm_sim.ets.covered import CoveredFirms, curves
+    from vcm_sim.ets.settings import Ets
+
+    rng = np.random.default_rng(seed)
+    firms = CoveredFirms.create(rng, Ets(covered_firms=30))
+    firms.emitted[:] = firms.bau_t_yr * rng.random(30) * (11 - left) / 12
+    held = np.floor(firms.bau_t_yr * held_scale * rng.random(30)).astype(np.int64)
+    offsets = np.floor(firms.bau_t_yr * cap * rng.random(30))
+    grid = 500.0 * np.geomspace(1e-3, 1.0, 40)
+    needs = firms.needs(grid, left, held, offsets, cap, np.floor(0.9 * firms.bau_t_yr), 0.02)
+    assert (np.diff(needs, axis=1) <= 1e-6).all()
+    (bid_firm, bid_price, bid_qty), (ask_firm, ask_price, ask_qty) = curves(needs, grid, held)
+    wanted = np.bincount(bid_firm, weights=bid_qty, minlength=30)
+    spared = np.bincount(ask_firm, weights=ask_qty, minlength=30)
+    assert np.allclose(wanted, np.floor(np.maximum(needs[:, 0], 0)), atol=len(grid))
+    assert (spared <= held).all()
+    for firm in set(bid_firm.tolist()) & set(ask_firm.tolist()):
+        assert bid_price[bid_firm == firm].max() < ask_price[ask_firm == firm].min()

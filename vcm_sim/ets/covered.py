@@ -80,14 +80,32 @@ class CoveredFirms:
         return np.clip(price / self.mac_slope[:, None], 0.0, 1.0)
 
     def needs(self, grid: np.ndarray, months_left: int, allowances: np.ndarray,
-              offsets: np.ndarray, cap: float) -> np.ndarray:
-        """Allowances each firm would lack at the deadline (negative: would have to spare)
-        at each price of ``grid`` (currency): projected emissions less ``allowances`` held
-        and the ``offsets`` (eligible credits held) the cap lets it surrender."""
-        prices = np.broadcast_to(grid, (len(self.bau_t_yr), len(grid)))
-        obligation = np.ceil(self.projected(prices, months_left))
+              offsets: np.ndarray, cap: float, next_allocation: np.ndarray,
+              growth: float) -> np.ndarray:
+        """Allowances each firm would lack over the next twelve months (negative: would have
+        to spare) at each price of ``grid`` (currency): the rest of its compliance year (its
+        obligation at the deadline less the ``offsets``, eligible credits held, that the
+        ``cap`` lets it surrender) less the ``allowances`` it holds, plus what it would lack
+        in the first months of the next one (their emissions, grown by ``growth``, less the
+        same share of credits, against as much of ``next_allocation``, its free allocation
+        for that year, as those months are of the year). Looking a year ahead is what makes banking worth
+        something: in the deadline month the next year's emissions still respond to the
+        price, so neither side of the market is fixed. Allowances cannot be borrowed: a
+        surplus expected next year does not cover this year's obligation."""
+        n = len(self.bau_t_yr)
+        prices = np.broadcast_to(grid, (n, len(grid)))
+        kept = 1.0 - self.abated_share_grid(prices)
+        monthly = (self.bau_t_yr / STEPS_PER_YEAR)[:, None]
+        obligation = np.ceil(self.emitted[:, None] + monthly * months_left * kept)
         usable = np.minimum(offsets[:, None], np.floor(cap * obligation))
-        return obligation - allowances[:, None] - usable
+        credit_share = np.divide(usable, obligation, out=np.zeros_like(usable),
+                                 where=obligation > 0)
+        ahead = STEPS_PER_YEAR - months_left
+        next_emissions = monthly * (1.0 + growth) * ahead * kept
+        next_cover = (next_emissions * credit_share
+                      + (next_allocation * ahead / STEPS_PER_YEAR)[:, None])
+        this_year = obligation - usable - allowances[:, None]
+        return this_year + np.maximum(next_emissions - next_cover, 0.0)
 
 
 def curves(needs: np.ndarray, grid: np.ndarray, held: np.ndarray

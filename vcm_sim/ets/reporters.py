@@ -25,21 +25,21 @@ def allowance_price(market: Jurisdiction) -> float:
 
 def allowance_quote(market: Jurisdiction) -> float:
     """The allowance price covered firms expect at the end of the month, in the ETS's
-    currency per tCO2e: the clearing price, or in a month without trades the best ask (a
-    surplus), the best bid (a shortage) or between them. Unlike the clearing price it is
-    never missing, so averages over months do not drop the months nobody traded in."""
+    currency per tCO2e: the clearing price or, in a month without trades, the bottom of the
+    range firms bid over when only sellers came, the penalty when only buyers came, or the
+    middle of the best bid and ask. Unlike the clearing price it is never missing, so
+    averages over months do not drop the months nobody traded in."""
     return market.ets.expected_price
 
 
 def offset_price(market: Jurisdiction) -> float:
-    """This month's volume-weighted price of credits of the types the ETS accepts (all
-    buyers), in the ETS's currency per tCO2e; NaN when none traded."""
+    """This month's volume-weighted price covered firms paid for credits (the compliance
+    offset price), in the ETS's currency per tCO2e; NaN when they bought none. Voluntary
+    buyers of the same types pay the market's ``price_<type>_usd``."""
     ets = market.ets
-    volume = market.volume_by_type[ets.eligible_types]
-    if not volume.sum():
+    if not ets.offsets_bought_month:
         return math.nan
-    price = np.nan_to_num(market.price_by_type[ets.eligible_types])
-    return float((price * volume).sum() / volume.sum()) * ets.params.per_usd
+    return ets.offsets_paid_month_usd / ets.offsets_bought_month * ets.params.per_usd
 
 
 def allowance_volume(market: Jurisdiction) -> int:
@@ -73,13 +73,26 @@ def offset_share(market: Jurisdiction) -> float:
     return market.ets.offset_share
 
 
+def _surrendered_real(market: Jurisdiction) -> tuple[int, float]:
+    """Credits surrendered for compliance since recording started and the real tonnes
+    behind them today (hidden truth)."""
+    surrendered = market.ets.surrendered_since_recording(len(market.registry.batches))
+    return int(surrendered.sum()), float(surrendered @ market.truth.real_now())
+
+
 def offset_integrity(market: Jurisdiction) -> float:
-    """Real tonnes per credit surrendered for compliance so far (0-1): below 1, the cap lets
-    in emissions no one reduced; NaN before any surrender."""
-    tally = market.ets.tally
-    if not tally.offsets_surrendered:
-        return math.nan
-    return tally.offsets_surrendered_real_tco2 / tally.offsets_surrendered
+    """Real tonnes per credit surrendered for compliance so far (0-1, today); NaN before
+    any surrender."""
+    credits, real = _surrendered_real(market)
+    return real / credits if credits else math.nan
+
+
+def unreduced_tco2(market: Jurisdiction) -> float:
+    """Tonnes of covered emissions that surrendered credits excused but nobody reduced
+    (credits surrendered minus the real tonnes behind them today), cumulative: what offsets
+    add to the cap's emissions."""
+    credits, real = _surrendered_real(market)
+    return credits - real
 
 
 def compliance_shortfall_tco2(market: Jurisdiction) -> int:
@@ -106,6 +119,7 @@ def ets_reporters(params: Ets) -> dict[str, Callable[[Jurisdiction], float]]:
         "offsets_surrendered": offsets_surrendered,
         "offset_share": offset_share,
         "offset_integrity": offset_integrity,
+        "unreduced_tco2": unreduced_tco2,
         "compliance_shortfall_tco2": compliance_shortfall_tco2,
         "ets_abatement_tco2": ets_abatement_tco2,
     }
@@ -115,7 +129,8 @@ def ets_summary(results: pd.DataFrame) -> dict[str, float]:
     """Run-level metrics of an ETS from the per-step table (empty without one): the mean
     allowance quote and clearing price and the mean credit price of the eligible types over
     the recorded months (currency per tCO2e, named with the currency as the columns are),
-    and the final credits surrendered, offset integrity, shortfall and abatement."""
+    and the final credits surrendered, offset integrity, unreduced tonnes, shortfall and
+    abatement."""
     quote = [c for c in results.columns if c.startswith("allowance_quote_")]
     if not quote:
         return {}
@@ -129,6 +144,7 @@ def ets_summary(results: pd.DataFrame) -> dict[str, float]:
         f"mean_{credit}": float(results[credit].mean()),
         "offsets_surrendered": int(last["offsets_surrendered"]),
         "offset_integrity": float(last["offset_integrity"]),
+        "unreduced_tco2": float(last["unreduced_tco2"]),
         "compliance_shortfall_tco2": int(last["compliance_shortfall_tco2"]),
         "ets_abatement_tco2": float(last["ets_abatement_tco2"]),
     }

@@ -33,14 +33,16 @@ class Ets(Strict):
     emissions_growth_yr: float = Field(0.0, ge=-0.5, le=0.5, description=(
         "Yearly growth of business-as-usual emissions (0.02 = 2%)."))
     allocation_share: float = Field(0.97, ge=0.0, le=2.0, description=(
-        "Allowances issued for a year (the cap), as a share of that year's business-as-usual "
-        "emissions of the covered firms."))
-    allocation_decline_yr: float = share(0.0, "Yearly fall of ``allocation_share`` (0.01: "
-                                              "one percentage point a year), down to 0.")
+        "Allowances issued for a compliance year starting in ``start_year`` (the cap), as a "
+        "share of that year's business-as-usual emissions of the covered firms."))
+    allocation_decline_yr: float = share(0.0, "Yearly fall of ``allocation_share`` after "
+                                              "``start_year`` (0.01: one percentage point a "
+                                              "year; it rises as much a year before it), "
+                                              "within 0-2.")
     auction_share: float = share(0.0, "Share (0-1) of each year's allowances the regulator "
                                       "auctions (offered each month at the reserve price); the "
-                                      "rest is allocated free in January, in proportion to "
-                                      "business-as-usual emissions.")
+                                      "rest is allocated free in the compliance year's first "
+                                      "month, in proportion to business-as-usual emissions.")
     auction_reserve: float = Field(0.0, ge=0.0, le=1e6, description=(
         "Lowest price of auctioned allowances, currency per tCO2e."))
     mac_slope: float = Field(2500.0, gt=0.0, le=1e7, description=(

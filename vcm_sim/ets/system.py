@@ -45,13 +45,23 @@ class EtsTally:
     allowances_traded: int = 0
     offsets_bought: int = 0
     offsets_surrendered: int = 0
-    offsets_surrendered_real_tco2: float = 0.0
     allowances_surrendered: int = 0
     shortfall_tco2: int = 0
     penalties_usd: float = 0.0
     auction_revenue_usd: float = 0.0
     abatement_tco2: float = 0.0
     abatement_cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """What each covered firm owed and gave at the last deadline (tCO2e, credits,
+    allowances)."""
+
+    obligation: np.ndarray
+    offsets: np.ndarray
+    allowances: np.ndarray
+    shortfall: np.ndarray
 
 
 class EmissionsTrading:
@@ -79,9 +89,16 @@ class EmissionsTrading:
         """This month's allowance clearing price (NaN: nothing traded)."""
         self.volume = 0
         self.month_emissions = 0.0
+        self.offsets_bought_month = 0
+        """Credits covered firms bought this month."""
+        self.offsets_paid_month_usd = 0.0
         self.offset_share = math.nan
         """Share of the last deadline's obligations met with credits."""
+        self.last_deadline: Deadline | None = None
         self.tally = EtsTally()
+        self.surrendered = np.zeros(0, dtype=np.int64)
+        """Credits of each batch surrendered for compliance so far."""
+        self._surrendered_before = self.surrendered
 
     @property
     def params(self) -> Ets:
@@ -101,29 +118,47 @@ class EmissionsTrading:
         return (t % STEPS_PER_YEAR - self.params.deadline_month) % STEPS_PER_YEAR
 
     def open_month(self, t: int) -> None:
-        """Allocation in a compliance year's first month, then this month's emissions."""
-        if self.months_into_year(t) == 0:
-            self.allocate(t)
+        """Allocation in a compliance year's first month (and, pro rata, in the first
+        simulated month when a run starts within a compliance year), then this month's
+        emissions."""
+        into = self.months_into_year(t)
+        if into == 0 or t == self.market.first_month:
+            self.allocate(t, (STEPS_PER_YEAR - into) / STEPS_PER_YEAR)
+        self.offsets_bought_month, self.offsets_paid_month_usd = 0, 0.0
         abated, cost = self.firms.emit(self.expected_price)
         self.month_emissions = float((self.firms.bau_t_yr / STEPS_PER_YEAR).sum()) - abated
         self.tally.abatement_tco2 += abated
         self.tally.abatement_cost_usd += cost / self.params.per_usd
 
-    def allocate(self, t: int) -> None:
-        """The compliance year's cap: ``allocation_share`` (less its decline since the
-        first simulated month) of the year's business-as-usual emissions; the auctioned
-        share goes to the regulator, the rest to firms by emissions, less what each owes."""
+    def allocation_share(self, t: int) -> float:
+        """Allowances per tonne of business-as-usual emissions for the compliance year that
+        starts at month ``t``: ``allocation_share`` in ``start_year``, less
+        ``allocation_decline_yr`` for each year after it (more for the years before it)."""
+        p = self.params
+        years = self.market.year_of(t) - self.market.config.start_year
+        return float(np.clip(p.allocation_share - p.allocation_decline_yr * years, 0.0, 2.0))
+
+    def free_allocation(self, share: float, bau: np.ndarray, part: float = 1.0) -> np.ndarray:
+        """Each firm's free allowances for a compliance year (``part`` of a whole one) at
+        allocation ``share`` of business-as-usual emissions ``bau``, less what it owes."""
+        p = self.params
+        free = np.floor(share * bau * part * (1.0 - p.auction_share)).astype(np.int64)
+        return free - np.minimum(self.firms.owed, free)
+
+    def allocate(self, t: int, part: float = 1.0) -> None:
+        """The compliance year's cap (``part`` of a year's): :meth:`allocation_share` of
+        the year's business-as-usual emissions; the auctioned share goes to the regulator,
+        the rest to firms by emissions, less what each owes (made good: those allowances are
+        never issued)."""
         p, firms = self.params, self.firms
         if t > self.market.first_month:
             firms.bau_t_yr *= 1.0 + p.emissions_growth_yr
-        years = (t - self.market.first_month) // STEPS_PER_YEAR
-        share = max(p.allocation_share - p.allocation_decline_yr * years, 0.0)
-        cap = share * firms.bau_t_yr
-        free = np.floor(cap * (1.0 - p.auction_share)).astype(np.int64)
-        made_good = np.minimum(firms.owed, free)
-        firms.owed -= made_good
-        self.book.issue(np.arange(len(free)), free - made_good)
-        auctioned = int(np.floor(cap.sum() * p.auction_share))
+        share = self.allocation_share(t)
+        free = self.free_allocation(share, firms.bau_t_yr, part)
+        whole = np.floor(share * firms.bau_t_yr * part * (1.0 - p.auction_share)).astype(np.int64)
+        firms.owed -= whole - free
+        self.book.issue(np.arange(len(free)), free)
+        auctioned = int(np.floor((share * firms.bau_t_yr * part).sum() * p.auction_share))
         self.book.issue(np.array([self.book.regulator]), np.array([auctioned]))
 
     def eligible(self) -> Callable[[int], bool]:
@@ -168,9 +203,11 @@ class EmissionsTrading:
         return Orders.of(self.ids[firm], np.full(len(firm), limit), split[firm, kind],
                          book_label(kind, np.zeros(len(firm), dtype=bool)))
 
-    def note_offsets_bought(self, credits: int) -> None:
-        """Credits covered firms bought in this month's clearing."""
+    def note_offsets_bought(self, credits: int, usd: float) -> None:
+        """Credits covered firms bought in this month's clearing, and what they paid."""
         self.tally.offsets_bought += credits
+        self.offsets_bought_month += credits
+        self.offsets_paid_month_usd += usd
 
     def clear_allowances(self, rng: np.random.Generator) -> None:
         """The month's allowance market: covered firms' demand and supply curves (see
@@ -180,8 +217,13 @@ class EmissionsTrading:
         left = STEPS_PER_YEAR - 1 - self.months_into_year(market.month_index)
         grid = p.penalty * np.geomspace(GRID_FLOOR, 1.0, p.bid_steps)
         held = book.held[:-1]
+        t = market.month_index
+        next_year = t + left + 1
+        growth = p.emissions_growth_yr
+        next_free = self.free_allocation(self.allocation_share(next_year),
+                                         self.firms.bau_t_yr * (1.0 + growth))
         needs = self.firms.needs(grid, left, held, self.offsets_held().astype(float),
-                                 p.offset_cap)
+                                 p.offset_cap, next_free.astype(float), growth)
         (bid_firm, bid_price, bid_qty), (ask_firm, ask_price, ask_qty) = curves(
             needs, grid, held)
         auction = int(book.held[book.regulator]) // (left + 1)
@@ -247,6 +289,7 @@ class EmissionsTrading:
         self.tally.allowances_surrendered += int(allowances.sum())
         self.tally.shortfall_tco2 += int(short.sum())
         self.tally.penalties_usd += float(fines.sum())
+        self.last_deadline = Deadline(obligation, offsets, allowances, short)
         total = int(obligation.sum())
         self.offset_share = int(offsets.sum()) / total if total else math.nan
         firms.emitted[:] = 0.0
@@ -269,9 +312,11 @@ class EmissionsTrading:
         if batches:
             batch, quantity = np.array(batches), np.array(credits, dtype=np.int64)
             market.record_retirements(batch, quantity)
+            if len(self.surrendered) < len(market.registry.batches):
+                self.surrendered = np.pad(
+                    self.surrendered, (0, len(market.registry.batches) - len(self.surrendered)))
+            np.add.at(self.surrendered, batch, quantity)
             self.tally.offsets_surrendered += int(quantity.sum())
-            self.tally.offsets_surrendered_real_tco2 += float(
-                (quantity * market.truth.real_now(batch)).sum())
         return done
 
     # -- recording --------------------------------------------------------------------------
@@ -279,6 +324,15 @@ class EmissionsTrading:
     def start_recording(self) -> None:
         """Flows restart at the first recorded month; stocks carry on."""
         self.tally = EtsTally()
+        self._surrendered_before = self.surrendered.copy()
+
+    def surrendered_since_recording(self, batches: int) -> np.ndarray:
+        """Credits of each of the first ``batches`` batches surrendered since recording
+        started."""
+        out = np.zeros(batches, dtype=np.int64)
+        out[:len(self.surrendered)] = self.surrendered
+        out[:len(self._surrendered_before)] -= self._surrendered_before
+        return out
 
     def check(self) -> None:
         """AssertionError unless the allowance book conserves allowances."""
