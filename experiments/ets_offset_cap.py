@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, markdown_table, paired,
                     paired_row, paired_text, run, series, write_readme)
@@ -31,9 +32,10 @@ WINDOW_METRICS = {
     "quote": "allowance price (CNY/t, mean of monthly quotes)",
     "formula": "allowance price if it cleared where the cap and offsets leave abatement to do",
     "ccer": "price covered firms paid for credits (CNY/t, mean over months they bought)",
-    "spread": "that price minus the allowance price (CNY/t)",
+    "spread": "that price minus the month's allowance price, months they bought (CNY/t)",
     "offsets_yr": "credits surrendered per year",
     "offset_share": "share of obligations met with credits (mean over deadlines)",
+    "floor_months": "share of months the allowance price sits at the bottom of the range",
 }
 
 
@@ -64,13 +66,18 @@ def window_metrics(steps: pd.DataFrame, years: tuple[int, int]) -> pd.DataFrame:
     by_run = inside.groupby("run_id")
     out = pd.DataFrame({"quote": by_run["allowance_quote_cny"].mean(),
                         "ccer": by_run["ccer_price_cny"].mean()})
-    out["spread"] = out["ccer"] - out["quote"]
+    bought = inside.dropna(subset=["ccer_price_cny"])
+    out["spread"] = (bought["ccer_price_cny"] - bought["allowance_quote_cny"]).groupby(
+        bought["run_id"]).mean()
     surrendered = by_run["offsets_surrendered"]  # the first month counts the deadline before
     out["offsets_yr"] = (surrendered.last() - surrendered.first()) / (years[1] - years[0] + 1)
     deadlines = inside[inside["step"] % 12 == 11]
     out["offset_share"] = deadlines.groupby("run_id")["offset_share"].mean()
     middle = (years[0] + years[1]) / 2 - ets.start_year
     share = ets.ets.allocation_share - ets.ets.allocation_decline_yr * middle
+    floor = ets.ets.penalty * 1e-3 * 1.01
+    out["floor_months"] = (inside["allowance_quote_cny"] <= floor).groupby(
+        inside["run_id"]).mean()
     out["formula"] = np.maximum(1.0 - share - out["offset_share"], 0.0) * harmonic_slope()
     return out
 
@@ -96,6 +103,7 @@ def figure(steps: pd.DataFrame, path) -> None:
             ax.set_title(f"{what}, {label}")
             ax.set_ylabel("CNY per tCO2e (log)")
             ax.set_xlabel("year")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0, 0].legend(fontsize=8)
     fig.suptitle("ccer_ets: yearly means over 20 paired replications, by offset cap")
     fig.savefig(path, dpi=110)
@@ -132,9 +140,11 @@ def main() -> None:
             f"without offsets, {at(scale, 0.05, 'quote')} at 5%, {at(scale, 0.1, 'quote')} at "
             f"10% and {at(scale, 0.2, 'quote')} at 20%. Covered firms fill their caps (mean "
             f"offset share at least 95% of the cap) at "
-            f"{', '.join(binds) if binds else 'no level'}; where they do not, credits, not "
-            f"the cap, are short. They pay {at(scale, 0.05, 'ccer')} CNY/t for credits at 5% "
-            f"and {at(scale, 0.1, 'ccer')} at 10%.")
+            f"{', '.join(binds) if binds else 'no level'}: there the cap binds. Above it, "
+            f"either credits run short or they cover the whole gap between the cap and "
+            f"emissions and allowances get cheaper than credits (the formula below tells "
+            f"which: near zero in the second case). Offset shares: " + ", ".join(
+                f"{at(scale, cap, 'offset_share')} at {cap:.0%}" for cap in CAPS[1:]) + ".")
     findings.append(
         "Built in: with linear abatement costs and allocations in proportion to emissions "
         "the allowance market clears near `(1 - allocation share - offset share) x H` "
@@ -147,27 +157,33 @@ def main() -> None:
             f"{c:.0%})" for s in REGIMES for c in (0.05, 0.1))
         + " CNY/t. What the agents add is the offset share itself (how many credits the "
         "cap draws, and at what price), the price paid for credits, and the distance from "
-        "the formula (covered firms plan on last month's price and a twelve-month horizon, "
-        "and sell spare allowances at whatever the market pays).")
+        "the formula: covered firms plan on last month's price over a twelve-month horizon, "
+        "sell spare allowances at whatever the market pays, and value credits at the last "
+        "twelve months' mean allowance price. Where credits could cover the whole gap, the "
+        "allowance price does not settle at the credit price, where a forward-looking "
+        "market would: it sits at the bottom of the range in " + ", ".join(
+            f"{at(s_, 0.1, 'floor_months')} of months at 10% ({REGIMES[s_]})" for s_ in REGIMES)
+        + " (at 5%: " + ", ".join(at(s_, 0.05, 'floor_months') for s_ in REGIMES) + "), "
+        "and covered firms go on buying credits dearer than allowances for a while.")
     preset = runs[(runs[SCALE] == 60000.0) & (runs[CAP] == 0.05)]
     findings.append(
         "Against 2024-2025 (allowances CNY 70-100, CCER 60-80, CALIBRATION.md): at the 5% "
         f"cap the allowance price is {ci_text(by_level(preset, CAP, 'quote_2024_25').iloc[0])}"
         " and covered firms pay "
-        f"{ci_text(by_level(preset, CAP, 'ccer_2024_25').iloc[0])} for credits (spread "
-        f"{ci_text(by_level(preset, CAP, 'spread_2024_25').iloc[0])} CNY/t). Covered firms "
-        "never pay more for a credit than the allowance price they expect (it replaces one "
-        "allowance), so in the model the spread is never positive; in the data CCERs traded "
-        "above allowances at times (CNY 79.9 against 73.6 in August 2025), which needs a "
-        "reason the model lacks (expected scarcity of CCERs, or other buyers).")
+        f"{ci_text(by_level(preset, CAP, 'ccer_2024_25').iloc[0])} for credits, "
+        f"{ci_text(by_level(preset, CAP, 'spread_2024_25').iloc[0])} CNY/t more than the "
+        "month's allowance price. A covered firm bids for credits at most the last twelve "
+        "months' mean allowance price, so when allowances get cheaper, as after the 2021-2023 "
+        "peak, it pays more for credits than allowances cost; in the data CCERs traded both "
+        "below and above allowances (CNY 79.9 against 73.6 in August 2025), not as far above.")
     findings.append(
         "Which part of the spread is arbitrage: while a covered firm's cap has room it bids "
-        "for credits up to the allowance price, which pulls the credit price towards it; "
-        "once caps are filled that arbitrage stops, and the rest of the spread is the cap's "
-        "rent, which no trade can close. The larger the cap against the supply of eligible "
-        "credits, the closer the two prices: at 10% covered firms pay "
-        f"{at(60000.0, 0.1, 'spread')} CNY/t against the allowance price, at 5% "
-        f"{at(60000.0, 0.05, 'spread')} (preset's emissions).")
+        "for credits up to the allowance price it has seen, which pulls the credit price "
+        "towards it; once caps are filled that arbitrage stops, and the rest of the spread "
+        "is the cap's rent, which no trade can close. In 2025-2030 covered firms pay, "
+        "against the month's allowance price: " + "; ".join(
+            f"{at(s_, c, 'spread')} CNY/t at {c:.0%} ({REGIMES[s_]})"
+            for s_ in REGIMES for c in (0.05, 0.1)) + ".")
     findings.append(
         "Offsets weaken the cap by the tonnes their credits do not stand for: real tonnes "
         f"per surrendered credit are {at(60000.0, 0.05, 'offset_integrity')} at 5% and "

@@ -13,6 +13,7 @@ does not need it sells at whatever the market pays, and what no one buys it bank
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,11 +82,15 @@ class CoveredFirms:
 
     def needs(self, grid: np.ndarray, months_left: int, allowances: np.ndarray,
               offsets: np.ndarray, cap: float, next_allocation: np.ndarray,
-              growth: float) -> np.ndarray:
+              growth: float, credit_price: float = math.inf,
+              obtainable: float = 0.0) -> np.ndarray:
         """Allowances each firm would lack over the next twelve months (negative: would have
         to spare) at each price of ``grid`` (currency): the rest of its compliance year (its
         obligation at the deadline less the ``offsets``, eligible credits held, that the
-        ``cap`` lets it surrender) less the ``allowances`` it holds, plus what it would lack
+        ``cap`` lets it surrender; at prices above ``credit_price``, what credits cost in
+        currency, also the ``obtainable`` share (0-1) of the room left under its cap, as it
+        will buy credits rather than allowances there)
+        less the ``allowances`` it holds, plus what it would lack
         in the first months of the next one (their emissions, grown by ``growth``, less the
         same share of credits, against as much of ``next_allocation``, its free allocation
         for that year, as those months are of the year). Looking a year ahead is what makes banking worth
@@ -97,7 +102,9 @@ class CoveredFirms:
         kept = 1.0 - self.abated_share_grid(prices)
         monthly = (self.bau_t_yr / STEPS_PER_YEAR)[:, None]
         obligation = np.ceil(self.emitted[:, None] + monthly * months_left * kept)
-        usable = np.minimum(offsets[:, None], np.floor(cap * obligation))
+        most = np.floor(cap * obligation)
+        held = np.minimum(offsets[:, None], most)
+        usable = held + np.where(prices > credit_price, np.floor(obtainable * (most - held)), 0)
         credit_share = np.divide(usable, obligation, out=np.zeros_like(usable),
                                  where=obligation > 0)
         ahead = STEPS_PER_YEAR - months_left

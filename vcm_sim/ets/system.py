@@ -16,6 +16,7 @@ meet in the covered firms' choices (a credit within the cap replaces an allowanc
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -85,6 +86,9 @@ class EmissionsTrading:
         self.book = AllowanceBook(n)
         self.expected_price = params.initial_price
         """Allowance price covered firms expect (currency per tCO2e): the last one seen."""
+        self.quotes: deque[float] = deque([params.initial_price], maxlen=STEPS_PER_YEAR)
+        """The last twelve months' quotes (currency per tCO2e): their mean is what covered
+        firms pay at most for a credit, which they hold until the deadline."""
         self.price = math.nan
         """This month's allowance clearing price (NaN: nothing traded)."""
         self.volume = 0
@@ -95,6 +99,11 @@ class EmissionsTrading:
         self.offset_share = math.nan
         """Share of the last deadline's obligations met with credits."""
         self.last_deadline: Deadline | None = None
+        self.obtainable = 0.0
+        """Share (0-1) of the credits they bid for that covered firms expect to obtain: the
+        share they obtained the last month they bid (none before they first bid)."""
+        self.offsets_bid_month = 0
+        """Credits covered firms bid for this month."""
         self.tally = EtsTally()
         self.surrendered = np.zeros(0, dtype=np.int64)
         """Credits of each batch surrendered for compliance so far."""
@@ -182,26 +191,44 @@ class EmissionsTrading:
         """This month's bids of covered firms for credits: each bids for what the cap still
         lets it surrender at the deadline (on its emissions expected at the expected
         allowance price), split over the eligible types in proportion to the credits of
-        each on offer (``on_offer``, per type), at the allowance price it expects (a credit
-        within the cap replaces an allowance), in USD."""
+        each on offer (``on_offer``, per type), at the mean allowance quote of the last
+        twelve months (a credit within the cap replaces an allowance at the deadline; last
+        month's quote alone swings too much to value it: bought at a January spike, the
+        year's credits leave a surplus and allowances fall to the floor), in USD."""
         from vcm_sim.trading import Orders, book_label
 
         market, p = self.market, self.params
         supply = np.where(self.eligible_types, on_offer, 0.0)
+        self.offsets_bid_month = 0
         if not supply.sum():
             return Orders.of([], [], [], [])
-        left = STEPS_PER_YEAR - 1 - self.months_into_year(market.month_index)
-        expected = np.broadcast_to(np.array([self.expected_price]), (len(self.ids), 1))
-        obligation = np.ceil(self.firms.projected(expected, left))[:, 0]
-        quota = np.maximum(np.floor(p.offset_cap * obligation) - self.offsets_held(), 0.0)
+        quota = self.room_under_cap()
         split = np.floor(quota[:, None] * (supply / supply.sum())[None, :]).astype(np.int64)
         firm, kind = (split > 0).nonzero()
-        limit = min(self.expected_price, p.penalty) / p.per_usd
+        limit = min(float(np.mean(self.quotes)), p.penalty) / p.per_usd
         ceiling = market.config.rules.market.price_ceiling_usd
         if ceiling is not None:
             limit = min(limit, ceiling)
+        self.offsets_bid_month = int(split.sum())
         return Orders.of(self.ids[firm], np.full(len(firm), limit), split[firm, kind],
                          book_label(kind, np.zeros(len(firm), dtype=bool)))
+
+    def room_under_cap(self) -> np.ndarray:
+        """Credits each firm may still surrender this compliance year beyond the eligible
+        ones it holds, on its emissions expected at the expected allowance price."""
+        left = STEPS_PER_YEAR - 1 - self.months_into_year(self.market.month_index)
+        expected = np.broadcast_to(np.array([self.expected_price]), (len(self.ids), 1))
+        obligation = np.ceil(self.firms.projected(expected, left))[:, 0]
+        return np.maximum(np.floor(self.params.offset_cap * obligation) - self.offsets_held(),
+                          0.0)
+
+    def credit_price(self) -> float:
+        """What an eligible credit costs now, in the ETS's currency: the cheapest eligible
+        type's last price (its expected price before it has traded)."""
+        market = self.market
+        price = np.where(np.isnan(market.latest_price_by_type), market.expected_price,
+                         market.latest_price_by_type)
+        return float(price[self.eligible_types].min()) * self.params.per_usd
 
     def note_offsets_bought(self, credits: int, usd: float) -> None:
         """Credits covered firms bought in this month's clearing, and what they paid."""
@@ -212,8 +239,15 @@ class EmissionsTrading:
     def clear_allowances(self, rng: np.random.Generator) -> None:
         """The month's allowance market: covered firms' demand and supply curves (see
         :mod:`vcm_sim.ets.covered`) and the regulator's auction, cleared by the market's
-        mechanism; buyers pay sellers (or the regulator) in USD."""
+        mechanism; buyers pay sellers (or the regulator) in USD. The month's quote joins
+        the last twelve."""
+        self._clear(rng)
+        self.quotes.append(self.expected_price)
+
+    def _clear(self, rng: np.random.Generator) -> None:
         market, p, book = self.market, self.params, self.book
+        if self.offsets_bid_month:
+            self.obtainable = self.offsets_bought_month / self.offsets_bid_month
         left = STEPS_PER_YEAR - 1 - self.months_into_year(market.month_index)
         grid = p.penalty * np.geomspace(GRID_FLOOR, 1.0, p.bid_steps)
         held = book.held[:-1]
@@ -223,7 +257,8 @@ class EmissionsTrading:
         next_free = self.free_allocation(self.allocation_share(next_year),
                                          self.firms.bau_t_yr * (1.0 + growth))
         needs = self.firms.needs(grid, left, held, self.offsets_held().astype(float),
-                                 p.offset_cap, next_free.astype(float), growth)
+                                 p.offset_cap, next_free.astype(float), growth,
+                                 self.credit_price(), self.obtainable)
         (bid_firm, bid_price, bid_qty), (ask_firm, ask_price, ask_qty) = curves(
             needs, grid, held)
         auction = int(book.held[book.regulator]) // (left + 1)
