@@ -21,8 +21,11 @@ def plot_run(results: pd.DataFrame, title: str, markets: Sequence[str] = ("",)) 
     buyers bought abroad."""
     months = results["step"]
     linked = f"bought_abroad_{markets[0]}" in results
-    fig = Figure(figsize=(9, 13 if linked else 10))
-    axes = fig.subplots(4 if linked else 3, 1, sharex=True)
+    ets = {market: _ets_columns(results, market) for market in markets}
+    ets = {market: columns for market, columns in ets.items() if columns}
+    panels = 3 + linked + bool(ets)
+    fig = Figure(figsize=(9, 3.3 * panels))
+    axes = fig.subplots(panels, 1, sharex=True)
     ax_price, ax_stock, ax_integrity = axes[:3]
     for k, market in enumerate(markets):
         def column(name: str) -> pd.Series:
@@ -55,7 +58,42 @@ def plot_run(results: pd.DataFrame, title: str, markets: Sequence[str] = ("",)) 
         axes[3].set_ylabel("million credits (tCO2e)")
         axes[3].set_title("Credits each market's buyers bought in the linked markets, cumulative")
         axes[3].legend(loc="upper left")
+    if ets:
+        _plot_ets(axes[-1], months, results, ets)
     axes[-1].set_xlabel("recorded month (after burn-in)")
     fig.suptitle("\n".join(textwrap.wrap(title, 90)))
     fig.tight_layout()
     return fig
+
+
+def _ets_columns(results: pd.DataFrame, market: str) -> tuple[str, str, str] | None:
+    """A market's ETS price columns (allowance quote, allowance clearing price, credit price
+    covered firms paid), or None without an ETS."""
+    tail = f"_{market}" if market else ""
+    quote = [c for c in results.columns
+             if c.startswith("allowance_quote_") and c.endswith(tail)
+             and (market or c.count("_") == 2)]
+    if not quote:
+        return None
+    currency = quote[0].removeprefix("allowance_quote_").removesuffix(tail)
+    credit = next(c for c in results.columns
+                  if c.endswith(f"_price_{currency}{tail}") and not c.startswith("allowance_"))
+    return quote[0], f"allowance_price_{currency}{tail}", credit
+
+
+def _plot_ets(ax, months: pd.Series, results: pd.DataFrame,
+              ets: dict[str, tuple[str, str, str]]) -> None:
+    """The ETS panel: each market's allowance quote and clearing prices, and the price its
+    covered firms paid for credits, in the ETS's currency."""
+    for k, (market, (quote, cleared, credit)) in enumerate(ets.items()):
+        style, tag = LINES[k % len(LINES)], f"{market}: " if market else ""
+        ax.plot(months, results[quote], style, lw=2, color="C0", label=f"{tag}allowance quote")
+        ax.plot(months, results[cleared], ".", ms=3, color="C0", alpha=0.5,
+                label=f"{tag}allowances traded")
+        ax.plot(months, results[credit], "o", ms=3, color="C1",
+                label=f"{tag}credits bought by covered firms")
+    currency = next(iter(ets.values()))[0].removeprefix("allowance_quote_").split("_")[0]
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylabel(f"{currency.upper()} per tCO2e")
+    ax.set_title("Compliance ETS: allowance and offset prices")
+    ax.legend(loc="upper left")
