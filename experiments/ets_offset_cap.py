@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, markdown_table, paired,
                     paired_row, paired_text, run, series, write_readme)
+from vcm_sim.ets.system import GRID_FLOOR
 from vcm_sim.scenario import load_scenario
 
 NAME = "ets_offset_cap"
@@ -75,7 +76,7 @@ def window_metrics(steps: pd.DataFrame, years: tuple[int, int]) -> pd.DataFrame:
     out["offset_share"] = deadlines.groupby("run_id")["offset_share"].mean()
     middle = (years[0] + years[1]) / 2 - ets.start_year
     share = ets.ets.allocation_share - ets.ets.allocation_decline_yr * middle
-    floor = ets.ets.penalty * 1e-3 * 1.01
+    floor = ets.ets.penalty * GRID_FLOOR * 1.01
     out["floor_months"] = (inside["allowance_quote_cny"] <= floor).groupby(
         inside["run_id"]).mean()
     out["formula"] = np.maximum(1.0 - share - out["offset_share"], 0.0) * harmonic_slope()
@@ -128,23 +129,28 @@ def main() -> None:
     def diff(scale: float, a: float, b: float, metric: str) -> dict:
         return paired(runs[runs[SCALE] == scale], [CAP], CAP, a, b, metric)
 
+    def regime_of(scale: float, cap: float) -> str:
+        """What limits offset use at a point: the cap (caps filled: the spread is its
+        rent), the credit price (the allowance price settles within 15% of what credits
+        cost: credits are the marginal way to comply), or neither (credits run short)."""
+        if mean(scale, cap, "offset_share") >= 0.95 * cap:
+            return "the cap binds"
+        if abs(mean(scale, cap, "spread")) <= 0.15 * mean(scale, cap, "quote"):
+            return "the allowance price settles at the credit price"
+        return "credits run short"
+
     findings = []
     for scale, label in REGIMES.items():
-        binds = [f"{cap:.0%}" for cap in CAPS[1:]
-                 if mean(scale, cap, "offset_share") >= 0.95 * cap]
         findings.append(
             f"{label}: raising the cap from 5% to 10% changes the credits surrendered by "
             f"{paired_text(diff(scale, 0.1, 0.05, 'offsets_yr'))} a year and the allowance "
             f"price by {paired_text(diff(scale, 0.1, 0.05, 'quote'))} CNY/t in "
             f"{WINDOW[0]}-{WINDOW[1]} (paired). The price is {at(scale, 0.0, 'quote')} "
-            f"without offsets, {at(scale, 0.05, 'quote')} at 5%, {at(scale, 0.1, 'quote')} at "
-            f"10% and {at(scale, 0.2, 'quote')} at 20%. Covered firms fill their caps (mean "
-            f"offset share at least 95% of the cap) at "
-            f"{', '.join(binds) if binds else 'no level'}: there the cap binds. Above it, "
-            f"either credits run short or they cover the whole gap between the cap and "
-            f"emissions and allowances get cheaper than credits (the formula below tells "
-            f"which: near zero in the second case). Offset shares: " + ", ".join(
-                f"{at(scale, cap, 'offset_share')} at {cap:.0%}" for cap in CAPS[1:]) + ".")
+            f"without offsets, then, with the share of obligations met with credits and what "
+            f"limits it: " + "; ".join(
+                f"{at(scale, cap, 'quote')} at {cap:.0%} (offset share "
+                f"{at(scale, cap, 'offset_share')}: {regime_of(scale, cap)})"
+                for cap in CAPS[1:]) + ".")
     findings.append(
         "Built in: with linear abatement costs and allocations in proportion to emissions "
         "the allowance market clears near `(1 - allocation share - offset share) x H` "
@@ -153,45 +159,46 @@ def main() -> None:
         "so the 5% price of 2024-2025 falls near the data), and that offsets lower it is a "
         "credit within the cap replacing an allowance. That formula with each run's own "
         "offset share gives " + "; ".join(
-            f"{at(s, c, 'formula')} against the model's {at(s, c, 'quote')} ({REGIMES[s]}, "
-            f"{c:.0%})" for s in REGIMES for c in (0.05, 0.1))
-        + " CNY/t. What the agents add is the offset share itself (how many credits the "
-        "cap draws, and at what price), the price paid for credits, and the distance from "
-        "the formula: covered firms plan on last month's price over a twelve-month horizon, "
-        "sell spare allowances at whatever the market pays, and value credits at the last "
-        "twelve months' mean allowance price. Where credits could cover the whole gap, the "
-        "allowance price does not settle at the credit price, where a forward-looking "
-        "market would: it sits at the bottom of the range in " + ", ".join(
-            f"{at(s_, 0.1, 'floor_months')} of months at 10% ({REGIMES[s_]})" for s_ in REGIMES)
-        + " (at 5%: " + ", ".join(at(s_, 0.05, 'floor_months') for s_ in REGIMES) + "), "
-        "and covered firms go on buying credits dearer than allowances for a while.")
+            f"{at(s_, c, 'formula')} against the model's {at(s_, c, 'quote')} "
+            f"({REGIMES[s_]}, {c:.0%})" for s_ in REGIMES for c in (0.05, 0.1))
+        + " CNY/t. What the agents decide is the offset share: how many credits the cap "
+        "draws, which depends on what developers supply and at what price, and on covered "
+        "firms buying credits through the year only while they cost less than allowances. "
+        "Where credits could cover more than the gap, that makes the allowance price settle "
+        "at the credit price, as arbitrage between the two would.")
     preset = runs[(runs[SCALE] == 60000.0) & (runs[CAP] == 0.05)]
     findings.append(
         "Against 2024-2025 (allowances CNY 70-100, CCER 60-80, CALIBRATION.md): at the 5% "
         f"cap the allowance price is {ci_text(by_level(preset, CAP, 'quote_2024_25').iloc[0])}"
         " and covered firms pay "
-        f"{ci_text(by_level(preset, CAP, 'ccer_2024_25').iloc[0])} for credits, "
-        f"{ci_text(by_level(preset, CAP, 'spread_2024_25').iloc[0])} CNY/t more than the "
-        "month's allowance price. A covered firm bids for credits at most the last twelve "
-        "months' mean allowance price, so when allowances get cheaper, as after the 2021-2023 "
-        "peak, it pays more for credits than allowances cost; in the data CCERs traded both "
-        "below and above allowances (CNY 79.9 against 73.6 in August 2025), not as far above.")
+        f"{ci_text(by_level(preset, CAP, 'ccer_2024_25').iloc[0])} for credits (the month's "
+        "allowance price plus "
+        f"{ci_text(by_level(preset, CAP, 'spread_2024_25').iloc[0])} CNY/t). In the data "
+        "CCERs traded both below and above allowances (CNY 79.9 against 73.6 in August "
+        "2025); in the model the cap binds at 5% and credits stay far cheaper, because "
+        "nature-based supply answers covered firms' bids at prices well below the allowance "
+        "price, while the relaunched CCER had four methodologies and a slow pipeline, a "
+        "supply constraint the model lacks. The model's allowance price also peaks at CNY "
+        "190-200 in 2022-2023, when no CCER could be bought (the suspension), a peak the "
+        "data do not have.")
     findings.append(
-        "Which part of the spread is arbitrage: while a covered firm's cap has room it bids "
-        "for credits up to the allowance price it has seen, which pulls the credit price "
-        "towards it; once caps are filled that arbitrage stops, and the rest of the spread "
-        "is the cap's rent, which no trade can close. In 2025-2030 covered firms pay, "
-        "against the month's allowance price: " + "; ".join(
-            f"{at(s_, c, 'spread')} CNY/t at {c:.0%} ({REGIMES[s_]})"
+        "Which part of the spread is arbitrage: a covered firm buys credits through the "
+        "year while they cost less than the allowance price, which pulls the credit price up "
+        "towards it and the allowance price down; where the cap leaves room, that arbitrage "
+        "closes the spread; once caps are filled it stops, and the rest of the spread is the "
+        "cap's rent, which no trade can close. In 2025-2030 covered firms pay, against the "
+        "month's allowance price: " + "; ".join(
+            f"{at(s_, c, 'spread')} CNY/t at {c:.0%} ({REGIMES[s_]}: {regime_of(s_, c)})"
             for s_ in REGIMES for c in (0.05, 0.1)) + ".")
+    excused = [diff(60000.0, c, 0.0, "unreduced_tco2") for c in (0.05, 0.1)]
     findings.append(
         "Offsets weaken the cap by the tonnes their credits do not stand for: real tonnes "
         f"per surrendered credit are {at(60000.0, 0.05, 'offset_integrity')} at 5% and "
-        f"{at(60000.0, 0.1, 'offset_integrity')} at 10% (preset's emissions), and the "
-        f"excused tonnes nobody reduced total {at(60000.0, 0.05, 'unreduced_tco2')} and "
-        f"{at(60000.0, 0.1, 'unreduced_tco2')} tCO2e over the recorded years. The ETS runs "
-        "through the 72-month burn-in (2007-2012) as a warm-up, as the voluntary market "
-        "does; the years before the 2013 pilots are not history.")
+        f"{at(60000.0, 0.1, 'offset_integrity')} at 10% (preset's emissions); against no "
+        f"offsets from July 2021 (paired), the cap excuses {paired_text(excused[0])} tCO2e "
+        f"that nobody reduced at 5% and {paired_text(excused[1])} at 10% by 2030. The ETS "
+        "runs through the 72-month burn-in (2007-2012) as a warm-up, as the voluntary "
+        "market does; the years before the 2013 pilots are not history.")
     table = pd.DataFrame([
         {"emissions": REGIMES[scale], "metric": WINDOW_METRICS.get(m, m),
          **{f"cap {cap:.0%}": at(scale, cap, m) for cap in CAPS}}

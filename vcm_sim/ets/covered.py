@@ -85,18 +85,20 @@ class CoveredFirms:
               growth: float, credit_price: float = math.inf,
               obtainable: float = 0.0) -> np.ndarray:
         """Allowances each firm would lack over the next twelve months (negative: would have
-        to spare) at each price of ``grid`` (currency): the rest of its compliance year (its
-        obligation at the deadline less the ``offsets``, eligible credits held, that the
-        ``cap`` lets it surrender; at prices above ``credit_price``, what credits cost in
-        currency, also the ``obtainable`` share (0-1) of the room left under its cap, as it
-        will buy credits rather than allowances there)
-        less the ``allowances`` it holds, plus what it would lack
-        in the first months of the next one (their emissions, grown by ``growth``, less the
-        same share of credits, against as much of ``next_allocation``, its free allocation
-        for that year, as those months are of the year). Looking a year ahead is what makes banking worth
-        something: in the deadline month the next year's emissions still respond to the
-        price, so neither side of the market is fixed. Allowances cannot be borrowed: a
-        surplus expected next year does not cover this year's obligation."""
+        to spare) at each price of ``grid`` (currency).
+
+        This compliance year: its obligation at the deadline less the ``offsets`` (eligible
+        credits held) the ``cap`` lets it surrender and, at prices above ``credit_price``
+        (what credits cost, in currency), the ``obtainable`` share (0-1) of the room left
+        under its cap, as there it buys credits rather than allowances; less the
+        ``allowances`` it holds. The first months of the next compliance year: their
+        emissions (grown by ``growth``) less, above ``credit_price``, the ``obtainable``
+        share of the cap's credits, against as much of ``next_allocation`` (its free
+        allocation for that year) as those months are of the year; only a shortage counts,
+        as allowances cannot be borrowed. Looking a year ahead is what makes banking worth
+        something: in the deadline month next year's emissions still respond to the price,
+        so neither side of the market is fixed.
+        """
         n = len(self.bau_t_yr)
         prices = np.broadcast_to(grid, (n, len(grid)))
         kept = 1.0 - self.abated_share_grid(prices)
@@ -104,13 +106,12 @@ class CoveredFirms:
         obligation = np.ceil(self.emitted[:, None] + monthly * months_left * kept)
         most = np.floor(cap * obligation)
         held = np.minimum(offsets[:, None], most)
-        usable = held + np.where(prices > credit_price, np.floor(obtainable * (most - held)), 0)
-        credit_share = np.divide(usable, obligation, out=np.zeros_like(usable),
-                                 where=obligation > 0)
+        buys = prices > credit_price
+        usable = held + np.where(buys, np.floor(obtainable * (most - held)), 0)
         ahead = STEPS_PER_YEAR - months_left
         next_emissions = monthly * (1.0 + growth) * ahead * kept
-        next_cover = (next_emissions * credit_share
-                      + (next_allocation * ahead / STEPS_PER_YEAR)[:, None])
+        next_credits = next_emissions * np.where(buys, obtainable * cap, 0.0)
+        next_cover = next_credits + (next_allocation * ahead / STEPS_PER_YEAR)[:, None]
         this_year = obligation - usable - allowances[:, None]
         return this_year + np.maximum(next_emissions - next_cover, 0.0)
 

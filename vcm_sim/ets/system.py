@@ -87,8 +87,8 @@ class EmissionsTrading:
         self.expected_price = params.initial_price
         """Allowance price covered firms expect (currency per tCO2e): the last one seen."""
         self.quotes: deque[float] = deque([params.initial_price], maxlen=STEPS_PER_YEAR)
-        """The last twelve months' quotes (currency per tCO2e): their mean is what covered
-        firms pay at most for a credit, which they hold until the deadline."""
+        """The last twelve months' quotes (currency per tCO2e), behind
+        :meth:`credit_value`."""
         self.price = math.nan
         """This month's allowance clearing price (NaN: nothing traded)."""
         self.volume = 0
@@ -101,7 +101,10 @@ class EmissionsTrading:
         self.last_deadline: Deadline | None = None
         self.obtainable = 0.0
         """Share (0-1) of the credits they bid for that covered firms expect to obtain: the
-        share they obtained the last month they bid (none before they first bid)."""
+        share of their bids filled over the last twelve months (none in a month no eligible
+        credit is on offer, or before they first bid)."""
+        self.fills: deque[tuple[int, int]] = deque(maxlen=STEPS_PER_YEAR)
+        """Credits bid for and bought in each of the last twelve months."""
         self.offsets_bid_month = 0
         """Credits covered firms bid for this month."""
         self.tally = EtsTally()
@@ -188,13 +191,14 @@ class EmissionsTrading:
         return self.market.registry.held(self.ids, self.eligible())
 
     def offset_bids(self, on_offer: np.ndarray) -> Orders:
-        """This month's bids of covered firms for credits: each bids for what the cap still
-        lets it surrender at the deadline (on its emissions expected at the expected
-        allowance price), split over the eligible types in proportion to the credits of
-        each on offer (``on_offer``, per type), at the mean allowance quote of the last
-        twelve months (a credit within the cap replaces an allowance at the deadline; last
-        month's quote alone swings too much to value it: bought at a January spike, the
-        year's credits leave a surplus and allowances fall to the floor), in USD."""
+        """This month's bids of covered firms for credits: each bids for its share of the
+        months left of what the cap still lets it surrender at the deadline (on its
+        emissions expected at the expected allowance price; spreading purchases over the
+        year lets the allowance price tell it when credits stop paying), split over the eligible types in proportion to the credits of
+        each on offer (``on_offer``, per type), at :meth:`credit_value` (a credit within
+        the cap replaces an allowance at the deadline; last month's quote alone swings too
+        much to value it: bought at a January spike, the year's credits leave a surplus and
+        allowances fall to the bottom of their range), in USD."""
         from vcm_sim.trading import Orders, book_label
 
         market, p = self.market, self.params
@@ -202,10 +206,10 @@ class EmissionsTrading:
         self.offsets_bid_month = 0
         if not supply.sum():
             return Orders.of([], [], [], [])
-        quota = self.room_under_cap()
+        quota = np.ceil(self.room_under_cap() / (self.months_left() + 1))
         split = np.floor(quota[:, None] * (supply / supply.sum())[None, :]).astype(np.int64)
         firm, kind = (split > 0).nonzero()
-        limit = min(float(np.mean(self.quotes)), p.penalty) / p.per_usd
+        limit = min(self.credit_value(), p.penalty) / p.per_usd
         ceiling = market.config.rules.market.price_ceiling_usd
         if ceiling is not None:
             limit = min(limit, ceiling)
@@ -213,14 +217,22 @@ class EmissionsTrading:
         return Orders.of(self.ids[firm], np.full(len(firm), limit), split[firm, kind],
                          book_label(kind, np.zeros(len(firm), dtype=bool)))
 
+    def credit_value(self) -> float:
+        """What a credit bought for the deadline is worth to a covered firm (currency per
+        tCO2e): the allowance it saves buying, at the price it expects."""
+        return self.expected_price
+
     def room_under_cap(self) -> np.ndarray:
         """Credits each firm may still surrender this compliance year beyond the eligible
         ones it holds, on its emissions expected at the expected allowance price."""
-        left = STEPS_PER_YEAR - 1 - self.months_into_year(self.market.month_index)
         expected = np.broadcast_to(np.array([self.expected_price]), (len(self.ids), 1))
-        obligation = np.ceil(self.firms.projected(expected, left))[:, 0]
+        obligation = np.ceil(self.firms.projected(expected, self.months_left()))[:, 0]
         return np.maximum(np.floor(self.params.offset_cap * obligation) - self.offsets_held(),
                           0.0)
+
+    def months_left(self) -> int:
+        """Months of the compliance year after the current one."""
+        return STEPS_PER_YEAR - 1 - self.months_into_year(self.market.month_index)
 
     def credit_price(self) -> float:
         """What an eligible credit costs now, in the ETS's currency: the cheapest eligible
@@ -246,8 +258,10 @@ class EmissionsTrading:
 
     def _clear(self, rng: np.random.Generator) -> None:
         market, p, book = self.market, self.params, self.book
-        if self.offsets_bid_month:
-            self.obtainable = self.offsets_bought_month / self.offsets_bid_month
+        self.fills.append((self.offsets_bid_month, self.offsets_bought_month))
+        bid = sum(b for b, _ in self.fills)
+        self.obtainable = (sum(q for _, q in self.fills) / bid
+                           if bid and self.offsets_bid_month else 0.0)
         left = STEPS_PER_YEAR - 1 - self.months_into_year(market.month_index)
         grid = p.penalty * np.geomspace(GRID_FLOOR, 1.0, p.bid_steps)
         held = book.held[:-1]
