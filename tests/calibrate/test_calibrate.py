@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import psutil
 import pyabc
@@ -252,3 +253,20 @@ def test_a_bad_calibration_file_exits_2_with_one_line_and_writes_nothing(tmp_pat
     assert session.code == 2
     assert message in session.err and session.err.count("\n") == 1, session.err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_particle_with_several_seeds_reports_the_median_of_its_runs():
+    """seeds_per_particle = 3: the particle's statistics are, one by one, the medians of
+    three hindcast runs, the first with the particle's model seed; one seed is that run."""
+    from vcm_sim.calibrate.simulation import particle_seeds
+
+    overrides = {"population.firms": 100}
+    values = {"firms.pledge_imitation_yr": 0.3, "firms.pledge_innovation_yr": 0.02}
+    seeds = particle_seeds(7, values, 3)
+    assert seeds[0] == model_seed(7, values) and len(set(seeds)) == 3
+    runs = [hindcast.statistics({**overrides, **values}, seed) for seed in seeds]
+    got = Simulator(7, overrides, seeds=3)(values)
+    for name in runs[0]:
+        assert got[name] == pytest.approx(float(np.median([r[name] for r in runs])),
+                                          nan_ok=True)
+    assert Simulator(7, overrides)(values) == runs[0]

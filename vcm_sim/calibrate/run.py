@@ -144,7 +144,8 @@ def _abc(spec: CalibrationSpec, sampler: Any) -> Any:
 
     priors = pyabc.Distribution(**{name: pyabc.RV(kind, *args) for name, (kind, args) in
                                    ((n, p.scipy_args()) for n, p in spec.parameters.items())})
-    return pyabc.ABCSMC(Simulator(spec.root_seed, spec.overrides), priors, distance,
+    return pyabc.ABCSMC(Simulator(spec.root_seed, spec.overrides, spec.seeds_per_particle),
+                        priors, distance,
                         population_size=spec.abc.population, sampler=sampler)
 
 

@@ -38,22 +38,43 @@ def model_seed(root_seed: int, parameters: Mapping[str, float]) -> int:
     return int(state[0] >> np.uint64(1))
 
 
-class Simulator:
-    """The pyabc model: ``Simulator(root_seed, overrides)(parameters)`` is the hindcast's
-    summary statistics of the ``history`` scenario with ``overrides`` and ``parameters``
-    (dotted paths), run with :func:`model_seed`. Picklable, for Dask workers."""
+def particle_seeds(root_seed: int, parameters: Mapping[str, float], count: int) -> list[int]:
+    """The ``count`` model seeds of a particle: its :func:`model_seed`, then seeds spawned
+    from it (``SeedSequence([seed, k])``'s first word, k = 1, 2, ...)."""
+    seed = model_seed(root_seed, parameters)
+    spawned = [np.random.SeedSequence([seed, k]).generate_state(1, np.uint64)[0] >> np.uint64(1)
+               for k in range(1, count)]
+    return [seed, *map(int, spawned)]
 
-    def __init__(self, root_seed: int, overrides: Mapping[str, Any]):
+
+class Simulator:
+    """The pyabc model: ``Simulator(root_seed, overrides, seeds)(parameters)`` is the
+    hindcast's summary statistics of the ``history`` scenario with ``overrides`` and
+    ``parameters`` (dotted paths): with one seed, of the run with :func:`model_seed`; with
+    several, the median of each statistic over the runs with :func:`particle_seeds` (a
+    statistic missing in every run stays missing). Picklable, for Dask workers."""
+
+    def __init__(self, root_seed: int, overrides: Mapping[str, Any], seeds: int = 1):
         self.root_seed = root_seed
         self.overrides = dict(overrides)
+        self.seeds = seeds
 
     def __call__(self, parameters: Mapping[str, float]) -> dict[str, float]:
         values = {name: float(value) for name, value in parameters.items()}
         try:
-            return hindcast.statistics({**self.overrides, **values},
-                                       model_seed(self.root_seed, values))
+            runs = [hindcast.statistics({**self.overrides, **values}, seed)
+                    for seed in particle_seeds(self.root_seed, values, self.seeds)]
         except ScenarioError:
             return {OUT_OF_RANGE: 1.0}
+        if len(runs) == 1:
+            return runs[0]
+        return {name: _median([run.get(name, math.nan) for run in runs]) for name in runs[0]}
+
+
+def _median(values: list[float]) -> float:
+    """The median of the values that are not missing; NaN if all are."""
+    present = [v for v in values if not math.isnan(v)]
+    return float(np.median(present)) if present else math.nan
 
 
 def distance(simulated: Mapping[str, float], observed: Mapping[str, float]) -> float:

@@ -8,6 +8,7 @@ or a parameter path that is not a numeric setting of the scenario raises
 
     scenario = "history"      # the hindcast's scenario (the only one with data to fit)
     root_seed = 20240601      # every simulation's model seed derives from it
+    seeds_per_particle = 1    # optional: simulations per particle, statistics their medians
 
     [abc]
     population = 100          # particles per generation
@@ -150,6 +151,11 @@ class CalibrationSpec(_Strict):
     root_seed: int = Field(ge=0, lt=2**63, description=(
         "Root seed: numpy's global seed for pyabc in each generation, and, with a particle's "
         "values, its simulation's model seed."))
+    seeds_per_particle: int = Field(1, ge=1, le=50, description=(
+        "Simulations per particle, each with its own seed (the particle's model seed and "
+        "seeds spawned from it); its statistics are their medians, so the distance measures "
+        "the parameters' typical run rather than one seed's luck. Each costs as much as a "
+        "particle with one seed; max_runs counts particles."))
     abc: AbcSettings = Field(description="The [abc] table: population, generations, "
                                          "stopping rules and budget.")
     overrides: dict[str, Any] = Field(default_factory=dict, description=(
