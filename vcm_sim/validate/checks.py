@@ -33,8 +33,10 @@ def _band(values: pd.Series | np.ndarray) -> tuple[float, float, float]:
     values = values[~np.isnan(values)]
     if not len(values):
         return math.nan, math.nan, math.nan
-    return (float(np.median(values)), float(np.quantile(values, 0.05)),
-            float(np.quantile(values, 0.95)))
+    # Sample quantiles, not interpolated: a growth ratio over a draw with nothing in its
+    # first years is infinite, and interpolating towards it is undefined.
+    return (float(np.median(values)), float(np.quantile(values, 0.05, method="inverted_cdf")),
+            float(np.quantile(values, 0.95, method="inverted_cdf")))
 
 
 def _row(target: str, sample: str, data: float, runs: pd.Series | np.ndarray,
