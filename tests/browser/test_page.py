@@ -114,8 +114,9 @@ def test_play_runs_months_until_paused(page, demo_server):
         page.locator(".vcm-month").get_by_text(re.compile(r"Month ([3-9]|\d\d+) of")).wait_for(
             timeout=90_000)
     except PlaywrightTimeout as err:
+        month = page.locator(".vcm-month").all_inner_texts()  # no wait: it may be gone
         raise AssertionError(
-            f"play stopped at month {current_month(page)} (button now "
+            f"play stopped at {month or 'no status bar'} (button now "
             f"{'❚❚' if pause.is_visible() else '▶'}); the page shows "
             f"{page.locator('.v-alert').all_inner_texts()}; the server wrote:\n"
             f"{demo_server.log_tail()}") from err
