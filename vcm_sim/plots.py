@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
+from vcm_sim.ets.reporters import price_columns
 from vcm_sim.metrics import STOCKS
 
 LINES = ("-", "--", ":", "-.")
@@ -21,7 +22,7 @@ def plot_run(results: pd.DataFrame, title: str, markets: Sequence[str] = ("",)) 
     buyers bought abroad."""
     months = results["step"]
     linked = f"bought_abroad_{markets[0]}" in results
-    ets = {market: _ets_columns(results, market) for market in markets}
+    ets = {market: price_columns(results.columns, market) for market in markets}
     ets = {market: columns for market, columns in ets.items() if columns}
     panels = 3 + linked + bool(ets)
     fig = Figure(figsize=(9, 3.3 * panels))
@@ -64,21 +65,6 @@ def plot_run(results: pd.DataFrame, title: str, markets: Sequence[str] = ("",)) 
     fig.suptitle("\n".join(textwrap.wrap(title, 90)))
     fig.tight_layout()
     return fig
-
-
-def _ets_columns(results: pd.DataFrame, market: str) -> tuple[str, str, str] | None:
-    """A market's ETS price columns (allowance quote, allowance clearing price, credit price
-    covered firms paid), or None without an ETS."""
-    tail = f"_{market}" if market else ""
-    quote = [c for c in results.columns
-             if c.startswith("allowance_quote_") and c.endswith(tail)
-             and (market or c.count("_") == 2)]
-    if not quote:
-        return None
-    currency = quote[0].removeprefix("allowance_quote_").removesuffix(tail)
-    credit = next(c for c in results.columns
-                  if c.endswith(f"_price_{currency}{tail}") and not c.startswith("allowance_"))
-    return quote[0], f"allowance_price_{currency}{tail}", credit
 
 
 def _plot_ets(ax, months: pd.Series, results: pd.DataFrame,

@@ -31,6 +31,13 @@ def share(default: float, doc: str) -> float:
     return Field(default, ge=0.0, le=1.0, description=doc)
 
 
+def log_spread(default: float, what: str) -> float:
+    """A lognormal spread: sigma in log units, 0 for none, at most 3 (a factor of 20 at
+    one sigma)."""
+    return Field(default, ge=0.0, le=3.0, description=(
+        f"Spread of {what}: sigma of the lognormal around the median, log units."))
+
+
 class IntegrityRules(Strict):
     """How hard it is to issue a credit that is not a real tonne."""
 

@@ -21,7 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vcm_sim.errors import UserError
 from vcm_sim.ets.settings import Ets
-from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, share
+from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, log_spread, share
 from vcm_sim.validation import describe, read_toml
 
 
@@ -38,13 +38,6 @@ leave 7% and 20 months (``python experiments/steady_start.py``; see docs/measure
 
 class ScenarioError(UserError):
     """A scenario is invalid; the message names each bad field, its value and valid range."""
-
-
-def log_spread(default: float, what: str) -> float:
-    """A lognormal spread: sigma in log units, 0 for none, at most 3 (a factor of 20 at
-    one sigma)."""
-    return Field(default, ge=0.0, le=3.0, description=(
-        f"Spread of {what}: sigma of the lognormal around the median, log units."))
 
 
 def beta_concentration(default: float, what: str) -> float:

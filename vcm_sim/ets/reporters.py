@@ -5,7 +5,7 @@ allowances or credits; flows count from the first recorded month."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -125,23 +125,34 @@ def ets_reporters(params: Ets) -> dict[str, Callable[[Jurisdiction], float]]:
     }
 
 
+def price_columns(columns: Iterable[str], market: str = "") -> tuple[str, str, str] | None:
+    """An ETS's price columns among ``columns`` (of ``market`` in a scenario with several,
+    ``<column>_<market>``): allowance quote, allowance clearing price and the price covered
+    firms paid for credits; None without an ETS."""
+    columns = list(columns)
+    tail = f"_{market}" if market else ""
+    quote = [c for c in columns if c.startswith("allowance_quote_") and c.endswith(tail)
+             and (market or c.count("_") == 2)]
+    if not quote:
+        return None
+    currency = quote[0].removeprefix("allowance_quote_").removesuffix(tail)
+    credit = next(c for c in columns
+                  if c.endswith(f"_price_{currency}{tail}") and not c.startswith("allowance_"))
+    return quote[0], f"allowance_price_{currency}{tail}", credit
+
+
 def ets_summary(results: pd.DataFrame) -> dict[str, float]:
-    """Run-level metrics of an ETS from the per-step table (empty without one): the mean
-    allowance quote and clearing price and the mean credit price of the eligible types over
-    the recorded months (currency per tCO2e, named with the currency as the columns are),
+    """Run-level metrics of an ETS from the per-step table (empty without one): the means
+    over the recorded months of the allowance quote, the allowance clearing price and the
+    price covered firms paid for credits (currency per tCO2e, named as the columns are),
     and the final credits surrendered, offset integrity, unreduced tonnes, shortfall and
     abatement."""
-    quote = [c for c in results.columns if c.startswith("allowance_quote_")]
-    if not quote:
+    found = price_columns(results.columns)
+    if found is None:
         return {}
-    currency = quote[0].removeprefix("allowance_quote_")
-    credit = next(c for c in results.columns
-                  if c.endswith(f"_price_{currency}") and not c.startswith("allowance_"))
     last = results.iloc[-1]
     return {
-        f"mean_allowance_quote_{currency}": float(results[quote[0]].mean()),
-        f"mean_allowance_price_{currency}": float(results[f"allowance_price_{currency}"].mean()),
-        f"mean_{credit}": float(results[credit].mean()),
+        **{f"mean_{column}": float(results[column].mean()) for column in found},
         "offsets_surrendered": int(last["offsets_surrendered"]),
         "offset_integrity": float(last["offset_integrity"]),
         "unreduced_tco2": float(last["unreduced_tco2"]),

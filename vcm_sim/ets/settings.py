@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from vcm_sim.rules import ProjectTypeName, Strict, share
+from vcm_sim.rules import ProjectTypeName, Strict, log_spread, share
 
 CURRENCY = re.compile(r"[A-Z]{3}")
 """An ISO 4217 currency code: it ends result columns (``allowance_price_cny``)."""
@@ -28,8 +28,8 @@ class Ets(Strict):
     covered_firms: int = Field(100, ge=1, le=100_000, description="Covered firms.")
     emissions_t_yr: float = Field(1e6, gt=0.0, le=1e10, description=(
         "Median business-as-usual emissions of a covered firm, tCO2e per year."))
-    emissions_spread: float = Field(1.0, ge=0.0, le=3.0, description=(
-        "Lognormal sigma of business-as-usual emissions across covered firms."))
+    emissions_spread: float = log_spread(1.0, "business-as-usual emissions across covered "
+                                              "firms")
     emissions_growth_yr: float = Field(0.0, ge=-0.5, le=0.5, description=(
         "Yearly growth of business-as-usual emissions (0.02 = 2%)."))
     allocation_share: float = Field(0.97, ge=0.0, le=2.0, description=(
@@ -48,8 +48,7 @@ class Ets(Strict):
     mac_slope: float = Field(2500.0, gt=0.0, le=1e7, description=(
         "Median slope of a covered firm's linear marginal abatement cost, currency per tCO2e "
         "at 100% abated: it abates ``price / slope`` of its emissions."))
-    mac_spread: float = Field(0.5, ge=0.0, le=3.0, description=(
-        "Lognormal sigma of the abatement cost slopes across covered firms."))
+    mac_spread: float = log_spread(0.5, "abatement cost slopes across covered firms")
     initial_price: float = Field(50.0, gt=0.0, le=1e6, description=(
         "Allowance price covered firms expect before the first trade, currency per tCO2e."))
     penalty: float = Field(500.0, gt=0.0, le=1e7, description=(

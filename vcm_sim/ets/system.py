@@ -86,9 +86,6 @@ class EmissionsTrading:
         self.book = AllowanceBook(n)
         self.expected_price = params.initial_price
         """Allowance price covered firms expect (currency per tCO2e): the last one seen."""
-        self.quotes: deque[float] = deque([params.initial_price], maxlen=STEPS_PER_YEAR)
-        """The last twelve months' quotes (currency per tCO2e), behind
-        :meth:`credit_value`."""
         self.price = math.nan
         """This month's allowance clearing price (NaN: nothing traded)."""
         self.volume = 0
@@ -150,12 +147,15 @@ class EmissionsTrading:
         years = self.market.year_of(t) - self.market.config.start_year
         return float(np.clip(p.allocation_share - p.allocation_decline_yr * years, 0.0, 2.0))
 
-    def free_allocation(self, share: float, bau: np.ndarray, part: float = 1.0) -> np.ndarray:
+    def free_allocation(self, share: float, bau: np.ndarray, part: float = 1.0
+                        ) -> tuple[np.ndarray, np.ndarray]:
         """Each firm's free allowances for a compliance year (``part`` of a whole one) at
-        allocation ``share`` of business-as-usual emissions ``bau``, less what it owes."""
+        allocation ``share`` of business-as-usual emissions ``bau``, less what it owes; and
+        what that withholds of what it owes."""
         p = self.params
         free = np.floor(share * bau * part * (1.0 - p.auction_share)).astype(np.int64)
-        return free - np.minimum(self.firms.owed, free)
+        made_good = np.minimum(self.firms.owed, free)
+        return free - made_good, made_good
 
     def allocate(self, t: int, part: float = 1.0) -> None:
         """The compliance year's cap (``part`` of a year's): :meth:`allocation_share` of
@@ -166,9 +166,8 @@ class EmissionsTrading:
         if t > self.market.first_month:
             firms.bau_t_yr *= 1.0 + p.emissions_growth_yr
         share = self.allocation_share(t)
-        free = self.free_allocation(share, firms.bau_t_yr, part)
-        whole = np.floor(share * firms.bau_t_yr * part * (1.0 - p.auction_share)).astype(np.int64)
-        firms.owed -= whole - free
+        free, made_good = self.free_allocation(share, firms.bau_t_yr, part)
+        firms.owed -= made_good
         self.book.issue(np.arange(len(free)), free)
         auctioned = int(np.floor((share * firms.bau_t_yr * part).sum() * p.auction_share))
         self.book.issue(np.array([self.book.regulator]), np.array([auctioned]))
@@ -194,11 +193,10 @@ class EmissionsTrading:
         """This month's bids of covered firms for credits: each bids for its share of the
         months left of what the cap still lets it surrender at the deadline (on its
         emissions expected at the expected allowance price; spreading purchases over the
-        year lets the allowance price tell it when credits stop paying), split over the eligible types in proportion to the credits of
-        each on offer (``on_offer``, per type), at :meth:`credit_value` (a credit within
-        the cap replaces an allowance at the deadline; last month's quote alone swings too
-        much to value it: bought at a January spike, the year's credits leave a surplus and
-        allowances fall to the bottom of their range), in USD."""
+        year lets the allowance price tell it when credits stop paying), split over the
+        eligible types in proportion to the credits of each on offer (``on_offer``, per
+        type), at the allowance price it expects (a credit within the cap replaces an
+        allowance), in USD."""
         from vcm_sim.trading import Orders, book_label
 
         market, p = self.market, self.params
@@ -209,18 +207,13 @@ class EmissionsTrading:
         quota = np.ceil(self.room_under_cap() / (self.months_left() + 1))
         split = np.floor(quota[:, None] * (supply / supply.sum())[None, :]).astype(np.int64)
         firm, kind = (split > 0).nonzero()
-        limit = min(self.credit_value(), p.penalty) / p.per_usd
+        limit = min(self.expected_price, p.penalty) / p.per_usd
         ceiling = market.config.rules.market.price_ceiling_usd
         if ceiling is not None:
             limit = min(limit, ceiling)
         self.offsets_bid_month = int(split.sum())
         return Orders.of(self.ids[firm], np.full(len(firm), limit), split[firm, kind],
                          book_label(kind, np.zeros(len(firm), dtype=bool)))
-
-    def credit_value(self) -> float:
-        """What a credit bought for the deadline is worth to a covered firm (currency per
-        tCO2e): the allowance it saves buying, at the price it expects."""
-        return self.expected_price
 
     def room_under_cap(self) -> np.ndarray:
         """Credits each firm may still surrender this compliance year beyond the eligible
@@ -251,25 +244,19 @@ class EmissionsTrading:
     def clear_allowances(self, rng: np.random.Generator) -> None:
         """The month's allowance market: covered firms' demand and supply curves (see
         :mod:`vcm_sim.ets.covered`) and the regulator's auction, cleared by the market's
-        mechanism; buyers pay sellers (or the regulator) in USD. The month's quote joins
-        the last twelve."""
-        self._clear(rng)
-        self.quotes.append(self.expected_price)
-
-    def _clear(self, rng: np.random.Generator) -> None:
+        mechanism; buyers pay sellers (or the regulator) in USD."""
         market, p, book = self.market, self.params, self.book
         self.fills.append((self.offsets_bid_month, self.offsets_bought_month))
         bid = sum(b for b, _ in self.fills)
         self.obtainable = (sum(q for _, q in self.fills) / bid
                            if bid and self.offsets_bid_month else 0.0)
-        left = STEPS_PER_YEAR - 1 - self.months_into_year(market.month_index)
+        left = self.months_left()
         grid = p.penalty * np.geomspace(GRID_FLOOR, 1.0, p.bid_steps)
         held = book.held[:-1]
-        t = market.month_index
-        next_year = t + left + 1
+        next_year = market.month_index + left + 1
         growth = p.emissions_growth_yr
-        next_free = self.free_allocation(self.allocation_share(next_year),
-                                         self.firms.bau_t_yr * (1.0 + growth))
+        next_free, _ = self.free_allocation(self.allocation_share(next_year),
+                                            self.firms.bau_t_yr * (1.0 + growth))
         needs = self.firms.needs(grid, left, held, self.offsets_held().astype(float),
                                  p.offset_cap, next_free.astype(float), growth,
                                  self.credit_price(), self.obtainable)
