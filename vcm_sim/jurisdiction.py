@@ -37,7 +37,7 @@ import mesa
 import numpy as np
 from pydantic import ValidationError
 
-from vcm_sim import metrics, start, trading
+from vcm_sim import article6, metrics, start, trading
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
 from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, levelized_cost,
@@ -89,6 +89,14 @@ class Tally:
     transfer_cost_usd: float = 0.0
     claimed_tco2: int = 0
     claimed_real_tco2: float = 0.0
+    adjusted_tco2: int = 0
+    """Corresponding adjustments: authorised credits this market's registry transferred
+    abroad, each a tonne its inventory no longer counts (see :mod:`vcm_sim.article6`)."""
+    double_claimed_tco2: int = 0
+    """Credits this market's buyers bought abroad without a corresponding adjustment and
+    retired behind offsetting claims: tonnes the host's inventory counts too."""
+    bought_adjusted_tco2: int = 0
+    bought_adjusted_usd: float = 0.0
 
 
 class Jurisdiction:
@@ -157,6 +165,11 @@ class Jurisdiction:
             s.firms, self.expected_price, self.sentiment.level, s.rules.market.offset_cap,
             n_types)
         self.issuance_open = True
+        self.traded_month = (0.0, 0)
+        """Value (USD) and volume (credits) of this month's trades."""
+        self.adjusted_month = (0.0, 0)
+        """Value (USD) and volume (credits) of the adjusted credits this month's trades
+        delivered to this market's buyers (Article 6, see :mod:`vcm_sim.article6`)."""
         self.last_demand = 0
         self.region_hazard = draw_region_hazard(self.streams.get("fire_years", SETUP),
                                                 s.nature.regions, s.nature.bad_year_probability,
@@ -260,7 +273,9 @@ class Jurisdiction:
         inflation = self.developers.choose_methods(dev, detection, rules.project_audit_rate,
                                                    rules.penalty_multiple, s.developers)
         years = types.crediting_years[kind]
+        ids = np.arange(len(self.projects), len(self.projects) + len(dev))
         self.projects.add(
+            authorised=article6.authorised(ids, s.rules.article6.authorised_share),
             kind=kind, developer=dev, region=self._regions(dev, rng), area_ha=area,
             rate=types.rate[kind] * rng.lognormal(0.0, s.projects.rate_spread, len(dev)),
             additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
@@ -342,11 +357,12 @@ class Jurisdiction:
                 raise AssertionError("cash book positions are not the registry's account ids")
             if self.ets is not None:
                 self.ets.check()
-            if not np.array_equal(self.truth.view("retired"), self.registry.per_batch("retired")):
+            own = np.array([b.origin is None for b in self.registry.batches], dtype=bool)
+            retired = self.registry.per_batch("retired")[own]  # imported batches have no truth
+            if not np.array_equal(self.truth.view("retired"), retired):
                 raise AssertionError("the model's retirement mirror disagrees with the registry")
-            totals = self.registry.totals()
-            if (self.issued_by_type.sum(), self.retired_by_type.sum()) != (totals["issued"],
-                                                                         totals["retired"]):
+            if (self.issued_by_type.sum(), self.retired_by_type.sum()) != (
+                    self.registry.totals()["issued"], retired.sum()):
                 raise AssertionError("the per-type tallies disagree with the registry's totals")
 
     def _nature(self, t: int) -> None:
@@ -692,7 +708,9 @@ class Jurisdiction:
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
+        self.adjusted_month = (0.0, 0)
         value, volume, bought = trading.trade(self, demand, stock, abroad)
+        self.traded_month = (float(value.sum()), int(volume.sum()))
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
@@ -845,7 +863,8 @@ class Jurisdiction:
 
     def set_rule(self, path: str, value: object) -> None:
         """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""
-        self.config = with_overrides(self.config, {path: value})
+        self.config = with_overrides(self.config, {path: value},
+                                     as_market=bool(self.name))
         self.types = TypeTable.from_scenario(self.config)
 
     # -- recording ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vcm_sim import article6
 from vcm_sim.rules import PROJECT_TYPES
 from vcm_sim.trading import (Orders, back_claims, developer_asks, stock_years, tiers_on,
                              vintage_filter)
@@ -64,6 +65,9 @@ class Offers:
     """Position of each ask's market in :attr:`Link.markets`."""
     developer: np.ndarray
     """Row of each ask's developer in its market's population."""
+    adjusted: np.ndarray
+    """Whether each ask is for credits authorised by their host, sold with a corresponding
+    adjustment (see :mod:`vcm_sim.article6`)."""
 
 
 class Link:
@@ -74,9 +78,15 @@ class Link:
     def __init__(self, markets: list[Jurisdiction], settings: Linking) -> None:
         self.markets = markets
         self.transfer_cost_usd = settings.transfer_cost_usd
-        self.accepts = np.array([np.isin(PROJECT_TYPES, m.config.rules.integrity.eligible_types)
-                                 for m in markets])
-        """Per market and type, whether the market's rules accept the type's credits."""
+        eligible = np.array([np.isin(PROJECT_TYPES, m.config.rules.integrity.eligible_types)
+                             for m in markets])
+        adjusted_only = np.array([m.config.rules.article6.adjusted_only for m in markets])
+        self.accepts = eligible & ~adjusted_only[:, None]
+        """Per market and type, whether the market's buyers accept the type's credits
+        without a corresponding adjustment."""
+        self.accepts_adjusted = eligible & adjusted_only[:, None]
+        """Per market and type, whether the market's buyers take the type's authorised,
+        adjusted credits: the markets that require them (see :mod:`vcm_sim.article6`)."""
         n, n_types = len(markets), len(PROJECT_TYPES)
         self.share = np.zeros((n, n, n_types))
         self.share[np.arange(n), np.arange(n)] = 1.0
@@ -91,6 +101,14 @@ class Link:
         """Per market and type, the price (USD per credit) its developers' asks plan with
         this month: the best forecast among the markets that accept the type, net of the
         transfer cost abroad."""
+        self.share_adjusted = np.zeros((n, n, n_types))
+        """``share_adjusted[i, j, k]``: the share of the authorised credits of type ``k``
+        of market ``i``'s developers offered in market ``j`` this month (by the depth of the
+        markets that require them; rows sum to 1 where one does, else 0)."""
+        self.reservation_adjusted = np.full((n, n_types), -np.inf)
+        """Per market and type, the price (USD per credit) asks for its authorised credits
+        plan with: the best forecast among the markets that require them, net of the
+        transfer cost."""
         for market in markets:
             market.link = self
             for other in markets:
@@ -108,12 +126,14 @@ class Link:
         forecast price, typical volume and developers' stock per type (see :attr:`share`,
         :attr:`reservation` and :attr:`stock_years`)."""
         forecast = np.array([m.forecast_price for m in self.markets])
-        depth = np.array([m.typical_volume for m in self.markets]) * self.accepts
+        typical = np.array([m.typical_volume for m in self.markets])
+        depth = typical * self.accepts
         held = [m.registry.held(m.developer_ids) for m in self.markets]
         self.stock_years = stock_years(np.concatenate(held),
                                        np.concatenate([m.developers.specialty
                                                        for m in self.markets]),
-                                       depth.sum(axis=0))
+                                       depth.sum(axis=0)
+                                       + (typical * self.accepts_adjusted).sum(axis=0))
         self._offered = [np.zeros(len(h)) for h in held]
         self._sold = [np.zeros(len(h)) for h in held]
         for i in range(len(self.markets)):
@@ -123,6 +143,20 @@ class Link:
             reach = depth.copy()
             reach[i] = np.maximum(depth[i], 1.0)  # a type no market buys yet is offered home
             self.share[i] = reach / reach.sum(axis=0)
+            if self.markets[i].projects.authorised.any():
+                self._route_adjusted(i, forecast, typical)
+
+    def _route_adjusted(self, i: int, forecast: np.ndarray, typical: np.ndarray) -> None:
+        """This month's split of market ``i``'s authorised credits between the markets that
+        require them, in proportion to their depth (at least a credit a month, so a type
+        they have not bought yet is offered too), and the price their asks plan with."""
+        takes = self.accepts_adjusted
+        self.reservation_adjusted[i] = np.where(takes, forecast - self.transfer_cost_usd,
+                                                -np.inf).max(axis=0)
+        reach = np.where(takes, np.maximum(typical, 1.0), 0.0)
+        total = reach.sum(axis=0)
+        self.share_adjusted[i] = np.divide(reach, total, out=np.zeros_like(reach),
+                                           where=total > 0)
 
     def reservation_of(self, market: Jurisdiction) -> np.ndarray:
         """Per type, the price ``market``'s developers' asks plan with this month."""
@@ -138,28 +172,38 @@ class Link:
         share of what they offer (from their inventories eligible under ``market``'s vintage
         cut-off), asked at their reservation plus the transfer cost."""
         j = self.position(market)
-        parts, origins, developers = [Orders.of([], [], [], [])], [], []
+        parts, origins, developers, adjusted = [Orders.of([], [], [], [])], [], [], []
         floor = market.config.rules.market.price_floor_usd
         for i, origin in enumerate(self.markets):
-            if i == j or not self.share[i, j].any():
+            if i == j:
                 continue
-            inventory = origin.registry.held(origin.developer_ids,
-                                             vintage_filter(market, origin.registry))
-            inventory = inventory * self.share[i, j][origin.developers.specialty]
-            orders, seller = developer_asks(origin, inventory, self.reservation[i],
-                                            origin.draws("linking"), tiers_on(market),
-                                            self.stock_years)
-            orders.price = np.maximum(orders.price + self.transfer_cost_usd, floor)
-            orders.account_id[:] = -1
-            parts.append(orders)
-            origins.append(np.full(len(seller), i))
-            developers.append(seller)
+            vintage = vintage_filter(market, origin.registry)
+            authorises = origin.projects.authorised.any()
+            for is_adjusted, share, reservation in (
+                    (False, self.share[i, j], self.reservation[i]),
+                    (True, self.share_adjusted[i, j], self.reservation_adjusted[i])):
+                if not share.any():
+                    continue
+                eligible = (article6.batch_filter(origin, is_adjusted, vintage) if authorises
+                            else vintage)
+                inventory = origin.registry.held(origin.developer_ids, eligible)
+                inventory = inventory * share[origin.developers.specialty]
+                orders, seller = developer_asks(origin, inventory, reservation,
+                                                origin.draws("linking"), tiers_on(market),
+                                                self.stock_years)
+                orders.price = np.maximum(orders.price + self.transfer_cost_usd, floor)
+                orders.account_id[:] = -1
+                parts.append(orders)
+                origins.append(np.full(len(seller), i))
+                developers.append(seller)
+                adjusted.append(np.full(len(seller), is_adjusted))
         orders = parts[0]
         for part in parts[1:]:
             orders = orders + part
         empty = np.zeros(0, dtype=np.int64)
         return Offers(orders, np.concatenate([empty, *origins]),
-                      np.concatenate([empty, *developers]))
+                      np.concatenate([empty, *developers]),
+                      np.concatenate([np.zeros(0, dtype=bool), *adjusted]))
 
     def settle(self, market: Jurisdiction, offers: Offers, ask: np.ndarray, firm: np.ndarray,
                quantity: np.ndarray, paid: np.ndarray) -> None:
@@ -178,9 +222,14 @@ class Link:
             self.note_sales(origin, offers.developer[own], offers.orders.quantity[own],
                             sold[own])
             match = own[ask]
+            adjusted = match & offers.adjusted[ask]
+            match &= ~adjusted
             if match.any():
                 self._deliver(market, origin, offers.developer[ask[match]], firm[match],
                               quantity[match], paid[match])
+            if adjusted.any():
+                self._deliver_adjusted(market, origin, offers.developer[ask[adjusted]],
+                                       firm[adjusted], quantity[adjusted], paid[adjusted])
 
     def note_sales(self, market: Jurisdiction, developer: np.ndarray, offered: np.ndarray,
                    sold: np.ndarray) -> None:
@@ -199,15 +248,22 @@ class Link:
             market.developers.learn(seller, offered[seller], sold[seller],
                                     market.config.developers.ask_learning)
 
-    def _deliver(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
-                 firm: np.ndarray, quantity: np.ndarray, paid: np.ndarray) -> None:
-        """``origin``'s developers ``developer`` deliver ``quantity`` credits to ``market``'s
-        firms ``firm``, who paid ``paid``."""
+    def _pay(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
+             quantity: np.ndarray, paid: np.ndarray) -> None:
+        """``origin``'s developers ``developer`` receive what ``market``'s buyers paid
+        (``paid``, USD) for ``quantity`` credits, less the transfer cost."""
         received = paid - self.transfer_cost_usd * quantity
         origin.cash.receive(origin.developer_ids[developer], received)
         origin.tally.developer_revenue_usd += float(received.sum())
         origin.tally.sold_abroad_tco2 += int(quantity.sum())
         market.tally.transfer_cost_usd += self.transfer_cost_usd * float(quantity.sum())
+
+    def _deliver(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
+                 firm: np.ndarray, quantity: np.ndarray, paid: np.ndarray) -> None:
+        """``origin``'s developers ``developer`` deliver ``quantity`` credits to ``market``'s
+        firms ``firm``, who paid ``paid``: retired in ``origin``'s registry, without a
+        corresponding adjustment (double claimed behind offsetting claims)."""
+        self._pay(market, origin, developer, quantity, paid)
         year = market.year
         accounts = [origin.developer_accounts[d] for d in developer.tolist()]
         claims = [f"{market.name}:{market.firm_accounts[f]}/{year}" for f in firm.tolist()]
@@ -217,6 +273,33 @@ class Link:
         batch = np.array(legs.batch, dtype=np.int64)
         credits = np.array(legs.quantity, dtype=np.int64)
         origin.record_retirements(batch, credits)
-        back_claims(market, origin, firm[np.array(legs.match, dtype=np.int64)], batch, credits)
+        buyer = firm[np.array(legs.match, dtype=np.int64)]
+        back_claims(market, origin, buyer, batch, credits)
+        market.tally.double_claimed_tco2 += int(credits[~market.firms.contributes[buyer]].sum())
+        self._note_bought(market, origin, batch, credits)
+
+    def _deliver_adjusted(self, market: Jurisdiction, origin: Jurisdiction,
+                          developer: np.ndarray, firm: np.ndarray, quantity: np.ndarray,
+                          paid: np.ndarray) -> None:
+        """``origin``'s developers ``developer`` deliver ``quantity`` authorised credits to
+        ``market``'s firms ``firm``, who paid ``paid``: transferred to ``market``'s registry
+        and retired there, with a corresponding adjustment by ``origin``
+        (:func:`~vcm_sim.article6.deliver_adjusted`)."""
+        self._pay(market, origin, developer, quantity, paid)
+        match, batch, credits = article6.deliver_adjusted(
+            origin, market, [origin.developer_accounts[d] for d in developer.tolist()],
+            abroad_account(market), [market.firm_accounts[f] for f in firm.tolist()],
+            quantity, vintage_filter(market, origin.registry))
+        back_claims(market, origin, firm[match], batch, credits)
+        self._note_bought(market, origin, batch, credits)
+        market.tally.bought_adjusted_tco2 += int(credits.sum())
+        market.tally.bought_adjusted_usd += float(paid.sum())
+        value, volume = market.adjusted_month
+        market.adjusted_month = (value + float(paid.sum()), volume + int(credits.sum()))
+
+    @staticmethod
+    def _note_bought(market: Jurisdiction, origin: Jurisdiction, batch: np.ndarray,
+                     credits: np.ndarray) -> None:
+        """``market``'s buyers have retired ``credits`` of ``origin``'s batches ``batch``."""
         market.tally.bought_abroad_tco2 += int(credits.sum())
         market.tally.bought_abroad_real_tco2 += float(credits @ origin.truth.real_now(batch))

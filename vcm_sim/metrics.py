@@ -417,12 +417,52 @@ def transfer_cost_usd(market: Jurisdiction) -> float:
     return market.tally.transfer_cost_usd
 
 
+def adjusted_tco2(market: Jurisdiction) -> int:
+    """Corresponding adjustments so far: authorised credits this market's registry
+    transferred abroad, tCO2e its inventory no longer counts (Article 6)."""
+    return market.tally.adjusted_tco2
+
+
+def double_claimed_tco2(market: Jurisdiction) -> int:
+    """Credits this market's buyers have bought abroad without a corresponding adjustment
+    and retired behind offsetting claims so far: tCO2e counted both by the host's inventory
+    and by the buyers (contribution claims excluded)."""
+    return market.tally.double_claimed_tco2
+
+
+def bought_adjusted_tco2(market: Jurisdiction) -> int:
+    """Authorised, correspondingly adjusted credits this market's buyers have bought (and
+    retired in this market's registry) so far."""
+    return market.tally.bought_adjusted_tco2
+
+
+def price_adjusted_usd(market: Jurisdiction) -> float:
+    """This month's mean price of the adjusted credits this market's buyers bought, USD per
+    credit; NaN without any."""
+    value, volume = market.adjusted_month
+    return value / volume if volume else math.nan
+
+
+def price_unadjusted_usd(market: Jurisdiction) -> float:
+    """This month's mean price of the other credits traded in this market (without a
+    corresponding adjustment), USD per credit; NaN without any."""
+    value, volume = market.traded_month
+    adjusted_value, adjusted_volume = market.adjusted_month
+    volume -= adjusted_volume
+    return (value - adjusted_value) / volume if volume else math.nan
+
+
 LINK_REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "sold_abroad": sold_abroad,
     "bought_abroad": bought_abroad,
     "bought_abroad_integrity": bought_abroad_integrity,
     "claims_integrity": claims_integrity,
     "transfer_cost_usd": transfer_cost_usd,
+    "adjusted_tco2": adjusted_tco2,
+    "double_claimed_tco2": double_claimed_tco2,
+    "bought_adjusted_tco2": bought_adjusted_tco2,
+    "price_adjusted_usd": price_adjusted_usd,
+    "price_unadjusted_usd": price_unadjusted_usd,
 }
 """Per-step reporters of the markets of a scenario that declares them (``[[markets]]``),
 linked or not, recorded after :data:`REPORTERS`."""
@@ -610,10 +650,44 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "pledged_firms_final": int(last["pledged_firms"]),
         "claimed_target_tco2": float(results["claimed_target_tco2"].mean()),
         "inventory_months": float(results["inventory_months"].median()),
-        **({name: float(last[name]) for name in LINK_REPORTERS} if "sold_abroad" in results
-           else {}),
+        **(link_summary(results) if "sold_abroad" in results else {}),
         **ets_summary(results),
     }
+
+
+MONTHLY_LINK_REPORTERS = ("price_adjusted_usd", "price_unadjusted_usd")
+"""Link reporters of the month; the others are cumulative."""
+
+
+def link_summary(results: pd.DataFrame) -> dict[str, float]:
+    """A market's :data:`LINK_REPORTERS` over a run: the cumulative ones at the end, the
+    monthly prices as their mean over the months with trades (NaN without any)."""
+    last = results.iloc[-1]
+    return {name: (float(results[name].mean()) if name in MONTHLY_LINK_REPORTERS
+                   else float(last[name])) for name in LINK_REPORTERS}
+
+
+def adjusted_trades(results: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                     np.ndarray]:
+    """Per month of one market's results: value (USD) and volume (credits) of the adjusted
+    credits its buyers bought, and of its other trades."""
+    bought = results["bought_adjusted_tco2"].to_numpy(dtype=float)
+    volume = np.diff(bought, prepend=0.0)
+    other = results["volume"].to_numpy(dtype=float) - volume
+    value = np.nan_to_num(results["price_adjusted_usd"].to_numpy(dtype=float)) * volume
+    other_value = np.nan_to_num(results["price_unadjusted_usd"].to_numpy(dtype=float)) * other
+    return value, volume, other_value, other
+
+
+def adjusted_premium(frames: list[pd.DataFrame]) -> float:
+    """The premium (a share: 0.5 for 50% more) of the mean price of adjusted credits over
+    that of the others, each weighted by volume over every market and month of a run; NaN
+    unless both traded."""
+    value, volume, other_value, other = (sum(parts) for parts in
+                                         zip(*(adjusted_trades(f) for f in frames)))
+    if volume.sum() <= 0 or other.sum() <= 0:
+        return math.nan
+    return float((value.sum() / volume.sum()) / (other_value.sum() / other.sum()) - 1.0)
 
 
 def price_gap(indices: list[pd.Series]) -> float:

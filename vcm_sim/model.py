@@ -143,8 +143,9 @@ class VCMModel(mesa.Model):
 
     def summary(self) -> dict[str, float]:
         """Run-level metrics (see :func:`vcm_sim.metrics.summarise`); with several markets,
-        each market's as ``<metric>_<market>``, and ``price_gap``
-        (:func:`vcm_sim.metrics.price_gap`) between their price indices."""
+        each market's as ``<metric>_<market>``, ``price_gap``
+        (:func:`vcm_sim.metrics.price_gap`) between their price indices and
+        ``adjusted_premium`` (:func:`vcm_sim.metrics.adjusted_premium`)."""
         if len(self.markets) == 1:
             return metrics.summarise(self.results())
         out: dict[str, float] = {}
@@ -153,4 +154,5 @@ class VCMModel(mesa.Model):
             for key, value in metrics.summarise(frame).items():
                 out[f"{key}_{m.name}"] = value
         out["price_gap"] = metrics.price_gap([f["price_index_usd"] for f in frames])
+        out["adjusted_premium"] = metrics.adjusted_premium(frames)
         return out

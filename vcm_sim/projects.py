@@ -106,6 +106,9 @@ class Projects:
     credited: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     at_risk: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     verifier: np.ndarray = field(default_factory=lambda: _empty(np.int64))
+    authorised: np.ndarray = field(default_factory=lambda: _empty(bool))
+    """Whether the host has authorised the project's credits for international use
+    (Article 6: see :mod:`vcm_sim.article6`)."""
 
     def __len__(self) -> int:
         return len(self.kind)

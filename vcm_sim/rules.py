@@ -116,9 +116,25 @@ class MarketRules(Strict):
         None, gt=0.0, le=1000.0, description="Highest bid accepted, USD per tCO2e; None for none.")
 
 
+class Article6Rules(Strict):
+    """Paris Agreement Article 6 in linked markets (see ``vcm_sim.article6``): the host's
+    authorisation of credits for international use, and buyers that require it."""
+
+    authorised_share: float = share(
+        0.0, "Share (0-1) of this market's new projects whose credits the host authorises for "
+             "international use (a letter of authorisation): they are sold only abroad, move "
+             "to the buyer's registry, and the host makes a corresponding adjustment for each "
+             "(its inventory no longer counts the tonne).")
+    adjusted_only: bool = Field(
+        False, description="This market's buyers accept only credits authorised and "
+                           "correspondingly adjusted by their host (CORSIA eligible units), "
+                           "bought abroad.")
+
+
 class Rules(Strict):
     """The full rule set."""
 
     integrity: IntegrityRules = Field(default_factory=IntegrityRules)
     disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
     market: MarketRules = Field(default_factory=MarketRules)
+    article6: Article6Rules = Field(default_factory=Article6Rules)

@@ -51,7 +51,7 @@ class Population(Strict):
     """How many agents of each kind."""
 
     firms: int = Field(1000, ge=1, le=1_000_000, description="Emitting firms.")
-    developers: int = Field(200, ge=1, le=100_000, description="Project developers.")
+    developers: int = Field(200, ge=0, le=100_000, description="Project developers.")
     verifiers: int = Field(20, ge=1, le=10_000, description="Verification bodies.")
     traders: int = Field(0, ge=0, le=100_000, description="Speculative traders (0 for none).")
 
@@ -130,6 +130,11 @@ class Firms(Strict):
         "Bids a firm splits its demand curve into: at 1/steps, 2/steps, ... of what a credit "
         "is worth to it, each for the credits it wants at that price beyond those it wants "
         "at the next (1: one bid, at its worth, for what it wants at that price)."))
+    contribution_share: float = share(0.0, "Share (0-1) of firms whose claims are "
+                                            "contribution claims: they finance mitigation "
+                                            "without counting it against their own "
+                                            "emissions, so a credit bought abroad without a "
+                                            "corresponding adjustment is not double claimed.")
     obligation: bool = Field(False, description=(
         "Targets are legal obligations (a compliance market): each pledged firm covers its "
         "full coverage whatever a claimed tonne costs, so prices and the offset cap change "
@@ -503,7 +508,8 @@ class Scenario(Strict):
         if not self.markets:
             return [("", self)]
         common = self.model_copy(update=MARKET_FREE)
-        return [(m.name, with_overrides(common, m.settings)) for m in self.markets]
+        return [(m.name, with_overrides(common, m.settings, as_market=True))
+                for m in self.markets]
 
     @model_validator(mode="before")
     @classmethod
@@ -542,6 +548,31 @@ def _check_ets(scenario: Scenario) -> None:
                                 f"{scenario.linking.mode!r}: covered firms buy only domestic "
                                 "credits, and linked markets with an ETS are not built yet; "
                                 "set linking.mode = 'none'")
+
+
+def _check_article6(scenario: Scenario) -> None:
+    """Authorised credits and the buyers that require them trade only between linked
+    markets: a market that authorises or requires them needs a link, and a market that
+    requires them issues none of its own (imports into a registry that also issues are not
+    modelled)."""
+    for name, market in scenario.market_scenarios():
+        article6 = market.rules.article6
+        where = f"market {name!r}: " if name else ""
+        if article6.adjusted_only and market.population.developers:
+            raise ScenarioError(f"{where}rules.article6.adjusted_only: its buyers take only "
+                                "adjusted credits from abroad, and a market that imports them "
+                                "issues none of its own: set population.developers = 0")
+        if scenario.linking.mode != "none":
+            continue
+        if article6.authorised_share > 0:
+            raise ScenarioError(f"{where}rules.article6.authorised_share = "
+                                f"{article6.authorised_share:g} needs linked markets (authorised "
+                                "credits are sold abroad): declare [[markets]] and set "
+                                "linking.mode = 'mutual_recognition'")
+        if article6.adjusted_only:
+            raise ScenarioError(f"{where}rules.article6.adjusted_only needs linked markets "
+                                "(adjusted credits are bought abroad): declare [[markets]] and "
+                                "set linking.mode = 'mutual_recognition'")
 
 
 def _dated(event: Any, start_year: Any) -> Any:
@@ -611,8 +642,10 @@ def _parent_of(path: Path, parent: Any) -> str | Path:
     return path.parent / parent if parent.endswith(".toml") else parent
 
 
-def validate(data: dict[str, Any]) -> Scenario:
-    """A :class:`Scenario` from plain data, or :class:`ScenarioError` listing every problem."""
+def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
+    """A :class:`Scenario` from plain data, or :class:`ScenarioError` listing every problem;
+    ``as_market``: the data are one market of a scenario with several (its links are checked
+    with the scenario)."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -641,12 +674,15 @@ def validate(data: dict[str, Any]) -> Scenario:
         raise ScenarioError(f"markets must have distinct names, got {', '.join(names)}")
     for market in scenario.markets:
         try:
-            with_overrides(scenario.model_copy(update=MARKET_FREE), market.settings)
+            with_overrides(scenario.model_copy(update=MARKET_FREE), market.settings,
+                           as_market=True)
         except ScenarioError as err:
             raise ScenarioError(f"market {market.name!r}: {err}") from None
     if scenario.linking.mode != "none":
         _check_linking(scenario)
     _check_ets(scenario)
+    if not as_market:
+        _check_article6(scenario)
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event)
@@ -677,8 +713,10 @@ def _check_linking(scenario: Scenario) -> None:
 
 
 def with_overrides(scenario: Scenario,
-                   overrides: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Scenario:
-    """A copy of ``scenario`` with dotted-path overrides applied in order, then validated.
+                   overrides: Mapping[str, Any] | Iterable[tuple[str, Any]], *,
+                   as_market: bool = False) -> Scenario:
+    """A copy of ``scenario`` with dotted-path overrides applied in order, then validated
+    (``as_market``: as one market of a scenario with several, see :func:`validate`).
 
     A value that is a table (dict) merges into the table at its path, key by key and at every
     depth; any other value, a list included, replaces what is there. Overrides may be a
@@ -688,7 +726,7 @@ def with_overrides(scenario: Scenario,
     pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
     for path, value in pairs:
         _set_path(data, path, value)
-    return validate(data)
+    return validate(data, as_market=as_market)
 
 
 def _check_set_event(scenario: Scenario, event: Event) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from vcm_sim import article6
 from vcm_sim.agents.firm import Demand
 from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
@@ -101,9 +102,13 @@ class Stock:
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
         """The sellers' eligible inventories now (in linked markets, the developers' share
-        for home: see :meth:`~vcm_sim.linking.Link.home_share`)."""
+        for home, see :meth:`~vcm_sim.linking.Link.home_share`, of the credits their host
+        has not authorised for export, see :mod:`vcm_sim.article6`)."""
         eligible = vintage_filter(market)
-        developers = market.registry.held(market.developer_ids, eligible)
+        home = eligible
+        if market.projects.authorised.any():  # authorised credits are sold only abroad
+            home = article6.batch_filter(market, False, eligible)
+        developers = market.registry.held(market.developer_ids, home)
         if market.link is not None:
             developers = developers * market.link.home_share(market)[market.developers.specialty]
         return cls(developers, market.registry.held(market.trader_ids, eligible))
@@ -119,7 +124,8 @@ def offered(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) ->
     """Per type, the credits developers and traders hold that could back a claim this year,
     and those sellers ``abroad`` offer here."""
     n = len(market.types.names)
-    held = np.bincount(market.developers.specialty, weights=stock.developers, minlength=n)
+    held = np.bincount(market.developers.specialty, weights=stock.developers,
+                       minlength=n).astype(float)
     if len(market.trader_accounts):
         held += np.bincount(market.traders.kind, weights=stock.traders, minlength=n)
     if abroad is not None:

@@ -84,12 +84,17 @@ class FirmPopulation:
     """Has bought for its current claim year."""
     type_value: np.ndarray
     """Per type, what buyers pay for its credits relative to their willingness to pay (x)."""
+    contributes: np.ndarray
+    """Whether the firm's claims are contribution claims (not counted against its own
+    emissions: see ``Firms.contribution_share``)."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
                type_mix: np.ndarray, type_value: np.ndarray) -> FirmPopulation:
         """``n`` firms with lognormal emissions, costs and willingness to pay; ``type_value``
-        scales what they pay per type (:attr:`type_value`)."""
+        scales what they pay per type (:attr:`type_value`). The first
+        ``contribution_share`` of them make contribution claims (firms are drawn
+        independently, so they are a random sample, and no draw is spent on it)."""
         pledge = rng.choice(len(PLEDGES), size=n, p=[params.pledge_none, params.pledge_neutral,
                                                      params.pledge_net_zero])
         return cls(emissions=params.emissions_tco2_yr
@@ -106,7 +111,8 @@ class FirmPopulation:
                    claim_kind=np.full(n, -1),
                    exposed_this_year=np.zeros(n, dtype=bool),
                    purchased=np.zeros(n, dtype=bool),
-                   type_value=np.asarray(type_value, dtype=float))
+                   type_value=np.asarray(type_value, dtype=float),
+                   contributes=np.arange(n) < round(params.contribution_share * n))
 
     def open_claim_year(self, month: int) -> None:
         """Firms whose reporting month was last month start a new claim year: credits

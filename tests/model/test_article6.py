@@ -1,0 +1,115 @@
+"""Article 6 between linked markets: a host's authorisation, international transfers with
+corresponding adjustments, buyers that require them (the corsia preset), and double claiming
+of credits bought abroad without an adjustment."""
+
+import numpy as np
+import pytest
+
+from tests.model.conftest import small
+from vcm_sim.article6 import authorised
+from vcm_sim.linking import abroad_account
+from vcm_sim.model import VCMModel
+from vcm_sim.scenario import ScenarioError, load_scenario, validate
+
+SEEDS = (1, 2, 3)
+
+
+def corsia(authorised_share: float | None = None, **overrides):
+    """The corsia preset, with the host's authorised share set when given."""
+    data = load_scenario("corsia", **overrides).model_dump()
+    if authorised_share is not None:
+        data["markets"][0]["settings"]["rules.article6.authorised_share"] = authorised_share
+    return validate(data)
+
+
+def journal_total(market, kind: str) -> int:
+    journal = market.registry.journal_frame()
+    return int(journal.loc[journal["kind"] == kind, "quantity"].sum())
+
+
+def test_corsia_runs_clean_and_every_adjusted_credit_is_exported_imported_and_retired():
+    """With debug on, every registry is checked every month and every credit is in exactly
+    one registry; each adjusted credit the airlines bought is one export in the host's
+    journal, one import in theirs, retired there, and one corresponding adjustment."""
+    model = VCMModel(corsia(debug=True, steps=24), rng=1).run()
+    host, aviation = model.markets
+    results = model.results()
+    bought = results["bought_adjusted_tco2_aviation"]
+    assert bought.iloc[-1] > 0
+    assert (results["adjusted_tco2_host"] == bought).all()
+    exported, imported = journal_total(host, "export"), journal_total(aviation, "import")
+    assert exported == imported == journal_total(aviation, "retire") > bought.iloc[-1]  # burn-in
+    assert aviation.registry.totals()["issued"] == 0
+    assert host.registry.totals()["exported"] == exported
+    assert (results[["double_claimed_tco2_host", "double_claimed_tco2_aviation"]] == 0).all().all()
+
+
+def test_authorised_credits_are_sold_only_abroad_and_the_rest_only_at_home():
+    """Once the run starts (the seeded past retired some before it), no authorised credit is
+    retired in the host's registry, every export is of authorised credits, and what the
+    host's developers deliver to the airlines' account leaves as exports."""
+    model = VCMModel(corsia(steps=24), rng=2).run()
+    host, aviation = model.markets
+    journal = host.registry.journal_frame()
+    journal = journal[journal["step"] >= -model.config.burn_in]
+    flagged = host.projects.authorised[host.truth.project[journal["batch"].to_numpy()]]
+    assert host.projects.authorised.any()
+    assert not (flagged & (journal["kind"] == "retire").to_numpy()).any()
+    exports = (journal["kind"] == "export").to_numpy()
+    assert exports.any() and flagged[exports].all()
+    holder = journal["from"] == abroad_account(aviation)
+    assert (journal.loc[holder, "kind"] == "export").all()
+    delivered = journal.loc[journal["to"] == abroad_account(aviation), "quantity"].sum()
+    assert delivered == journal.loc[holder, "quantity"].sum()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_adjusted_credits_trade_at_a_premium_that_more_authorisation_erodes(seed):
+    """Airlines take only adjusted credits and the host authorises few: they trade far above
+    the host's other credits. Authorising more (common random numbers: the same seed) sells
+    more adjusted credits, cheaper."""
+    scarce = VCMModel(corsia(steps=60), rng=seed).run()
+    ample = VCMModel(corsia(0.1, steps=60), rng=seed).run()
+    assert scarce.summary()["adjusted_premium"] > 1.0
+    assert ample.summary()["adjusted_premium"] < scarce.summary()["adjusted_premium"]
+    scarce_r, ample_r = scarce.results(), ample.results()
+    assert (ample_r["bought_adjusted_tco2_aviation"].iloc[-1]
+            > scarce_r["bought_adjusted_tco2_aviation"].iloc[-1])
+    assert (ample_r["price_adjusted_usd_aviation"].mean()
+            < scarce_r["price_adjusted_usd_aviation"].mean())
+
+
+def test_offsetting_claims_on_unadjusted_credits_bought_abroad_are_double_claimed():
+    offsetting = VCMModel(small("linked", steps=24), rng=3).run().results()
+    for market in ("strict", "lax"):
+        bought = offsetting[f"bought_abroad_{market}"].iloc[-1]
+        assert bought > 0
+        assert offsetting[f"double_claimed_tco2_{market}"].iloc[-1] == bought
+    half = VCMModel(small("linked", steps=24, firms={"contribution_share": 0.5}),
+                    rng=3).run().results()
+    doubled = half["double_claimed_tco2_strict"].iloc[-1]
+    assert 0 < doubled < half["bought_abroad_strict"].iloc[-1]
+    contributing = VCMModel(small("linked", steps=24, firms={"contribution_share": 1.0}),
+                            rng=3).run().results()
+    assert contributing["bought_abroad_strict"].iloc[-1] > 0
+    assert (contributing[["double_claimed_tco2_strict", "double_claimed_tco2_lax"]] == 0).all().all()
+
+
+def test_the_host_authorises_its_share_of_any_run_of_projects():
+    ids = np.arange(10_000)
+    for share in (0.0, 0.035, 0.5, 1.0):
+        flags = authorised(ids, share)
+        assert abs(flags.sum() - share * len(ids)) <= 2
+        assert abs(flags[1234:1334].sum() - share * 100) <= 2
+
+
+def test_article6_settings_need_a_link_and_an_importer_without_developers():
+    with pytest.raises(ScenarioError, match="authorised_share = 0.1 needs linked markets"):
+        load_scenario("baseline", **{"rules": {"article6": {"authorised_share": 0.1}}})
+    with pytest.raises(ScenarioError, match="adjusted_only needs linked markets"):
+        load_scenario("baseline", **{"rules": {"article6": {"adjusted_only": True}},
+                                     "population": {"developers": 0}})
+    data = load_scenario("corsia").model_dump()
+    data["markets"][1]["settings"]["population.developers"] = 5
+    with pytest.raises(ScenarioError, match="market 'aviation'.*population.developers = 0"):
+        validate(data)
