@@ -1,16 +1,20 @@
 """Article 6 of the Paris Agreement between linked markets: authorisation, corresponding
 adjustments, international transfers and double claiming.
 
-A host authorises the credits of a share of its new projects for international use
+A host authorises the credits of a share of its projects for international use
 (``rules.article6.authorised_share``, a letter of authorisation per project, given in order
-of registration: :func:`authorised`). Authorised credits are earmarked for export: they are
-not offered at home, and their developers sell them only in markets whose buyers require
-them (``rules.article6.adjusted_only``, CORSIA-like compliance demand; see
-:class:`~vcm_sim.linking.Link`). A sale moves the credits from the host's registry to the
-buyer's as an international transfer (an export entry in one journal, an import entry in
-the other: :func:`~vcm_sim.registry.transfer_abroad`), where the buyer retires them behind
-its claim; the host makes a corresponding adjustment for each, so its inventory no longer
-counts the tonne (:attr:`~vcm_sim.jurisdiction.Tally.adjusted_tco2`).
+of registration: :func:`authorised`), those they issue in the simulated months (not the
+seeded past's). Their developers offer them at home, where they sell without an adjustment
+like any other credit, and in the markets whose buyers require adjusted credits
+(``rules.article6.adjusted_only``, CORSIA-like compliance demand), splitting them by depth
+and asking at the best price they expect, as for any credit in linked markets (see
+:class:`~vcm_sim.linking.Link`): the host's price is a floor under theirs. A sale abroad
+moves the credits from the host's registry to the buyer's as an international transfer (an
+export entry in one journal, an import entry in the other:
+:func:`~vcm_sim.registry.transfer_abroad`), where the buyer retires them behind its claim;
+the host makes a corresponding adjustment for each credit, so its inventory no longer
+counts the tonne (:attr:`~vcm_sim.jurisdiction.Tally.adjusted_tco2`). The claim's real
+tonnes are the origin's hidden truth, counted in the buyer's market's integrity metrics.
 
 Credits sold abroad without authorisation (mutual recognition) stay in the host's registry
 and its inventory. A tonne retired behind a buyer's offsetting claim abroad is then counted
@@ -20,9 +24,10 @@ twice, by the host and by the buyer: double claiming
 it does not double claim. A buyer at home counting its own country's tonne is not double
 claiming in this sense (the host's inventory and the claim are in one country).
 
-Not modelled yet: authorised credits sold to voluntary buyers abroad, and imports into a
-registry that also issues (a market that requires adjusted credits has no developers of
-its own).
+Not modelled yet: authorised credits sold to voluntary buyers abroad (with or without an
+adjustment), imports into a registry that also issues (a market that requires adjusted
+credits has no developers of its own), a developer's choice to seek authorisation, and a
+host's share of proceeds.
 """
 
 from __future__ import annotations
@@ -51,13 +56,14 @@ def authorised(project: np.ndarray, share: float) -> np.ndarray:
 
 def batch_filter(market: Jurisdiction, want: bool,
                  also: Callable[[int], bool] | None = None) -> Callable[[int], bool]:
-    """Predicate on batch ids of ``market``'s registry: the batch's project is authorised
-    (``want`` True) or not (False), and ``also`` holds (None: no further condition)."""
-    flag = market.projects.authorised
-    project = market.truth.project
+    """Predicate on batch ids of ``market``'s registry: the batch's credits are authorised
+    (``want`` True) or not (False), and ``also`` holds (None: no further condition).
+    Authorised credits are those of authorised projects issued in the simulated months (a
+    letter of authorisation does not reach back to the seeded past)."""
+    flag, project, first = market.projects.authorised, market.truth.project, market.first_run_batch
     if also is None:
-        return lambda b: bool(flag[project[b]]) == want
-    return lambda b: bool(flag[project[b]]) == want and also(b)
+        return lambda b: (b >= first and bool(flag[project[b]])) == want
+    return lambda b: (b >= first and bool(flag[project[b]])) == want and also(b)
 
 
 def deliver_adjusted(origin: Jurisdiction, market: Jurisdiction, sellers: list[str],
@@ -78,6 +84,7 @@ def deliver_adjusted(origin: Jurisdiction, market: Jurisdiction, sellers: list[s
         to = buyers[m]
         for received in transfer_abroad(origin.registry, batch, holder, market.registry, to,
                                         credits):
+            market.note_import(origin, received, batch)
             market.registry.retire(received, to, market.registry.balance(to, received), to,
                                    f"{to}/{year}")
     credits = np.array(legs.quantity, dtype=np.int64)

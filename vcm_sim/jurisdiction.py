@@ -180,11 +180,19 @@ class Jurisdiction:
                                             + driver_events(s))
         self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
         self._retired_before = np.zeros(0, dtype=np.int64)
+        self.imports: dict[Jurisdiction, tuple[list[int], list[int]]] = {}
+        """Per market credits came from, the batches of this registry they arrived in and
+        their batches in that market's registry (Article 6 transfers: their hidden truth is
+        the origin's)."""
+        self._imports_recorded_from: dict[Jurisdiction, int] = {}
         self.first_recorded_batch = 0
         self._rows: list[dict[str, float]] = []
         self._month = self.first_month - 1
         self._seed_projects()
         start.seed_history(self)
+        self.first_run_batch = len(self.registry.batches)
+        """The first batch issued in a simulated month (burn-in included): those before it
+        are the seeded past's."""
 
     # -- construction ------------------------------------------------------------------------
 
@@ -357,8 +365,7 @@ class Jurisdiction:
                 raise AssertionError("cash book positions are not the registry's account ids")
             if self.ets is not None:
                 self.ets.check()
-            own = np.array([b.origin is None for b in self.registry.batches], dtype=bool)
-            retired = self.registry.per_batch("retired")[own]  # imported batches have no truth
+            retired = self.registry.per_batch("retired")[self.issued_here()]
             if not np.array_equal(self.truth.view("retired"), retired):
                 raise AssertionError("the model's retirement mirror disagrees with the registry")
             if (self.issued_by_type.sum(), self.retired_by_type.sum()) != (
@@ -826,22 +833,39 @@ class Jurisdiction:
         np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
 
     def retired_real(self) -> tuple[int, float]:
-        """Credits retired behind claims since recording started and the real tonnes behind
-        them today (hidden truth), computed once per step. Credits an ETS's covered firms
-        surrendered are not claims: they replace allowances (see
-        :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
+        """Credits retired behind claims in this registry since recording started and the
+        real tonnes behind them today (hidden truth: of imported credits, their origin's),
+        computed once per step. Credits an ETS's covered firms surrendered are not claims:
+        they replace allowances (see :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
         if self._retired_real_memo[0] != self._month:
             retired = self.truth.view("retired").copy()
             retired[:len(self._retired_before)] -= self._retired_before
             if self.ets is not None:
                 retired -= self.ets.surrendered_since_recording(len(retired))
-            real = self.truth.real_now()
-            self._retired_real_memo = (self._month, (int(retired.sum()), float(retired @ real)))
+            credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
+            for origin, (batches, origin_batches) in self.imports.items():
+                since = self._imports_recorded_from.get(origin, 0)
+                imported = self.registry.per_batch("retired")[batches[since:]]
+                credits += int(imported.sum())
+                real += float(imported @ origin.truth.real_now(np.array(origin_batches[since:],
+                                                                         dtype=np.int64)))
+            self._retired_real_memo = (self._month, (credits, real))
         return self._retired_real_memo[1]
+
+    def note_import(self, origin: Jurisdiction, batch: int, origin_batch: int) -> None:
+        """Credits of ``origin``'s batch ``origin_batch`` have arrived in this registry's
+        batch ``batch`` (a new imported batch: see :attr:`imports`)."""
+        batches, origin_batches = self.imports.setdefault(origin, ([], []))
+        batches.append(batch)
+        origin_batches.append(origin_batch)
+
+    def issued_here(self) -> np.ndarray:
+        """Mask of this registry's batches it issued itself (not imported)."""
+        return np.array([b.origin is None for b in self.registry.batches], dtype=bool)
 
     def most_retired_type(self) -> int:
         """Code of the project type with most retired credits (the scandal default)."""
-        retired = self.registry.per_batch("retired")
+        retired = self.registry.per_batch("retired")[self.issued_here()]
         if not retired.sum():
             return int(np.argmax(self.types.mix))
         kind = self.projects.kind[self.truth.view("project")]
@@ -879,6 +903,7 @@ class Jurisdiction:
         self.price_index = np.nan  # re-based on the first recorded month's latest prices
         self.first_recorded_batch = len(self.registry.batches)
         self._retired_before = self.truth.view("retired").copy()
+        self._imports_recorded_from = {o: len(b) for o, (b, _) in self.imports.items()}
         self._retired_real_memo = (None, (0, 0.0))
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()

@@ -78,15 +78,7 @@ class Link:
     def __init__(self, markets: list[Jurisdiction], settings: Linking) -> None:
         self.markets = markets
         self.transfer_cost_usd = settings.transfer_cost_usd
-        eligible = np.array([np.isin(PROJECT_TYPES, m.config.rules.integrity.eligible_types)
-                             for m in markets])
-        adjusted_only = np.array([m.config.rules.article6.adjusted_only for m in markets])
-        self.accepts = eligible & ~adjusted_only[:, None]
-        """Per market and type, whether the market's buyers accept the type's credits
-        without a corresponding adjustment."""
-        self.accepts_adjusted = eligible & adjusted_only[:, None]
-        """Per market and type, whether the market's buyers take the type's authorised,
-        adjusted credits: the markets that require them (see :mod:`vcm_sim.article6`)."""
+        self.accepts, self.accepts_adjusted = self._acceptance()
         n, n_types = len(markets), len(PROJECT_TYPES)
         self.share = np.zeros((n, n, n_types))
         self.share[np.arange(n), np.arange(n)] = 1.0
@@ -103,18 +95,29 @@ class Link:
         transfer cost abroad."""
         self.share_adjusted = np.zeros((n, n, n_types))
         """``share_adjusted[i, j, k]``: the share of the authorised credits of type ``k``
-        of market ``i``'s developers offered in market ``j`` this month (by the depth of the
-        markets that require them; rows sum to 1 where one does, else 0)."""
-        self.reservation_adjusted = np.full((n, n_types), -np.inf)
+        of market ``i``'s developers offered in market ``j`` this month: at home (``j ==
+        i``, without an adjustment) and in the markets that require them, by depth."""
+        self.reservation_adjusted = np.array([m.forecast_price for m in markets])
         """Per market and type, the price (USD per credit) asks for its authorised credits
-        plan with: the best forecast among the markets that require them, net of the
-        transfer cost."""
+        plan with: the best of the home forecast and the forecasts of the markets that
+        require them net of the transfer cost."""
         for market in markets:
             market.link = self
             for other in markets:
                 if other is not market:
                     market.registry.open_account(abroad_account(other))
                     market.cash.open(abroad_account(other), 0.0)
+
+    def _acceptance(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per market and type, from the markets' rules now: whether its buyers accept the
+        type's credits without a corresponding adjustment, and whether they take its
+        authorised, adjusted credits (the markets that require them, see
+        :mod:`vcm_sim.article6`)."""
+        eligible = np.array([np.isin(PROJECT_TYPES, m.config.rules.integrity.eligible_types)
+                             for m in self.markets])
+        adjusted_only = np.array([m.config.rules.article6.adjusted_only
+                                  for m in self.markets])[:, None]
+        return eligible & ~adjusted_only, eligible & adjusted_only
 
     def position(self, market: Jurisdiction) -> int:
         """Position of ``market`` in :attr:`markets`."""
@@ -125,6 +128,7 @@ class Link:
         price their asks plan with and the stock's years of sales, from every market's
         forecast price, typical volume and developers' stock per type (see :attr:`share`,
         :attr:`reservation` and :attr:`stock_years`)."""
+        self.accepts, self.accepts_adjusted = self._acceptance()  # rules may change mid-run
         forecast = np.array([m.forecast_price for m in self.markets])
         typical = np.array([m.typical_volume for m in self.markets])
         depth = typical * self.accepts
@@ -132,8 +136,8 @@ class Link:
         self.stock_years = stock_years(np.concatenate(held),
                                        np.concatenate([m.developers.specialty
                                                        for m in self.markets]),
-                                       depth.sum(axis=0)
-                                       + (typical * self.accepts_adjusted).sum(axis=0))
+                                       (typical * (self.accepts | self.accepts_adjusted))
+                                       .sum(axis=0))
         self._offered = [np.zeros(len(h)) for h in held]
         self._sold = [np.zeros(len(h)) for h in held]
         for i in range(len(self.markets)):
@@ -144,28 +148,43 @@ class Link:
             reach[i] = np.maximum(depth[i], 1.0)  # a type no market buys yet is offered home
             self.share[i] = reach / reach.sum(axis=0)
             if self.markets[i].projects.authorised.any():
-                self._route_adjusted(i, forecast, typical)
+                self._route_adjusted(i, forecast, depth[i])
 
-    def _route_adjusted(self, i: int, forecast: np.ndarray, typical: np.ndarray) -> None:
-        """This month's split of market ``i``'s authorised credits between the markets that
-        require them, in proportion to their depth (at least a credit a month, so a type
-        they have not bought yet is offered too), and the price their asks plan with."""
-        takes = self.accepts_adjusted
-        self.reservation_adjusted[i] = np.where(takes, forecast - self.transfer_cost_usd,
-                                                -np.inf).max(axis=0)
-        reach = np.where(takes, np.maximum(typical, 1.0), 0.0)
-        total = reach.sum(axis=0)
-        self.share_adjusted[i] = np.divide(reach, total, out=np.zeros_like(reach),
-                                           where=total > 0)
+    def _route_adjusted(self, i: int, forecast: np.ndarray, home_depth: np.ndarray) -> None:
+        """This month's split of market ``i``'s authorised credits between home (sold
+        without an adjustment) and the markets that require them, in proportion to their
+        depth (at least a credit a month, so a type not bought yet is offered too), and the
+        price their asks plan with: the best of home's forecast and theirs net of the
+        transfer cost, as for other credits. A market that requires adjusted credits is as
+        deep as what its buyers bid for last month, when that is more than it trades: what
+        it trades is what it was offered, and a market nobody offers to would stay shallow.
+        Its forecast counts only while its buyers want a credit a month or more (an
+        expectation no buyer stands behind would hold authorised credits off the home
+        market)."""
+        takes = self.accepts_adjusted.copy()
+        wanted = np.array([np.maximum(m.typical_volume, m.demand_by_type)
+                           for m in self.markets])
+        net = np.where(takes & (wanted >= 1.0), forecast - self.transfer_cost_usd, -np.inf)
+        net[i] = forecast[i]
+        self.reservation_adjusted[i] = net.max(axis=0)
+        reach = np.where(takes, np.maximum(wanted, 1.0), 0.0)
+        reach[i] = np.maximum(home_depth, 1.0)
+        self.share_adjusted[i] = reach / reach.sum(axis=0)
 
     def reservation_of(self, market: Jurisdiction) -> np.ndarray:
         """Per type, the price ``market``'s developers' asks plan with this month."""
         return self.reservation[self.position(market)]
 
-    def home_share(self, market: Jurisdiction) -> np.ndarray:
-        """Per type, the share of ``market``'s developers' offers posted at home."""
+    def home_share(self, market: Jurisdiction, adjusted: bool = False) -> np.ndarray:
+        """Per type, the share of ``market``'s developers' offers posted at home (of their
+        authorised credits with ``adjusted``)."""
         i = self.position(market)
-        return self.share[i, i]
+        return (self.share_adjusted if adjusted else self.share)[i, i]
+
+    def reservation_adjusted_of(self, market: Jurisdiction) -> np.ndarray:
+        """Per type, the price asks for ``market``'s developers' authorised credits plan
+        with this month."""
+        return self.reservation_adjusted[self.position(market)]
 
     def offers_into(self, market: Jurisdiction) -> Offers:
         """The asks developers of the other markets post in ``market`` this month: their
@@ -267,9 +286,12 @@ class Link:
         year = market.year
         accounts = [origin.developer_accounts[d] for d in developer.tolist()]
         claims = [f"{market.name}:{market.firm_accounts[f]}/{year}" for f in firm.tolist()]
+        eligible = vintage_filter(market, origin.registry)
+        if origin.projects.authorised.any():
+            eligible = article6.batch_filter(origin, False, eligible)
         legs = origin.registry.deliver(accounts, [abroad_account(market)] * len(accounts),
-                                       quantity, vintage_filter(market, origin.registry),
-                                       retire=[True] * len(accounts), claims=claims)
+                                       quantity, eligible, retire=[True] * len(accounts),
+                                       claims=claims)
         batch = np.array(legs.batch, dtype=np.int64)
         credits = np.array(legs.quantity, dtype=np.int64)
         origin.record_retirements(batch, credits)

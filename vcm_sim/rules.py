@@ -121,10 +121,12 @@ class Article6Rules(Strict):
     authorisation of credits for international use, and buyers that require it."""
 
     authorised_share: float = share(
-        0.0, "Share (0-1) of this market's new projects whose credits the host authorises for "
-             "international use (a letter of authorisation): they are sold only abroad, move "
-             "to the buyer's registry, and the host makes a corresponding adjustment for each "
-             "(its inventory no longer counts the tonne).")
+        0.0, "Share (0-1) of this market's projects whose credits the host authorises for "
+             "international use (a letter of authorisation, given as each project registers; "
+             "it covers credits issued in the simulated months): they sell at home without "
+             "an adjustment or to buyers abroad that require one, moving to the buyer's "
+             "registry with a corresponding adjustment (the host's inventory no longer counts "
+             "the tonne). Raised mid-run, it reaches projects registered from then on.")
     adjusted_only: bool = Field(
         False, description="This market's buyers accept only credits authorised and "
                            "correspondingly adjusted by their host (CORSIA eligible units), "

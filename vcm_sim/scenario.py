@@ -134,7 +134,8 @@ class Firms(Strict):
                                             "contribution claims: they finance mitigation "
                                             "without counting it against their own "
                                             "emissions, so a credit bought abroad without a "
-                                            "corresponding adjustment is not double claimed.")
+                                            "corresponding adjustment is not double claimed; "
+                                            "fixed when the firms are created.")
     obligation: bool = Field(False, description=(
         "Targets are legal obligations (a compliance market): each pledged firm covers its "
         "full coverage whatever a claimed tonne costs, so prices and the offset cap change "
@@ -550,11 +551,11 @@ def _check_ets(scenario: Scenario) -> None:
                                 "set linking.mode = 'none'")
 
 
-def _check_article6(scenario: Scenario) -> None:
-    """Authorised credits and the buyers that require them trade only between linked
-    markets: a market that authorises or requires them needs a link, and a market that
-    requires them issues none of its own (imports into a registry that also issues are not
-    modelled)."""
+def _check_article6(scenario: Scenario, links: bool) -> None:
+    """A market whose buyers require adjusted credits issues none of its own (imports into a
+    registry that also issues are not modelled); with ``links`` (a whole scenario, not one of
+    its markets), authorised credits and the buyers that require them trade only between
+    linked markets: a market that authorises or requires them needs a link."""
     for name, market in scenario.market_scenarios():
         article6 = market.rules.article6
         where = f"market {name!r}: " if name else ""
@@ -562,7 +563,7 @@ def _check_article6(scenario: Scenario) -> None:
             raise ScenarioError(f"{where}rules.article6.adjusted_only: its buyers take only "
                                 "adjusted credits from abroad, and a market that imports them "
                                 "issues none of its own: set population.developers = 0")
-        if scenario.linking.mode != "none":
+        if not links or scenario.linking.mode != "none":
             continue
         if article6.authorised_share > 0:
             raise ScenarioError(f"{where}rules.article6.authorised_share = "
@@ -681,11 +682,10 @@ def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
     if scenario.linking.mode != "none":
         _check_linking(scenario)
     _check_ets(scenario)
-    if not as_market:
-        _check_article6(scenario)
+    _check_article6(scenario, links=not as_market)
     for event in scenario.events:
         if event.kind == "set":
-            _check_set_event(scenario, event)
+            _check_set_event(scenario, event, as_market)
     for driver in scenario.drivers:
         _check_driver(scenario, driver)
     cited = {event.cite for event in scenario.events} - {None}
@@ -729,10 +729,11 @@ def with_overrides(scenario: Scenario,
     return validate(data, as_market=as_market)
 
 
-def _check_set_event(scenario: Scenario, event: Event) -> None:
+def _check_set_event(scenario: Scenario, event: Event, as_market: bool) -> None:
     if not event.path:
         raise ScenarioError(f"event at step {event.step}: kind 'set' needs a 'path'")
-    with_overrides(scenario.model_copy(update={"events": []}), {event.path: event.value})
+    with_overrides(scenario.model_copy(update={"events": []}), {event.path: event.value},
+                   as_market=as_market)
 
 
 def _check_driver(scenario: Scenario, driver: Driver) -> None:

@@ -98,20 +98,30 @@ class Stock:
 
     developers: np.ndarray
     traders: np.ndarray
+    authorised: np.ndarray | None = None
+    """Per developer, the credits its host authorised for international use that it
+    offers at home this month (without an adjustment; see :mod:`vcm_sim.article6`); None
+    when the host has authorised none, and then ``developers`` counts all it holds."""
 
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
         """The sellers' eligible inventories now (in linked markets, the developers' share
-        for home, see :meth:`~vcm_sim.linking.Link.home_share`, of the credits their host
-        has not authorised for export, see :mod:`vcm_sim.article6`)."""
+        for home: see :meth:`~vcm_sim.linking.Link.home_share`, apart for credits their
+        host authorised)."""
         eligible = vintage_filter(market)
-        home = eligible
-        if market.projects.authorised.any():  # authorised credits are sold only abroad
-            home = article6.batch_filter(market, False, eligible)
-        developers = market.registry.held(market.developer_ids, home)
-        if market.link is not None:
-            developers = developers * market.link.home_share(market)[market.developers.specialty]
-        return cls(developers, market.registry.held(market.trader_ids, eligible))
+        traders = market.registry.held(market.trader_ids, eligible)
+        held = market.registry.held
+        if not market.projects.authorised.any():
+            developers = held(market.developer_ids, eligible)
+            if market.link is not None:
+                developers = developers * market.link.home_share(market)[
+                    market.developers.specialty]
+            return cls(developers, traders)
+        kind, link = market.developers.specialty, market.link  # authorising needs a link
+        return cls(held(market.developer_ids, article6.batch_filter(market, False, eligible))
+                   * link.home_share(market)[kind], traders,
+                   held(market.developer_ids, article6.batch_filter(market, True, eligible))
+                   * link.home_share(market, adjusted=True)[kind])
 
 
 def on_offer(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:
@@ -128,6 +138,8 @@ def offered(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) ->
                        minlength=n).astype(float)
     if len(market.trader_accounts):
         held += np.bincount(market.traders.kind, weights=stock.traders, minlength=n)
+    if stock.authorised is not None:
+        held += np.bincount(market.developers.specialty, weights=stock.authorised, minlength=n)
     if abroad is not None:
         held += np.bincount(abroad.book // 2, weights=abroad.quantity, minlength=n)
     return held
@@ -258,6 +270,12 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         selling, developer = developer_asks(market, stock.developers,
                                             market.link.reservation_of(market),
                                             years=market.link.stock_years)
+    authorised_from = len(selling)  # developers' asks from here on are for authorised credits
+    if stock.authorised is not None:
+        more, seller = developer_asks(market, stock.authorised,
+                                      market.link.reservation_adjusted_of(market),
+                                      years=market.link.stock_years)
+        selling, developer = selling + more, np.concatenate([developer, seller])
     asks = selling + trader_asks
     if abroad is not None:
         asks = asks + abroad.orders
@@ -302,12 +320,30 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         market.ets.note_offsets_bought(int(quantity[covered].sum()), float(paid[covered].sum()))
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
+    if stock.authorised is None:
+        deliver_runs(market, buyer, seller, quantity, firm, vintage_filter(market))
+        return value, volume, bought
+    authorised = (ask >= authorised_from) & (ask < len(selling))
+    for segment in (False, True):
+        pick = authorised == segment
+        deliver_runs(market, buyer[pick], seller[pick], quantity[pick], firm[pick],
+                     article6.batch_filter(market, segment, vintage_filter(market)))
+    return value, volume, bought
+
+
+def deliver_runs(market: Jurisdiction, buyer: np.ndarray, seller: np.ndarray,
+                 quantity: np.ndarray, firm: np.ndarray,
+                 eligible: Callable[[int], bool] | None) -> None:
+    """Deliver matches between accounts ``buyer`` and ``seller`` (registry positions),
+    each run of them between the same two as one entry (:func:`run_starts`), from the
+    batches ``eligible`` admits (see :func:`deliver_matches`)."""
+    if not len(buyer):
+        return
     start = run_starts(buyer, seller)
     names = market.registry.accounts
     deliver_matches(market, [names[i] for i in buyer[start].tolist()],
                     [names[i] for i in seller[start].tolist()],
-                    np.add.reduceat(quantity, start), firm[start])
-    return value, volume, bought
+                    np.add.reduceat(quantity, start), firm[start], eligible)
 
 
 def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
@@ -321,15 +357,16 @@ def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
 
 
 def deliver_matches(market: Jurisdiction, buyers: list[str], sellers: list[str],
-                    quantity: np.ndarray, firm: np.ndarray) -> None:
+                    quantity: np.ndarray, firm: np.ndarray,
+                    eligible: Callable[[int], bool] | None) -> None:
     """Deliver the matches in order (``quantity[m]`` credits from ``sellers[m]`` to
-    ``buyers[m]``). Where the buyer is a firm (``firm[m]``, -1 for a trader) it retires them
-    at once behind its claim for the year, and its claim records the real tonnes behind
-    them."""
+    ``buyers[m]``, oldest batches ``eligible`` admits first: None admits all). Where the
+    buyer is a firm (``firm[m]``, -1 for a trader) it retires them at once behind its claim
+    for the year, and its claim records the real tonnes behind them."""
     retire = firm >= 0
     year = market.year
     claims = [f"{b}/{year}" if r else None for b, r in zip(buyers, retire.tolist())]
-    legs = market.registry.deliver(sellers, buyers, quantity, vintage_filter(market),
+    legs = market.registry.deliver(sellers, buyers, quantity, eligible,
                                   retire=retire.tolist(), claims=claims)
     match = np.array(legs.match, dtype=np.int64)
     retiring = retire[match]
