@@ -692,7 +692,8 @@ def adjusted_premium(frames: list[pd.DataFrame]) -> float:
 
 def price_gap(indices: list[pd.Series]) -> float:
     """Mean over months of the absolute log difference between the price indices of each
-    pair of markets (0: the markets price alike); NaN for fewer than two markets."""
+    pair of markets (0: the markets price alike); NaN for fewer than two markets or no month
+    in which two of them had an index."""
     logs = np.log(np.array([np.asarray(i, dtype=float) for i in indices]))
-    pairs = [np.abs(a - b) for k, a in enumerate(logs) for b in logs[k + 1:]]
-    return float(np.nanmean(pairs)) if pairs else math.nan
+    pairs = np.array([np.abs(a - b) for k, a in enumerate(logs) for b in logs[k + 1:]])
+    return float(np.nanmean(pairs)) if np.isfinite(pairs).any() else math.nan
