@@ -4,11 +4,13 @@ adjustments, international transfers and double claiming.
 A host authorises the credits of a share of its projects for international use
 (``rules.article6.authorised_share``, a letter of authorisation per project, given in order
 of registration: :func:`authorised`), those they issue in the simulated months (not the
-seeded past's). Their developers offer them at home, where they sell without an adjustment
-like any other credit, and in the markets whose buyers require adjusted credits
-(``rules.article6.adjusted_only``, CORSIA-like compliance demand), splitting them by depth
-and asking at the best price they expect, as for any credit in linked markets (see
-:class:`~vcm_sim.linking.Link`): the host's price is a floor under theirs. A sale abroad
+seeded past's). Their developers offer them first in the markets whose buyers require
+adjusted credits (``rules.article6.adjusted_only``, CORSIA-like compliance demand), as many
+as those buyers are expected to bid for, asking at the best price expected there net of the
+transfer cost; the rest they offer at home, where they sell without an adjustment like any
+other credit (see :meth:`~vcm_sim.linking.Link.route`). A market that requires adjusted
+credits clears every type in one book: for its buyers an eligible unit is an eligible unit.
+A sale abroad
 moves the credits from the host's registry to the buyer's as an international transfer (an
 export entry in one journal, an import entry in the other:
 :func:`~vcm_sim.registry.transfer_abroad`), where the buyer retires them behind its claim;

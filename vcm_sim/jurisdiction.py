@@ -54,7 +54,7 @@ from vcm_sim.issuance import BatchTruth, Verification, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
-from vcm_sim.scenario import Event, Scenario, with_overrides
+from vcm_sim.scenario import Event, Scenario, ScenarioError, with_overrides
 from vcm_sim.streams import SETUP, Streams
 from vcm_sim.validation import describe
 
@@ -170,6 +170,11 @@ class Jurisdiction:
         self.adjusted_month = (0.0, 0)
         """Value (USD) and volume (credits) of the adjusted credits this month's trades
         delivered to this market's buyers (Article 6, see :mod:`vcm_sim.article6`)."""
+        self.traded_by_type = np.zeros((2, n_types))
+        """Value (USD, row 0) and volume (credits, row 1) per type of the trades in this
+        market's books since recording started."""
+        self.adjusted_by_type = np.zeros((2, n_types))
+        """The same of the adjusted credits among them."""
         self.last_demand = 0
         self.region_hazard = draw_region_hazard(self.streams.get("fire_years", SETUP),
                                                 s.nature.regions, s.nature.bad_year_probability,
@@ -718,6 +723,8 @@ class Jurisdiction:
         self.adjusted_month = (0.0, 0)
         value, volume, bought = trading.trade(self, demand, stock, abroad)
         self.traded_month = (float(value.sum()), int(volume.sum()))
+        self.traded_by_type += np.stack([value.reshape(-1, 2).sum(axis=1),
+                                         volume.reshape(-1, 2).sum(axis=1)])
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
@@ -887,8 +894,12 @@ class Jurisdiction:
 
     def set_rule(self, path: str, value: object) -> None:
         """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""
-        self.config = with_overrides(self.config, {path: value},
-                                     as_market=bool(self.name))
+        config = with_overrides(self.config, {path: value}, as_market=bool(self.name))
+        article6 = config.rules.article6
+        if self.link is None and (article6.authorised_share > 0 or article6.adjusted_only):
+            raise ScenarioError(f"{path} = {value!r}: Article 6 rules need linked markets, and "
+                                f"market {self.name or 'of this scenario'!r} is not linked")
+        self.config = config
         self.types = TypeTable.from_scenario(self.config)
 
     # -- recording ---------------------------------------------------------------------------
@@ -904,6 +915,8 @@ class Jurisdiction:
         self.first_recorded_batch = len(self.registry.batches)
         self._retired_before = self.truth.view("retired").copy()
         self._imports_recorded_from = {o: len(b) for o, (b, _) in self.imports.items()}
+        self.traded_by_type[:] = 0.0
+        self.adjusted_by_type[:] = 0.0
         self._retired_real_memo = (None, (0, 0.0))
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()

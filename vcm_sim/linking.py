@@ -27,8 +27,10 @@ book; the seller receives the price less the transfer cost in its own (both in U
 transfer cost leaves the markets. A market's prices and volumes are those of its own books,
 whoever sells in them; its registry stocks and integrity ratio are of the credits issued
 there, whoever bought them. International transfers between registries
-(:func:`vcm_sim.registry.transfer_abroad`) are for credits that change registry (Article 6);
-mutual recognition does not need them.
+(:func:`vcm_sim.registry.transfer_abroad`) are for credits that change registry: those a
+host has authorised, sold with a corresponding adjustment to markets whose buyers require
+one (Article 6: :mod:`vcm_sim.article6`, :meth:`Link._route_adjusted`); mutual recognition
+does not need them.
 """
 
 from __future__ import annotations
@@ -94,13 +96,15 @@ class Link:
         this month: the best forecast among the markets that accept the type, net of the
         transfer cost abroad."""
         self.share_adjusted = np.zeros((n, n, n_types))
+        self.share_adjusted[np.arange(n), np.arange(n)] = 1.0
         """``share_adjusted[i, j, k]``: the share of the authorised credits of type ``k``
-        of market ``i``'s developers offered in market ``j`` this month: at home (``j ==
-        i``, without an adjustment) and in the markets that require them, by depth."""
-        self.reservation_adjusted = np.array([m.forecast_price for m in markets])
-        """Per market and type, the price (USD per credit) asks for its authorised credits
-        plan with: the best of the home forecast and the forecasts of the markets that
-        require them net of the transfer cost."""
+        of market ``i``'s developers offered in market ``j`` this month: in the markets that
+        require them (:meth:`_route_adjusted`), the rest at home (``j == i``, without an
+        adjustment)."""
+        self.reservation_adjusted = np.full((n, n_types), -np.inf)
+        """Per market and type, the price (USD per credit) its developers' asks for
+        authorised credits abroad plan with: the best forecast of the markets that require
+        them net of the transfer cost."""
         for market in markets:
             market.link = self
             for other in markets:
@@ -140,6 +144,7 @@ class Link:
                                        .sum(axis=0))
         self._offered = [np.zeros(len(h)) for h in held]
         self._sold = [np.zeros(len(h)) for h in held]
+        wanted = self._adjusted_bids() if self.accepts_adjusted.any() else None
         for i in range(len(self.markets)):
             net = np.where(self.accepts, forecast - self.transfer_cost_usd, -np.inf)
             net[i] = forecast[i]
@@ -147,29 +152,42 @@ class Link:
             reach = depth.copy()
             reach[i] = np.maximum(depth[i], 1.0)  # a type no market buys yet is offered home
             self.share[i] = reach / reach.sum(axis=0)
-            if self.markets[i].projects.authorised.any():
-                self._route_adjusted(i, forecast, depth[i])
+            if wanted is not None and self.markets[i].projects.authorised.any():
+                self._route_adjusted(i, forecast, wanted)
 
-    def _route_adjusted(self, i: int, forecast: np.ndarray, home_depth: np.ndarray) -> None:
-        """This month's split of market ``i``'s authorised credits between home (sold
-        without an adjustment) and the markets that require them, in proportion to their
-        depth (at least a credit a month, so a type not bought yet is offered too), and the
-        price their asks plan with: the best of home's forecast and theirs net of the
-        transfer cost, as for other credits. A market that requires adjusted credits is as
-        deep as what its buyers bid for last month, when that is more than it trades: what
-        it trades is what it was offered, and a market nobody offers to would stay shallow.
-        Its forecast counts only while its buyers want a credit a month or more (an
-        expectation no buyer stands behind would hold authorised credits off the home
-        market)."""
-        takes = self.accepts_adjusted.copy()
-        wanted = np.array([np.maximum(m.typical_volume, m.demand_by_type)
-                           for m in self.markets])
-        net = np.where(takes & (wanted >= 1.0), forecast - self.transfer_cost_usd, -np.inf)
-        net[i] = forecast[i]
-        self.reservation_adjusted[i] = net.max(axis=0)
-        reach = np.where(takes, np.maximum(wanted, 1.0), 0.0)
-        reach[i] = np.maximum(home_depth, 1.0)
-        self.share_adjusted[i] = reach / reach.sum(axis=0)
+    def _route_adjusted(self, i: int, forecast: np.ndarray, wanted: np.ndarray) -> None:
+        """This month's split of market ``i``'s authorised credits and the price their asks
+        abroad plan with. To the markets that require adjusted credits go as many as their
+        buyers are expected to bid for this month (``wanted``, per market), in proportion to
+        those bids and whatever the type (those markets clear every type in one book); the
+        rest are offered at home, where they sell like other credits. Abroad, asks plan with the best forecast among those markets net of the
+        transfer cost. Unlike other credits, which are spread by depth whatever the prices
+        (see the module docstring), authorised ones go first where they fetch the adjusted
+        price: it stands far above home's for years, and expected bids move smoothly, so
+        no market-to-market switching follows."""
+        origin = self.markets[i]
+        held = origin.registry.held(origin.developer_ids, article6.batch_filter(origin, True))
+        offered = held.sum() * origin.config.developers.sell_share
+        bids = wanted.sum(axis=1, keepdims=True)
+        abroad = self.accepts_adjusted * bids / max(offered, bids.sum(), 1.0)
+        abroad[i] = 1.0 - abroad.sum(axis=0)
+        self.share_adjusted[i] = abroad
+        self.reservation_adjusted[i] = np.where(wanted >= 1.0, forecast - self.transfer_cost_usd,
+                                                -np.inf).max(axis=0)
+
+    def _adjusted_bids(self) -> np.ndarray:
+        """Per market and type, the credits the buyers of the markets that require adjusted
+        credits are expected to bid for this month at their forecast price (their plans:
+        :meth:`~vcm_sim.agents.firm.FirmPopulation.expected_monthly_demand`); zero for the
+        other markets."""
+        n_types = len(PROJECT_TYPES)
+        wanted = np.zeros((len(self.markets), n_types))
+        for j, m in enumerate(self.markets):
+            if self.accepts_adjusted[j].any():
+                wanted[j] = m.firms.expected_monthly_demand(
+                    m.config.firms, m.forecast_price, m.sentiment.level,
+                    m.config.rules.market.offset_cap, n_types) * self.accepts_adjusted[j]
+        return wanted
 
     def reservation_of(self, market: Jurisdiction) -> np.ndarray:
         """Per type, the price ``market``'s developers' asks plan with this month."""
@@ -181,10 +199,6 @@ class Link:
         i = self.position(market)
         return (self.share_adjusted if adjusted else self.share)[i, i]
 
-    def reservation_adjusted_of(self, market: Jurisdiction) -> np.ndarray:
-        """Per type, the price asks for ``market``'s developers' authorised credits plan
-        with this month."""
-        return self.reservation_adjusted[self.position(market)]
 
     def offers_into(self, market: Jurisdiction) -> Offers:
         """The asks developers of the other markets post in ``market`` this month: their
@@ -248,7 +262,8 @@ class Link:
                               quantity[match], paid[match])
             if adjusted.any():
                 self._deliver_adjusted(market, origin, offers.developer[ask[adjusted]],
-                                       firm[adjusted], quantity[adjusted], paid[adjusted])
+                                       firm[adjusted], quantity[adjusted], paid[adjusted],
+                                       offers.orders.book[ask[adjusted]] // 2)
 
     def note_sales(self, market: Jurisdiction, developer: np.ndarray, offered: np.ndarray,
                    sold: np.ndarray) -> None:
@@ -302,11 +317,11 @@ class Link:
 
     def _deliver_adjusted(self, market: Jurisdiction, origin: Jurisdiction,
                           developer: np.ndarray, firm: np.ndarray, quantity: np.ndarray,
-                          paid: np.ndarray) -> None:
-        """``origin``'s developers ``developer`` deliver ``quantity`` authorised credits to
-        ``market``'s firms ``firm``, who paid ``paid``: transferred to ``market``'s registry
-        and retired there, with a corresponding adjustment by ``origin``
-        (:func:`~vcm_sim.article6.deliver_adjusted`)."""
+                          paid: np.ndarray, kind: np.ndarray) -> None:
+        """``origin``'s developers ``developer`` deliver ``quantity`` authorised credits of
+        types ``kind`` to ``market``'s firms ``firm``, who paid ``paid``: transferred to
+        ``market``'s registry and retired there, with a corresponding adjustment by
+        ``origin`` (:func:`~vcm_sim.article6.deliver_adjusted`)."""
         self._pay(market, origin, developer, quantity, paid)
         match, batch, credits = article6.deliver_adjusted(
             origin, market, [origin.developer_accounts[d] for d in developer.tolist()],
@@ -318,6 +333,8 @@ class Link:
         market.tally.bought_adjusted_usd += float(paid.sum())
         value, volume = market.adjusted_month
         market.adjusted_month = (value + float(paid.sum()), volume + int(credits.sum()))
+        np.add.at(market.adjusted_by_type[0], kind, paid)
+        np.add.at(market.adjusted_by_type[1], kind, quantity)
 
     @staticmethod
     def _note_bought(market: Jurisdiction, origin: Jurisdiction, batch: np.ndarray,

@@ -655,16 +655,18 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     }
 
 
-MONTHLY_LINK_REPORTERS = ("price_adjusted_usd", "price_unadjusted_usd")
-"""Link reporters of the month; the others are cumulative."""
-
-
 def link_summary(results: pd.DataFrame) -> dict[str, float]:
     """A market's :data:`LINK_REPORTERS` over a run: the cumulative ones at the end, the
-    monthly prices as their mean over the months with trades (NaN without any)."""
+    monthly prices as their mean over the run weighted by each month's volume (NaN without
+    any trade)."""
     last = results.iloc[-1]
-    return {name: (float(results[name].mean()) if name in MONTHLY_LINK_REPORTERS
-                   else float(last[name])) for name in LINK_REPORTERS}
+    out = {name: float(last[name]) for name in LINK_REPORTERS}
+    value, volume, other_value, other = adjusted_trades(results)
+    out["price_adjusted_usd"] = (float(value.sum() / volume.sum()) if volume.sum() > 0
+                                 else math.nan)
+    out["price_unadjusted_usd"] = (float(other_value.sum() / other.sum()) if other.sum() > 0
+                                   else math.nan)
+    return out
 
 
 def adjusted_trades(results: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -679,15 +681,19 @@ def adjusted_trades(results: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.n
     return value, volume, other_value, other
 
 
-def adjusted_premium(frames: list[pd.DataFrame]) -> float:
-    """The premium (a share: 0.5 for 50% more) of the mean price of adjusted credits over
-    that of the others, each weighted by volume over every market and month of a run; NaN
-    unless both traded."""
-    value, volume, other_value, other = (sum(parts) for parts in
-                                         zip(*(adjusted_trades(f) for f in frames)))
-    if volume.sum() <= 0 or other.sum() <= 0:
+def adjusted_premium(markets: list[Jurisdiction]) -> float:
+    """The premium (a share: 0.5 for 50% more) of adjusted credits over the others of the
+    same project type, over every market since recording started: per type, the mean price
+    of the adjusted credits bought over that of the other credits traded (each weighted by
+    volume), averaged over types by the adjusted credits' volume. Types with no other
+    trades are left out; NaN when none is left."""
+    adjusted = sum(m.adjusted_by_type for m in markets)
+    other = sum(m.traded_by_type for m in markets) - adjusted
+    both = (adjusted[1] > 0) & (other[1] > 0)
+    if not both.any():
         return math.nan
-    return float((value.sum() / volume.sum()) / (other_value.sum() / other.sum()) - 1.0)
+    ratio = (adjusted[0, both] / adjusted[1, both]) / (other[0, both] / other[1, both])
+    return float(ratio @ adjusted[1, both] / adjusted[1, both].sum() - 1.0)
 
 
 def price_gap(indices: list[pd.Series]) -> float:

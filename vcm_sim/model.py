@@ -154,5 +154,5 @@ class VCMModel(mesa.Model):
             for key, value in metrics.summarise(frame).items():
                 out[f"{key}_{m.name}"] = value
         out["price_gap"] = metrics.price_gap([f["price_index_usd"] for f in frames])
-        out["adjusted_premium"] = metrics.adjusted_premium(frames)
+        out["adjusted_premium"] = metrics.adjusted_premium(self.markets)
         return out

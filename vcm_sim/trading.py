@@ -273,17 +273,21 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     authorised_from = len(selling)  # developers' asks from here on are for authorised credits
     if stock.authorised is not None:
         more, seller = developer_asks(market, stock.authorised,
-                                      market.link.reservation_adjusted_of(market),
+                                      market.link.reservation_of(market),
                                       years=market.link.stock_years)
         selling, developer = selling + more, np.concatenate([developer, seller])
     asks = selling + trader_asks
     if abroad is not None:
         asks = asks + abroad.orders
+    pooled = market.config.rules.article6.adjusted_only  # an eligible unit is an eligible unit
     book, cleared = clear_by_tier_flat(MECHANISMS[market.config.rules.market.mechanism],
-                                       bids.price, bids.quantity, bids.book, asks.price,
-                                       asks.quantity, asks.book, market.draws("market"))
-    book = book.astype(np.int64, copy=False)
+                                       bids.price, bids.quantity,
+                                       np.zeros_like(bids.book) if pooled else bids.book,
+                                       asks.price, asks.quantity,
+                                       np.zeros_like(asks.book) if pooled else asks.book,
+                                       market.draws("market"))
     bid, ask, quantity, price = cleared.bid, cleared.ask, cleared.quantity, cleared.price
+    book = asks.book[ask] if pooled else book.astype(np.int64, copy=False)
     n_books = 2 * len(market.types.names)
     paid = price * quantity
     value = np.bincount(book, weights=paid, minlength=n_books)
