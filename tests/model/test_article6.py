@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.model.conftest import small
 from vcm_sim.article6 import authorised
@@ -50,6 +52,24 @@ def test_corsia_runs_clean_and_every_adjusted_credit_is_exported_imported_and_re
     last = results.iloc[-1]
     assert 0 < last["integrity_ratio_aviation"] < 1
     assert last["integrity_ratio_aviation"] == pytest.approx(last["claims_integrity_aviation"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), share=st.sampled_from([0.02, 0.2, 0.6]),
+       cost=st.sampled_from([0.0, 3.0]), cutoff=st.sampled_from([None, 1]))
+def test_article6_runs_conserve_credits_whatever_the_rules(seed, share, cost, cutoff):
+    """Random seeds, authorised shares, transfer costs and the airlines' vintage cut-off:
+    every registry passes its checks every month and every credit is in exactly one
+    registry (debug), and each adjusted credit bought is one export, one import, one
+    retirement abroad and one corresponding adjustment."""
+    data = corsia(share, steps=12, debug=True,
+                  linking={"transfer_cost_usd": cost}).model_dump()
+    data["markets"][1]["settings"]["rules.integrity.max_vintage_age_years"] = cutoff
+    model = VCMModel(validate(data), rng=seed).run()
+    host, aviation = model.markets
+    bought = model.results()["bought_adjusted_tco2_aviation"].iloc[-1]
+    assert journal_total(host, "export") == journal_total(aviation, "import") == bought
+    assert journal_total(aviation, "retire") == bought == host.tally.adjusted_tco2
 
 
 def authorised_entries(market, journal):

@@ -124,6 +124,7 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("article6.py", 5.0): "the 5 in the golden ratio (sqrt(5) - 1) / 2 of the authorisation "
                           "sequence (any irrational spreads it evenly; this one best)",
     ("article6.py", 2.0): "the 2 in the golden ratio (sqrt(5) - 1) / 2",
+    ("linking.py", 2): "two quality tiers per project type (book labels)",
     ("projects.py", 2): "two draws per project and month (whether hit, how badly)",
     ("issuance.py", 1024): "GROWTH: the least an array of batch facts grows by (memory only)",
     ("market/call_auction.py", 62): "2.0**62: the bound on totals that keeps sums exact",
