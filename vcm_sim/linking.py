@@ -160,20 +160,42 @@ class Link:
         abroad plan with. To the markets that require adjusted credits go as many as their
         buyers are expected to bid for this month (``wanted``, per market), in proportion to
         those bids and whatever the type (those markets clear every type in one book); the
-        rest are offered at home, where they sell like other credits. Abroad, asks plan with the best forecast among those markets net of the
+        rest are offered at home (:meth:`authorised_home`), where they sell like other
+        credits. Abroad, asks plan with the best forecast among those markets net of the
         transfer cost. Unlike other credits, which are spread by depth whatever the prices
         (see the module docstring), authorised ones go first where they fetch the adjusted
         price: it stands far above home's for years, and expected bids move smoothly, so
         no market-to-market switching follows."""
         origin = self.markets[i]
-        held = origin.registry.held(origin.developer_ids, article6.batch_filter(origin, True))
-        offered = held.sum() * origin.config.developers.sell_share
         bids = wanted.sum(axis=1, keepdims=True)
+        eligible = max((self._authorised_for(origin, m).sum() for m, b in
+                        zip(self.markets, bids[:, 0]) if b > 0), default=0.0)
+        offered = eligible * origin.config.developers.sell_share
         abroad = self.accepts_adjusted * bids / max(offered, bids.sum(), 1.0)
-        abroad[i] = 1.0 - abroad.sum(axis=0)
+        abroad[i] = np.maximum(1.0 - abroad.sum(axis=0), 0.0)
         self.share_adjusted[i] = abroad
-        self.reservation_adjusted[i] = np.where(wanted >= 1.0, forecast - self.transfer_cost_usd,
+        self.reservation_adjusted[i] = np.where(self.accepts_adjusted & (bids >= 1.0),
+                                                forecast - self.transfer_cost_usd,
                                                 -np.inf).max(axis=0)
+
+    @staticmethod
+    def _authorised_for(origin: Jurisdiction, market: Jurisdiction) -> np.ndarray:
+        """Per developer of ``origin``, the authorised credits it holds that ``market``'s
+        buyers may take (within their vintage cut-off)."""
+        return origin.registry.held(origin.developer_ids, article6.batch_filter(
+            origin, True, vintage_filter(market, origin.registry)))
+
+    def authorised_home(self, market: Jurisdiction) -> np.ndarray:
+        """Per developer of ``market``, the authorised credits it offers at home this month
+        (from those its home may take): what the markets that require adjusted credits are
+        not sent (:meth:`_route_adjusted`), those too old for them included."""
+        i = self.position(market)
+        kind = market.developers.specialty
+        home = self._authorised_for(market, market)
+        for j, other in enumerate(self.markets):
+            if j != i and self.share_adjusted[i, j].any():
+                home = home - self._authorised_for(market, other) * self.share_adjusted[i, j][kind]
+        return np.maximum(home, 0.0)
 
     def _adjusted_bids(self) -> np.ndarray:
         """Per market and type, the credits the buyers of the markets that require adjusted
@@ -193,11 +215,10 @@ class Link:
         """Per type, the price ``market``'s developers' asks plan with this month."""
         return self.reservation[self.position(market)]
 
-    def home_share(self, market: Jurisdiction, adjusted: bool = False) -> np.ndarray:
-        """Per type, the share of ``market``'s developers' offers posted at home (of their
-        authorised credits with ``adjusted``)."""
+    def home_share(self, market: Jurisdiction) -> np.ndarray:
+        """Per type, the share of ``market``'s developers' offers posted at home."""
         i = self.position(market)
-        return (self.share_adjusted if adjusted else self.share)[i, i]
+        return self.share[i, i]
 
 
     def offers_into(self, market: Jurisdiction) -> Offers:

@@ -106,8 +106,8 @@ class Stock:
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
         """The sellers' eligible inventories now (in linked markets, the developers' share
-        for home: see :meth:`~vcm_sim.linking.Link.home_share`, apart for credits their
-        host authorised)."""
+        for home: see :meth:`~vcm_sim.linking.Link.home_share` and, for credits their host
+        authorised, :meth:`~vcm_sim.linking.Link.authorised_home`)."""
         eligible = vintage_filter(market)
         traders = market.registry.held(market.trader_ids, eligible)
         held = market.registry.held
@@ -117,11 +117,10 @@ class Stock:
                 developers = developers * market.link.home_share(market)[
                     market.developers.specialty]
             return cls(developers, traders)
-        kind, link = market.developers.specialty, market.link  # authorising needs a link
+        link = market.link  # authorising needs a link
         return cls(held(market.developer_ids, article6.batch_filter(market, False, eligible))
-                   * link.home_share(market)[kind], traders,
-                   held(market.developer_ids, article6.batch_filter(market, True, eligible))
-                   * link.home_share(market, adjusted=True)[kind])
+                   * link.home_share(market)[market.developers.specialty], traders,
+                   link.authorised_home(market))
 
 
 def on_offer(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:

@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.model.conftest import small
-from vcm_sim.article6 import authorised
+from vcm_sim.article6 import authorised, batch_filter
 from vcm_sim.linking import abroad_account
 from vcm_sim.metrics import adjusted_premium
 from vcm_sim.model import VCMModel
 from vcm_sim.scenario import ScenarioError, load_scenario, validate
+from vcm_sim.trading import Stock, vintage_filter
 
 SEEDS = (1, 2, 3)
 
@@ -196,3 +197,17 @@ def test_the_adjusted_premium_compares_each_type_with_itself():
                                traded_by_type=np.array([[200.0, 360.0, 0.0], [10, 30, 0]]))
     assert adjusted_premium([host, airlines]) == pytest.approx(3.25)
     assert np.isnan(adjusted_premium([host]))
+
+
+def test_authorised_credits_too_old_for_the_airlines_are_offered_at_home():
+    """Asks abroad plan with the airlines' price for every type they take, and authorised
+    credits past the airlines' vintage cut-off are offered at home rather than nowhere."""
+    model = VCMModel(corsia(steps=36), rng=1).run()
+    host, aviation = model.markets
+    assert np.isfinite(model.link.reservation_adjusted[0]).all()
+    held = host.registry.held
+    every = held(host.developer_ids, batch_filter(host, True))
+    young = held(host.developer_ids, batch_filter(host, True, vintage_filter(aviation,
+                                                                             host.registry)))
+    assert (every - young).sum() > 0
+    assert Stock.of(host).authorised.sum() >= (every - young).sum()
