@@ -136,6 +136,7 @@ def main() -> None:
         return f"{mid:.3g} (10-90% of runs {low:.3g}-{high:.3g})"
 
     bids_yr = early.loc[early["share"] == PRESET, "bids_yr"].median()
+    airlines = load_scenario("corsia").market_scenarios()[1][1].firms
     price_down = diff(0.2, PRESET, "price_adjusted_usd_aviation")
     host_price = diff(0.2, 0.01, "price_unadjusted_usd_host")
     host_profit = diff(0.2, 0.01, "developer_profit_usd_host")
@@ -147,7 +148,8 @@ def main() -> None:
         f"2024-2026 is {early_at('adjusted', PRESET)} USD against the host's other credits "
         f"at {early_at('unadjusted', PRESET)} (data: eligible units USD 20-22.25 against a "
         "spot average near 4.8). The airlines' valuations (`firms.willingness_to_pay_usd` "
-        "19, spread 0.2) were set for this level: with authorised supply scarce, the "
+        f"{airlines.willingness_to_pay_usd:g}, spread {airlines.wtp_spread:g}) were set "
+        "for this level: with authorised supply scarce, the "
         "adjusted price is those valuations read where supply runs out. The host's level is "
         "the baseline's. Adjusted credits bought per year in 2024-2026: "
         f"{early_at('bought_yr', PRESET)}, against airlines' bids of about {bids_yr:.3g} a "
