@@ -139,7 +139,8 @@ class Firms(Strict):
     obligation: bool = Field(False, description=(
         "Targets are legal obligations (a compliance market): each pledged firm covers its "
         "full coverage whatever a claimed tonne costs, so prices and the offset cap change "
-        "only how it splits between credits and abatement, not the target."))
+        "only how it splits between credits and abatement, not the target; none is "
+        "dropped (pledge_drop_yr must be 0)."))
 
 
 class Developers(Strict):
@@ -658,6 +659,10 @@ def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
     if abs(pledges - 1.0) > 1e-6:
         raise ScenarioError(f"firms.pledge_none + pledge_neutral + pledge_net_zero must sum "
                             f"to 1, got {pledges:g}")
+    if scenario.firms.obligation and scenario.firms.pledge_drop_yr > 0:
+        raise ScenarioError(f"firms.obligation with firms.pledge_drop_yr = "
+                            f"{scenario.firms.pledge_drop_yr:g}: a legal obligation is not "
+                            "dropped when credits are dear; set firms.pledge_drop_yr = 0")
     traders = scenario.traders
     if traders.trend_memory_months >= traders.fundamental_memory_months:
         raise ScenarioError(f"traders.trend_memory_months must be below "

@@ -1,5 +1,6 @@
 """Small scenarios for model tests: a few dozen agents, a few years."""
 
+import hypothesis.strategies as st
 import pytest
 
 from vcm_sim.scenario import load_scenario
@@ -23,3 +24,11 @@ def small(name: str = "baseline", steps: int = 36, **overrides):
 @pytest.fixture
 def small_scenario():
     return small()
+
+
+def obliged_or_dropping(draw, unit) -> dict:
+    """Firms' settings for a random scenario: under an obligation no pledge is dropped (the
+    scenario refuses a drop rate); otherwise any drop rate."""
+    if draw(st.booleans()):
+        return {"obligation": True, "pledge_drop_yr": 0.0}
+    return {"obligation": False, "pledge_drop_yr": draw(unit)}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from tests.model.conftest import obliged_or_dropping
 from vcm_sim import VCMModel, load_scenario
 
 unit = st.floats(0.0, 1.0)
@@ -27,7 +28,7 @@ def starved(draw):
                        "ask_learning": draw(unit), "initial_projects": draw(st.integers(1, 3))},
         "projects": {"pipeline_months_min": low,
                      "pipeline_months_max": low + draw(st.integers(0, 24))},
-        "firms": {"pledge_drop_yr": draw(unit), "obligation": draw(st.booleans()),
+        "firms": {**obliged_or_dropping(draw, unit),
                   "willingness_to_pay_usd": draw(st.floats(1.0, 40.0))},
         "rules": {"market": {"mechanism": draw(st.sampled_from(["call_auction",
                                                                "double_auction"]))}},

@@ -7,6 +7,7 @@ import hypothesis.strategies as st
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 
+from tests.model.conftest import obliged_or_dropping
 from vcm_sim import VCMModel, load_scenario
 
 unit = st.floats(0.0, 1.0)
@@ -56,7 +57,7 @@ def scenarios(draw):
                        "initial_cash_usd": draw(st.floats(0.0, 3e6)),
                        "credit_line_usd": draw(st.floats(0.0, 2e6)),
                        "fire_sale_discount": draw(unit)},
-        "firms": {"obligation": draw(st.booleans()), "pledge_drop_yr": draw(unit),
+        "firms": {**obliged_or_dropping(draw, unit),
                   "pledge_imitation_yr": draw(unit), "purchase_spread": draw(unit)},
         "expectations": {"trend_weight": draw(st.floats(0.0, 5.0))},
         "sentiment": {"sector_contagion": draw(unit)},

@@ -241,3 +241,8 @@ def test_overrides_given_as_pairs_apply_in_order_and_repeated_tables_both_merge(
     market = scenario.rules.market
     assert (market.offset_cap, market.price_floor_usd, market.quality_tiers) == (0.5, 2.0, True)
     assert scenario.steps == 12
+
+
+def test_an_obligation_is_not_dropped():
+    with pytest.raises(ScenarioError, match="firms.obligation with firms.pledge_drop_yr = 0.05"):
+        load_scenario("baseline", firms={"obligation": True})
