@@ -57,12 +57,17 @@ def authorised(project: np.ndarray, share: float) -> np.ndarray:
 
 
 def batch_filter(market: Jurisdiction, want: bool,
-                 also: Callable[[int], bool] | None = None) -> Callable[[int], bool]:
+                 also: Callable[[int], bool] | None = None) -> Callable[[int], bool] | None:
     """Predicate on batch ids of ``market``'s registry: the batch's credits are authorised
     (``want`` True) or not (False), and ``also`` holds (None: no further condition).
     Authorised credits are those of authorised projects issued in the simulated months (a
-    letter of authorisation does not reach back to the seeded past)."""
+    letter of authorisation does not reach back to the seeded past). In a market that has
+    authorised no project, no batch is and every batch is not: then the predicate is
+    ``also`` itself (None when that is None), and a market without Article 6 filters and
+    delivers exactly as it would without this module."""
     flag, project, first = market.projects.authorised, market.truth.project, market.first_run_batch
+    if not flag.any():
+        return also if not want else (lambda b: False)
     if also is None:
         return lambda b: (b >= first and bool(flag[project[b]])) == want
     return lambda b: (b >= first and bool(flag[project[b]])) == want and also(b)

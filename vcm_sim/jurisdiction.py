@@ -95,8 +95,6 @@ class Tally:
     double_claimed_tco2: int = 0
     """Credits this market's buyers bought abroad without a corresponding adjustment and
     retired behind offsetting claims: tonnes the host's inventory counts too."""
-    bought_adjusted_tco2: int = 0
-    bought_adjusted_usd: float = 0.0
 
 
 class Jurisdiction:
@@ -850,9 +848,10 @@ class Jurisdiction:
             if self.ets is not None:
                 retired -= self.ets.surrendered_since_recording(len(retired))
             credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
+            here = self.registry.per_batch("retired") if self.imports else None
             for origin, (batches, origin_batches) in self.imports.items():
                 since = self._imports_recorded_from.get(origin, 0)
-                imported = self.registry.per_batch("retired")[batches[since:]]
+                imported = here[batches[since:]]
                 credits += int(imported.sum())
                 real += float(imported @ origin.truth.real_now(np.array(origin_batches[since:],
                                                                          dtype=np.int64)))

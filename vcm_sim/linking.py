@@ -220,7 +220,6 @@ class Link:
         i = self.position(market)
         return self.share[i, i]
 
-
     def offers_into(self, market: Jurisdiction) -> Offers:
         """The asks developers of the other markets post in ``market`` this month: their
         share of what they offer (from their inventories eligible under ``market``'s vintage
@@ -232,15 +231,13 @@ class Link:
             if i == j:
                 continue
             vintage = vintage_filter(market, origin.registry)
-            authorises = origin.projects.authorised.any()
             for is_adjusted, share, reservation in (
                     (False, self.share[i, j], self.reservation[i]),
                     (True, self.share_adjusted[i, j], self.reservation_adjusted[i])):
                 if not share.any():
                     continue
-                eligible = (article6.batch_filter(origin, is_adjusted, vintage) if authorises
-                            else vintage)
-                inventory = origin.registry.held(origin.developer_ids, eligible)
+                inventory = origin.registry.held(
+                    origin.developer_ids, article6.batch_filter(origin, is_adjusted, vintage))
                 inventory = inventory * share[origin.developers.specialty]
                 orders, seller = developer_asks(origin, inventory, reservation,
                                                 origin.draws("linking"), tiers_on(market),
@@ -322,12 +319,10 @@ class Link:
         year = market.year
         accounts = [origin.developer_accounts[d] for d in developer.tolist()]
         claims = [f"{market.name}:{market.firm_accounts[f]}/{year}" for f in firm.tolist()]
-        eligible = vintage_filter(market, origin.registry)
-        if origin.projects.authorised.any():
-            eligible = article6.batch_filter(origin, False, eligible)
         legs = origin.registry.deliver(accounts, [abroad_account(market)] * len(accounts),
-                                       quantity, eligible, retire=[True] * len(accounts),
-                                       claims=claims)
+                                       quantity, article6.batch_filter(
+                                           origin, False, vintage_filter(market, origin.registry)),
+                                       retire=[True] * len(accounts), claims=claims)
         batch = np.array(legs.batch, dtype=np.int64)
         credits = np.array(legs.quantity, dtype=np.int64)
         origin.record_retirements(batch, credits)
@@ -350,8 +345,6 @@ class Link:
             quantity, vintage_filter(market, origin.registry))
         back_claims(market, origin, firm[match], batch, credits)
         self._note_bought(market, origin, batch, credits)
-        market.tally.bought_adjusted_tco2 += int(credits.sum())
-        market.tally.bought_adjusted_usd += float(paid.sum())
         value, volume = market.adjusted_month
         market.adjusted_month = (value + float(paid.sum()), volume + int(credits.sum()))
         np.add.at(market.adjusted_by_type[0], kind, paid)

@@ -433,7 +433,7 @@ def double_claimed_tco2(market: Jurisdiction) -> int:
 def bought_adjusted_tco2(market: Jurisdiction) -> int:
     """Authorised, correspondingly adjusted credits this market's buyers have bought (and
     retired in this market's registry) so far."""
-    return market.tally.bought_adjusted_tco2
+    return int(market.adjusted_by_type[1].sum())
 
 
 def price_adjusted_usd(market: Jurisdiction) -> float:

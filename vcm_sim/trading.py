@@ -323,11 +323,8 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         market.ets.note_offsets_bought(int(quantity[covered].sum()), float(paid[covered].sum()))
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
-    if stock.authorised is None:
-        deliver_runs(market, buyer, seller, quantity, firm, vintage_filter(market))
-        return value, volume, bought
     authorised = (ask >= authorised_from) & (ask < len(selling))
-    for segment in (False, True):
+    for segment in (False, True):  # without authorised asks, all in one delivery as ever
         pick = authorised == segment
         deliver_runs(market, buyer[pick], seller[pick], quantity[pick], firm[pick],
                      article6.batch_filter(market, segment, vintage_filter(market)))
