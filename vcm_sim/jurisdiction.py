@@ -84,6 +84,7 @@ class Tally:
     developer_exits: int = 0
     projects_abandoned: int = 0
     sold_abroad_tco2: int = 0
+    arbitraged_tco2: int = 0
     bought_abroad_tco2: int = 0
     bought_abroad_real_tco2: float = 0.0
     transfer_cost_usd: float = 0.0

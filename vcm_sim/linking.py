@@ -1,4 +1,5 @@
-"""Linked voluntary markets: mutual recognition, developers selling in every market.
+"""Linked voluntary markets: mutual recognition, developers selling in every market,
+traders' arbitrage.
 
 With ``linking.mode = "mutual_recognition"`` every market's buyers accept the credits of the
 other markets (of the project types their own rules make eligible, within their vintage
@@ -18,6 +19,16 @@ cleared, each developer learns its markup from what it offered and sold in all o
 was tried and dropped: every developer of a type switched market at once, and prices swung
 from one market to the other month after month.)
 
+With ``linking.developer_access`` below 1, only that share of each market's developers sell
+abroad; the others offer everything at home and plan with the home forecast. Their credits then
+reach buyers abroad only through arbitrageurs (``traders.arbitrage_share``): traders that buy
+their type at home while the best last price a credit fetches in a market that takes it, net of
+the transfer cost, exceeds the home price by more than their dead band, and offer all they hold
+in that market at its last price (:meth:`Link.offers_into`), paid like a developer there. Every
+trader in a linked market (speculators too) bids below the asks from abroad in its book
+(:func:`~vcm_sim.trading.below_imports`), so it buys only credits of its home registry: holdings
+in another registry are not modelled.
+
 A credit sold abroad stays in the registry that issued it, where its hidden truth is: the
 seller delivers it to the account of the buyer's market there (``abroad/<market>``), which
 retires it at once on the buyer's behalf, behind the buyer's claim
@@ -36,14 +47,15 @@ does not need them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from vcm_sim import article6
+from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.rules import PROJECT_TYPES
-from vcm_sim.trading import (Orders, back_claims, developer_asks, stock_years, tiers_on,
-                             vintage_filter)
+from vcm_sim.trading import (Orders, back_claims, book_label, developer_asks, last_prices,
+                             stock_years, tiers_on, vintage_filter)
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -65,8 +77,11 @@ class Offers:
     the market's registry)."""
     origin: np.ndarray
     """Position of each ask's market in :attr:`Link.markets`."""
-    developer: np.ndarray
-    """Row of each ask's developer in its market's population."""
+    seller: np.ndarray
+    """Row of each ask's seller in its market's population of developers, or of traders
+    where :attr:`by_trader`."""
+    by_trader: np.ndarray
+    """Whether each ask is an arbitrageur's (see :attr:`Link.best_venue`)."""
     adjusted: np.ndarray
     """Whether each ask is for credits authorised by their host, sold with a corresponding
     adjustment (see :mod:`vcm_sim.article6`)."""
@@ -80,6 +95,7 @@ class Link:
     def __init__(self, markets: list[Jurisdiction], settings: Linking) -> None:
         self.markets = markets
         self.transfer_cost_usd = settings.transfer_cost_usd
+        self.access = settings.developer_access
         self.accepts, self.accepts_adjusted = self._acceptance()
         n, n_types = len(markets), len(PROJECT_TYPES)
         self.share = np.zeros((n, n, n_types))
@@ -101,6 +117,13 @@ class Link:
         of market ``i``'s developers offered in market ``j`` this month: in the markets that
         require them (:meth:`_route_adjusted`), the rest at home (``j == i``, without an
         adjustment)."""
+        self.best_net_price = np.zeros((n, n_types))
+        """Per market and type, the best last price a credit of the market's registry
+        fetches in a market whose buyers accept it (USD per credit), net of the transfer cost
+        abroad: what its arbitrageurs value a credit at this month."""
+        self.best_venue = np.tile(np.arange(n)[:, None], (1, n_types))
+        """Per market and type, the market where that best price is (home on a tie): where
+        the market's arbitrageurs offer their credits this month."""
         self.reservation_adjusted = np.full((n, n_types), -np.inf)
         """Per market and type, the price (USD per credit) its developers' asks for
         authorised credits abroad plan with: the best forecast of the markets that require
@@ -145,6 +168,7 @@ class Link:
         self._offered = [np.zeros(len(h)) for h in held]
         self._sold = [np.zeros(len(h)) for h in held]
         wanted = self._adjusted_bids() if self.accepts_adjusted.any() else None
+        self._route_arbitrage()
         for i in range(len(self.markets)):
             net = np.where(self.accepts, forecast - self.transfer_cost_usd, -np.inf)
             net[i] = forecast[i]
@@ -177,6 +201,28 @@ class Link:
         self.reservation_adjusted[i] = np.where(self.accepts_adjusted & (bids >= 1.0),
                                                 forecast - self.transfer_cost_usd,
                                                 -np.inf).max(axis=0)
+
+    def _route_arbitrage(self) -> None:
+        """This month's :attr:`best_net_price` and :attr:`best_venue` of every market,
+        from every market's last prices (last month's clearing)."""
+        last = np.array([last_prices(m) for m in self.markets])
+        for i in range(len(self.markets)):
+            net = np.where(self.accepts, last - self.transfer_cost_usd, -np.inf)
+            net[i] = last[i]
+            self.best_net_price[i] = net.max(axis=0)
+            self.best_venue[i] = np.where(net[i] >= self.best_net_price[i], i,
+                                               net.argmax(axis=0))
+
+    def arbitrage_value(self, market: Jurisdiction) -> np.ndarray:
+        """Per type, what ``market``'s arbitrageurs value a credit at this month (USD)."""
+        return self.best_net_price[self.position(market)]
+
+    def trader_sells_home(self, market: Jurisdiction) -> np.ndarray:
+        """Per trader of ``market``, whether it offers its credits at home this month (all
+        but the arbitrageurs whose type fetches most abroad)."""
+        i = self.position(market)
+        traders = market.traders
+        return (traders.rule != ARBITRAGEUR) | (self.best_venue[i][traders.kind] == i)
 
     @staticmethod
     def _authorised_for(origin: Jurisdiction, market: Jurisdiction) -> np.ndarray:
@@ -211,21 +257,39 @@ class Link:
                     m.config.rules.market.offset_cap, n_types) * self.accepts_adjusted[j]
         return wanted
 
+    def reaches_abroad(self, market: Jurisdiction) -> np.ndarray:
+        """Per developer of ``market``, whether it sells abroad itself (a share
+        ``developer_access`` of them, by the golden-ratio rule of
+        :func:`~vcm_sim.article6.authorised` on their rows: a developer keeps its answer for
+        the whole run)."""
+        return article6.authorised(np.arange(len(market.developers.specialty)), self.access)
+
     def reservation_of(self, market: Jurisdiction) -> np.ndarray:
-        """Per type, the price ``market``'s developers' asks plan with this month."""
-        return self.reservation[self.position(market)]
+        """The price ``market``'s developers' asks plan with this month: per type, or, when
+        some developers sell only at home, per developer and type (those plan with the home
+        forecast)."""
+        i = self.position(market)
+        if self.access >= 1.0:
+            return self.reservation[i]
+        return np.where(self.reaches_abroad(market)[:, None], self.reservation[i],
+                        market.forecast_price)
 
     def home_share(self, market: Jurisdiction) -> np.ndarray:
-        """Per type, the share of ``market``'s developers' offers posted at home."""
+        """Per developer of ``market``, the share of its offer posted at home (all of it for
+        a developer that does not sell abroad)."""
         i = self.position(market)
-        return self.share[i, i]
+        home = self.share[i, i][market.developers.specialty]
+        return home if self.access >= 1.0 else np.where(self.reaches_abroad(market), home, 1.0)
 
     def offers_into(self, market: Jurisdiction) -> Offers:
-        """The asks developers of the other markets post in ``market`` this month: their
-        share of what they offer (from their inventories eligible under ``market``'s vintage
-        cut-off), asked at their reservation plus the transfer cost."""
+        """The asks sellers of the other markets post in ``market`` this month: developers
+        their share of what they offer (from their inventories eligible under ``market``'s
+        vintage cut-off), asked at their reservation plus the transfer cost, and
+        arbitrageurs all they hold of a type that fetches most here, asked at its last price
+        here."""
         j = self.position(market)
-        parts, origins, developers, adjusted = [Orders.of([], [], [], [])], [], [], []
+        parts = [Offers(Orders.of([], [], [], []), *(np.zeros(0, dtype=np.int64),) * 2,
+                        *(np.zeros(0, dtype=bool),) * 2)]
         floor = market.config.rules.market.price_floor_usd
         for i, origin in enumerate(self.markets):
             if i == j:
@@ -239,22 +303,35 @@ class Link:
                 inventory = origin.registry.held(
                     origin.developer_ids, article6.batch_filter(origin, is_adjusted, vintage))
                 inventory = inventory * share[origin.developers.specialty]
+                if not is_adjusted and self.access < 1.0:
+                    inventory = inventory * self.reaches_abroad(origin)
                 orders, seller = developer_asks(origin, inventory, reservation,
                                                 origin.draws("linking"), tiers_on(market),
                                                 self.stock_years)
                 orders.price = np.maximum(orders.price + self.transfer_cost_usd, floor)
                 orders.account_id[:] = -1
-                parts.append(orders)
-                origins.append(np.full(len(seller), i))
-                developers.append(seller)
-                adjusted.append(np.full(len(seller), is_adjusted))
-        orders = parts[0]
-        for part in parts[1:]:
-            orders = orders + part
-        empty = np.zeros(0, dtype=np.int64)
-        return Offers(orders, np.concatenate([empty, *origins]),
-                      np.concatenate([empty, *developers]),
-                      np.concatenate([np.zeros(0, dtype=bool), *adjusted]))
+                parts.append(Offers(orders, np.full(len(seller), i), seller,
+                                    np.zeros(len(seller), dtype=bool),
+                                    np.full(len(seller), is_adjusted)))
+            parts.append(self._arbitrage_asks(i, j, vintage, floor))
+        return Offers(*(_concatenate([getattr(p, f) for p in parts])
+                        for f in ("orders", "origin", "seller", "by_trader", "adjusted")))
+
+    def _arbitrage_asks(self, i: int, j: int, vintage, floor: float) -> Offers:
+        """The asks market ``i``'s arbitrageurs post in market ``j``: all they hold (within
+        ``j``'s vintage cut-off, the predicate ``vintage``) of a type whose best net price is
+        there, at ``j``'s last price (USD; at least the ``floor``)."""
+        origin, market = self.markets[i], self.markets[j]
+        traders = origin.traders
+        here = (traders.rule == ARBITRAGEUR) & (self.best_venue[i][traders.kind] == j)
+        held = origin.registry.held(origin.trader_ids, vintage) if here.any() else 0
+        seller = (here & (held > 0)).nonzero()[0]
+        kind = traders.kind[seller]
+        price = np.maximum(last_prices(market)[kind], floor)
+        orders = Orders.of(np.full(len(seller), -1), price, np.asarray(held)[seller] if
+                           len(seller) else [], book_label(kind, np.zeros(len(seller), bool)))
+        return Offers(orders, np.full(len(seller), i), seller, np.ones(len(seller), dtype=bool),
+                      np.zeros(len(seller), dtype=bool))
 
     def settle(self, market: Jurisdiction, offers: Offers, ask: np.ndarray, firm: np.ndarray,
                quantity: np.ndarray, paid: np.ndarray) -> None:
@@ -262,7 +339,7 @@ class Link:
         offer of each match; ``quantity`` credits; ``paid`` USD): the buyers pay here, each
         seller receives the price less the transfer cost in its market and delivers the
         credits to the buyers' account in its registry, which retires them behind the buyers'
-        claims. What each seller abroad offered and sold counts towards its learning
+        claims. What each developer abroad offered and sold counts towards its learning
         (:meth:`learn`)."""
         market.cash.spend(market.firm_ids[firm], paid)
         sold = np.bincount(ask, weights=quantity, minlength=len(offers.origin))
@@ -270,16 +347,31 @@ class Link:
             own = offers.origin == i
             if not own.any():
                 continue
-            self.note_sales(origin, offers.developer[own], offers.orders.quantity[own],
-                            sold[own])
+            developers = own & ~offers.by_trader
+            self.note_sales(origin, offers.seller[developers],
+                            offers.orders.quantity[developers], sold[developers])
             match = own[ask]
             adjusted = match & offers.adjusted[ask]
-            match &= ~adjusted
+            by_trader = match & offers.by_trader[ask]
+            match &= ~adjusted & ~by_trader
+            vintage = vintage_filter(market, origin.registry)
             if match.any():
-                self._deliver(market, origin, offers.developer[ask[match]], firm[match],
-                              quantity[match], paid[match])
+                developer = offers.seller[ask[match]]
+                self._pay(market, origin, origin.developer_ids[developer], quantity[match],
+                          paid[match], developers=True)
+                self._deliver(market, origin, [origin.developer_accounts[d]
+                                               for d in developer.tolist()],
+                              firm[match], quantity[match],
+                              article6.batch_filter(origin, False, vintage))
+            if by_trader.any():
+                trader = offers.seller[ask[by_trader]]
+                self._pay(market, origin, origin.trader_ids[trader], quantity[by_trader],
+                          paid[by_trader], developers=False)
+                self._deliver(market, origin, [origin.trader_accounts[t]
+                                               for t in trader.tolist()],
+                              firm[by_trader], quantity[by_trader], vintage)
             if adjusted.any():
-                self._deliver_adjusted(market, origin, offers.developer[ask[adjusted]],
+                self._deliver_adjusted(market, origin, offers.seller[ask[adjusted]],
                                        firm[adjusted], quantity[adjusted], paid[adjusted],
                                        offers.orders.book[ask[adjusted]] // 2)
 
@@ -300,29 +392,31 @@ class Link:
             market.developers.learn(seller, offered[seller], sold[seller],
                                     market.config.developers.ask_learning)
 
-    def _pay(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
-             quantity: np.ndarray, paid: np.ndarray) -> None:
-        """``origin``'s developers ``developer`` receive what ``market``'s buyers paid
-        (``paid``, USD) for ``quantity`` credits, less the transfer cost."""
+    def _pay(self, market: Jurisdiction, origin: Jurisdiction, payee: np.ndarray,
+             quantity: np.ndarray, paid: np.ndarray, developers: bool) -> None:
+        """``origin``'s sellers ``payee`` (cash book positions; ``developers`` or traders)
+        receive what ``market``'s buyers paid (``paid``, USD) for ``quantity`` credits, less
+        the transfer cost."""
         received = paid - self.transfer_cost_usd * quantity
-        origin.cash.receive(origin.developer_ids[developer], received)
-        origin.tally.developer_revenue_usd += float(received.sum())
+        origin.cash.receive(payee, received)
+        if developers:
+            origin.tally.developer_revenue_usd += float(received.sum())
+        else:
+            origin.tally.arbitraged_tco2 += int(quantity.sum())
         origin.tally.sold_abroad_tco2 += int(quantity.sum())
         market.tally.transfer_cost_usd += self.transfer_cost_usd * float(quantity.sum())
 
-    def _deliver(self, market: Jurisdiction, origin: Jurisdiction, developer: np.ndarray,
-                 firm: np.ndarray, quantity: np.ndarray, paid: np.ndarray) -> None:
-        """``origin``'s developers ``developer`` deliver ``quantity`` credits to ``market``'s
-        firms ``firm``, who paid ``paid``: retired in ``origin``'s registry, without a
-        corresponding adjustment (double claimed behind offsetting claims)."""
-        self._pay(market, origin, developer, quantity, paid)
+    def _deliver(self, market: Jurisdiction, origin: Jurisdiction, accounts: list[str],
+                 firm: np.ndarray, quantity: np.ndarray,
+                 eligible: Callable[[int], bool] | None) -> None:
+        """``origin``'s sellers ``accounts`` deliver ``quantity`` credits of the batches
+        ``eligible`` admits to ``market``'s firms ``firm``: retired in ``origin``'s registry,
+        without a corresponding adjustment (double claimed behind offsetting claims)."""
         year = market.year
-        accounts = [origin.developer_accounts[d] for d in developer.tolist()]
         claims = [f"{market.name}:{market.firm_accounts[f]}/{year}" for f in firm.tolist()]
         legs = origin.registry.deliver(accounts, [abroad_account(market)] * len(accounts),
-                                       quantity, article6.batch_filter(
-                                           origin, False, vintage_filter(market, origin.registry)),
-                                       retire=[True] * len(accounts), claims=claims)
+                                       quantity, eligible, retire=[True] * len(accounts),
+                                       claims=claims)
         batch = np.array(legs.batch, dtype=np.int64)
         credits = np.array(legs.quantity, dtype=np.int64)
         origin.record_retirements(batch, credits)
@@ -338,7 +432,8 @@ class Link:
         types ``kind`` to ``market``'s firms ``firm``, who paid ``paid``: transferred to
         ``market``'s registry and retired there, with a corresponding adjustment by
         ``origin`` (:func:`~vcm_sim.article6.deliver_adjusted`)."""
-        self._pay(market, origin, developer, quantity, paid)
+        self._pay(market, origin, origin.developer_ids[developer], quantity, paid,
+                  developers=True)
         match, batch, credits = article6.deliver_adjusted(
             origin, market, [origin.developer_accounts[d] for d in developer.tolist()],
             abroad_account(market), [market.firm_accounts[f] for f in firm.tolist()],
@@ -356,3 +451,13 @@ class Link:
         """``market``'s buyers have retired ``credits`` of ``origin``'s batches ``batch``."""
         market.tally.bought_abroad_tco2 += int(credits.sum())
         market.tally.bought_abroad_real_tco2 += float(credits @ origin.truth.real_now(batch))
+
+
+def _concatenate(parts: list) -> Orders | np.ndarray:
+    """``parts`` (all :class:`Orders` or all arrays) end to end."""
+    if isinstance(parts[0], Orders):
+        orders = parts[0]
+        for part in parts[1:]:
+            orders = orders + part
+        return orders
+    return np.concatenate(parts)

@@ -388,8 +388,15 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
 
 
 def sold_abroad(market: Jurisdiction) -> int:
-    """Credits this market's developers have sold to buyers in linked markets so far."""
+    """Credits this market's developers and arbitrageurs have sold to buyers in linked
+    markets so far."""
     return market.tally.sold_abroad_tco2
+
+
+def arbitraged_tco2(market: Jurisdiction) -> int:
+    """Credits this market's arbitrageurs have sold to buyers in linked markets so far
+    (bought at home; a part of :func:`sold_abroad`)."""
+    return market.tally.arbitraged_tco2
 
 
 def bought_abroad(market: Jurisdiction) -> int:
@@ -454,6 +461,7 @@ def price_unadjusted_usd(market: Jurisdiction) -> float:
 
 LINK_REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "sold_abroad": sold_abroad,
+    "arbitraged_tco2": arbitraged_tco2,
     "bought_abroad": bought_abroad,
     "bought_abroad_integrity": bought_abroad_integrity,
     "claims_integrity": claims_integrity,
@@ -700,6 +708,26 @@ def price_gap(indices: list[pd.Series]) -> float:
     """Mean over months of the absolute log difference between the price indices of each
     pair of markets (0: the markets price alike); NaN for fewer than two markets or no month
     in which two of them had an index."""
-    logs = np.log(np.array([np.asarray(i, dtype=float) for i in indices]))
-    pairs = np.array([np.abs(a - b) for k, a in enumerate(logs) for b in logs[k + 1:]])
-    return float(np.nanmean(pairs)) if np.isfinite(pairs).any() else math.nan
+    return _mean_gap(_log_gaps(indices))
+
+
+def type_price_gap(frames: list[pd.DataFrame], types: list[str]) -> float:
+    """Mean over months and project types of the absolute log difference between each pair
+    of markets' prices of the same type (``price_<type>_usd`` in each market's results
+    ``frames``), where both traded it (0: the markets price each type alike); unlike
+    :func:`price_gap`, blind to the markets' mixes of types. NaN when no pair ever traded a
+    type in the same month."""
+    return _mean_gap(np.concatenate([_log_gaps([f[f"price_{kind}_usd"] for f in frames])
+                                     for kind in types]))
+
+
+def _log_gaps(prices: list[pd.Series]) -> np.ndarray:
+    """Month by month, the absolute log difference of each pair of the ``prices`` (pairs
+    one after another; NaN where either is missing)."""
+    logs = np.log(np.array([np.asarray(p, dtype=float) for p in prices]))
+    return np.array([np.abs(a - b) for k, a in enumerate(logs)
+                     for b in logs[k + 1:]]).ravel()
+
+
+def _mean_gap(gaps: np.ndarray) -> float:
+    return float(np.nanmean(gaps)) if np.isfinite(gaps).any() else math.nan

@@ -144,7 +144,9 @@ class VCMModel(mesa.Model):
     def summary(self) -> dict[str, float]:
         """Run-level metrics (see :func:`vcm_sim.metrics.summarise`); with several markets,
         each market's as ``<metric>_<market>``, ``price_gap``
-        (:func:`vcm_sim.metrics.price_gap`) between their price indices and
+        (:func:`vcm_sim.metrics.price_gap`) between their price indices,
+        ``type_price_gap`` (:func:`vcm_sim.metrics.type_price_gap`) between their prices of
+        each type and
         ``adjusted_premium`` (:func:`vcm_sim.metrics.adjusted_premium`)."""
         if len(self.markets) == 1:
             return metrics.summarise(self.results())
@@ -154,5 +156,8 @@ class VCMModel(mesa.Model):
             for key, value in metrics.summarise(frame).items():
                 out[f"{key}_{m.name}"] = value
         out["price_gap"] = metrics.price_gap([f["price_index_usd"] for f in frames])
+        common = [k for k in self.markets[0].types.names
+                  if all(k in m.types.names for m in self.markets)]
+        out["type_price_gap"] = metrics.type_price_gap(frames, common)
         out["adjusted_premium"] = metrics.adjusted_premium(self.markets)
         return out

@@ -267,6 +267,14 @@ class Traders(Strict):
     min_price_usd: float = Field(0.01, gt=0.0, le=100.0, description=(
         "Lowest price a chartist expects, USD per tCO2e; traders also size purchases "
         "against their cash as if a lower limit price were this."))
+    arbitrage_share: float = share(0.0, "Share (0-1) of traders that arbitrage between linked "
+                                        "markets (the first ones, fixed at creation; needs "
+                                        "linking): an arbitrageur buys its type at home while "
+                                        "the best last price a credit fetches in a market that "
+                                        "takes it, net of the transfer cost, exceeds the home "
+                                        "price by more than dead_band, and offers all it "
+                                        "holds in that market at its last price (see "
+                                        "vcm_sim.linking).")
 
 
 class Nature(Strict):
@@ -459,6 +467,14 @@ class Linking(Strict):
     transfer_cost_usd: float = Field(0.0, ge=0.0, le=100.0, description=(
         "Cost to the seller of selling a credit abroad (registry, brokerage and legal "
         "fees), USD per credit: paid out of the markets."))
+    developer_access: float = share(1.0, "Share (0-1) of each market's developers that sell "
+                                         "abroad themselves (the same developers all run "
+                                         "long, chosen without a draw); the others offer "
+                                         "everything at home and plan with the home "
+                                         "forecast, so their credits reach buyers abroad "
+                                         "only through arbitrageurs (traders.arbitrage_share). "
+                                         "Sales of authorised credits with adjustments do not "
+                                         "depend on it.")
 
 
 MARKET_FREE = {"markets": [], "linking": Linking()}
@@ -688,6 +704,8 @@ def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
         _check_linking(scenario)
     _check_ets(scenario)
     _check_article6(scenario, links=not as_market)
+    if not as_market:
+        _check_arbitrage(scenario)
     for event in scenario.events:
         if event.kind == "set":
             _check_set_event(scenario, event, as_market)
@@ -704,17 +722,31 @@ def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
 
 
 def _check_linking(scenario: Scenario) -> None:
-    """Linked markets need at least two markets, none with traders: a trader's holdings abroad
-    (credits bought in another market's registry to resell) are not modelled."""
+    """Linked markets need at least two markets; a market whose buyers take only adjusted
+    credits from abroad has no traders (they would hold nothing they could sell there)."""
     if len(scenario.markets) < 2:
         raise ScenarioError(f"linking.mode = {scenario.linking.mode!r} links markets: declare "
                             f"at least two [[markets]], got {len(scenario.markets)}")
     trading = [name for name, market in scenario.market_scenarios()
-               if market.population.traders]
+               if market.population.traders and market.rules.article6.adjusted_only]
     if trading:
-        raise ScenarioError(f"linked markets cannot have traders yet (their holdings abroad "
-                            f"are not modelled): set population.traders = 0 in "
+        raise ScenarioError(f"traders in a market that takes only adjusted credits from "
+                            f"abroad are not modelled: set population.traders = 0 in "
                             f"{', '.join(trading)}")
+
+
+def _check_arbitrage(scenario: Scenario) -> None:
+    """Arbitrageurs trade between linked markets: a scenario with some needs a link."""
+    if scenario.linking.mode != "none":
+        return
+    for name, market in scenario.market_scenarios():
+        if market.population.traders and market.traders.arbitrage_share > 0:
+            where = f"market {name!r}: " if name else ""
+            raise ScenarioError(f"{where}traders.arbitrage_share = "
+                                f"{market.traders.arbitrage_share:g} needs linked markets "
+                                "(arbitrageurs sell where the price is best): declare "
+                                "[[markets]] and set linking.mode = 'mutual_recognition', or "
+                                "set traders.arbitrage_share = 0")
 
 
 def with_overrides(scenario: Scenario,

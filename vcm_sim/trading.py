@@ -17,6 +17,7 @@ import numpy as np
 
 from vcm_sim import article6
 from vcm_sim.agents.firm import Demand
+from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
 
@@ -94,7 +95,8 @@ def vintage_filter(market: Jurisdiction, registry: Registry | None = None
 class Stock:
     """Credits each developer and each trader could sell to a claimant this month (within
     the vintage cut-off), read once before the market opens: nothing moves credits between
-    the firms' choice of type and the clearing."""
+    the firms' choice of type and the clearing. In linked markets, an arbitrageur that
+    offers its credits abroad this month offers none at home."""
 
     developers: np.ndarray
     traders: np.ndarray
@@ -110,16 +112,17 @@ class Stock:
         authorised, :meth:`~vcm_sim.linking.Link.authorised_home`)."""
         eligible = vintage_filter(market)
         traders = market.registry.held(market.trader_ids, eligible)
+        if market.link is not None:
+            traders = traders * market.link.trader_sells_home(market)
         held = market.registry.held
         if not market.projects.authorised.any():
             developers = held(market.developer_ids, eligible)
             if market.link is not None:
-                developers = developers * market.link.home_share(market)[
-                    market.developers.specialty]
+                developers = developers * market.link.home_share(market)
             return cls(developers, traders)
         link = market.link  # authorising needs a link
         return cls(held(market.developer_ids, article6.batch_filter(market, False, eligible))
-                   * link.home_share(market)[market.developers.specialty], traders,
+                   * link.home_share(market), traders,
                    link.authorised_home(market))
 
 
@@ -195,10 +198,20 @@ def developer_asks(market: Jurisdiction, inventory: np.ndarray,
                      book_label(devs.specialty[seller], high)), seller
 
 
-def trader_orders(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, Orders]:
+def last_prices(market: Jurisdiction) -> np.ndarray:
+    """Per type, the last price (USD per tCO2e), or the expected price where the type has
+    never traded."""
+    return np.where(np.isnan(market.latest_price_by_type), market.expected_price,
+                    market.latest_price_by_type)
+
+
+def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | None = None
+                  ) -> tuple[Orders, Orders]:
     """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
     (credits, per trader): the trend over ``trend_memory_months`` and the average over
-    ``fundamental_memory_months``."""
+    ``fundamental_memory_months``; in linked markets, arbitrageurs' from the best price
+    abroad (:func:`arbitrage_orders`), and every trader's bids below the asks from
+    ``abroad`` (:func:`below_imports`)."""
     none = Orders.of([], [], [], [])
     if not len(market.trader_accounts):
         return none, none
@@ -206,8 +219,7 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, 
     memory = params.trend_memory_months
     history = (np.array(market.price_history[-params.fundamental_memory_months:])
                if market.price_history else None)
-    last = np.where(np.isnan(market.latest_price_by_type), market.expected_price,
-                    market.latest_price_by_type)
+    last = last_prices(market)
     trend = np.zeros_like(last)
     fundamental = last
     if history is not None and len(history) > memory:
@@ -221,6 +233,8 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, 
     expected = traders.expectations(last, trend, fundamental, params)
     per_trader = market.typical_volume / len(market.trader_accounts)
     quantity, limit = traders.orders(expected, last, inventory, per_trader, params)
+    if market.link is not None:
+        quantity, limit = arbitrage_orders(market, quantity, limit, inventory, per_trader)
     cash = market.cash.balance[market.trader_ids]
     affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, params.min_price_usd))
     buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
@@ -230,7 +244,43 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray) -> tuple[Orders, 
     bids = Orders.of(market.trader_ids[buy], limit[buy],
                      np.minimum(quantity[buy], affordable[buy]), book[buy])
     asks = Orders.of(market.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
+    if abroad is not None and len(abroad):
+        bids.price = below_imports(bids, abroad, 2 * len(market.types.names))
     return bids, asks
+
+
+def arbitrage_orders(market: Jurisdiction, quantity: np.ndarray, limit: np.ndarray,
+                     inventory: np.ndarray, per_trader: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The speculators' signed ``quantity`` and ``limit`` (per trader) with the
+    arbitrageurs' rows replaced: one that offers its credits at home (``inventory``: the
+    link sends it here, see :meth:`~vcm_sim.linking.Link.trader_sells_home`) asks the last
+    home price for all of them; the others may buy
+    (:meth:`~vcm_sim.agents.trader.TraderPopulation.arbitrage`). An arbitrageur whose credits
+    fetch most at home has no spread to buy on, so it never does both."""
+    traders = market.traders
+    arbitrageur = traders.rule == ARBITRAGEUR
+    if not arbitrageur.any():
+        return quantity, limit
+    value = market.link.arbitrage_value(market)
+    bought, bid = traders.arbitrage(value, last_prices(market), per_trader,
+                                    market.config.traders)
+    selling = arbitrageur & (inventory > 0)
+    quantity = np.where(arbitrageur, np.where(selling, -inventory, bought), quantity)
+    limit = np.where(arbitrageur, np.where(selling, value[traders.kind], bid), limit)
+    return quantity.astype(np.int64), limit
+
+
+def below_imports(bids: Orders, abroad: Orders, n_books: int) -> np.ndarray:
+    """Traders' bid prices (USD per tCO2e) held just below the cheapest ask from ``abroad``
+    in their book: a trader buys only credits of its home registry (holdings in another
+    registry are not modelled). A bid below every ask from abroad in its book is never
+    matched with one, under either mechanism: the call auction fills bids at or above its
+    price and asks at or below it, the double auction a bid only against an ask at or below
+    it."""
+    cheapest = np.full(n_books, np.inf)
+    np.minimum.at(cheapest, abroad.book, abroad.price)
+    return np.minimum(bids.price, np.nextafter(cheapest[bids.book], -np.inf))
 
 
 def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]:
@@ -257,7 +307,8 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     markets posting their ``abroad`` offers (settled by the link); returns value (USD) and
     volume (credits) per book label (see :func:`book_label`), and credits bought by each row
     of ``demand``."""
-    trader_bids, trader_asks = trader_orders(market, stock.traders)
+    trader_bids, trader_asks = trader_orders(market, stock.traders,
+                                             None if abroad is None else abroad.orders)
     firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
     covered_from = len(bids)  # an ETS's covered firms bid last and keep what they buy
@@ -299,10 +350,12 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     else:
         market.link.note_sales(market, developer, selling.quantity, sold)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
-    if abroad is not None:  # linked markets have no traders: every bid is a firm's
+    if abroad is not None:  # traders bid below every ask from abroad (below_imports)
         home_asks = len(selling) + len(trader_asks)
         home = ask < home_asks
         away = ~home
+        if (bid[away] >= len(firm_rows)).any():
+            raise RuntimeError("a trader's bid met an ask from abroad: traders bid below them")
         rows = firm_rows[bid[away]]
         market.link.settle(market, abroad, ask[away] - home_asks,
                            demand.firm[rows], quantity[away], paid[away])
@@ -323,11 +376,16 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         market.ets.note_offsets_bought(int(quantity[covered].sum()), float(paid[covered].sum()))
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
-    authorised = (ask >= authorised_from) & (ask < len(selling))
-    for segment in (False, True):  # without authorised asks, all in one delivery as ever
-        pick = authorised == segment
+    eligible = vintage_filter(market)
+    segment = np.zeros(len(ask), dtype=np.int64)  # without authorised credits, one delivery
+    if market.projects.authorised.any():  # developers' unauthorised, authorised, traders' any
+        segment = np.where(ask >= len(selling), 2, (ask >= authorised_from).astype(np.int64))
+    filters = (article6.batch_filter(market, False, eligible),
+               article6.batch_filter(market, True, eligible), eligible)
+    for part in np.unique(segment).tolist():
+        pick = segment == part
         deliver_runs(market, buyer[pick], seller[pick], quantity[pick], firm[pick],
-                     article6.batch_filter(market, segment, vintage_filter(market)))
+                     filters[part])
     return value, volume, bought
 
 

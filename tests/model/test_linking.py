@@ -32,18 +32,25 @@ def test_linked_markets_run_clean_and_each_sale_abroad_is_a_purchase_abroad():
             "transfer_cost_usd_strict"} <= set(results.columns)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), cost=st.sampled_from([0.0, 0.25, 3.0]),
        cutoff=st.sampled_from([None, 2]),
-       excluded=st.sampled_from([[], ["redd_plus"], ["arr", "soil_carbon"]]))
-def test_linked_runs_conserve_credits_and_cash_whatever_the_rules(seed, cost, cutoff, excluded):
-    """Random seeds, transfer costs, vintage cut-offs and eligible types: every registry
-    passes its checks every month and every credit is in exactly one registry (debug), each
-    sale abroad is a purchase abroad, and the credits retired on a market's behalf abroad are
-    what its buyers bought there."""
+       excluded=st.sampled_from([[], ["redd_plus"], ["arr", "soil_carbon"]]),
+       access=st.sampled_from([1.0, 0.5, 0.0]), traders=st.sampled_from([0, 6]),
+       arbitrage=st.sampled_from([0.0, 0.5, 1.0]))
+def test_linked_runs_conserve_credits_and_cash_whatever_the_rules(seed, cost, cutoff, excluded,
+                                                                   access, traders, arbitrage):
+    """Random seeds, transfer costs, vintage cut-offs, eligible types, developers' access
+    abroad and traders (speculators and arbitrageurs): every registry passes its checks every
+    month and every credit is in exactly one registry (debug), each sale abroad is a purchase
+    abroad, and the credits retired on a market's behalf abroad are what its buyers bought
+    there."""
     eligible = [t for t in ("arr", "redd_plus", "ifm", "blue_carbon", "soil_carbon")
                 if t not in excluded]
-    model = VCMModel(small("linked", steps=12, linking={"transfer_cost_usd": cost}, markets=[
+    model = VCMModel(small("linked", steps=12, linking={"transfer_cost_usd": cost,
+                                                         "developer_access": access},
+                           population={"traders": traders},
+                           traders={"arbitrage_share": arbitrage}, markets=[
         {"name": "strict", "settings": {"rules.integrity.eligible_types": eligible,
                                         "rules.integrity.max_vintage_age_years": cutoff}},
         {"name": "lax", "settings": {}}]), rng=seed).run()
@@ -129,12 +136,9 @@ def test_linking_narrows_the_price_gap_and_lowers_the_strict_buyers_integrity(se
             < apart["claims_integrity_strict"].iloc[-1] - 0.1)
 
 
-def test_linking_needs_two_markets_without_traders_and_is_set_for_the_whole_run():
+def test_linking_needs_two_markets_and_is_set_for_the_whole_run():
     with pytest.raises(ScenarioError, match="at least two"):
         load_scenario("baseline", linking={"mode": "mutual_recognition"})
-    with pytest.raises(ScenarioError, match="cannot have traders yet.*lax"):
-        load_scenario("linked", markets=[{"name": "strict"}, {"name": "lax", "settings": {
-            "population.traders": 5}}])
     with pytest.raises(ScenarioError, match="linking.mode: the same for every market"):
         load_scenario("linked", markets=[{"name": "strict"}, {"name": "lax", "settings": {
             "linking.mode": "none"}}])

@@ -5,9 +5,11 @@ import math
 import numpy as np
 import pytest
 
+import pandas as pd
+
 from vcm_sim.metrics import (ACF_LAGS, annualised_volatility, autocorrelation, boom_count,
                              bust_count, crash_count, episodes, log_returns, max_drawdown,
-                             stylized_facts)
+                             price_gap, stylized_facts, type_price_gap)
 
 
 def test_log_returns_skip_months_without_trades():
@@ -100,3 +102,17 @@ def test_stylized_facts_are_nan_with_too_few_returns():
     facts = stylized_facts([10.0, 11.0, 10.5])
     assert math.isnan(facts["returns_kurtosis"]) and math.isnan(facts["abs_returns_acf_12"])
     assert len(facts) == 2 + ACF_LAGS
+
+
+def test_price_gaps_compare_markets_month_by_month_and_type_by_type():
+    """Two markets price each type alike but trade different mixes: their price indices
+    differ, their prices of the same type do not; months in which one market did not trade
+    a type are left out."""
+    a = pd.DataFrame({"price_index_usd": [2.0, 2.0, 2.0], "price_arr_usd": [4.0, 4.0, np.nan],
+                      "price_ifm_usd": [1.0, 1.0, 1.0]})
+    b = pd.DataFrame({"price_index_usd": [1.0, 1.0, 1.0], "price_arr_usd": [4.0, 8.0, 4.0],
+                      "price_ifm_usd": [1.0, 1.0, np.nan]})
+    assert price_gap([a["price_index_usd"], b["price_index_usd"]]) == pytest.approx(math.log(2))
+    assert type_price_gap([a, b], ["arr", "ifm"]) == pytest.approx(math.log(2) / 4)
+    assert math.isnan(type_price_gap([a, b.assign(price_arr_usd=np.nan, price_ifm_usd=np.nan)],
+                                     ["arr", "ifm"]))

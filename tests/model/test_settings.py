@@ -111,6 +111,7 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("jurisdiction.py", 3): "three draws per claim verified (caught, reviewed, baseline "
                             "estimate)",
     ("agents/regulator.py", 2): "two draws per project audited (audited, found)",
+    ("agents/trader.py", 2): "the third trading rule's code (ARBITRAGEUR)",
     ("streams.py", 0x5EED): "TAG: a constant that marks the model's streams in a seed's key",
     ("streams.py", 2): "the base of 2**63, the range of a fallback seed; a Philox key is "
                        "two 64-bit words",

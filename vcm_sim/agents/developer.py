@@ -137,7 +137,8 @@ class DeveloperPopulation:
         """
         kind = self.specialty[seller]
         anchor = params.cost_anchor
-        later = (1.0 - anchor) * forecast[kind] + anchor * long_run_cost[kind]
+        expected = forecast[seller, kind] if forecast.ndim == 2 else forecast[kind]
+        later = (1.0 - anchor) * expected + anchor * long_run_cost[kind]
         years = (params.carry_weight * stock_years[kind] if params.carry_weight > 0
                  else np.zeros(len(kind)))  # a stock no one buys weighs nothing at weight 0
         carry = np.exp(-params.discount_rate * years)

@@ -1,4 +1,5 @@
-"""Speculative traders: fundamentalists bet on reversion, chartists on trends."""
+"""Traders: fundamentalists bet on reversion, chartists on trends, and, between linked
+markets, arbitrageurs buy at home to sell where the price is best."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ import numpy as np
 from vcm_sim.agents.base import Member
 from vcm_sim.scenario import Traders as TraderParams
 
-FUNDAMENTALIST, CHARTIST = 0, 1
+FUNDAMENTALIST, CHARTIST, ARBITRAGEUR = 0, 1, 2
 
 
 class Trader(Member):
-    """A speculator in one project type's credits."""
+    """A trader in one project type's credits."""
 
     prefix = "trader"
 
     @property
     def rule(self) -> str:
-        """'fundamentalist' or 'chartist'."""
-        return ("fundamentalist", "chartist")[self.market.traders.rule[self.index]]
+        """'fundamentalist', 'chartist' or 'arbitrageur'."""
+        return ("fundamentalist", "chartist", "arbitrageur")[
+            self.market.traders.rule[self.index]]
 
 
 @dataclass
@@ -33,9 +35,11 @@ class TraderPopulation:
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: TraderParams,
                type_mix: np.ndarray) -> TraderPopulation:
-        """``n`` traders, a share ``chartist_share`` of them chartists."""
-        return cls(rule=(rng.random(n) < params.chartist_share).astype(np.int64),
-                   kind=rng.choice(len(type_mix), size=n, p=type_mix))
+        """``n`` traders: the first ``arbitrage_share`` of them arbitrageurs (no draw is
+        spent on it), of the others a share ``chartist_share`` chartists."""
+        rule = (rng.random(n) < params.chartist_share).astype(np.int64)
+        rule[:round(params.arbitrage_share * n)] = ARBITRAGEUR
+        return cls(rule=rule, kind=rng.choice(len(type_mix), size=n, p=type_mix))
 
     def expectations(self, last_price: np.ndarray, trend: np.ndarray,
                      fundamental: np.ndarray, params: TraderParams) -> np.ndarray:
@@ -66,3 +70,23 @@ class TraderPopulation:
         sell = (gap < -params.dead_band) & (inventory > 0)
         quantity = np.where(buy, size, 0) - np.where(sell, np.minimum(size, inventory), 0)
         return quantity.astype(np.int64), expected
+
+    def arbitrage(self, value: np.ndarray, home_price: np.ndarray,
+                  typical_volume: np.ndarray, params: TraderParams
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Credits each arbitrageur bids for at home and its limit price (USD per tCO2e;
+        zero credits for the other traders).
+
+        ``value`` (per type) is the best price a credit fetches now in a market that takes
+        it, net of the transfer cost abroad; ``home_price`` the last price at home. While the
+        value exceeds the home price by more than ``dead_band``, an arbitrageur bids at most
+        the value less that margin, for ``aggressiveness`` times the relative gap times the
+        type's typical volume per trader; whatever it holds it offers where the credits
+        fetch the value (:meth:`~vcm_sim.linking.Link.offers_into`).
+        """
+        k = self.kind
+        p = home_price[k]
+        gap = np.divide(value[k] - p, p, out=np.zeros_like(p), where=p > 0)
+        size = np.floor(params.aggressiveness * gap.clip(0.0) * typical_volume[k])
+        buy = (self.rule == ARBITRAGEUR) & (gap > params.dead_band)
+        return np.where(buy, size, 0).astype(np.int64), value[k] / (1.0 + params.dead_band)
