@@ -20,14 +20,16 @@ was tried and dropped: every developer of a type switched market at once, and pr
 from one market to the other month after month.)
 
 With ``linking.developer_access`` below 1, only that share of each market's developers sell
-abroad; the others offer everything at home and plan with the home forecast. Their credits then
-reach buyers abroad only through arbitrageurs (``traders.arbitrage_share``): traders that buy
-their type at home while the best last price a credit fetches in a market that takes it, net of
-the transfer cost, exceeds the home price by more than their dead band, and offer all they hold
-in that market at its last price (:meth:`Link.offers_into`), paid like a developer there. Every
-trader in a linked market (speculators too) bids below the asks from abroad in its book
-(:func:`~vcm_sim.trading.below_imports`), so it buys only credits of its home registry: holdings
-in another registry are not modelled.
+abroad; the others offer everything at home and plan with the home forecast and their own
+market's years of stock, as if the markets stood apart (with no one else carrying credits
+across, a linked run is then the separate markets' run, bit for bit). Their credits reach
+buyers abroad only through arbitrageurs (``traders.arbitrage_share``, :mod:`vcm_sim.arbitrage`):
+traders that buy their type at home while a market abroad pays more than the transfer cost and
+their dead band above the home price, and offer there, undercutting its price
+(:meth:`Link.offers_into`), paid like a developer. Every trader in a linked market (speculators too) bids below the asks from abroad in
+its book (:func:`~vcm_sim.trading.below_imports`), so it buys only credits of its home
+registry: holdings in another registry are not modelled, and in a market that imports,
+speculators' bids are held down by that cap.
 
 A credit sold abroad stays in the registry that issued it, where its hidden truth is: the
 seller delivers it to the account of the buyer's market there (``abroad/<market>``), which
@@ -51,11 +53,11 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vcm_sim import article6
+from vcm_sim import arbitrage, article6
 from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.rules import PROJECT_TYPES
-from vcm_sim.trading import (Orders, back_claims, book_label, developer_asks, last_prices,
-                             stock_years, tiers_on, vintage_filter)
+from vcm_sim.trading import (Orders, back_claims, book_label, developer_asks, stock_years,
+                             tiers_on, vintage_filter)
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -81,7 +83,7 @@ class Offers:
     """Row of each ask's seller in its market's population of developers, or of traders
     where :attr:`by_trader`."""
     by_trader: np.ndarray
-    """Whether each ask is an arbitrageur's (see :attr:`Link.best_venue`)."""
+    """Whether each ask is an arbitrageur's (see :mod:`vcm_sim.arbitrage`)."""
     adjusted: np.ndarray
     """Whether each ask is for credits authorised by their host, sold with a corresponding
     adjustment (see :mod:`vcm_sim.article6`)."""
@@ -117,13 +119,8 @@ class Link:
         of market ``i``'s developers offered in market ``j`` this month: in the markets that
         require them (:meth:`_route_adjusted`), the rest at home (``j == i``, without an
         adjustment)."""
-        self.best_net_price = np.zeros((n, n_types))
-        """Per market and type, the best last price a credit of the market's registry
-        fetches in a market whose buyers accept it (USD per credit), net of the transfer cost
-        abroad: what its arbitrageurs value a credit at this month."""
-        self.best_venue = np.tile(np.arange(n)[:, None], (1, n_types))
-        """Per market and type, the market where that best price is (home on a tie): where
-        the market's arbitrageurs offer their credits this month."""
+        self.plans: list[arbitrage.Plan] | None = None
+        """This month's plan of each market's arbitrageurs (None without any)."""
         self.reservation_adjusted = np.full((n, n_types), -np.inf)
         """Per market and type, the price (USD per credit) its developers' asks for
         authorised credits abroad plan with: the best forecast of the markets that require
@@ -168,7 +165,8 @@ class Link:
         self._offered = [np.zeros(len(h)) for h in held]
         self._sold = [np.zeros(len(h)) for h in held]
         wanted = self._adjusted_bids() if self.accepts_adjusted.any() else None
-        self._route_arbitrage()
+        if any((m.traders.rule == ARBITRAGEUR).any() for m in self.markets):
+            self.plans = [arbitrage.plan(self, i) for i in range(len(self.markets))]
         for i in range(len(self.markets)):
             net = np.where(self.accepts, forecast - self.transfer_cost_usd, -np.inf)
             net[i] = forecast[i]
@@ -202,27 +200,9 @@ class Link:
                                                 forecast - self.transfer_cost_usd,
                                                 -np.inf).max(axis=0)
 
-    def _route_arbitrage(self) -> None:
-        """This month's :attr:`best_net_price` and :attr:`best_venue` of every market,
-        from every market's last prices (last month's clearing)."""
-        last = np.array([last_prices(m) for m in self.markets])
-        for i in range(len(self.markets)):
-            net = np.where(self.accepts, last - self.transfer_cost_usd, -np.inf)
-            net[i] = last[i]
-            self.best_net_price[i] = net.max(axis=0)
-            self.best_venue[i] = np.where(net[i] >= self.best_net_price[i], i,
-                                               net.argmax(axis=0))
-
-    def arbitrage_value(self, market: Jurisdiction) -> np.ndarray:
-        """Per type, what ``market``'s arbitrageurs value a credit at this month (USD)."""
-        return self.best_net_price[self.position(market)]
-
-    def trader_sells_home(self, market: Jurisdiction) -> np.ndarray:
-        """Per trader of ``market``, whether it offers its credits at home this month (all
-        but the arbitrageurs whose type fetches most abroad)."""
-        i = self.position(market)
-        traders = market.traders
-        return (traders.rule != ARBITRAGEUR) | (self.best_venue[i][traders.kind] == i)
+    def arbitrage_plan(self, market: Jurisdiction) -> arbitrage.Plan | None:
+        """This month's plan of ``market``'s arbitrageurs (None when no market has any)."""
+        return None if self.plans is None else self.plans[self.position(market)]
 
     @staticmethod
     def _authorised_for(origin: Jurisdiction, market: Jurisdiction) -> np.ndarray:
@@ -274,6 +254,16 @@ class Link:
         return np.where(self.reaches_abroad(market)[:, None], self.reservation[i],
                         market.forecast_price)
 
+    def stock_years_of(self, market: Jurisdiction, inventory: np.ndarray) -> np.ndarray:
+        """The years of sales ``market``'s developers' asks carry this month: per type, the
+        linked markets' together (:attr:`stock_years`); or, when some developers sell only
+        at home, per developer and type, those developers' own market's, from what they
+        offer there (``inventory``, per developer)."""
+        if self.access >= 1.0:
+            return self.stock_years
+        own = stock_years(inventory, market.developers.specialty, market.typical_volume)
+        return np.where(self.reaches_abroad(market)[:, None], self.stock_years, own)
+
     def home_share(self, market: Jurisdiction) -> np.ndarray:
         """Per developer of ``market``, the share of its offer posted at home (all of it for
         a developer that does not sell abroad)."""
@@ -285,8 +275,7 @@ class Link:
         """The asks sellers of the other markets post in ``market`` this month: developers
         their share of what they offer (from their inventories eligible under ``market``'s
         vintage cut-off), asked at their reservation plus the transfer cost, and
-        arbitrageurs all they hold of a type that fetches most here, asked at its last price
-        here."""
+        arbitrageurs whose venue this market is (:func:`~vcm_sim.arbitrage.asks_abroad`)."""
         j = self.position(market)
         parts = [Offers(Orders.of([], [], [], []), *(np.zeros(0, dtype=np.int64),) * 2,
                         *(np.zeros(0, dtype=bool),) * 2)]
@@ -313,23 +302,21 @@ class Link:
                 parts.append(Offers(orders, np.full(len(seller), i), seller,
                                     np.zeros(len(seller), dtype=bool),
                                     np.full(len(seller), is_adjusted)))
-            parts.append(self._arbitrage_asks(i, j, vintage, floor))
+            parts.append(self._arbitrage_asks(i, j))
         return Offers(*(_concatenate([getattr(p, f) for p in parts])
                         for f in ("orders", "origin", "seller", "by_trader", "adjusted")))
 
-    def _arbitrage_asks(self, i: int, j: int, vintage, floor: float) -> Offers:
-        """The asks market ``i``'s arbitrageurs post in market ``j``: all they hold (within
-        ``j``'s vintage cut-off, the predicate ``vintage``) of a type whose best net price is
-        there, at ``j``'s last price (USD; at least the ``floor``)."""
-        origin, market = self.markets[i], self.markets[j]
-        traders = origin.traders
-        here = (traders.rule == ARBITRAGEUR) & (self.best_venue[i][traders.kind] == j)
-        held = origin.registry.held(origin.trader_ids, vintage) if here.any() else 0
-        seller = (here & (held > 0)).nonzero()[0]
-        kind = traders.kind[seller]
-        price = np.maximum(last_prices(market)[kind], floor)
-        orders = Orders.of(np.full(len(seller), -1), price, np.asarray(held)[seller] if
-                           len(seller) else [], book_label(kind, np.zeros(len(seller), bool)))
+    def _arbitrage_asks(self, i: int, j: int) -> Offers:
+        """The asks market ``i``'s arbitrageurs post in market ``j``
+        (:func:`~vcm_sim.arbitrage.asks_abroad`), in the standard books."""
+        if self.plans is None:
+            seller = quantity = np.zeros(0, dtype=np.int64)
+            price = np.zeros(0)
+        else:
+            seller, quantity, price = arbitrage.asks_abroad(self, i, j, self.plans[i])
+        kind = self.markets[i].traders.kind[seller]
+        orders = Orders.of(np.full(len(seller), -1), price, quantity,
+                           book_label(kind, np.zeros(len(seller), dtype=bool)))
         return Offers(orders, np.full(len(seller), i), seller, np.ones(len(seller), dtype=bool),
                       np.zeros(len(seller), dtype=bool))
 
@@ -369,7 +356,8 @@ class Link:
                           paid[by_trader], developers=False)
                 self._deliver(market, origin, [origin.trader_accounts[t]
                                                for t in trader.tolist()],
-                              firm[by_trader], quantity[by_trader], vintage)
+                              firm[by_trader], quantity[by_trader],
+                              article6.batch_filter(origin, False, vintage))
             if adjusted.any():
                 self._deliver_adjusted(market, origin, offers.seller[ask[adjusted]],
                                        firm[adjusted], quantity[adjusted], paid[adjusted],

@@ -253,7 +253,9 @@ class Traders(Strict):
     chartist_share: float = share(0.5, "Share of traders extrapolating trends (the rest are "
                                        "fundamentalists).")
     aggressiveness: float = Field(0.2, ge=0.0, le=5.0, description=(
-        "Credits traded per USD of expected mispricing, as a share of typical volume."))
+        "Credits a trader trades (an arbitrageur holds) per unit of relative mispricing "
+        "(the expected gap as a share of the last price), as a share of the type's typical "
+        "monthly volume per trader."))
     initial_cash_usd: float = Field(1e6, ge=0.0, le=1e12, description="Starting cash, USD.")
     trend_memory_months: int = Field(3, ge=1, le=120, description=(
         "Months over which chartists measure the trend, and ahead of which they extrapolate "
@@ -268,13 +270,18 @@ class Traders(Strict):
         "Lowest price a chartist expects, USD per tCO2e; traders also size purchases "
         "against their cash as if a lower limit price were this."))
     arbitrage_share: float = share(0.0, "Share (0-1) of traders that arbitrage between linked "
-                                        "markets (the first ones, fixed at creation; needs "
-                                        "linking): an arbitrageur buys its type at home while "
-                                        "the best last price a credit fetches in a market that "
-                                        "takes it, net of the transfer cost, exceeds the home "
-                                        "price by more than dead_band, and offers all it "
-                                        "holds in that market at its last price (see "
-                                        "vcm_sim.linking).")
+                                        "markets (the first ones, rounded with halves to "
+                                        "even, spread evenly over the project types; fixed at "
+                                        "creation; needs linking): while the best last price "
+                                        "a credit of its type fetches in a market that takes "
+                                        "it, net of the transfer cost, exceeds the home price "
+                                        "by more than dead_band, an arbitrageur holds a "
+                                        "position of aggressiveness times that relative gap "
+                                        "times that market's typical volume per trader, "
+                                        "buying at home and offering there at its last price "
+                                        "less dead_band, never below the home price plus "
+                                        "dead_band plus the transfer cost (see "
+                                        "vcm_sim.arbitrage).")
 
 
 class Nature(Strict):
@@ -470,11 +477,12 @@ class Linking(Strict):
     developer_access: float = share(1.0, "Share (0-1) of each market's developers that sell "
                                          "abroad themselves (the same developers all run "
                                          "long, chosen without a draw); the others offer "
-                                         "everything at home and plan with the home "
-                                         "forecast, so their credits reach buyers abroad "
-                                         "only through arbitrageurs (traders.arbitrage_share). "
-                                         "Sales of authorised credits with adjustments do not "
-                                         "depend on it.")
+                                         "everything at home and plan with the home forecast "
+                                         "and their market's own years of stock, as if the "
+                                         "markets stood apart, so their credits reach buyers "
+                                         "abroad only through arbitrageurs "
+                                         "(traders.arbitrage_share). Sales of authorised "
+                                         "credits with adjustments do not depend on it.")
 
 
 MARKET_FREE = {"markets": [], "linking": Linking()}
@@ -736,11 +744,20 @@ def _check_linking(scenario: Scenario) -> None:
 
 
 def _check_arbitrage(scenario: Scenario) -> None:
-    """Arbitrageurs trade between linked markets: a scenario with some needs a link."""
+    """Arbitrageurs trade between linked markets: a scenario with some needs a link, and a
+    share of arbitrageurs needs traders in some market."""
+    markets = scenario.market_scenarios()
+    arbitraging = [(name, m) for name, m in markets if m.traders.arbitrage_share > 0]
+    if not arbitraging:
+        return
+    if not any(m.population.traders for _, m in markets):
+        raise ScenarioError(f"traders.arbitrage_share = "
+                            f"{arbitraging[0][1].traders.arbitrage_share:g} but no market has "
+                            "traders: set population.traders")
     if scenario.linking.mode != "none":
         return
-    for name, market in scenario.market_scenarios():
-        if market.population.traders and market.traders.arbitrage_share > 0:
+    for name, market in arbitraging:
+        if market.population.traders:
             where = f"market {name!r}: " if name else ""
             raise ScenarioError(f"{where}traders.arbitrage_share = "
                                 f"{market.traders.arbitrage_share:g} needs linked markets "

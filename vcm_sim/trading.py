@@ -112,8 +112,8 @@ class Stock:
         authorised, :meth:`~vcm_sim.linking.Link.authorised_home`)."""
         eligible = vintage_filter(market)
         traders = market.registry.held(market.trader_ids, eligible)
-        if market.link is not None:
-            traders = traders * market.link.trader_sells_home(market)
+        if market.link is not None and market.link.arbitrage_plan(market) is not None:
+            traders = traders * market.link.arbitrage_plan(market).home
         held = market.registry.held
         if not market.projects.authorised.any():
             developers = held(market.developer_ids, eligible)
@@ -205,6 +205,13 @@ def last_prices(market: Jurisdiction) -> np.ndarray:
                     market.latest_price_by_type)
 
 
+def standard_prices(market: Jurisdiction) -> np.ndarray:
+    """Per type, the last price in the standard book (USD per tCO2e), where traders trade,
+    or, where that never traded, the type's last price or expected price."""
+    standard = market.latest_price_by_book.reshape(-1, 2)[:, 0]
+    return np.where(np.isnan(standard), last_prices(market), standard)
+
+
 def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | None = None
                   ) -> tuple[Orders, Orders]:
     """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
@@ -234,7 +241,7 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | 
     per_trader = market.typical_volume / len(market.trader_accounts)
     quantity, limit = traders.orders(expected, last, inventory, per_trader, params)
     if market.link is not None:
-        quantity, limit = arbitrage_orders(market, quantity, limit, inventory, per_trader)
+        quantity, limit = arbitrage_orders(market, quantity, limit, inventory)
     cash = market.cash.balance[market.trader_ids]
     affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, params.min_price_usd))
     buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
@@ -250,24 +257,24 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | 
 
 
 def arbitrage_orders(market: Jurisdiction, quantity: np.ndarray, limit: np.ndarray,
-                     inventory: np.ndarray, per_trader: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     inventory: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The speculators' signed ``quantity`` and ``limit`` (per trader) with the
-    arbitrageurs' rows replaced: one that offers its credits at home (``inventory``: the
-    link sends it here, see :meth:`~vcm_sim.linking.Link.trader_sells_home`) asks the last
-    home price for all of them; the others may buy
-    (:meth:`~vcm_sim.agents.trader.TraderPopulation.arbitrage`). An arbitrageur whose credits
-    fetch most at home has no spread to buy on, so it never does both."""
+    arbitrageurs' rows replaced (see :mod:`vcm_sim.arbitrage`): one that offers its credits
+    at home this month (``inventory``) asks the home standard-book price for all of them and
+    buys nothing; one whose venue is abroad may buy
+    (:meth:`~vcm_sim.agents.trader.TraderPopulation.arbitrage`)."""
+    plan = market.link.arbitrage_plan(market)
+    if plan is None:
+        return quantity, limit
     traders = market.traders
     arbitrageur = traders.rule == ARBITRAGEUR
-    if not arbitrageur.any():
-        return quantity, limit
-    value = market.link.arbitrage_value(market)
-    bought, bid = traders.arbitrage(value, last_prices(market), per_trader,
+    home = standard_prices(market)
+    bought, bid = traders.arbitrage(plan.value, home, plan.stock, plan.depth,
                                     market.config.traders)
-    selling = arbitrageur & (inventory > 0)
+    selling = arbitrageur & plan.home & (inventory > 0)
+    bought = np.where(plan.home, 0, bought)
     quantity = np.where(arbitrageur, np.where(selling, -inventory, bought), quantity)
-    limit = np.where(arbitrageur, np.where(selling, value[traders.kind], bid), limit)
+    limit = np.where(arbitrageur, np.where(selling, home[traders.kind], bid), limit)
     return quantity.astype(np.int64), limit
 
 
@@ -317,14 +324,13 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     if market.link is None:
         selling, developer = developer_asks(market, stock.developers)
     else:
+        years = market.link.stock_years_of(market, stock.developers)
         selling, developer = developer_asks(market, stock.developers,
-                                            market.link.reservation_of(market),
-                                            years=market.link.stock_years)
+                                            market.link.reservation_of(market), years=years)
     authorised_from = len(selling)  # developers' asks from here on are for authorised credits
     if stock.authorised is not None:
         more, seller = developer_asks(market, stock.authorised,
-                                      market.link.reservation_of(market),
-                                      years=market.link.stock_years)
+                                      market.link.reservation_of(market), years=years)
         selling, developer = selling + more, np.concatenate([developer, seller])
     asks = selling + trader_asks
     if abroad is not None:

@@ -50,7 +50,7 @@ def test_linked_runs_conserve_credits_and_cash_whatever_the_rules(seed, cost, cu
     model = VCMModel(small("linked", steps=12, linking={"transfer_cost_usd": cost,
                                                          "developer_access": access},
                            population={"traders": traders},
-                           traders={"arbitrage_share": arbitrage}, markets=[
+                           traders={"arbitrage_share": arbitrage if traders else 0.0}, markets=[
         {"name": "strict", "settings": {"rules.integrity.eligible_types": eligible,
                                         "rules.integrity.max_vintage_age_years": cutoff}},
         {"name": "lax", "settings": {}}]), rng=seed).run()

@@ -139,7 +139,8 @@ class DeveloperPopulation:
         anchor = params.cost_anchor
         expected = forecast[seller, kind] if forecast.ndim == 2 else forecast[kind]
         later = (1.0 - anchor) * expected + anchor * long_run_cost[kind]
-        years = (params.carry_weight * stock_years[kind] if params.carry_weight > 0
+        years = stock_years[seller, kind] if stock_years.ndim == 2 else stock_years[kind]
+        years = (params.carry_weight * years if params.carry_weight > 0
                  else np.zeros(len(kind)))  # a stock no one buys weighs nothing at weight 0
         carry = np.exp(-params.discount_rate * years)
         urgency = 1.0 - params.fire_sale_discount * distress[seller]

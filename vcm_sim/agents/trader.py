@@ -35,11 +35,17 @@ class TraderPopulation:
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: TraderParams,
                type_mix: np.ndarray) -> TraderPopulation:
-        """``n`` traders: the first ``arbitrage_share`` of them arbitrageurs (no draw is
-        spent on it), of the others a share ``chartist_share`` chartists."""
+        """``n`` traders, each in one project type drawn from ``type_mix``, of them a share
+        ``chartist_share`` chartists; but the first ``arbitrage_share`` of them (rounded,
+        halves to even) are arbitrageurs, spread evenly over the types in the mix, so that
+        no type is left without one by chance (no draw is spent on them)."""
         rule = (rng.random(n) < params.chartist_share).astype(np.int64)
-        rule[:round(params.arbitrage_share * n)] = ARBITRAGEUR
-        return cls(rule=rule, kind=rng.choice(len(type_mix), size=n, p=type_mix))
+        kind = rng.choice(len(type_mix), size=n, p=type_mix)
+        arbitrageurs = round(params.arbitrage_share * n)
+        rule[:arbitrageurs] = ARBITRAGEUR
+        traded = np.flatnonzero(type_mix > 0)
+        kind[:arbitrageurs] = traded[np.arange(arbitrageurs) % len(traded)]
+        return cls(rule=rule, kind=kind)
 
     def expectations(self, last_price: np.ndarray, trend: np.ndarray,
                      fundamental: np.ndarray, params: TraderParams) -> np.ndarray:
@@ -71,22 +77,23 @@ class TraderPopulation:
         quantity = np.where(buy, size, 0) - np.where(sell, np.minimum(size, inventory), 0)
         return quantity.astype(np.int64), expected
 
-    def arbitrage(self, value: np.ndarray, home_price: np.ndarray,
-                  typical_volume: np.ndarray, params: TraderParams
-                  ) -> tuple[np.ndarray, np.ndarray]:
+    def arbitrage(self, value: np.ndarray, home_price: np.ndarray, holding: np.ndarray,
+                  depth: np.ndarray, params: TraderParams) -> tuple[np.ndarray, np.ndarray]:
         """Credits each arbitrageur bids for at home and its limit price (USD per tCO2e;
         zero credits for the other traders).
 
-        ``value`` (per type) is the best price a credit fetches now in a market that takes
-        it, net of the transfer cost abroad; ``home_price`` the last price at home. While the
-        value exceeds the home price by more than ``dead_band``, an arbitrageur bids at most
-        the value less that margin, for ``aggressiveness`` times the relative gap times the
-        type's typical volume per trader; whatever it holds it offers where the credits
-        fetch the value (:meth:`~vcm_sim.linking.Link.offers_into`).
+        ``value`` (per type) is the best last price a credit fetches in a market that takes
+        it, net of the transfer cost abroad; ``home_price`` (per type) the last price at
+        home. While the value exceeds the home price by more than ``dead_band``, an
+        arbitrageur holds a position of ``aggressiveness`` times the relative gap times
+        ``depth`` (per trader: the typical monthly volume of its type, per trader, in the
+        market where its credits fetch the value) and bids for what it lacks of it beyond its ``holding`` (per
+        trader: what it holds that that market takes), at most the value less the dead band.
         """
         k = self.kind
         p = home_price[k]
         gap = np.divide(value[k] - p, p, out=np.zeros_like(p), where=p > 0)
-        size = np.floor(params.aggressiveness * gap.clip(0.0) * typical_volume[k])
+        target = np.floor(params.aggressiveness * gap.clip(0.0) * depth)
         buy = (self.rule == ARBITRAGEUR) & (gap > params.dead_band)
-        return np.where(buy, size, 0).astype(np.int64), value[k] / (1.0 + params.dead_band)
+        quantity = np.where(buy, np.maximum(target - holding, 0.0), 0.0)
+        return quantity.astype(np.int64), value[k] / (1.0 + params.dead_band)

@@ -1,0 +1,106 @@
+"""Arbitrage between linked markets: traders that buy credits at home to sell them where they
+fetch more.
+
+Each month, before any market clears, :func:`plan` reads every linked market's last price of
+each type in its standard book (where traders trade) and gives each arbitrageur of a market
+its venue: the market whose buyers accept its type and pay most for it net of the transfer
+cost abroad (home on a tie). An arbitrageur whose venue is abroad offers there what it holds
+that that market takes (without an adjustment: authorised credits excluded; within that
+market's vintage cut-off), undercutting that market's last price by its dead band, but never
+below what beats selling at home by that margin (:func:`asks_abroad`).
+It bids at home for what it lacks of its position (see
+:meth:`~vcm_sim.agents.trader.TraderPopulation.arbitrage`). One that holds credits it could
+sell at home but not at its venue (too old for the venue's buyers, or authorised) offers all
+it holds at home this month, at the home price, and buys nothing: credits delivered oldest
+first do not strand it. Prices therefore stop being pulled together once the spread is within
+the transfer cost and the dead band: that bound is the rule's; how fast, how far and at what
+volume the spread closes is the markets' response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from vcm_sim import article6
+from vcm_sim.agents.trader import ARBITRAGEUR
+from vcm_sim.trading import standard_prices, vintage_filter
+
+if TYPE_CHECKING:
+    from vcm_sim.jurisdiction import Jurisdiction
+    from vcm_sim.linking import Link
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One market's arbitrageurs this month."""
+
+    value: np.ndarray
+    """Per type, the best last standard-book price a credit of the type fetches in a market
+    whose buyers accept it, net of the transfer cost abroad (USD per credit)."""
+    home: np.ndarray
+    """Per trader, whether it offers its credits at home this month (every trader but the
+    arbitrageurs whose venue is abroad)."""
+    venue: np.ndarray
+    """Per trader, the position of the market where it offers its credits."""
+    stock: np.ndarray
+    """Per trader, the credits it offers at its venue abroad (0 for those at home)."""
+    depth: np.ndarray
+    """Per trader, the typical monthly volume of its type at its venue, per trader of its
+    market (what its position is scaled by)."""
+
+
+def plan(link: Link, i: int) -> Plan:
+    """This month's :class:`Plan` of the arbitrageurs of ``link.markets[i]``."""
+    markets, origin = link.markets, link.markets[i]
+    prices = np.array([standard_prices(m) for m in markets])
+    net = np.where(link.accepts, prices - link.transfer_cost_usd, -np.inf)
+    net[i] = prices[i]
+    value = net.max(axis=0)
+    best = np.where(net[i] >= value, i, net.argmax(axis=0))
+    traders = origin.traders
+    venue = np.where(traders.rule == ARBITRAGEUR, best[traders.kind], i)
+    stock = np.zeros(len(venue))
+    home_filter = vintage_filter(origin)
+    for j, market in enumerate(markets):
+        going = venue == j
+        if j == i or not going.any():
+            continue
+        takes = article6.batch_filter(origin, False, vintage_filter(market, origin.registry))
+        held = origin.registry.held(origin.trader_ids, takes)
+        saleable = origin.registry.held(origin.trader_ids, _both(home_filter, takes))
+        stuck = going & (origin.registry.held(origin.trader_ids, home_filter) > saleable)
+        venue[stuck] = i
+        stock = np.where(going & ~stuck, held, stock)
+    typical = np.array([m.typical_volume for m in markets])
+    depth = typical[venue, traders.kind] / max(len(venue), 1)
+    return Plan(value, venue == i, venue, stock, depth)
+
+
+def asks_abroad(link: Link, i: int, j: int, plan_i: Plan) -> tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+    """The arbitrageurs of ``link.markets[i]`` whose venue is market ``j``, with the credits
+    they offer there and their asks (USD per credit): ``j``'s last standard-book price less
+    the dead band (they undercut to sell), but never below what beats selling at home by the
+    dead band (the home price plus the dead band, plus the transfer cost), nor below ``j``'s
+    price floor."""
+    origin, market = link.markets[i], link.markets[j]
+    seller = ((plan_i.venue == j) & (plan_i.stock > 0)).nonzero()[0]
+    kind = origin.traders.kind[seller]
+    margin = 1.0 + origin.config.traders.dead_band
+    at_home = standard_prices(origin)[kind] * margin + link.transfer_cost_usd
+    price = np.maximum(standard_prices(market)[kind] / margin, at_home)
+    price = np.maximum(price, market.config.rules.market.price_floor_usd)
+    return seller, plan_i.stock[seller], price
+
+
+def _both(first: Callable[[int], bool] | None,
+          second: Callable[[int], bool] | None) -> Callable[[int], bool] | None:
+    """A batch predicate that holds where both do (None: no condition)."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return lambda b: first(b) and second(b)
