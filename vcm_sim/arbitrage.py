@@ -39,7 +39,8 @@ class Plan:
 
     value: np.ndarray
     """Per type, the best last standard-book price a credit of the type fetches in a market
-    whose buyers accept it, net of the transfer cost abroad (USD per credit)."""
+    whose buyers accept it, net of the transfer cost abroad (per credit, in the market's
+    currency; markets compared in USD)."""
     home: np.ndarray
     """Per trader, whether it offers its credits at home this month (every trader but the
     arbitrageurs whose venue is abroad)."""
@@ -55,11 +56,11 @@ class Plan:
 def plan(link: Link, i: int) -> Plan:
     """This month's :class:`Plan` of the arbitrageurs of ``link.markets[i]``."""
     markets, origin = link.markets, link.markets[i]
-    prices = np.array([standard_prices(m) for m in markets])
+    prices = link.in_usd(np.array([standard_prices(m) for m in markets]))
     net = np.where(link.accepts, prices - link.transfer_cost_usd, -np.inf)
     net[i] = prices[i]
-    value = net.max(axis=0)
-    best = np.where(net[i] >= value, i, net.argmax(axis=0))
+    best = np.where(net[i] >= net.max(axis=0), i, net.argmax(axis=0))
+    value = net.max(axis=0) * link.per_usd[i]
     traders = origin.traders
     venue = np.where(traders.rule == ARBITRAGEUR, best[traders.kind], i)
     stock = np.zeros(len(venue))
@@ -82,7 +83,7 @@ def plan(link: Link, i: int) -> Plan:
 def asks_abroad(link: Link, i: int, j: int, plan_i: Plan) -> tuple[np.ndarray, np.ndarray,
                                                                    np.ndarray]:
     """The arbitrageurs of ``link.markets[i]`` whose venue is market ``j``, with the credits
-    they offer there and their asks (USD per credit): ``j``'s last standard-book price less
+    they offer there and their asks (per credit, in ``j``'s currency): ``j``'s last standard-book price less
     the dead band (they undercut to sell), but never below what beats selling at home by the
     dead band (the home price plus the dead band, plus the transfer cost), nor below ``j``'s
     price floor."""
@@ -90,7 +91,8 @@ def asks_abroad(link: Link, i: int, j: int, plan_i: Plan) -> tuple[np.ndarray, n
     seller = ((plan_i.venue == j) & (plan_i.stock > 0)).nonzero()[0]
     kind = origin.traders.kind[seller]
     margin = 1.0 + origin.config.traders.dead_band
-    at_home = standard_prices(origin)[kind] * margin + link.transfer_cost_usd
+    at_home = (link.convert(standard_prices(origin)[kind] * margin, i, j)
+               + link.transfer_cost_usd * link.per_usd[j])
     price = np.maximum(standard_prices(market)[kind] / margin, at_home)
     price = np.maximum(price, market.config.rules.market.price_floor_usd)
     return seller, plan_i.stock[seller], price

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
 
 from vcm_sim import article6, metrics, start, trading
@@ -929,6 +930,18 @@ class Jurisdiction:
         self._rows.append(row)
         self.totals_before = self.registry.totals()
 
-    def rows(self) -> list[dict[str, float]]:
-        """The recorded months so far, one dict of reporters each."""
-        return self._rows
+    def frame(self) -> pd.DataFrame:
+        """The recorded months so far, one row of reporters each, money in USD: a market
+        whose currency is not USD converts its money columns (named ``*usd*``) at the
+        scenario's exchange rate and adds its prices in its own currency,
+        ``price_<code>`` and ``price_index_<code>`` (``price_cny``)."""
+        frame = pd.DataFrame(self._rows, columns=list(self.reporters))
+        rate = self.config.per_usd
+        if rate == 1.0:
+            return frame
+        code = self.config.currency.lower()
+        local = frame[["price_usd", "price_index_usd"]].rename(
+            columns={"price_usd": f"price_{code}", "price_index_usd": f"price_index_{code}"})
+        money = [c for c in frame.columns if metrics.USD_COLUMN.search(c)]
+        frame[money] = frame[money] / rate
+        return pd.concat([frame, local], axis=1)

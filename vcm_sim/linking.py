@@ -97,6 +97,8 @@ class Link:
     def __init__(self, markets: list[Jurisdiction], settings: Linking) -> None:
         self.markets = markets
         self.transfer_cost_usd = settings.transfer_cost_usd
+        self.per_usd = np.array([m.config.per_usd for m in markets])
+        """Units of each market's currency per USD (the scenario's exchange rates)."""
         self.access = settings.developer_access
         self.accepts, self.accepts_adjusted = self._acceptance()
         n, n_types = len(markets), len(PROJECT_TYPES)
@@ -143,6 +145,14 @@ class Link:
                                   for m in self.markets])[:, None]
         return eligible & ~adjusted_only, eligible & adjusted_only
 
+    def in_usd(self, amounts: np.ndarray) -> np.ndarray:
+        """``amounts`` per market (rows, in each market's currency) in USD."""
+        return amounts / self.per_usd[:, None]
+
+    def convert(self, amount: np.ndarray, i: int, j: int) -> np.ndarray:
+        """``amount`` in market ``i``'s currency, in market ``j``'s."""
+        return amount / self.per_usd[i] * self.per_usd[j]
+
     def position(self, market: Jurisdiction) -> int:
         """Position of ``market`` in :attr:`markets`."""
         return next(i for i, m in enumerate(self.markets) if m is market)
@@ -153,7 +163,7 @@ class Link:
         forecast price, typical volume and developers' stock per type (see :attr:`share`,
         :attr:`reservation` and :attr:`stock_years`)."""
         self.accepts, self.accepts_adjusted = self._acceptance()  # rules may change mid-run
-        forecast = np.array([m.forecast_price for m in self.markets])
+        forecast = self.in_usd(np.array([m.forecast_price for m in self.markets]))
         typical = np.array([m.typical_volume for m in self.markets])
         depth = typical * self.accepts
         held = [m.registry.held(m.developer_ids) for m in self.markets]
@@ -170,7 +180,7 @@ class Link:
         for i in range(len(self.markets)):
             net = np.where(self.accepts, forecast - self.transfer_cost_usd, -np.inf)
             net[i] = forecast[i]
-            self.reservation[i] = net.max(axis=0)
+            self.reservation[i] = net.max(axis=0) * self.per_usd[i]
             reach = depth.copy()
             reach[i] = np.maximum(depth[i], 1.0)  # a type no market buys yet is offered home
             self.share[i] = reach / reach.sum(axis=0)
@@ -198,7 +208,7 @@ class Link:
         self.share_adjusted[i] = abroad
         self.reservation_adjusted[i] = np.where(self.accepts_adjusted & (bids >= 1.0),
                                                 forecast - self.transfer_cost_usd,
-                                                -np.inf).max(axis=0)
+                                                -np.inf).max(axis=0) * self.per_usd[i]
 
     def arbitrage_plan(self, market: Jurisdiction) -> arbitrage.Plan | None:
         """This month's plan of ``market``'s arbitrageurs (None when no market has any)."""
@@ -297,7 +307,8 @@ class Link:
                 orders, seller = developer_asks(origin, inventory, reservation,
                                                 origin.draws("linking"), tiers_on(market),
                                                 self.stock_years)
-                orders.price = np.maximum(orders.price + self.transfer_cost_usd, floor)
+                orders.price = np.maximum(self.convert(orders.price, i, j)
+                                          + self.transfer_cost_usd * self.per_usd[j], floor)
                 orders.account_id[:] = -1
                 parts.append(Offers(orders, np.full(len(seller), i), seller,
                                     np.zeros(len(seller), dtype=bool),
@@ -385,14 +396,17 @@ class Link:
         """``origin``'s sellers ``payee`` (cash book positions; ``developers`` or traders)
         receive what ``market``'s buyers paid (``paid``, USD) for ``quantity`` credits, less
         the transfer cost."""
-        received = paid - self.transfer_cost_usd * quantity
+        i, j = self.position(origin), self.position(market)
+        received = (self.convert(paid, j, i)
+                    - self.transfer_cost_usd * self.per_usd[i] * quantity)
         origin.cash.receive(payee, received)
         if developers:
             origin.tally.developer_revenue_usd += float(received.sum())
         else:
             origin.tally.arbitraged_tco2 += int(quantity.sum())
         origin.tally.sold_abroad_tco2 += int(quantity.sum())
-        market.tally.transfer_cost_usd += self.transfer_cost_usd * float(quantity.sum())
+        market.tally.transfer_cost_usd += (self.transfer_cost_usd * self.per_usd[j]
+                                           * float(quantity.sum()))
 
     def _deliver(self, market: Jurisdiction, origin: Jurisdiction, accounts: list[str],
                  firm: np.ndarray, quantity: np.ndarray,

@@ -4,7 +4,8 @@ Per-step quantities are declared in :data:`REPORTERS` (name -> function of the m
 ones are computed from the per-step table by :func:`summarise`. Integrity metrics use the
 market's hidden truth (real tonnes per credit), never what agents believe.
 
-Units: credits and tonnes in tCO2e, money in USD, prices in USD per tCO2e. Only recorded
+Units: credits and tonnes in tCO2e, money in USD, prices in USD per tCO2e (a market with its
+own currency reports in USD too: :meth:`~vcm_sim.jurisdiction.Jurisdiction.frame`). Only recorded
 months (after the scenario's ``burn_in``) are reported. "Cumulative" means since recording
 started: flows and ratios count from the first recorded month, while registry stocks
 (``issued``, ``retired``, ...) are balances that include everything before it, the seeded
@@ -14,6 +15,7 @@ history of the market included (see :mod:`vcm_sim.start`).
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -27,6 +29,9 @@ from vcm_sim.rules import PROJECT_TYPES
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
 
+USD_COLUMN = re.compile(r"(^|_)usd(_|$)")
+"""Columns in USD (``price_usd``, ``developer_profit_usd``): a market whose currency is not
+USD converts them from its own at the scenario's exchange rate."""
 CRASH_THRESHOLD = 0.25
 """A crash is a month-on-month fall of the market price by this share or more."""
 BOOM_FACTOR, BUST_FACTOR = 1.5, 0.5
@@ -695,8 +700,9 @@ def adjusted_premium(markets: list[Jurisdiction]) -> float:
     of the adjusted credits bought over that of the other credits traded (each weighted by
     volume), averaged over types by the adjusted credits' volume. Types with no other
     trades are left out; NaN when none is left."""
-    adjusted = sum(m.adjusted_by_type for m in markets)
-    other = sum(m.traded_by_type for m in markets) - adjusted
+    usd = [np.array([[1.0 / m.config.per_usd], [1.0]]) for m in markets]  # value, volume
+    adjusted = sum(m.adjusted_by_type * k for m, k in zip(markets, usd))
+    other = sum(m.traded_by_type * k for m, k in zip(markets, usd)) - adjusted
     both = (adjusted[1] > 0) & (other[1] > 0)
     if not both.any():
         return math.nan

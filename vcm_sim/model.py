@@ -130,15 +130,15 @@ class VCMModel(mesa.Model):
         """One row per recorded month of every reporter in
         :data:`vcm_sim.metrics.REPORTERS` (burn-in months are not recorded); with several
         markets, also :data:`~vcm_sim.metrics.LINK_REPORTERS`, and ``<reporter>_<market>``
-        for all but ``step`` and ``year``."""
-        names = list(self.markets[0].reporters)
+        for all but ``step`` and ``year``. Money is in USD, whatever a market's currency
+        (see :meth:`~vcm_sim.jurisdiction.Jurisdiction.frame`)."""
         if len(self.markets) == 1:
-            return pd.DataFrame(self.markets[0].rows(), columns=names)
-        frames = [pd.DataFrame(self.markets[0].rows(), columns=names)[list(SHARED)]]
+            return self.markets[0].frame()
+        frames = [self.markets[0].frame()[list(SHARED)]]
         for m in self.markets:  # a market with an ETS has reporters the others lack
-            own = [n for n in m.reporters if n not in SHARED]
-            frame = pd.DataFrame(m.rows(), columns=list(m.reporters))[own]
-            frames.append(frame.add_suffix(f"_{m.name}"))
+            frame = m.frame()
+            own = [n for n in frame.columns if n not in SHARED]
+            frames.append(frame[own].add_suffix(f"_{m.name}"))
         return pd.concat(frames, axis=1)
 
     def summary(self) -> dict[str, float]:
@@ -151,7 +151,7 @@ class VCMModel(mesa.Model):
         if len(self.markets) == 1:
             return metrics.summarise(self.results())
         out: dict[str, float] = {}
-        frames = [pd.DataFrame(m.rows(), columns=list(m.reporters)) for m in self.markets]
+        frames = [m.frame() for m in self.markets]
         for m, frame in zip(self.markets, frames):
             for key, value in metrics.summarise(frame).items():
                 out[f"{key}_{m.name}"] = value

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vcm_sim.errors import UserError
-from vcm_sim.ets.settings import Ets
+from vcm_sim.ets.settings import CURRENCY, Ets
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, log_spread, share
 from vcm_sim.validation import describe, read_toml
 
@@ -427,7 +427,7 @@ MARKET_NAME = re.compile(r"[a-z][a-z0-9_]*")
 """A market's name: it ends result columns (``price_usd_<market>``)."""
 
 SHARED_SETTINGS = ("name", "description", "steps", "burn_in", "start_year", "debug", "markets",
-                   "linking")
+                   "linking", "exchange_rates")
 """Settings of the whole run, the same in every market: a market may not override them."""
 
 
@@ -517,6 +517,15 @@ class Scenario(Strict):
     ratings: Ratings = Field(default_factory=Ratings)
     sentiment: Sentiment = Field(default_factory=Sentiment)
     exposure: Exposure = Field(default_factory=Exposure)
+    currency: str = Field("USD", description=(
+        "ISO code of the currency the market's money is in: its money settings (those "
+        "named *_usd keep their names, linking.transfer_cost_usd aside) are read in it, and "
+        "it clears and keeps cash in it. Its result columns stay in USD, converted at "
+        "exchange_rates, and price_<code>, price_index_<code> give its prices in its own "
+        "currency (price_cny). A market with an ETS clears credits in USD."))
+    exchange_rates: dict[str, float] = Field(default_factory=dict, description=(
+        "Units of each currency per USD (e.g. {CNY = 7.1}), constant over the run: every "
+        "market's currency but USD needs one. Linked markets convert at these rates."))
     ets: Ets = Field(default_factory=Ets, description=(
         "A compliance emissions trading system beside the market (see Ets); off by default."))
     events: list[Event] = Field(default_factory=list)
@@ -547,6 +556,31 @@ class Scenario(Strict):
         data = dict(data, events=[_dated(event, start) for event in data["events"]])
         return data
 
+    @field_validator("currency")
+    @classmethod
+    def _a_currency_code(cls, code: str) -> str:
+        if not CURRENCY.fullmatch(code):
+            raise ValueError(f"currency {code!r}: give an upper-case ISO code such as 'CNY'")
+        return code
+
+    @field_validator("exchange_rates")
+    @classmethod
+    def _positive_rates(cls, rates: dict[str, float]) -> dict[str, float]:
+        for code, rate in rates.items():
+            if not CURRENCY.fullmatch(code):
+                raise ValueError(f"exchange_rates: {code!r} is not an upper-case ISO code")
+            if not 0.0 < rate <= 1e6:
+                raise ValueError(f"exchange_rates.{code} must be above 0 (units per USD) and "
+                                 f"at most 1e6, got {rate:g}")
+        if rates.get("USD", 1.0) != 1.0:
+            raise ValueError(f"exchange_rates.USD must be 1, got {rates['USD']:g}")
+        return rates
+
+    @property
+    def per_usd(self) -> float:
+        """Units of :attr:`currency` per USD (1 for USD)."""
+        return 1.0 if self.currency == "USD" else self.exchange_rates[self.currency]
+
     @field_validator("name")
     @classmethod
     def _a_safe_folder_name(cls, name: str) -> str:
@@ -574,6 +608,21 @@ def _check_ets(scenario: Scenario) -> None:
                                 f"{scenario.linking.mode!r}: covered firms buy only domestic "
                                 "credits, and linked markets with an ETS are not built yet; "
                                 "set linking.mode = 'none'")
+
+
+def _check_currencies(scenario: Scenario) -> None:
+    """Every market's currency has an exchange rate, and a market with an ETS clears its
+    credits in USD (the ETS converts them with its own ``per_usd``)."""
+    for name, market in scenario.market_scenarios():
+        where = f"market {name!r}: " if name else ""
+        if market.currency == "USD":
+            continue
+        if market.currency not in scenario.exchange_rates:
+            raise ScenarioError(f"{where}currency {market.currency!r} needs its rate: set "
+                                f"exchange_rates.{market.currency} (units per USD)")
+        if market.ets.enabled:
+            raise ScenarioError(f"{where}a market with an ETS clears its credits in USD (the "
+                                f"ETS converts them with ets.per_usd): set currency = 'USD'")
 
 
 def _check_article6(scenario: Scenario, links: bool) -> None:
@@ -711,6 +760,7 @@ def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
     if scenario.linking.mode != "none":
         _check_linking(scenario)
     _check_ets(scenario)
+    _check_currencies(scenario)
     _check_article6(scenario, links=not as_market)
     if not as_market:
         _check_arbitrage(scenario)
