@@ -55,7 +55,7 @@ from vcm_sim.issuance import BatchTruth, Verification, verify
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
-from vcm_sim.scenario import Event, Scenario, ScenarioError, with_overrides
+from vcm_sim.scenario import Event, Scenario, ScenarioError, check_changeable, with_overrides
 from vcm_sim.streams import SETUP, Streams
 from vcm_sim.validation import describe
 
@@ -708,8 +708,10 @@ class Jurisdiction:
         rules = s.rules
         month = t % STEPS_PER_YEAR
         self.firms.open_claim_year(month)
-        stock = trading.Stock.of(self)
-        abroad = self.link.offers_into(self) if self.link is not None else None
+        if self.link is None:
+            stock, abroad = trading.Stock.of(self), None
+        else:  # read before any linked market cleared this month
+            stock, abroad = self.link.prepared(self)
         buying = self.firms.buying(self.draws("purchases"), month, s.firms, self.price_trend,
                                    rules.disclosure.claim_standard)
         demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
@@ -895,6 +897,7 @@ class Jurisdiction:
 
     def set_rule(self, path: str, value: object) -> None:
         """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""
+        check_changeable(path)
         config = with_overrides(self.config, {path: value}, as_market=bool(self.name))
         article6 = config.rules.article6
         if self.link is None and (article6.authorised_share > 0 or article6.adjusted_only):
@@ -936,9 +939,9 @@ class Jurisdiction:
         scenario's exchange rate and adds its prices in its own currency,
         ``price_<code>`` and ``price_index_<code>`` (``price_cny``)."""
         frame = pd.DataFrame(self._rows, columns=list(self.reporters))
-        rate = self.config.per_usd
-        if rate == 1.0:
+        if self.config.currency == "USD":
             return frame
+        rate = self.config.per_usd
         code = self.config.currency.lower()
         local = frame[["price_usd", "price_index_usd"]].rename(
             columns={"price_usd": f"price_{code}", "price_index_usd": f"price_index_{code}"})

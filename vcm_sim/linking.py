@@ -26,17 +26,23 @@ across, a linked run is then the separate markets' run, bit for bit). Their cred
 buyers abroad only through arbitrageurs (``traders.arbitrage_share``, :mod:`vcm_sim.arbitrage`):
 traders that buy their type at home while a market abroad pays more than the transfer cost and
 their dead band above the home price, and offer there, undercutting its price
-(:meth:`Link.offers_into`), paid like a developer. Every trader in a linked market (speculators too) bids below the asks from abroad in
-its book (:func:`~vcm_sim.trading.below_imports`), so it buys only credits of its home
-registry: holdings in another registry are not modelled, and in a market that imports,
-speculators' bids are held down by that cap.
+(:meth:`Link.offers_into`), paid like a developer. Every trader in a linked market
+(speculators too) bids below the asks from abroad in its book
+(:func:`~vcm_sim.trading.below_imports`), so it buys only credits of its home registry:
+holdings in another registry are not modelled, and in a market that imports, speculators'
+bids are held down by that cap (a structural assumption).
+
+Everything every seller offers this month, at home and abroad, is read once every market has
+opened its month and before any clears (:meth:`Link.prepared`): which market clears first
+changes no one's offers.
 
 A credit sold abroad stays in the registry that issued it, where its hidden truth is: the
 seller delivers it to the account of the buyer's market there (``abroad/<market>``), which
 retires it at once on the buyer's behalf, behind the buyer's claim
 (``<market>:<firm account>/<year>``); the buyer's claim counts the real tonnes behind it, and
 its exposure follows the buyer market's disclosure rules. The buyer pays in its market's cash
-book; the seller receives the price less the transfer cost in its own (both in USD); the
+book; the seller receives the price less the transfer cost in its own (each in its market's
+currency, converted at the scenario's exchange rates); the
 transfer cost leaves the markets. A market's prices and volumes are those of its own books,
 whoever sells in them; its registry stocks and integrity ratio are of the credits issued
 there, whoever bought them. International transfers between registries
@@ -56,8 +62,8 @@ import numpy as np
 from vcm_sim import arbitrage, article6
 from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.rules import PROJECT_TYPES
-from vcm_sim.trading import (Orders, back_claims, book_label, developer_asks, stock_years,
-                             tiers_on, vintage_filter)
+from vcm_sim.trading import (Orders, Stock, back_claims, book_label, developer_asks,
+                             stock_years, tiers_on, vintage_filter)
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -112,9 +118,9 @@ class Link:
         self._offered = [np.zeros(0) for _ in markets]
         self._sold = [np.zeros(0) for _ in markets]
         self.reservation = np.array([m.forecast_price for m in markets])
-        """Per market and type, the price (USD per credit) its developers' asks plan with
-        this month: the best forecast among the markets that accept the type, net of the
-        transfer cost abroad."""
+        """Per market and type, the price (per credit, in the market's currency) its
+        developers' asks plan with this month: the best forecast among the markets that
+        accept the type, net of the transfer cost abroad."""
         self.share_adjusted = np.zeros((n, n, n_types))
         self.share_adjusted[np.arange(n), np.arange(n)] = 1.0
         """``share_adjusted[i, j, k]``: the share of the authorised credits of type ``k``
@@ -123,10 +129,11 @@ class Link:
         adjustment)."""
         self.plans: list[arbitrage.Plan] | None = None
         """This month's plan of each market's arbitrageurs (None without any)."""
+        self._prepared: list[tuple[Stock, Offers]] = []
         self.reservation_adjusted = np.full((n, n_types), -np.inf)
-        """Per market and type, the price (USD per credit) its developers' asks for
-        authorised credits abroad plan with: the best forecast of the markets that require
-        them net of the transfer cost."""
+        """Per market and type, the price (per credit, in the market's currency) its
+        developers' asks for authorised credits abroad plan with: the best forecast of the
+        markets that require them net of the transfer cost."""
         for market in markets:
             market.link = self
             for other in markets:
@@ -161,7 +168,8 @@ class Link:
         """This month's split of each market's developers' offers between the markets, the
         price their asks plan with and the stock's years of sales, from every market's
         forecast price, typical volume and developers' stock per type (see :attr:`share`,
-        :attr:`reservation` and :attr:`stock_years`)."""
+        :attr:`reservation` and :attr:`stock_years`); the arbitrageurs' plans; and then what
+        every seller offers in every market (:meth:`prepared`)."""
         self.accepts, self.accepts_adjusted = self._acceptance()  # rules may change mid-run
         forecast = self.in_usd(np.array([m.forecast_price for m in self.markets]))
         typical = np.array([m.typical_volume for m in self.markets])
@@ -186,6 +194,14 @@ class Link:
             self.share[i] = reach / reach.sum(axis=0)
             if wanted is not None and self.markets[i].projects.authorised.any():
                 self._route_adjusted(i, forecast, wanted)
+        self._prepared = [(Stock.of(m), self.offers_into(m)) for m in self.markets]
+
+    def prepared(self, market: Jurisdiction) -> tuple[Stock, Offers]:
+        """What ``market``'s sellers offer at home (:class:`~vcm_sim.trading.Stock`) and
+        what sellers of the other markets offer in it (:meth:`offers_into`) this month, both
+        read in :meth:`route`, before any market cleared: which market clears first changes
+        no one's offers."""
+        return self._prepared[self.position(market)]
 
     def _route_adjusted(self, i: int, forecast: np.ndarray, wanted: np.ndarray) -> None:
         """This month's split of market ``i``'s authorised credits and the price their asks
@@ -334,11 +350,11 @@ class Link:
     def settle(self, market: Jurisdiction, offers: Offers, ask: np.ndarray, firm: np.ndarray,
                quantity: np.ndarray, paid: np.ndarray) -> None:
         """Settle the matches of ``market``'s firms ``firm`` with ``offers`` (``ask``: the
-        offer of each match; ``quantity`` credits; ``paid`` USD): the buyers pay here, each
-        seller receives the price less the transfer cost in its market and delivers the
-        credits to the buyers' account in its registry, which retires them behind the buyers'
-        claims. What each developer abroad offered and sold counts towards its learning
-        (:meth:`learn`)."""
+        offer of each match; ``quantity`` credits; ``paid`` in ``market``'s currency): the
+        buyers pay here, each seller receives the price less the transfer cost in its market
+        and delivers the credits to the buyers' account in its registry, which retires them
+        behind the buyers' claims. What each developer abroad offered and sold counts towards
+        its learning (:meth:`learn`)."""
         market.cash.spend(market.firm_ids[firm], paid)
         sold = np.bincount(ask, weights=quantity, minlength=len(offers.origin))
         for i, origin in enumerate(self.markets):
@@ -394,8 +410,8 @@ class Link:
     def _pay(self, market: Jurisdiction, origin: Jurisdiction, payee: np.ndarray,
              quantity: np.ndarray, paid: np.ndarray, developers: bool) -> None:
         """``origin``'s sellers ``payee`` (cash book positions; ``developers`` or traders)
-        receive what ``market``'s buyers paid (``paid``, USD) for ``quantity`` credits, less
-        the transfer cost."""
+        receive what ``market``'s buyers paid (``paid``, in its currency) for ``quantity``
+        credits, converted to their currency, less the transfer cost."""
         i, j = self.position(origin), self.position(market)
         received = (self.convert(paid, j, i)
                     - self.transfer_cost_usd * self.per_usd[i] * quantity)

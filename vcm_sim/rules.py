@@ -111,9 +111,9 @@ class MarketRules(Strict):
     offset_cap: float = share(
         1.0, "Share (0-1) of a firm's obligation that credits may cover (China's CCER: 0.05).")
     price_floor_usd: float = Field(
-        0.0, ge=0.0, le=1000.0, description="Lowest ask accepted, USD per tCO2e.")
+        0.0, ge=0.0, le=1e6, description="Lowest ask accepted, USD per tCO2e.")
     price_ceiling_usd: float | None = Field(
-        None, gt=0.0, le=1000.0, description="Highest bid accepted, USD per tCO2e; None for none.")
+        None, gt=0.0, le=1e6, description="Highest bid accepted, USD per tCO2e; None for none.")
 
 
 class Article6Rules(Strict):

@@ -71,10 +71,10 @@ class ProjectType(Strict):
     reversal_severity: float = share(0.3, "Mean share (0-1) of the stored carbon lost in a "
                                           "reversal.")
     crediting_years: int = Field(30, ge=1, le=100, description="Crediting period, years.")
-    capex_usd_per_ha: float = Field(ge=0.0, le=1e6, description="Up-front cost, USD per ha.")
-    opex_usd_per_ha_yr: float = Field(ge=0.0, le=1e5, description="Running cost, USD/ha/yr.")
+    capex_usd_per_ha: float = Field(ge=0.0, le=1e9, description="Up-front cost, USD per ha.")
+    opex_usd_per_ha_yr: float = Field(ge=0.0, le=1e8, description="Running cost, USD/ha/yr.")
     buffer_share: float = share(0.1, "Buffer contribution (0-1) of each issuance.")
-    initial_price_usd: float = Field(gt=0.0, le=10_000.0, description=(
+    initial_price_usd: float = Field(gt=0.0, le=1e7, description=(
         "Price of the type's credits the market expects at the first simulated month, USD "
         "per tCO2e: where a running market's adaptive expectation stands."))
     buyer_value: float = Field(1.0, gt=0.0, le=10.0, description=(
@@ -96,9 +96,9 @@ class Firms(Strict):
                                          "covers per year with credits or abatement.")
     residual_share: float = share(0.1, "Net-zero firms' residual emissions share "
                                        "neutralised with credits.")
-    mac_slope_usd: float = Field(60.0, gt=0.0, le=10_000.0, description=(
+    mac_slope_usd: float = Field(60.0, gt=0.0, le=1e7, description=(
         "Median marginal abatement cost at full abatement, USD per tCO2e (linear MAC)."))
-    willingness_to_pay_usd: float = Field(20.0, gt=0.0, le=1000.0, description=(
+    willingness_to_pay_usd: float = Field(20.0, gt=0.0, le=1e6, description=(
         "Median value a firm puts on a credit backing its claim, USD per tCO2e."))
     quality_preference: float = share(0.3, "Share of firms that only buy high-tier credits "
                                            "(when quality tiers are on).")
@@ -215,7 +215,7 @@ class Verifiers(Strict):
     """Verification bodies."""
 
     rigour_mean: float = share(0.5, "Mean own rigour (0-1), floored by the rules' minimum.")
-    fee_usd: float = Field(40_000.0, ge=0.0, le=1e7, description=(
+    fee_usd: float = Field(40_000.0, ge=0.0, le=1e10, description=(
         "Fee per verification, USD (validation plus verification USD 30k-150k)."))
     capacity_yr: int = Field(60, ge=1, le=100_000, description=(
         "Verifications one verifier can perform per year."))
@@ -266,7 +266,7 @@ class Traders(Strict):
     dead_band: float = Field(0.05, ge=0.0, le=1.0, description=(
         "Expected relative mispricing (share of the last price) below which a trader does "
         "nothing."))
-    min_price_usd: float = Field(0.01, gt=0.0, le=100.0, description=(
+    min_price_usd: float = Field(0.01, gt=0.0, le=1e4, description=(
         "Lowest price a chartist expects, USD per tCO2e; traders also size purchases "
         "against their cash as if a lower limit price were this."))
     arbitrage_share: float = share(0.0, "Share (0-1) of traders that arbitrage between linked "
@@ -426,6 +426,9 @@ class Driver(Strict):
 MARKET_NAME = re.compile(r"[a-z][a-z0-9_]*")
 """A market's name: it ends result columns (``price_usd_<market>``)."""
 
+Rate = Annotated[float, Field(gt=0.0, le=1e6)]
+"""An exchange rate: units of a currency per USD."""
+
 SHARED_SETTINGS = ("name", "description", "steps", "burn_in", "start_year", "debug", "markets",
                    "linking", "exchange_rates")
 """Settings of the whole run, the same in every market: a market may not override them."""
@@ -519,11 +522,12 @@ class Scenario(Strict):
     exposure: Exposure = Field(default_factory=Exposure)
     currency: str = Field("USD", description=(
         "ISO code of the currency the market's money is in: its money settings (those "
-        "named *_usd keep their names, linking.transfer_cost_usd aside) are read in it, and "
-        "it clears and keeps cash in it. Its result columns stay in USD, converted at "
+        "named *_usd keep their names, linking.transfer_cost_usd aside, and their bounds "
+        "leave room for currencies of many units per USD) are read in it, and it clears and "
+        "keeps cash in it. Its result columns stay in USD, converted at "
         "exchange_rates, and price_<code>, price_index_<code> give its prices in its own "
         "currency (price_cny). A market with an ETS clears credits in USD."))
-    exchange_rates: dict[str, float] = Field(default_factory=dict, description=(
+    exchange_rates: dict[str, Rate] = Field(default_factory=dict, description=(
         "Units of each currency per USD (e.g. {CNY = 7.1}), constant over the run: every "
         "market's currency but USD needs one. Linked markets convert at these rates."))
     ets: Ets = Field(default_factory=Ets, description=(
@@ -565,13 +569,10 @@ class Scenario(Strict):
 
     @field_validator("exchange_rates")
     @classmethod
-    def _positive_rates(cls, rates: dict[str, float]) -> dict[str, float]:
-        for code, rate in rates.items():
+    def _iso_codes(cls, rates: dict[str, float]) -> dict[str, float]:
+        for code in rates:
             if not CURRENCY.fullmatch(code):
                 raise ValueError(f"exchange_rates: {code!r} is not an upper-case ISO code")
-            if not 0.0 < rate <= 1e6:
-                raise ValueError(f"exchange_rates.{code} must be above 0 (units per USD) and "
-                                 f"at most 1e6, got {rate:g}")
         if rates.get("USD", 1.0) != 1.0:
             raise ValueError(f"exchange_rates.USD must be 1, got {rates['USD']:g}")
         return rates
@@ -833,9 +834,22 @@ def with_overrides(scenario: Scenario,
     return validate(data, as_market=as_market)
 
 
+FIXED_FOR_RUN = ("currency", "exchange_rates")
+"""Settings no event, driver or mid-run change may move: a market's results are converted at
+its rate, month after month."""
+
+
+def check_changeable(path: str) -> None:
+    """ScenarioError if the setting at ``path`` may not change during a run."""
+    if path.split(".")[0] in FIXED_FOR_RUN:
+        raise ScenarioError(f"{path!r} is fixed for the whole run (results are converted at "
+                            "one rate): set it in the scenario")
+
+
 def _check_set_event(scenario: Scenario, event: Event, as_market: bool) -> None:
     if not event.path:
         raise ScenarioError(f"event at step {event.step}: kind 'set' needs a 'path'")
+    check_changeable(event.path)
     with_overrides(scenario.model_copy(update={"events": []}), {event.path: event.value},
                    as_market=as_market)
 
@@ -843,6 +857,7 @@ def _check_set_event(scenario: Scenario, event: Event, as_market: bool) -> None:
 def _check_driver(scenario: Scenario, driver: Driver) -> None:
     from vcm_sim.drivers import series
 
+    check_changeable(driver.path)
     try:
         values = series(driver.series)
     except UserError as err:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Orders:
-    """One side of the market: aligned columns, prices in USD/tCO2e, quantities in credits."""
+    """One side of the market: aligned columns, prices per tCO2e in the market's currency (USD
+    unless it has its own), quantities in credits."""
 
     account_id: np.ndarray
     """Position of each account in the registry and the cash book (the same: the cash book
@@ -269,7 +270,7 @@ def arbitrage_orders(market: Jurisdiction, quantity: np.ndarray, limit: np.ndarr
     traders = market.traders
     arbitrageur = traders.rule == ARBITRAGEUR
     home = standard_prices(market)
-    bought, bid = traders.arbitrage(plan.value, home, plan.stock, plan.depth,
+    bought, bid = traders.arbitrage(plan.value, home, plan.held, plan.depth,
                                     market.config.traders)
     selling = arbitrageur & plan.home & (inventory > 0)
     bought = np.where(plan.home, 0, bought)

@@ -191,12 +191,18 @@ def test_the_adjusted_premium_compares_each_type_with_itself():
     type 0 at 20 against 4 (five times) for 10 credits, type 1 at 12 against 3 (four times)
     for 30 credits: (10 x 5 + 30 x 4) / 40 - 1 = 3.25; a type only one side traded is left
     out."""
-    host = SimpleNamespace(adjusted_by_type=np.zeros((2, 3)),
+    dollars = SimpleNamespace(per_usd=1.0)
+    host = SimpleNamespace(adjusted_by_type=np.zeros((2, 3)), config=dollars,
                            traded_by_type=np.array([[400.0, 300.0, 50.0], [100, 100, 10]]))
-    airlines = SimpleNamespace(adjusted_by_type=np.array([[200.0, 360.0, 0.0], [10, 30, 0]]),
-                               traded_by_type=np.array([[200.0, 360.0, 0.0], [10, 30, 0]]))
+    adjusted = np.array([[200.0, 360.0, 0.0], [10, 30, 0]])
+    airlines = SimpleNamespace(adjusted_by_type=adjusted, traded_by_type=adjusted,
+                               config=dollars)
     assert adjusted_premium([host, airlines]) == pytest.approx(3.25)
     assert np.isnan(adjusted_premium([host]))
+    in_euros = adjusted * np.array([[2.0], [1.0]])  # the airlines' market at 2 per USD
+    airlines = SimpleNamespace(adjusted_by_type=in_euros, traded_by_type=in_euros,
+                               config=SimpleNamespace(per_usd=2.0))
+    assert adjusted_premium([host, airlines]) == pytest.approx(3.25)
 
 
 def test_authorised_credits_too_old_for_the_airlines_are_offered_at_home():

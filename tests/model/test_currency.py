@@ -72,7 +72,7 @@ def test_currencies_need_a_rate_and_a_market_with_an_ets_clears_in_usd():
         load_scenario("baseline", currency="CNY")
     with pytest.raises(ScenarioError, match="upper-case ISO code"):
         load_scenario("baseline", currency="yuan")
-    with pytest.raises(ScenarioError, match="exchange_rates.CNY must be above 0"):
+    with pytest.raises(ScenarioError, match="exchange_rates.CNY = 0.0: Input should be greater"):
         load_scenario("baseline", exchange_rates={"CNY": 0.0})
     with pytest.raises(ScenarioError, match="exchange_rates.USD must be 1"):
         load_scenario("baseline", exchange_rates={"USD": 2.0})
@@ -83,3 +83,22 @@ def test_currencies_need_a_rate_and_a_market_with_an_ets_clears_in_usd():
             "exchange_rates": {"CNY": 7.0}}}])
     one = load_scenario("baseline", currency="CNY", exchange_rates={"CNY": 7.1})
     assert one.per_usd == 7.1
+    yen = load_scenario("baseline", currency="JPY", exchange_rates={"JPY": 150.0},
+                        firms={"willingness_to_pay_usd": 3000.0})
+    assert yen.firms.willingness_to_pay_usd == 3000.0  # bounds leave room for the yen
+
+
+def test_currencies_are_fixed_for_the_run():
+    model = VCMModel(in_yuan(linked(steps=2), 8.0, 8.0), rng=1)
+    for path, value in (("currency", "USD"), ("exchange_rates.CNY", 9.0)):
+        with pytest.raises(ScenarioError, match="fixed for the whole run"):
+            model.set_rule(path, value, market="lax")
+    with pytest.raises(ScenarioError, match="fixed for the whole run"):
+        load_scenario("baseline", currency="CNY", exchange_rates={"CNY": 7.1}, events=[
+            {"step": 3, "kind": "set", "path": "exchange_rates.CNY", "value": 8.0}])
+
+
+def test_a_currency_at_par_still_reports_its_own_prices():
+    results = VCMModel(small("baseline", steps=3, currency="EUR",
+                             exchange_rates={"EUR": 1.0}), rng=1).run().results()
+    assert (results["price_eur"].dropna() == results["price_usd"].dropna()).all()

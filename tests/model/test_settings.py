@@ -296,8 +296,13 @@ def test_every_numeric_setting_of_a_scenario_is_described_and_bounded():
     numeric = {int, float}
     for path, info in walk_fields(Scenario):
         kinds = {info.annotation, *typing.get_args(info.annotation)}
+        limits = bounds(info)
+        value = (typing.get_args(info.annotation)[1]
+                 if typing.get_origin(info.annotation) is dict else None)
+        if typing.get_origin(value) is typing.Annotated:  # a table of numbers: bound its values
+            value_type, value_info = typing.get_args(value)
+            kinds, limits = {value_type}, bounds(value_info)
         if kinds & numeric and bool not in kinds:
-            limits = bounds(info)
             assert info.description, path
             assert {"ge", "gt"} & limits.keys() and {"le", "lt"} & limits.keys(), path
 

@@ -79,21 +79,22 @@ class TraderPopulation:
 
     def arbitrage(self, value: np.ndarray, home_price: np.ndarray, holding: np.ndarray,
                   depth: np.ndarray, params: TraderParams) -> tuple[np.ndarray, np.ndarray]:
-        """Credits each arbitrageur bids for at home and its limit price (USD per tCO2e;
-        zero credits for the other traders).
+        """Credits each arbitrageur bids for at home and its limit price (per tCO2e, in the
+        market's currency; zero credits for the other traders).
 
         ``value`` (per type) is the best last price a credit fetches in a market that takes
         it, net of the transfer cost abroad; ``home_price`` (per type) the last price at
         home. While the value exceeds the home price by more than ``dead_band``, an
-        arbitrageur holds a position of ``aggressiveness`` times the relative gap times
-        ``depth`` (per trader: the typical monthly volume of its type, per trader, in the
-        market where its credits fetch the value) and bids for what it lacks of it beyond its ``holding`` (per
-        trader: what it holds that that market takes), at most the value less the dead band.
+        arbitrageur holds a position of ``aggressiveness`` times the relative gap (at most 1)
+        times ``depth`` (per trader: the typical monthly volume of its type, per trader, in
+        the market where its credits fetch the value) and bids for what it lacks of it beyond
+        its ``holding`` (per trader: every credit it holds), at most the value less the dead
+        band.
         """
         k = self.kind
         p = home_price[k]
         gap = np.divide(value[k] - p, p, out=np.zeros_like(p), where=p > 0)
-        target = np.floor(params.aggressiveness * gap.clip(0.0) * depth)
+        target = np.floor(params.aggressiveness * gap.clip(0.0, 1.0) * depth)
         buy = (self.rule == ARBITRAGEUR) & (gap > params.dead_band)
         quantity = np.where(buy, np.maximum(target - holding, 0.0), 0.0)
         return quantity.astype(np.int64), value[k] / (1.0 + params.dead_band)
