@@ -118,6 +118,11 @@ class VerifierPool:
             if not (room > 0).any():
                 break
             pick = np.argmin(np.where(room > 0, score[k:], np.inf), axis=1)
+            picked = np.bincount(pick, minlength=len(room))
+            if (picked <= room).all():  # the common case: every pick stands
+                chosen[k:] = pick
+                self.used_this_year += picked
+                break
             taken = np.cumsum(pick[:, None] == np.arange(len(room)), axis=0)
             within = taken[np.arange(len(pick)), pick] <= room[pick]
             stand = len(pick) if within.all() else int(np.argmin(within))

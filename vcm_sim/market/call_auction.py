@@ -348,6 +348,8 @@ def _prices(name: str, values: np.ndarray) -> np.ndarray:
         raise ValueError(f"{name} must hold numbers (USD per tCO2e), got {values!r:.80}") from None
     if prices.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {prices.shape}")
+    if len(prices) and 0.0 <= prices.min() and prices.max() < math.inf:  # NaN fails both
+        return prices
     ok = np.isfinite(prices) & (prices >= 0)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
@@ -367,6 +369,8 @@ def _quantities(name: str, values: np.ndarray) -> np.ndarray:
     if quantities.min() <= 0:
         i = int(np.flatnonzero(quantities <= 0)[0])
         raise ValueError(f"{name}[{i}] must be a positive integer (credits), got {quantities[i]}")
+    if int(quantities.max()) <= _MAX_TOTAL // len(quantities):  # no total can exceed it
+        return quantities.astype(np.int64, copy=False)
     total = float(quantities.sum(dtype=np.float64))
     if total > _MAX_TOTAL:
         raise ValueError(f"{name} totals {total:.3g} credits, more than the {_MAX_TOTAL:.3g} "

@@ -9,7 +9,7 @@ buffer deposits; transfers, then retirements).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, count
 from numbers import Integral
 from typing import Callable, Sequence
 
@@ -58,13 +58,18 @@ class BulkOperations:
         self._retired += [0] * n
         self._cancelled += [0] * n
         to_holder = [q - b for q, b in zip(credits, to_buffer)]
+        holdings, totals = self._holdings, self._account_totals
         for kind, account, moving in ((Kind.ISSUE, dst, to_holder),
                                       (Kind.BUFFER_DEPOSIT, [0] * n, to_buffer)):
             moved = [k for k in range(n) if moving[k]]
-            for k in moved:
-                self._credit(first + k, account[k], moving[k])
-            self.journal.extend(self.step, kind, [first + k for k in moved], NONE,
-                                [account[k] for k in moved], [moving[k] for k in moved])
+            batch = [first + k for k in moved]
+            to_account = [account[k] for k in moved]
+            credited = [moving[k] for k in moved]
+            for b, a, q in zip(batch, to_account, credited):  # as _credit, inline
+                holding = holdings[a]
+                holding[b] = holding.get(b, 0) + q
+                totals[a] += q
+            self.journal.extend(self.step, kind, batch, NONE, to_account, credited)
         return ids
 
     def deliver(self, sellers: Sequence[str], buyers: Sequence[str],
@@ -82,13 +87,13 @@ class BulkOperations:
         credits received in the same call are not passed on.
         """
         n = len(quantities)
-        retire = [False] * n if retire is None else [bool(r) for r in retire]
+        retire = [False] * n if retire is None else list(map(bool, retire))
         claims = [None] * n if claims is None else list(claims)
         if not len(retire) == len(claims) == n:
             raise RegistryError(f"{len(retire)} retire flags and {len(claims)} claims for {n} "
                                 "entries")
-        for m, claim in enumerate(claims):
-            if claim is not None and (not retire[m] or not isinstance(claim, str) or not claim):
+        for m, (claim, retiring) in enumerate(zip(claims, retire)):
+            if claim is not None and (not retiring or not isinstance(claim, str) or not claim):
                 raise RegistryError(f"entry {m}: claim must be None or a non-empty string for "
                                     f"a retirement, got {claim!r}")
         legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
@@ -96,8 +101,8 @@ class BulkOperations:
         seller = [s[m] for m in legs.match]
         buyer = [d[m] for m in legs.match]
         retiring = []
-        for k, (m, b, q) in enumerate(zip(legs.match, legs.batch, legs.quantity)):
-            a = seller[k]
+        for k, m, a, c, b, q in zip(count(), legs.match, seller, buyer, legs.batch,
+                                     legs.quantity):
             holding = holdings[a]
             left = holding[b] - q
             if left:
@@ -109,16 +114,17 @@ class BulkOperations:
                 retired[b] += q
                 retiring.append(k)
             else:
-                holding = holdings[buyer[k]]
+                holding = holdings[c]
                 holding[b] = holding.get(b, 0) + q
-                totals[buyer[k]] += q
+                totals[c] += q
         retired_quantity = [legs.quantity[k] for k in retiring]
         self._retired_total += sum(retired_quantity)
         self.journal.extend(self.step, Kind.TRANSFER, legs.batch, seller, buyer, legs.quantity)
+        retiring_buyer = [buyer[k] for k in retiring]
+        names = self._account_names
         self.journal.extend(
-            self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], [buyer[k] for k in retiring],
-            NONE, retired_quantity,
-            self.journal.intern_many([self._account_names[buyer[k]] for k in retiring]),
+            self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], retiring_buyer, NONE,
+            retired_quantity, self.journal.intern_many([names[a] for a in retiring_buyer]),
             self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
         return legs
 
@@ -138,17 +144,19 @@ class BulkOperations:
             cursor = cursors.get(a)
             if cursor is None:
                 cursor = cursors[a] = [self._oldest_first(a, eligible), -1, 0]
+            batch, left = cursor[1], cursor[2]
             while q:
-                if not cursor[2]:
-                    cursor[1], cursor[2] = next(cursor[0], (-1, 0))
-                    if not cursor[2]:
+                if not left:
+                    batch, left = next(cursor[0], (-1, 0))
+                    if not left:
                         raise RegistryError(
                             f"entry {m}: {self._account_names[a]!r} holds too few eligible "
                             f"credits to deliver {quantity[m]}")
-                take = q if q < cursor[2] else cursor[2]  # min(), without a builtin call a leg
+                take = q if q < left else left  # min(), without a builtin call a leg
                 add_match(m)
-                add_batch(cursor[1])
+                add_batch(batch)
                 add_take(take)
-                cursor[2] -= take
+                left -= take
                 q -= take
+            cursor[1], cursor[2] = batch, left
         return legs, s, d

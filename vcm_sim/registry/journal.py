@@ -83,11 +83,16 @@ class Journal:
         """Record several entries at once: columns of equal length (``kind`` may be one kind
         for all); ``note`` and ``claim`` default to none."""
         n = len(batch)
+        values = (step, kind, batch, src, dst, quantity, NONE if note is None else note,
+                  NONE if claim is None else claim)
         columns = self._columns()
-        typed = [_typed_column(name, column.typecode, values, n)
-                 for (name, column), values in zip(columns.items(), (
-                     step, kind, batch, src, dst, quantity, NONE if note is None else note,
-                     NONE if claim is None else claim))]
+        # Lists, what the registry passes, go straight into an array: one call a column.
+        typed = [array(column.typecode, v) if type(v) is list
+                 else _typed_column(name, column.typecode, v, n)
+                 for (name, column), v in zip(columns.items(), values)]
+        for name, column in zip(columns, typed):
+            if len(column) != n:
+                raise ValueError(f"journal column {name} has {len(column)} entries, not {n}")
         for column, values in zip(columns.values(), typed):
             column.extend(values)
 
@@ -131,20 +136,17 @@ class Journal:
 
 def _typed_column(name: str, code: str, values: Sequence[int] | int, n: int) -> array:
     """``n`` journal entries of column ``name`` as an array of typecode ``code``: from a
-    list, a 1-d numpy array or one integer for every entry; ValueError if they are not ``n``
-    (OverflowError if one does not fit the column)."""
+    list, a 1-d numpy array or one integer for every entry; ValueError if a numpy array is
+    not ``n`` long (OverflowError if one does not fit the column). The caller checks the
+    length of the others."""
     if isinstance(values, list):
-        typed = array(code, values)
-    elif isinstance(values, int):
-        typed = array(code, (values,)) * n
-    elif isinstance(values, np.ndarray) and values.ndim:
+        return array(code, values)
+    if isinstance(values, int):
+        return array(code, (values,)) * n
+    if isinstance(values, np.ndarray) and values.ndim:
         if values.shape != (n,):
             raise ValueError(f"journal column {name} has shape {values.shape}, not ({n},)")
-        typed = array(code, values.astype(_DTYPES[code], copy=False).tobytes())
-    elif isinstance(values, (Integral, np.ndarray)):
-        typed = array(code, (int(values),)) * n
-    else:
-        typed = array(code, values)
-    if len(typed) != n:
-        raise ValueError(f"journal column {name} has {len(typed)} entries, not {n}")
-    return typed
+        return array(code, values.astype(_DTYPES[code], copy=False).tobytes())
+    if isinstance(values, (Integral, np.ndarray)):
+        return array(code, (int(values),)) * n
+    return array(code, values)
