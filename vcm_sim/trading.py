@@ -384,9 +384,11 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
     eligible = vintage_filter(market)
-    segment = np.zeros(len(ask), dtype=np.int64)  # without authorised credits, one delivery
-    if market.projects.authorised.any():  # developers' unauthorised, authorised, traders' any
-        segment = np.where(ask >= len(selling), 2, (ask >= authorised_from).astype(np.int64))
+    if not market.projects.authorised.any():  # without authorised credits, one delivery
+        deliver_runs(market, buyer, seller, quantity, firm, eligible)
+        return value, volume, bought
+    # Developers' unauthorised credits, their authorised ones, traders' any.
+    segment = np.where(ask >= len(selling), 2, (ask >= authorised_from).astype(np.int64))
     filters = (article6.batch_filter(market, False, eligible),
                article6.batch_filter(market, True, eligible), eligible)
     for part in np.unique(segment).tolist():

@@ -166,9 +166,8 @@ class FirmPopulation:
 
     def coverage(self, params: FirmParams, firm: np.ndarray | slice) -> np.ndarray:
         """Largest share of its emissions each of firms ``firm`` claims under its pledge."""
-        pledge = self.pledge[firm]
-        return np.where(pledge == NEUTRAL, params.neutral_coverage,
-                        np.where(pledge == NET_ZERO, params.residual_share, 0.0))
+        by_pledge = np.array([0.0, params.neutral_coverage, params.residual_share])
+        return by_pledge[self.pledge[firm]]  # indexed by NONE, NEUTRAL, NET_ZERO
 
     def plan(self, params: FirmParams, firm: np.ndarray | slice, kind: np.ndarray,
              price: np.ndarray, sentiment: np.ndarray,

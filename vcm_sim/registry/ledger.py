@@ -182,10 +182,11 @@ class Registry(BulkOperations, Invariants):
         if not plan:
             return 0
         a = self._account(holder)
-        for b, q in plan:
-            self._debit(b, a, holder, q)
-            self._cancelled[b] += q
         batch, quantity = map(list, zip(*plan))
+        self._debit_many(batch, a, holder, quantity)
+        cancelled = self._cancelled
+        for b, q in plan:
+            cancelled[b] += q
         total = sum(quantity)
         self._cancelled_total += total
         self.journal.extend(self.step, Kind.CANCEL, batch, a, NONE, quantity,
@@ -245,7 +246,7 @@ class Registry(BulkOperations, Invariants):
         for b, held in self._oldest_first(self._account(account), eligible):
             if remaining <= 0:
                 break
-            take = min(held, remaining)
+            take = held if held < remaining else remaining  # min(), without a builtin call
             plan.append((b, take))
             remaining -= take
         return plan
@@ -366,3 +367,20 @@ class Registry(BulkOperations, Invariants):
         else:
             holding[batch_id] = held - quantity
         self._account_totals[account] -= quantity
+
+    def _debit_many(self, batches: list[int], account: int, name: str,
+                    quantities: list[int]) -> None:
+        """:meth:`_debit` of ``quantities[k]`` credits of ``batches[k]`` in turn (distinct
+        batches), in one loop; RegistryError before anything changes if one is not held."""
+        holding = self._holdings[account]
+        for b, q in zip(batches, quantities):
+            if q > holding.get(b, 0):
+                raise RegistryError(f"{name!r} holds {holding.get(b, 0)} credits of batch {b}, "
+                                    f"cannot move {q}")
+        for b, q in zip(batches, quantities):
+            left = holding[b] - q
+            if left:
+                holding[b] = left
+            else:
+                del holding[b]
+        self._account_totals[account] -= sum(quantities)
