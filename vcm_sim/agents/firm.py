@@ -118,7 +118,7 @@ class FirmPopulation:
         """Firms whose reporting month was last month start a new claim year: credits
         claimed and real tonnes behind them reset, nothing bought yet, not exposed yet. A
         claim is thus open to exposure until the next claim year opens."""
-        opening = self.buy_month == (month - 1) % STEPS_PER_YEAR
+        opening = (self.buy_month == (month - 1) % STEPS_PER_YEAR).nonzero()[0]  # a twelfth
         self.claimed_this_year[opening] = 0.0
         self.real_this_year[opening] = 0.0
         self.claim_kind[opening] = -1

@@ -51,8 +51,8 @@ def check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:
     if n and (quantity.dtype.kind not in "iu" or bools):
         raise RegistryError(f"quantities must be positive integers (credits), got "
                             f"{quantities!r:.80}")
-    bad = (quantity <= 0) | (quantity > MAX_QUANTITY)
-    if bad.any():
+    if n and (quantity.min() <= 0 or quantity.max() > MAX_QUANTITY):  # two reductions
+        bad = (quantity <= 0) | (quantity > MAX_QUANTITY)
         k = int(bad.nonzero()[0][0])
         raise RegistryError(f"entry {k}: quantity must be a positive integer (credits) of at "
                             f"most {MAX_QUANTITY}, got {quantity[k].item()!r}")
