@@ -352,6 +352,30 @@ def test_a_delivery_mixing_kept_and_retired_credits_serves_entries_in_order():
     reg.check()
 
 
+def test_a_delivery_by_account_ids_is_the_delivery_by_names():
+    by_name, by_id = Registry(accounts=["dev", "firm", "trader"]), Registry(
+        accounts=["dev", "firm", "trader"])
+    for reg in (by_name, by_id):
+        reg.issue("p", 2019, 5, "dev")
+        reg.issue("p", 2020, 5, "dev")
+    by_name.deliver(["dev", "dev"], ["trader", "firm"], [3, 4], retire=[False, True],
+                    claims=[None, "firm/2020"])
+    ids = np.array([by_id.accounts.index(a) for a in ("dev", "trader", "firm")])
+    by_id.deliver_ids(ids[[0, 0]], ids[[1, 2]], [3, 4], retire=[False, True],
+                      claims=[None, "firm/2020"])
+    assert same_state(by_name, by_id)
+    assert snapshot(by_name) == snapshot(by_id)
+
+
+@pytest.mark.parametrize("sellers", [[7], [-1], ["dev"], [True], np.array([1.0])])
+def test_a_delivery_by_ids_refuses_what_is_no_account_id_and_changes_nothing(reg, sellers):
+    reg.issue("p", 2020, 5, "dev")
+    before = snapshot(reg)
+    with pytest.raises(RegistryError, match="entry 0: no account has id"):
+        reg.deliver_ids(sellers, [2], [1])
+    assert snapshot(reg) == before
+
+
 def test_huge_batches_keep_exact_serials_and_never_overfill_the_buffer():
     bulk, single = Registry(accounts=["dev"]), Registry(accounts=["dev"])
     bulk.issue_many(["x", "y"], 2022, [2**62, 2**62 - 1], ["dev", "dev"], [0.0, 1.0])

@@ -725,18 +725,20 @@ class Jurisdiction:
         self.adjusted_month = (0.0, 0)
         value, volume, bought = trading.trade(self, demand, stock, abroad)
         self.traded_month = (float(value.sum()), int(volume.sum()))
-        self.traded_by_type += np.stack([value.reshape(-1, 2).sum(axis=1),
-                                         volume.reshape(-1, 2).sum(axis=1)])
+        by_type = value.reshape(-1, 2).sum(axis=1), volume.reshape(-1, 2).sum(axis=1)
+        self.traded_by_type += np.stack(by_type)
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
             self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
-        self._update_prices(value, volume)
+        self._update_prices(value, volume, *by_type)
         if self.ets is not None:
             self.ets.clear_allowances(self.draws("ets"))
 
-    def _update_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
-        """Record this month's prices from value (USD) and volume (credits) per book."""
+    def _update_prices(self, value: np.ndarray, volume: np.ndarray, type_value: np.ndarray,
+                       type_volume: np.ndarray) -> None:
+        """Record this month's prices from value (USD) and volume (credits) per book, and
+        their sums per type (``type_value``, ``type_volume``)."""
         by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
         self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
                                        where=by_tier[1] > 0)
@@ -747,8 +749,7 @@ class Jurisdiction:
         self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
                                               latest, weights)
         self.latest_price_by_book = latest
-        self._update_type_prices(value.reshape(-1, 2).sum(axis=1),
-                                 volume.reshape(-1, 2).sum(axis=1))
+        self._update_type_prices(type_value, type_volume)
 
     def book_weights(self, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weight of each book (type and tier, see :func:`~vcm_sim.trading.book_label`) in

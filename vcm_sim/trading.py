@@ -407,10 +407,8 @@ def deliver_runs(market: Jurisdiction, buyer: np.ndarray, seller: np.ndarray,
     if not len(buyer):
         return
     start = run_starts(buyer, seller)
-    names = market.registry.accounts
-    deliver_matches(market, [names[i] for i in buyer[start].tolist()],
-                    [names[i] for i in seller[start].tolist()],
-                    np.add.reduceat(quantity, start), firm[start], eligible)
+    deliver_matches(market, buyer[start], seller[start], np.add.reduceat(quantity, start),
+                    firm[start], eligible)
 
 
 def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
@@ -423,18 +421,20 @@ def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
     return new.nonzero()[0]
 
 
-def deliver_matches(market: Jurisdiction, buyers: list[str], sellers: list[str],
+def deliver_matches(market: Jurisdiction, buyers: np.ndarray, sellers: np.ndarray,
                     quantity: np.ndarray, firm: np.ndarray,
                     eligible: Callable[[int], bool] | None) -> None:
-    """Deliver the matches in order (``quantity[m]`` credits from ``sellers[m]`` to
-    ``buyers[m]``, oldest batches ``eligible`` admits first: None admits all). Where the
-    buyer is a firm (``firm[m]``, -1 for a trader) it retires them at once behind its claim
-    for the year, and its claim records the real tonnes behind them."""
+    """Deliver the matches in order (``quantity[m]`` credits from account ``sellers[m]`` to
+    account ``buyers[m]``, registry positions, oldest batches ``eligible`` admits first: None
+    admits all). Where the buyer is a firm (``firm[m]``, -1 for a trader) it retires them at
+    once behind its claim for the year, and its claim records the real tonnes behind them."""
     retire = firm >= 0
+    retiring = retire.tolist()
     year = market.year
-    claims = [f"{b}/{year}" if r else None for b, r in zip(buyers, retire.tolist())]
-    legs = market.registry.deliver(sellers, buyers, quantity, eligible,
-                                  retire=retire.tolist(), claims=claims)
+    names = market.registry.account_names(buyers.tolist())
+    claims = [f"{b}/{year}" if r else None for b, r in zip(names, retiring)]
+    legs = market.registry.deliver_ids(sellers, buyers, quantity, eligible, retire=retiring,
+                                       claims=claims)
     match = np.array(legs.match, dtype=np.int64)
     retiring = retire[match]
     batch = np.array(legs.batch, dtype=np.int64)[retiring]
@@ -458,7 +458,6 @@ def back_claims(market: Jurisdiction, origin: Jurisdiction, firm: np.ndarray,
     np.add.at(firms.real_this_year, firm, real)
     market.tally.claimed_tco2 += int(credits.sum())
     market.tally.claimed_real_tco2 += float(real.sum())
-    by_firm = np.argsort(firm, kind="stable")  # a firm's legs in order, firm by firm
-    ordered = firm[by_firm]
-    last = by_firm[np.append(ordered[1:] != ordered[:-1], True)]  # each firm's last leg
-    firms.claim_kind[firm[last]] = origin.projects.kind[origin.truth.project[batch[last]]]
+    last = dict(zip(firm.tolist(), range(len(firm))))  # each firm's last leg
+    legs = np.fromiter(last.values(), dtype=np.int64, count=len(last))
+    firms.claim_kind[firm[legs]] = origin.projects.kind[origin.truth.project[batch[legs]]]

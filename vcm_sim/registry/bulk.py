@@ -72,6 +72,16 @@ class BulkOperations:
             self.journal.extend(self.step, kind, batch, NONE, to_account, credited)
         return ids
 
+    def deliver_ids(self, sellers: Sequence[int], buyers: Sequence[int],
+                    quantities: Sequence[int], eligible: Callable[[int], bool] | None = None,
+                    retire: Sequence[bool] | None = None,
+                    claims: Sequence[str | None] | None = None) -> Deliveries:
+        """:meth:`deliver` between accounts given by id (their positions in
+        :attr:`accounts`, integers or an integer array) instead of by name: the model's
+        trades know their accounts by position, and skip the names both ways."""
+        return self._deliver(sellers, buyers, quantities, eligible, retire, claims,
+                             self._positions)
+
     def deliver(self, sellers: Sequence[str], buyers: Sequence[str],
                 quantities: Sequence[int], eligible: Callable[[int], bool] | None = None,
                 retire: Sequence[bool] | None = None,
@@ -86,6 +96,15 @@ class BulkOperations:
         first, then its retirements. Sellers deliver from what they held before the call:
         credits received in the same call are not passed on.
         """
+        return self._deliver(sellers, buyers, quantities, eligible, retire, claims,
+                             self._accounts)
+
+    def _deliver(self, sellers: Sequence, buyers: Sequence, quantities: Sequence[int],
+                 eligible: Callable[[int], bool] | None, retire: Sequence[bool] | None,
+                 claims: Sequence[str | None] | None,
+                 accounts: Callable[[Sequence, int, str], list[int]]) -> Deliveries:
+        """:meth:`deliver`, sellers and buyers turned into account ids by ``accounts``
+        (:meth:`_accounts` for names, :meth:`_positions` for ids)."""
         n = len(quantities)
         retire = [False] * n if retire is None else list(map(bool, retire))
         claims = [None] * n if claims is None else list(claims)
@@ -96,7 +115,7 @@ class BulkOperations:
             if claim is not None and (not retiring or not isinstance(claim, str) or not claim):
                 raise RegistryError(f"entry {m}: claim must be None or a non-empty string for "
                                     f"a retirement, got {claim!r}")
-        legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible)
+        legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible, accounts)
         holdings, totals, retired = self._holdings, self._account_totals, self._retired
         seller = [s[m] for m in legs.match]
         buyer = [d[m] for m in legs.match]
@@ -128,15 +147,17 @@ class BulkOperations:
             self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
         return legs
 
-    def _plan_deliveries(self, sellers: Sequence[str], buyers: Sequence[str],
-                         quantities: Sequence[int], eligible: Callable[[int], bool] | None
+    def _plan_deliveries(self, sellers: Sequence, buyers: Sequence, quantities: Sequence[int],
+                         eligible: Callable[[int], bool] | None,
+                         accounts: Callable[[Sequence, int, str], list[int]]
                          ) -> tuple[Deliveries, list[int], list[int]]:
-        """The legs of a delivery, and seller and buyer ids per entry; RegistryError naming
-        the first entry that cannot be delivered in full, before anything changes."""
+        """The legs of a delivery, and seller and buyer ids per entry (found by
+        ``accounts``); RegistryError naming the first entry that cannot be delivered in full,
+        before anything changes."""
         n = len(quantities)
         quantity = check_quantities(quantities, n).tolist()
-        s = self._accounts(sellers, n, "sellers")
-        d = self._accounts(buyers, n, "buyers")
+        s = accounts(sellers, n, "sellers")
+        d = accounts(buyers, n, "buyers")
         cursors: dict[int, list] = {}  # seller -> [its holdings, batch in hand, credits left]
         legs = Deliveries([], [], [])
         add_match, add_batch, add_take = legs.match.append, legs.batch.append, legs.quantity.append

@@ -12,6 +12,8 @@ import pandas as pd
 
 NONE = -1
 """Account or text id of a journal entry that has none."""
+_COLUMNS = ("step", "kind", "batch", "src", "dst", "quantity", "note", "claim")
+"""The journal's columns, in order."""
 _DTYPES = {"b": np.int8, "i": np.int32, "q": np.int64}
 """numpy dtype of each journal column's array typecode."""
 
@@ -85,21 +87,20 @@ class Journal:
         n = len(batch)
         values = (step, kind, batch, src, dst, quantity, NONE if note is None else note,
                   NONE if claim is None else claim)
-        columns = self._columns()
+        columns = (self.step, self.kind, self.batch, self.src, self.dst, self.quantity,
+                   self.note, self.claim)
         # Lists, what the registry passes, go straight into an array: one call a column.
         typed = [array(column.typecode, v) if type(v) is list
                  else _typed_column(name, column.typecode, v, n)
-                 for (name, column), v in zip(columns.items(), values)]
-        for name, column in zip(columns, typed):
+                 for name, column, v in zip(_COLUMNS, columns, values)]
+        for name, column in zip(_COLUMNS, typed):
             if len(column) != n:
                 raise ValueError(f"journal column {name} has {len(column)} entries, not {n}")
-        for column, values in zip(columns.values(), typed):
+        for column, values in zip(columns, typed):
             column.extend(values)
 
     def _columns(self) -> dict[str, array]:
-        return {"step": self.step, "kind": self.kind, "batch": self.batch, "src": self.src,
-                "dst": self.dst, "quantity": self.quantity, "note": self.note,
-                "claim": self.claim}
+        return {name: getattr(self, name) for name in _COLUMNS}
 
     def nbytes(self) -> int:
         """Memory held by the journal's columns, in bytes."""

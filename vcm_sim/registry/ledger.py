@@ -327,6 +327,28 @@ class Registry(BulkOperations, Invariants):
             raise RegistryError(f"{len(found)} {what} for {n} entries")
         return found
 
+    def _positions(self, ids: Sequence[int], n: int, what: str) -> list[int]:
+        """``ids`` (``n`` account ids, integers or an integer array) as a list, or
+        RegistryError naming the first that is no open account's."""
+        if isinstance(ids, np.ndarray) and ids.ndim == 1 and ids.dtype.kind in "iu":
+            found, whole = ids.tolist(), True
+        else:
+            found = list(ids)
+            whole = all(type(i) is int for i in found)  # not bool, as the single operations
+        opened = len(self._account_names)
+        if found and not (whole and 0 <= min(found) and max(found) < opened):
+            k, i = next((k, i) for k, i in enumerate(found)
+                        if type(i) is not int or not 0 <= i < opened)
+            raise RegistryError(f"entry {k}: no account has id {i!r}")
+        if len(found) != n:
+            raise RegistryError(f"{len(found)} {what} for {n} entries")
+        return found
+
+    def account_names(self, ids: Iterable[int]) -> list[str]:
+        """Names of the accounts of ids ``ids`` (positions in :attr:`accounts`)."""
+        names = self._account_names
+        return [names[i] for i in ids]
+
     def _oldest_first(self, account: int, eligible: Callable[[int], bool] | None
                       ) -> Iterator[tuple[int, int]]:
         """``(batch_id, credits)`` of account id ``account``'s holdings, oldest-credited
