@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vcm_sim.market.settlement import Matches, distinct, match_fills
+from vcm_sim.market.settlement import Matches, distinct, match_fills, pair_fills
 
 _INT64_MAX = np.iinfo(np.int64).max
 _MAX_TOTAL = 2.0**62
@@ -271,15 +271,15 @@ def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.n
 
     Both sides' filled orders are taken by tier, then in input order; each tier sells what
     it buys, so tiers end at the same running total on both sides and one
-    :func:`match_fills` over all tiers pairs each tier on its own.
-    """
+    :func:`~vcm_sim.market.settlement.pair_fills` over all tiers pairs each tier on its own
+    (the fills are the clearing's own: :func:`match_fills`'s checks are not repeated)."""
     bid_order, ask_order = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
     bid_order = bid_order[np.argsort(bids.tier[bid_order], kind="stable")]
     ask_order = ask_order[np.argsort(asks.tier[ask_order], kind="stable")]
-    paired = match_fills(bid_fill[bid_order], ask_fill[ask_order], math.nan)
-    bid, ask = bid_order[paired.bid], ask_order[paired.ask]
+    bid, ask, quantity = pair_fills(bid_fill[bid_order], ask_fill[ask_order])
+    bid, ask = bid_order[bid], ask_order[ask]
     tier = bids.tier[bid]
-    return tier, Matches(bid, ask, paired.quantity, price[tier])
+    return tier, Matches(bid, ask, quantity, price[tier])
 
 
 def _clearing(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,

@@ -119,15 +119,22 @@ def match_fills(bid_fill: np.ndarray, ask_fill: np.ndarray, price: float) -> Mat
         raise ValueError(f"bids bought {bought} credits but asks sold {sold}")
     if not bought:
         return Matches.empty()
+    bid, ask, quantity = pair_fills(bid_fill, ask_fill)
+    return Matches(bid, ask, quantity, np.full(len(quantity), float(price)))
+
+
+def pair_fills(bid_fill: np.ndarray, ask_fill: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`match_fills` without its checks, for fills a clearing has just computed
+    (non-negative int64, the same credits on both sides): each match's bid, ask and
+    credits (empty int64 arrays when nothing trades)."""
     bids, asks = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
     bid_ends, ask_ends = bid_fill[bids].cumsum(), ask_fill[asks].cumsum()
     # A match ends wherever a bid's or an ask's units end (each end once).
     ends = distinct(np.concatenate([bid_ends, ask_ends]))
     quantity = ends.copy()
     quantity[1:] -= ends[:-1]
-    bid = bids[bid_ends.searchsorted(ends)]
-    ask = asks[ask_ends.searchsorted(ends)]
-    return Matches(bid, ask, quantity, np.full(len(ends), float(price)))
+    return bids[bid_ends.searchsorted(ends)], asks[ask_ends.searchsorted(ends)], quantity
 
 
 def settle(registry: Registry, cash: MutableMapping[str, float], trades: Iterable[Trade]) -> None:
