@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vcm_sim.errors import UserError
-from vcm_sim.ets.settings import CURRENCY, Ets
+from vcm_sim.ets.settings import CurrencyCode, Ets
 from vcm_sim.rules import PROJECT_TYPES, ProjectTypeName, Rules, Strict, log_spread, share
 from vcm_sim.validation import describe, read_toml
 
@@ -520,14 +520,14 @@ class Scenario(Strict):
     ratings: Ratings = Field(default_factory=Ratings)
     sentiment: Sentiment = Field(default_factory=Sentiment)
     exposure: Exposure = Field(default_factory=Exposure)
-    currency: str = Field("USD", description=(
+    currency: CurrencyCode = Field("USD", description=(
         "ISO code of the currency the market's money is in: its money settings (those "
         "named *_usd keep their names, linking.transfer_cost_usd aside, and their bounds "
         "leave room for currencies of many units per USD) are read in it, and it clears and "
         "keeps cash in it. Its result columns stay in USD, converted at "
         "exchange_rates, and price_<code>, price_index_<code> give its prices in its own "
         "currency (price_cny). A market with an ETS clears credits in USD."))
-    exchange_rates: dict[str, Rate] = Field(default_factory=dict, description=(
+    exchange_rates: dict[CurrencyCode, Rate] = Field(default_factory=dict, description=(
         "Units of each currency per USD (e.g. {CNY = 7.1}), constant over the run: every "
         "market's currency but USD needs one. Linked markets convert at these rates."))
     ets: Ets = Field(default_factory=Ets, description=(
@@ -560,19 +560,9 @@ class Scenario(Strict):
         data = dict(data, events=[_dated(event, start) for event in data["events"]])
         return data
 
-    @field_validator("currency")
-    @classmethod
-    def _a_currency_code(cls, code: str) -> str:
-        if not CURRENCY.fullmatch(code):
-            raise ValueError(f"currency {code!r}: give an upper-case ISO code such as 'CNY'")
-        return code
-
     @field_validator("exchange_rates")
     @classmethod
-    def _iso_codes(cls, rates: dict[str, float]) -> dict[str, float]:
-        for code in rates:
-            if not CURRENCY.fullmatch(code):
-                raise ValueError(f"exchange_rates: {code!r} is not an upper-case ISO code")
+    def _usd_at_par(cls, rates: dict[str, float]) -> dict[str, float]:
         if rates.get("USD", 1.0) != 1.0:
             raise ValueError(f"exchange_rates.USD must be 1, got {rates['USD']:g}")
         return rates

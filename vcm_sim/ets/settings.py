@@ -4,13 +4,24 @@ of one of its markets)."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from vcm_sim.rules import ProjectTypeName, Strict, log_spread, share
 
 CURRENCY = re.compile(r"[A-Z]{3}")
 """An ISO 4217 currency code: it ends result columns (``allowance_price_cny``)."""
+
+
+def _currency_code(code: str) -> str:
+    if not CURRENCY.fullmatch(code):
+        raise ValueError(f"currency {code!r}: give an upper-case ISO code such as 'CNY'")
+    return code
+
+
+CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
+"""A setting that names a currency by its upper-case ISO code."""
 
 
 class Ets(Strict):
@@ -20,7 +31,7 @@ class Ets(Strict):
     ``vcm_sim.ets``). Prices in this table are in ``currency``."""
 
     enabled: bool = Field(False, description="Whether the market has an ETS.")
-    currency: str = Field("USD", description=(
+    currency: CurrencyCode = Field("USD", description=(
         "ISO code of the currency the ETS's prices are set and reported in; result columns "
         "carry it in lower case (``allowance_price_cny``)."))
     per_usd: float = Field(1.0, gt=0.0, le=1e6, description=(
@@ -71,13 +82,6 @@ class Ets(Strict):
                               description=(
         "Name of the market's credits in result columns: ``<label>_price_<currency>``, "
         "e.g. 'ccer' for ``ccer_price_cny``."))
-
-    @field_validator("currency")
-    @classmethod
-    def _a_currency_code(cls, code: str) -> str:
-        if not CURRENCY.fullmatch(code):
-            raise ValueError(f"currency {code!r}: give an upper-case ISO code such as 'CNY'")
-        return code
 
     @model_validator(mode="after")
     def _usd_at_par(self) -> Ets:
