@@ -368,23 +368,17 @@ class Link:
             adjusted = match & offers.adjusted[ask]
             by_trader = match & offers.by_trader[ask]
             match &= ~adjusted & ~by_trader
-            vintage = vintage_filter(market, origin.registry)
-            if match.any():
-                developer = offers.seller[ask[match]]
-                self._pay(market, origin, origin.developer_ids[developer], quantity[match],
-                          paid[match], developers=True)
-                self._deliver(market, origin, [origin.developer_accounts[d]
-                                               for d in developer.tolist()],
-                              firm[match], quantity[match],
-                              article6.batch_filter(origin, False, vintage))
-            if by_trader.any():
-                trader = offers.seller[ask[by_trader]]
-                self._pay(market, origin, origin.trader_ids[trader], quantity[by_trader],
-                          paid[by_trader], developers=False)
-                self._deliver(market, origin, [origin.trader_accounts[t]
-                                               for t in trader.tolist()],
-                              firm[by_trader], quantity[by_trader],
-                              article6.batch_filter(origin, False, vintage))
+            unadjusted = article6.batch_filter(origin, False,
+                                               vintage_filter(market, origin.registry))
+            for pick, ids, accounts, developers in (
+                    (match, origin.developer_ids, origin.developer_accounts, True),
+                    (by_trader, origin.trader_ids, origin.trader_accounts, False)):
+                if not pick.any():
+                    continue
+                seller = offers.seller[ask[pick]]
+                self._pay(market, origin, ids[seller], quantity[pick], paid[pick], developers)
+                self._deliver(market, origin, [accounts[k] for k in seller.tolist()],
+                              firm[pick], quantity[pick], unadjusted)
             if adjusted.any():
                 self._deliver_adjusted(market, origin, offers.seller[ask[adjusted]],
                                        firm[adjusted], quantity[adjusted], paid[adjusted],

@@ -113,8 +113,9 @@ class Stock:
         authorised, :meth:`~vcm_sim.linking.Link.authorised_home`)."""
         eligible = vintage_filter(market)
         traders = market.registry.held(market.trader_ids, eligible)
-        if market.link is not None and market.link.arbitrage_plan(market) is not None:
-            traders = traders * market.link.arbitrage_plan(market).home
+        plan = None if market.link is None else market.link.arbitrage_plan(market)
+        if plan is not None:
+            traders = traders * plan.home
         held = market.registry.held
         if not market.projects.authorised.any():
             developers = held(market.developer_ids, eligible)
