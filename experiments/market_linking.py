@@ -73,23 +73,29 @@ def import_months(steps: pd.DataFrame) -> dict[str, float]:
     return (bought > 0).groupby(steps[LINK]).mean().to_dict()
 
 
+def panels(axes, runs: pd.DataFrame, metrics: list[str], levels: list[str],
+           ticks: list[str]) -> None:
+    """One panel per metric on ``axes``: its mean and 95% interval at each of the link
+    ``levels`` (labelled ``ticks``), one line per market."""
+    x = np.arange(len(levels))
+    for ax, metric in zip(axes, metrics):
+        for k, market in enumerate(per_market(metric)):
+            table = by_level(runs, LINK, column(metric, market)).set_index(LINK).loc[levels]
+            err = np.array([table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]])
+            ax.errorbar(x + 0.08 * k, table["mean"], yerr=np.nan_to_num(err), marker="o", ms=4,
+                        capsize=3, label=market or "between the markets")
+        ax.set_xticks(x, ticks, fontsize=8)
+        ax.set_title(METRICS[metric], fontsize=9)
+        ax.legend(fontsize=7)
+
+
 def figure(runs: pd.DataFrame, path) -> None:
     """Each metric per link level, one line per market, mean and 95% interval."""
     shown = ["price_gap", "mean_price_usd", "price_volatility", "max_drawdown",
              "claims_integrity", "real_mitigation_tco2"]
     fig = Figure(figsize=(10, 9), layout="constrained")
-    axes = fig.subplots(3, 2).ravel()
-    x = np.arange(len(LEVELS))
-    for ax, metric in zip(axes, shown):
-        for k, market in enumerate(per_market(metric)):
-            table = by_level(runs, LINK, column(metric, market)).set_index(LINK).loc[LEVELS]
-            err = np.array([table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]])
-            ax.errorbar(x + 0.08 * k, table["mean"], yerr=np.nan_to_num(err), marker="o", ms=4,
-                        capsize=3, label=market or "between the markets")
-        ax.set_xticks(x, ["apart", "linked\ncost 0", "linked\n0.25", "linked\n1", "linked\n4"],
-                      fontsize=8)
-        ax.set_title(METRICS[metric], fontsize=9)
-        ax.legend(fontsize=7)
+    panels(fig.subplots(3, 2).ravel(), runs, shown, LEVELS,
+           ["apart", "linked\ncost 0", "linked\n0.25", "linked\n1", "linked\n4"])
     fig.suptitle("Two voluntary markets apart and linked by mutual recognition "
                  "(transfer cost USD per credit; mean and 95% CI over replications)",
                  fontsize=10)
@@ -101,18 +107,8 @@ def arbitrage_figure(runs: pd.DataFrame, path) -> None:
     the strict buyers' claims, mean and 95% interval."""
     shown = ["type_price_gap", "mean_price_usd", "price_volatility", "claims_integrity"]
     fig = Figure(figsize=(10, 6.5), layout="constrained")
-    axes = fig.subplots(2, 2).ravel()
-    x = np.arange(len(ARBITRAGE))
-    for ax, metric in zip(axes, shown):
-        for k, market in enumerate(per_market(metric)):
-            table = by_level(runs, LINK, column(metric, market)).set_index(LINK).loc[ARBITRAGE]
-            err = np.array([table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]])
-            ax.errorbar(x + 0.08 * k, table["mean"], yerr=np.nan_to_num(err), marker="o", ms=4,
-                        capsize=3, label=market or "between the markets")
-        ax.set_xticks(x, ["apart", "arbitrage\nonly", "arbitrage\nx5", "linked",
-                          "linked\n+ arbitrage"], fontsize=8)
-        ax.set_title(METRICS[metric], fontsize=9)
-        ax.legend(fontsize=7)
+    panels(fig.subplots(2, 2).ravel(), runs, shown, ARBITRAGE,
+           ["apart", "arbitrage\nonly", "arbitrage\nx5", "linked", "linked\n+ arbitrage"])
     fig.suptitle("Traders' arbitrage (transfer cost USD 0.25): developers selling only at home "
                  "(arbitrage only), or abroad too; mean and 95% CI over replications",
                  fontsize=10)
