@@ -27,7 +27,10 @@ import pyabc
 import pytest
 
 from vcm_sim import hindcast
+from vcm_sim.calibrate.outputs import effective_sample_size, posterior_generation
+from vcm_sim.calibrate.run import stop_reason
 from vcm_sim.calibrate.simulation import Simulator, distance, model_seed
+from vcm_sim.calibrate.spec import load_spec
 from vcm_sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,6 +146,43 @@ def test_the_best_particle_and_its_seed_reproduce_its_simulation(finished):
     assert distance(again, hindcast.observed()) == pytest.approx(best["distance"], rel=1e-12)
 
 
+def test_abc_samples_a_loguniform_setting_on_its_log_and_reports_the_setting(finished):
+    """The tiny file's innovation rate is loguniform: pyabc's particles hold its natural log
+    (its kernel steps in relative terms, and no 1/x prior density enters the weights), while
+    posterior.csv, best.toml and the model seeds hold the setting itself."""
+    folder, _ = finished
+    stored, _ = generation(folder, 1)
+    posterior = pd.read_csv(folder / "posterior.csv").sort_values(PARAMETERS)
+    uniform, logged = PARAMETERS
+    assert stored[logged].between(np.log(0.002), np.log(0.05)).all()
+    np.testing.assert_allclose(np.exp(stored[logged]), posterior[logged], rtol=1e-12)
+    np.testing.assert_array_equal(stored[uniform], posterior[uniform])
+
+
+def test_a_generation_whose_weights_rest_on_few_particles_is_not_the_posterior(finished):
+    """With abc.min_ess_share, a generation whose effective sample size (1 / sum of squared
+    normalised weights) is below that share of its particles stops the calibration and the
+    posterior comes from the last generation above it; generations.csv and the README give
+    every generation's effective sample size."""
+    folder, _ = finished
+    assert effective_sample_size(np.array([2.0, 2.0, 2.0, 2.0])) == pytest.approx(4.0)
+    assert effective_sample_size(np.array([5.0, 0.0, 0.0])) == pytest.approx(1.0)
+    generations = pd.read_csv(folder / "generations.csv")
+    first, second = generations["ess"]
+    assert first == pytest.approx(4.0) and 1.0 <= second < 4.0  # the prior sample: equal
+    assert f"| {second:.1f} |" in (folder / "README.md").read_text()
+    history = pyabc.History(f"sqlite:///{folder / 'abc.db'}")
+    spec = load_spec(TINY)
+    strict = spec.model_copy(update={"abc": spec.abc.model_copy(
+        update={"min_ess_share": 1.0, "generations": 5})})
+    assert posterior_generation(history, spec) == 1
+    assert posterior_generation(history, strict) == 0
+    assert "effective sample size" in stop_reason(strict, history)
+    lenient = strict.model_copy(update={"abc": strict.abc.model_copy(
+        update={"min_ess_share": second / 4})})
+    assert stop_reason(lenient, history) is None
+
+
 def test_a_killed_calibration_resumes_after_its_last_generation_and_ends_as_if_never_killed(
         finished, tmp_path):
     folder = tmp_path / "killed"
@@ -244,7 +284,9 @@ NINE = "".join(f'[parameters."firms.p{i}"]\nprior = "normal"\nmean = 0.1\nsd = 0
      'parameters."firms.pledge_imitation": the prior\'s midpoint 0.325 is not a valid setting '
      "of scenario 'history': unknown"),
     (lambda text: text + NINE, "9 parameters: at most 8 can be calibrated at once"),
-], ids=["low above high", "unknown path", "nine parameters"])
+    (lambda text: text.replace("max_runs = 150", "max_runs = 150\nmin_ess_share = 0"),
+     "abc.min_ess_share"),
+], ids=["low above high", "unknown path", "nine parameters", "ess share 0"])
 def test_a_bad_calibration_file_exits_2_with_one_line_and_writes_nothing(tmp_path, edit,
                                                                          message):
     spec = tmp_path / "bad.toml"

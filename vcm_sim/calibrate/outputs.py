@@ -18,14 +18,36 @@ INTERVAL = (0.05, 0.95)
 """Quantiles of the posterior interval the README reports (90%)."""
 
 
-def posterior_table(history: Any, spec: CalibrationSpec) -> pd.DataFrame:
-    """The last generation's particles: one column per parameter, their ``weight`` (summing
-    to 1), ``distance`` and ``model_seed``."""
-    population = history.get_population(t=history.max_t)
-    rows = [{**{name: float(p.parameter[name]) for name in spec.parameters},
-             "weight": float(p.weight), "distance": float(p.distance),
-             "model_seed": model_seed(spec.root_seed, p.parameter)}
-            for p in population.particles]
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights: 1 / sum of squared weights once
+    they sum to 1 (the particle count for equal weights, 1 when one particle holds all)."""
+    weights = np.asarray(weights, dtype=float) / np.sum(weights)
+    return float(1.0 / np.sum(weights ** 2))
+
+
+def usable(spec: CalibrationSpec, ess: float, particles: int) -> bool:
+    """Whether a generation's weights are spread enough to draw a posterior from:
+    its effective sample size at or above ``abc.min_ess_share`` of its particles."""
+    share = spec.abc.min_ess_share
+    return share is None or ess >= share * particles
+
+
+def posterior_generation(history: Any, spec: CalibrationSpec) -> int:
+    """The generation the posterior is taken from: the last :func:`usable` one (generation 0,
+    drawn from the prior with equal weights, always is)."""
+    generations = generations_table(history)
+    ok = [usable(spec, g.ess, g.particles) for g in generations.itertuples()]
+    return int(generations["generation"][ok].iloc[-1])
+
+
+def posterior_table(history: Any, spec: CalibrationSpec, t: int) -> pd.DataFrame:
+    """Generation ``t``'s particles: one column per parameter (the settings' values, in
+    their own units), their ``weight`` (summing to 1), ``distance`` and ``model_seed``."""
+    rows = []
+    for p in history.get_population(t=t).particles:
+        values = spec.settings(p.parameter)
+        rows.append({**values, "weight": float(p.weight), "distance": float(p.distance),
+                     "model_seed": model_seed(spec.root_seed, values)})
     table = pd.DataFrame(rows)
     table["weight"] /= table["weight"].sum()
     return table
@@ -34,7 +56,8 @@ def posterior_table(history: Any, spec: CalibrationSpec) -> pd.DataFrame:
 def generations_table(history: Any) -> pd.DataFrame:
     """Per generation: ``epsilon`` (the acceptance threshold, a distance), ``particles``
     accepted, ``simulations`` run, ``acceptance_rate`` (their ratio), ``simulations_total``
-    (so far, the prior calibration sample included) and ``wall_time_s``."""
+    (so far, the prior calibration sample included), ``wall_time_s`` and ``ess`` (the
+    effective sample size of its weights)."""
     pops = history.get_all_populations().sort_values("t")
     calibration = int(pops.loc[pops["t"] < 0, "samples"].sum())
     pops = pops[pops["t"] >= 0]
@@ -45,7 +68,9 @@ def generations_table(history: Any) -> pd.DataFrame:
         "simulations": pops["samples"].astype(int).to_numpy(),
         "acceptance_rate": (pops["particles"] / pops["samples"]).to_numpy(float),
         "simulations_total": calibration + pops["samples"].cumsum().astype(int).to_numpy(),
-        "wall_time_s": pops["wall_time"].to_numpy(float)})
+        "wall_time_s": pops["wall_time"].to_numpy(float),
+        "ess": [effective_sample_size(history.get_weighted_distances(t=t)["w"])
+                for t in pops["t"].astype(int)]})
 
 
 def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Path,
@@ -54,8 +79,9 @@ def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Pat
     one finished generation)."""
     from vcm_sim import hindcast
 
-    posterior, generations = posterior_table(history, spec), generations_table(history)
-    last = int(generations["generation"].iloc[-1])
+    generations = generations_table(history)
+    last = posterior_generation(history, spec)
+    posterior = posterior_table(history, spec, last)
     posterior.to_csv(out / "posterior.csv", index=False)
     generations.to_csv(out / "generations.csv", index=False)
     (out / "best.toml").write_text(best_toml(posterior, spec, spec_file, last),
@@ -64,7 +90,7 @@ def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Pat
     hindcast.fit_figure(fit_draws(posterior, spec), out / "fit.png")
     total = int(history.total_nr_simulations)
     (out / "README.md").write_text(readme(spec, spec_file, manifest, generations, posterior,
-                                          total), encoding="utf-8")
+                                          last, total), encoding="utf-8")
 
 
 def best_toml(posterior: pd.DataFrame, spec: CalibrationSpec, spec_file: Path,
@@ -118,8 +144,9 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
 
 
 def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
-           generations: pd.DataFrame, posterior: pd.DataFrame, total: int) -> str:
-    """A short summary of the calibration in Markdown."""
+           generations: pd.DataFrame, posterior: pd.DataFrame, generation: int,
+           total: int) -> str:
+    """A short summary of the calibration in Markdown, its posterior from ``generation``."""
     seconds = sum(s.get("seconds") or 0.0 for s in manifest["sessions"])
     calibration = total - int(generations["simulations"].sum())
     abc = spec.abc
@@ -133,11 +160,18 @@ def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
             f"generations of {abc.population} particles; min_epsilon {abc.min_epsilon:g}",
             f"- wall time: {seconds:,.0f} s over {len(manifest['sessions'])} session(s)",
             "", "## Epsilon schedule", "",
-            "| generation | epsilon | accepted / simulations | acceptance rate |",
-            "|---:|---:|---:|---:|"]
+            "| generation | epsilon | accepted / simulations | acceptance rate | "
+            "effective sample size |",
+            "|---:|---:|---:|---:|---:|"]
     text += [f"| {g.generation} | {g.epsilon:.4g} | {g.particles} / {g.simulations} | "
-             f"{g.acceptance_rate:.1%} |" for g in generations.itertuples()]
-    text += ["", f"## Posterior (generation {int(generations['generation'].iloc[-1])})", "",
+             f"{g.acceptance_rate:.1%} | {g.ess:.1f}"
+             f"{'' if usable(spec, g.ess, g.particles) else ' (unusable)'} |"
+             for g in generations.itertuples()]
+    if abc.min_ess_share is not None:
+        text += ["", f"A generation whose effective sample size is below "
+                 f"abc.min_ess_share = {abc.min_ess_share:g} of its particles is unusable: "
+                 f"its weights rest on a few particles."]
+    text += ["", f"## Posterior (generation {generation})", "",
              "| parameter | prior | median | 90% interval | why this prior |",
              "|---|---|---:|---|---|"]
     weights = posterior["weight"].to_numpy()
@@ -146,8 +180,8 @@ def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
                                                (INTERVAL[0], 0.5, INTERVAL[1]))
         text.append(f"| `{name}` | {_describe(prior)} | {median:.4g} | "
                     f"[{low:.4g}, {high:.4g}] | {prior.why} |")
-    text += ["", "Files: `posterior.csv` (last generation: values, weight, distance, model "
-             "seed), `generations.csv`, `best.toml` (highest-weight particle), "
+    text += ["", "Files: `posterior.csv` (the posterior's generation: values, weight, "
+             "distance, model seed), `generations.csv`, `best.toml` (highest-weight particle), "
              "`marginals.png`, `fit.png` (runs of up to 20 posterior draws against the data), "
              "`abc.db` (pyabc's history: every generation), `manifest.json`.", ""]
     return "\n".join(text)

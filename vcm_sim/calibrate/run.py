@@ -136,16 +136,17 @@ def _session(out: Path, spec: CalibrationSpec, spec_file: Path, manifest: dict[s
 
 
 def _abc(spec: CalibrationSpec, sampler: Any) -> Any:
-    """pyabc's ABCSMC for ``spec``: the hindcast as model, the priors, the hindcast's
-    distance, a fixed population size."""
+    """pyabc's ABCSMC for ``spec``: the hindcast as model, the priors (log-uniform settings
+    as uniform priors on their logs), the hindcast's distance, a fixed population size."""
     import pyabc
 
     from vcm_sim.calibrate.simulation import Simulator, distance
 
     priors = pyabc.Distribution(**{name: pyabc.RV(kind, *args) for name, (kind, args) in
-                                   ((n, p.scipy_args()) for n, p in spec.parameters.items())})
-    return pyabc.ABCSMC(Simulator(spec.root_seed, spec.overrides, spec.seeds_per_particle),
-                        priors, distance,
+                                   ((n, p.sampling_args()) for n, p in spec.parameters.items())})
+    simulator = Simulator(spec.root_seed, spec.overrides, spec.seeds_per_particle,
+                          spec.log_scale)
+    return pyabc.ABCSMC(simulator, priors, distance,
                         population_size=spec.abc.population, sampler=sampler)
 
 
@@ -188,7 +189,10 @@ def _generations(spec: CalibrationSpec, sampler: Any, out: Path, manifest: dict[
 
 def stop_reason(spec: CalibrationSpec, history: Any) -> str | None:
     """Why no further generation should run, in words, or None to run one: pyabc's stopping
-    rules (generations, min_epsilon, budget, min_acceptance_rate) on the stored history."""
+    rules (generations, min_epsilon, budget, min_acceptance_rate) and ours (min_ess_share)
+    on the stored history."""
+    from vcm_sim.calibrate.outputs import effective_sample_size, usable
+
     abc, last = spec.abc, history.max_t
     if last + 1 >= abc.generations:
         return f"it ran abc.generations = {abc.generations} generations"
@@ -205,6 +209,11 @@ def stop_reason(spec: CalibrationSpec, history: Any) -> str | None:
     if abc.min_acceptance_rate is not None and rate < abc.min_acceptance_rate:
         return (f"generation {last} accepted {rate:.2%}, below abc.min_acceptance_rate = "
                 f"{abc.min_acceptance_rate:g}")
+    weights = history.get_weighted_distances(t=last)["w"]
+    ess = effective_sample_size(weights)
+    if not usable(spec, ess, len(weights)):
+        return (f"generation {last}'s effective sample size {ess:.1f} of {len(weights)} "
+                f"particles is below abc.min_ess_share = {abc.min_ess_share:g}")
     return None
 
 
@@ -238,6 +247,8 @@ def _reporter(spec: CalibrationSpec, history: Any, started: float,
     simulation budget (pyabc offers no hook inside a generation)."""
     from tqdm import tqdm
 
+    from vcm_sim.calibrate.outputs import effective_sample_size
+
     total = int(history.total_nr_simulations or 0)
     with tqdm(total=spec.abc.max_runs, initial=min(total, spec.abc.max_runs), unit="sim",
               desc="calibrate", file=sys.stderr, dynamic_ncols=True,
@@ -246,10 +257,12 @@ def _reporter(spec: CalibrationSpec, history: Any, started: float,
             row = history.get_all_populations().set_index("t").loc[history.max_t]
             done = int(history.total_nr_simulations)
             bar.update(min(done, spec.abc.max_runs) - bar.n)
+            ess = effective_sample_size(history.get_weighted_distances(t=history.max_t)["w"])
             if enabled:
                 bar.write(f"generation {history.max_t}: epsilon {row['epsilon']:.4g}, accepted "
                           f"{int(row['particles'])}/{int(row['samples'])} "
-                          f"({row['particles'] / row['samples']:.1%}), simulations "
+                          f"({row['particles'] / row['samples']:.1%}), effective sample size "
+                          f"{ess:.1f}, simulations "
                           f"{done:,}/{spec.abc.max_runs:,}, elapsed "
                           f"{time.perf_counter() - started:.1f} s", file=sys.stdout)
         yield report

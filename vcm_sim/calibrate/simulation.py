@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -48,19 +48,24 @@ def particle_seeds(root_seed: int, parameters: Mapping[str, float], count: int) 
 
 
 class Simulator:
-    """The pyabc model: ``Simulator(root_seed, overrides, seeds)(parameters)`` is the
+    """The pyabc model: ``Simulator(root_seed, overrides, seeds, logs)(parameters)`` is the
     hindcast's summary statistics of the ``history`` scenario with ``overrides`` and
     ``parameters`` (dotted paths): with one seed, of the run with :func:`model_seed`; with
     several, the median of each statistic over the runs with :func:`particle_seeds` (a
-    statistic missing in every run stays missing). Picklable, for Dask workers."""
+    statistic missing in every run stays missing). Parameters named in ``logs`` arrive as
+    the natural logs of their settings (ABC samples log-uniform settings on a log scale);
+    seeds follow the settings' values. Picklable, for Dask workers."""
 
-    def __init__(self, root_seed: int, overrides: Mapping[str, Any], seeds: int = 1):
+    def __init__(self, root_seed: int, overrides: Mapping[str, Any], seeds: int = 1,
+                 logs: Collection[str] = ()):
         self.root_seed = root_seed
         self.overrides = dict(overrides)
         self.seeds = seeds
+        self.logs = frozenset(logs)
 
     def __call__(self, parameters: Mapping[str, float]) -> dict[str, float]:
-        values = {name: float(value) for name, value in parameters.items()}
+        values = {name: math.exp(value) if name in self.logs else float(value)
+                  for name, value in parameters.items()}
         try:
             runs = [hindcast.statistics({**self.overrides, **values}, seed)
                     for seed in particle_seeds(self.root_seed, values, self.seeds)]

@@ -16,6 +16,8 @@ or a parameter path that is not a numeric setting of the scenario raises
     min_epsilon = 0.0         # stop once the acceptance threshold is at or below it
     max_runs = 5000           # budget: total simulations (pyabc's max_total_nr_simulations)
     min_acceptance_rate = 0.01   # optional: stop when a generation accepts less
+    min_ess_share = 0.1       # optional: stop when a generation's effective sample size
+                              # falls below this share of its particles
 
     [overrides]               # optional: fixed for every simulation (dotted paths)
     "population.firms" = 200
@@ -29,6 +31,8 @@ or a parameter path that is not a numeric setting of the scenario raises
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,7 +62,8 @@ class Prior(_Strict):
 
     prior: Literal["uniform", "loguniform", "normal"] = Field(description=(
         "Shape: 'uniform' on [low, high], 'loguniform' (uniform in log) on [low, high], "
-        "'normal' with mean and sd; in the setting's own unit."))
+        "'normal' with mean and sd; in the setting's own unit. ABC samples and perturbs a "
+        "loguniform setting's natural log."))
     low: float | None = Field(None, description="uniform, loguniform: lower bound.")
     high: float | None = Field(None, description="uniform, loguniform: upper bound.")
     mean: float | None = Field(None, description="normal: mean.")
@@ -93,6 +98,25 @@ class Prior(_Strict):
         if self.prior == "loguniform":
             return "loguniform", (self.low, self.high)
         return "norm", (self.mean, self.sd)
+
+    @property
+    def on_log_scale(self) -> bool:
+        """Whether ABC samples and perturbs the setting's natural log (a loguniform prior):
+        uniform there, so a particle's weight carries no 1/x prior density, and the
+        perturbation kernel's steps are relative rather than absolute."""
+        return self.prior == "loguniform"
+
+    def sampling_args(self) -> tuple[str, tuple[float, ...]]:
+        """The prior in the space ABC samples (``scipy.stats`` name and arguments, what
+        ``pyabc.RV`` takes): uniform on [ln low, ln high] for a loguniform setting, else
+        :meth:`scipy_args`."""
+        if self.on_log_scale:
+            return "uniform", (math.log(self.low), math.log(self.high / self.low))
+        return self.scipy_args()
+
+    def setting(self, sampled: float) -> float:
+        """The setting's value (its own unit) of a value in the space ABC samples."""
+        return math.exp(sampled) if self.on_log_scale else float(sampled)
 
     def distribution(self) -> Any:
         """The prior as a frozen ``scipy.stats`` distribution."""
@@ -134,6 +158,12 @@ class AbcSettings(_Strict):
         "Stop when a generation would accept fewer than this share of its simulations (it "
         "is abandoned after population / min_acceptance_rate simulations); none: no limit."))
 
+    min_ess_share: float | None = Field(None, gt=0.0, le=1.0, description=(
+        "Stop when a generation's effective sample size (1 / sum of squared weights, the "
+        "weights summing to 1) falls below this share of its particles: its weights rest "
+        "on a few particles, so it is kept in abc.db but the posterior is taken from the "
+        "last generation at or above the share; none: every generation is usable."))
+
     @model_validator(mode="after")
     def _budget_fits_a_generation(self) -> AbcSettings:
         if self.max_runs < self.population:
@@ -163,6 +193,16 @@ class CalibrationSpec(_Strict):
     parameters: dict[str, Prior] = Field(description=(
         "The calibrated settings: dotted scenario paths (e.g. 'firms.pledge_imitation_yr'), "
         "each with its prior."))
+
+    @property
+    def log_scale(self) -> frozenset[str]:
+        """The parameters ABC samples as natural logs (see :attr:`Prior.on_log_scale`)."""
+        return frozenset(name for name, prior in self.parameters.items()
+                         if prior.on_log_scale)
+
+    def settings(self, sampled: Mapping[str, float]) -> dict[str, float]:
+        """A particle's values in the space ABC samples as the settings' values."""
+        return {name: prior.setting(sampled[name]) for name, prior in self.parameters.items()}
 
     @model_validator(mode="after")
     def _few_distinct_parameters(self) -> CalibrationSpec:
