@@ -431,9 +431,9 @@ def deliver_matches(market: Jurisdiction, buyers: np.ndarray, sellers: np.ndarra
     once behind its claim for the year, and its claim records the real tonnes behind them."""
     retire = firm >= 0
     retiring = retire.tolist()
-    year = market.year
+    year = f"/{market.year}"  # a claim is "<account>/<year>"
     names = market.registry.account_names(buyers.tolist())
-    claims = [f"{b}/{year}" if r else None for b, r in zip(names, retiring)]
+    claims = [name + year if r else None for name, r in zip(names, retiring)]
     legs = market.registry.deliver_ids(sellers, buyers, quantity, eligible, retire=retiring,
                                        claims=claims)
     match = np.array(legs.match, dtype=np.int64)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vcm_sim.market.settlement import Matches, distinct, match_fills, pair_fills
+from vcm_sim.market.settlement import Matches, distinct, match_fills, pair_orders
 
 _INT64_MAX = np.iinfo(np.int64).max
 _MAX_TOTAL = 2.0**62
@@ -185,14 +185,16 @@ class _Side:
     def __init__(self, price: np.ndarray, quantity: np.ndarray, tier: np.ndarray, n_tiers: int,
                  falling: bool) -> None:
         self.price, self.quantity, self.tier, self.falling = price, quantity, tier, falling
-        self.order = np.lexsort((-price if falling else price, tier))
-        self.sorted_price = price[self.order]
-        self.sorted_tier = tier[self.order]
-        self.ends = quantity[self.order].cumsum()
-        stops = self.sorted_tier.searchsorted(np.arange(n_tiers), side="right")
-        running = np.concatenate([[0], self.ends])[stops]
-        self.offset = np.concatenate([[0], running[:-1]])
-        self.total = running - self.offset
+        order = np.lexsort((-price if falling else price, tier))
+        self.sorted_price = price[order]
+        self.sorted_tier = tier[order]
+        running = np.zeros(len(order) + 1, dtype=np.int64)  # units before each order, and all
+        quantity[order].cumsum(out=running[1:])
+        self.ends = running[1:]
+        # Units before each tier's first order, and all: tier t's units follow at[t].
+        at = running[self.sorted_tier.searchsorted(np.arange(n_tiers + 1))]
+        self.offset = at[:-1]
+        self.total = at[1:] - self.offset
 
     def within(self) -> np.ndarray:
         """Each sorted order's end as a unit count within its own tier."""
@@ -271,13 +273,13 @@ def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.n
 
     Both sides' filled orders are taken by tier, then in input order; each tier sells what
     it buys, so tiers end at the same running total on both sides and one
-    :func:`~vcm_sim.market.settlement.pair_fills` over all tiers pairs each tier on its own
+    :func:`~vcm_sim.market.settlement.pair_orders` over all tiers pairs each tier on its own
     (the fills are the clearing's own: :func:`match_fills`'s checks are not repeated)."""
     bid_order, ask_order = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
     bid_order = bid_order[np.argsort(bids.tier[bid_order], kind="stable")]
     ask_order = ask_order[np.argsort(asks.tier[ask_order], kind="stable")]
-    bid, ask, quantity = pair_fills(bid_fill[bid_order], ask_fill[ask_order])
-    bid, ask = bid_order[bid], ask_order[ask]
+    bid, ask, quantity = pair_orders(bid_order, bid_fill[bid_order], ask_order,
+                                     ask_fill[ask_order])
     tier = bids.tier[bid]
     return tier, Matches(bid, ask, quantity, price[tier])
 

@@ -129,7 +129,15 @@ def pair_fills(bid_fill: np.ndarray, ask_fill: np.ndarray
     (non-negative int64, the same credits on both sides): each match's bid, ask and
     credits (empty int64 arrays when nothing trades)."""
     bids, asks = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
-    bid_ends, ask_ends = bid_fill[bids].cumsum(), ask_fill[asks].cumsum()
+    return pair_orders(bids, bid_fill[bids], asks, ask_fill[asks])
+
+
+def pair_orders(bids: np.ndarray, bid_fill: np.ndarray, asks: np.ndarray,
+                ask_fill: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pair_fills` of the filled orders only: bids ``bids`` filled ``bid_fill``
+    (positive int64, aligned) and asks likewise, each side's units numbered in the order
+    given; each match's bid and ask (entries of ``bids`` and ``asks``) and credits."""
+    bid_ends, ask_ends = bid_fill.cumsum(), ask_fill.cumsum()
     # A match ends wherever a bid's or an ask's units end (each end once).
     ends = distinct(np.concatenate([bid_ends, ask_ends]))
     quantity = ends.copy()
