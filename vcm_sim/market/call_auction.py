@@ -200,11 +200,12 @@ class _Side:
         """Each sorted order's end as a unit count within its own tier."""
         return self.ends - self.offset[self.sorted_tier]
 
-    def holder(self, tier: np.ndarray, unit: np.ndarray, side: str = "left") -> np.ndarray:
-        """Sorted position of the order holding ``unit`` (1-based within ``tier``), clipped
-        to a valid position; the caller checks ``unit <= total[tier]``."""
+    def price_at(self, tier: np.ndarray, unit: np.ndarray, side: str = "left") -> np.ndarray:
+        """Price of the order holding ``unit`` (1-based within ``tier``), or of the last
+        order for a unit past the last order's end; the caller checks
+        ``unit <= total[tier]``."""
         at = self.ends.searchsorted(self.offset[tier] + unit, side=side)
-        return np.minimum(at, max(len(self.ends) - 1, 0))
+        return self.sorted_price.take(at, mode="clip")
 
     def fills(self, price: np.ndarray, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fills before rationing, and the tiers whose margin several orders share.
@@ -217,13 +218,13 @@ class _Side:
         tier_price = price[self.tier]
         inside = tier_price < self.price if self.falling else self.price < tier_price
         fill = np.where(inside, self.quantity, 0)
-        n_tiers = len(volume)
         left = volume.copy()
         np.subtract.at(left, self.tier, fill)
         marginal = ((self.price == tier_price) & (left[self.tier] > 0)).nonzero()[0]
-        count = np.bincount(self.tier[marginal], minlength=n_tiers)
-        alone = marginal[count[self.tier[marginal]] == 1]
-        fill[alone] = left[self.tier[alone]]
+        marginal_tier = self.tier[marginal]
+        count = np.bincount(marginal_tier, minlength=len(volume))
+        alone = count[marginal_tier] == 1
+        fill[marginal[alone]] = left[marginal_tier[alone]]
         return fill, count > 1
 
     def ration(self, fill: np.ndarray, tier: int, price: float, volume: int,
@@ -240,7 +241,7 @@ def _feasible_ends(side: _Side, other: _Side) -> np.ndarray:
     units = side.within()
     tier = side.sorted_tier
     reachable = units <= other.total[tier]
-    facing = other.sorted_price[other.holder(tier, units)]
+    facing = other.price_at(tier, units)
     mine = side.sorted_price
     trades = reachable & ((mine >= facing) if side.falling else (facing >= mine))
     best = np.zeros(len(side.total), dtype=np.int64)
@@ -256,12 +257,9 @@ def _tier_prices(bids: _Side, asks: _Side, volume: np.ndarray) -> np.ndarray:
     if not len(tier):
         return price
     v = volume[tier]
-    lo = asks.sorted_price[asks.holder(tier, v)]
-    hi = bids.sorted_price[bids.holder(tier, v)]
-    lo = np.where(v < bids.total[tier],
-                  np.maximum(lo, bids.sorted_price[bids.holder(tier, v, "right")]), lo)
-    hi = np.where(v < asks.total[tier],
-                  np.minimum(hi, asks.sorted_price[asks.holder(tier, v, "right")]), hi)
+    lo, hi = asks.price_at(tier, v), bids.price_at(tier, v)
+    lo = np.where(v < bids.total[tier], np.maximum(lo, bids.price_at(tier, v, "right")), lo)
+    hi = np.where(v < asks.total[tier], np.minimum(hi, asks.price_at(tier, v, "right")), hi)
     price[tier] = lo + (hi - lo) / 2
     return price
 

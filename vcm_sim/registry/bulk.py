@@ -9,14 +9,17 @@ buffer deposits; transfers, then retirements).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate, count
+from itertools import accumulate, compress, count
 from numbers import Integral
+from operator import not_
 from typing import Callable, Sequence
 
 from vcm_sim.registry.batch import Batch
 from vcm_sim.registry.journal import NONE, Kind
 from vcm_sim.registry.quantities import (RegistryError, buffer_credits, check_quantities,
                                          check_shares)
+
+_CLAIM_TYPES = {str, type(None)}
 
 
 @dataclass
@@ -111,10 +114,7 @@ class BulkOperations:
         if not len(retire) == len(claims) == n:
             raise RegistryError(f"{len(retire)} retire flags and {len(claims)} claims for {n} "
                                 "entries")
-        for m, (claim, retiring) in enumerate(zip(claims, retire)):
-            if claim is not None and (not retiring or not isinstance(claim, str) or not claim):
-                raise RegistryError(f"entry {m}: claim must be None or a non-empty string for "
-                                    f"a retirement, got {claim!r}")
+        _check_claims(claims, retire)
         legs, s, d = self._plan_deliveries(sellers, buyers, quantities, eligible, accounts)
         holdings, totals, retired = self._holdings, self._account_totals, self._retired
         seller = [s[m] for m in legs.match]
@@ -181,3 +181,17 @@ class BulkOperations:
                 q -= take
             cursor[1], cursor[2] = batch, left
         return legs, s, d
+
+
+def _check_claims(claims: list[str | None], retire: list[bool]) -> None:
+    """RegistryError naming the first entry whose claim is neither None nor a non-empty
+    string, or that names a claim but does not retire. The usual, valid case is passed by
+    three scans in C (the types present, an empty string, a claim where nothing retires);
+    only a failed scan looks for the offending entry one by one."""
+    if (set(map(type, claims)) <= _CLAIM_TYPES and "" not in claims
+            and not any(compress(claims, map(not_, retire)))):
+        return
+    for m, (claim, retiring) in enumerate(zip(claims, retire)):
+        if claim is not None and (not retiring or not isinstance(claim, str) or not claim):
+            raise RegistryError(f"entry {m}: claim must be None or a non-empty string for "
+                                f"a retirement, got {claim!r}")
