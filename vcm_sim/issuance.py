@@ -154,7 +154,8 @@ def verify(draw: np.ndarray, project: np.ndarray, verifier: np.ndarray,
     caught = 1.0 - (1.0 - detection) ** (1.0 + method_scrutiny * inflation)
     detected = (inflation > 0) & (draw[:, 0] < caught)
     reviewed = draw[:, 1] < detection
-    estimate = (additionality + baseline_error_sd * special.ndtri(draw[:, 2])).clip(0.0, 1.0)
+    error = baseline_error_sd * special.ndtri(draw[:, 2])
+    estimate = np.minimum(np.maximum(additionality + error, 0.0), 1.0)
     conservative = np.where(reviewed, 1.0 - (1.0 - estimate) * detection, 1.0)
     honest = np.floor(verifiable * conservative).astype(np.int64)
     accepted = np.floor(np.where(detected, verifiable, claimed) * conservative).astype(np.int64)

@@ -466,17 +466,16 @@ class Jurisdiction:
         due = due[worth >= s.verifiers.fee_usd]
         if not len(due):
             return None, due
+        detect = self.verifiers.detection(slice(None), rules.verification_rigour,
+                                          rules.satellite_mrv, s.verifiers.satellite_boost)
         verifier = self.verifiers.assign(noise[due], projects.inflation[due] > 0,
-                                         rules.verifier_assignment, rules.verification_rigour,
-                                         rules.satellite_mrv, s.verifiers)
+                                         rules.verifier_assignment, detect, s.verifiers)
         taken = verifier >= 0
-        due, verifier, draw = due[taken], verifier[taken], draw[due[taken]]
+        due, verifier = due[taken], verifier[taken]
         if not len(due):
             return None, due
-        detection = self.verifiers.detection(verifier, rules.verification_rigour,
-                                             rules.satellite_mrv, s.verifiers.satellite_boost)
-        result = verify(draw, due, verifier, projects.pending_verifiable[due],
-                        projects.inflation[due], projects.additionality[due], detection,
+        result = verify(draw[due], due, verifier, projects.pending_verifiable[due],
+                        projects.inflation[due], projects.additionality[due], detect[verifier],
                         s.developers.method_scrutiny, s.verifiers.baseline_error_sd)
         self._learn_acceptance(projects.kind[due], result)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())

@@ -51,8 +51,10 @@ def test_vectorised_assignment_equals_one_request_at_a_time(setup, requests, see
 
 def test_inflating_developers_hire_the_laxest_verifier_with_capacity():
     verifiers = pool([0.9, 0.1, 0.5], [10, 2, 10], [True, True, True], [0, 0, 0])
+    params = Verifiers()
+    detect = verifiers.detection(slice(None), 0.0, 0.0, params.satellite_boost)
     chosen = verifiers.assign(np.random.default_rng(0).random((4, 3)), np.ones(4, dtype=bool),
-                              "developer", 0.0, 0.0, Verifiers())
+                              "developer", detect, params)
     assert chosen.tolist() == [1, 1, 2, 2]
     assert verifiers.used_this_year.tolist() == [0, 2, 2]
 
@@ -60,7 +62,7 @@ def test_inflating_developers_hire_the_laxest_verifier_with_capacity():
 def test_no_verifier_is_assigned_once_all_are_full_or_suspended():
     verifiers = pool([0.2, 0.3], [1, 5], [True, False], [0, 0])
     chosen = verifiers.assign(np.random.default_rng(0).random((3, 2)), np.zeros(3, dtype=bool),
-                              "regulator", 0.0, 0.0, Verifiers())
+                              "regulator", verifiers.rigour, Verifiers())
     assert chosen.tolist() == [0, -1, -1]
 
 

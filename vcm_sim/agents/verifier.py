@@ -61,7 +61,7 @@ class VerifierPool:
                    reputation=np.ones(n),
                    suspended_years=np.zeros(n, dtype=np.int64))
 
-    def detection(self, ids: np.ndarray, min_rigour: float, satellite: float,
+    def detection(self, ids: np.ndarray | slice, min_rigour: float, satellite: float,
                   boost: float) -> np.ndarray:
         """Probability (0-1) that verifiers ``ids`` detect an inflated claim.
 
@@ -82,17 +82,16 @@ class VerifierPool:
         return float(detect.min() if assignment == "developer" else detect.mean())
 
     def assign(self, noise: np.ndarray, inflating: np.ndarray, assignment: str,
-               min_rigour: float, satellite: float, params: VerifierParams) -> np.ndarray:
+               detect: np.ndarray, params: VerifierParams) -> np.ndarray:
         """A verifier for each request (-1 when no accredited verifier has capacity left);
-        ``noise`` holds a uniform draw per request (rows) and verifier (columns).
+        ``noise`` holds a uniform draw per request (rows) and verifier (columns), ``detect``
+        each verifier's detection probability (see :meth:`detection`).
 
         Developer-paid (``assignment == "developer"``): inflating developers hire the laxest
         verifier with capacity, honest ones the cheapest, each ranking with some noise
         (``lax_choice_noise``, ``cheap_choice_noise``). Regulator-assigned: uniform at random
         among those with capacity.
         """
-        detect = self.detection(np.arange(len(self.rigour)), min_rigour, satellite,
-                                params.satellite_boost)
         if assignment == "regulator":
             score = noise
         else:
@@ -109,15 +108,17 @@ class VerifierPool:
         the rest pick again without the verifiers just filled. Same result as one request
         at a time.
         """
-        chosen = np.full(len(score), -1, dtype=np.int64)
+        chosen = np.empty(len(score), dtype=np.int64)
         k = 0
         while k < len(score):
             # Requests a verifier may still take: it is open while used < capacity.
             room = np.where(self.accredited,
                             np.ceil(self.capacity_yr - self.used_this_year), 0).astype(np.int64)
-            if not (room > 0).any():
+            is_open = room > 0
+            if not is_open.any():
+                chosen[k:] = -1
                 break
-            pick = np.argmin(np.where(room > 0, score[k:], np.inf), axis=1)
+            pick = np.where(is_open, score[k:], np.inf).argmin(axis=1)
             picked = np.bincount(pick, minlength=len(room))
             if (picked <= room).all():  # the common case: every pick stands
                 chosen[k:] = pick
