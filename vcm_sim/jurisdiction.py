@@ -569,6 +569,8 @@ class Jurisdiction:
         verification are lost), and the carbon behind their credits still standing counts as
         reversed: the registry cancels as many buffer credits as the pool holds, and what it
         cannot cover is lost from the projects' credits. Returns ``ids``."""
+        if not len(ids):
+            return ids
         projects = self.projects
         projects.end_step[ids] = np.minimum(projects.end_step[ids], t)
         projects.pending_verifiable[ids] = 0.0

@@ -160,6 +160,8 @@ def draw_reversals(rng: np.random.Generator, projects: Projects, types: TypeTabl
     draw = rng.random((len(projects), 2))
     hit = (draw[:, 0] < np.minimum(hazard, 1.0)) & (projects.at_risk > 0)
     ids = hit.nonzero()[0]
+    if not len(ids):
+        return ids, np.zeros(0)
     mean = types.severity[projects.kind[ids]]
     lost = special.betaincinv(np.maximum(mean * concentration, 1e-3),
                               np.maximum((1.0 - mean) * concentration, 1e-3), draw[ids, 1])
