@@ -727,7 +727,8 @@ class Jurisdiction:
         value, volume, bought = trading.trade(self, demand, stock, abroad)
         self.traded_month = (float(value.sum()), int(volume.sum()))
         by_type = value.reshape(-1, 2).sum(axis=1), volume.reshape(-1, 2).sum(axis=1)
-        self.traded_by_type += np.stack(by_type)
+        self.traded_by_type[0] += by_type[0]
+        self.traded_by_type[1] += by_type[1]
         abated = np.maximum(demand.target - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
@@ -743,9 +744,8 @@ class Jurisdiction:
         by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
         self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
                                        where=by_tier[1] > 0)
-        traded = volume > 0
-        price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
-        latest = np.where(traded, price, self.latest_price_by_book)
+        latest = np.divide(value, volume, out=self.latest_price_by_book.copy(),
+                           where=volume > 0)
         weights, self.tier_share = self.book_weights(volume)
         self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
                                               latest, weights)
@@ -762,7 +762,7 @@ class Jurisdiction:
         by_type = volume.reshape(-1, 2).astype(float)
         total = by_type.sum(axis=1, keepdims=True)
         share = np.divide(by_type, total, out=self.tier_share.copy(), where=total > 0)
-        weights = np.repeat(self.types.credit_mix, 2) * ((share + self.tier_share) / 2).ravel()
+        weights = self.types.credit_mix.repeat(2) * ((share + self.tier_share) / 2).ravel()
         return weights, share
 
     def _update_type_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
@@ -776,8 +776,8 @@ class Jurisdiction:
         learn = self.config.expectations
         volume_w = learn.volume_weight
         # A thin month's price says less: its weight shrinks with volume below typical.
-        thin = np.divide(volume, self.typical_volume, out=np.ones(len(volume)),
-                         where=self.typical_volume > 0).clip(0.0, 1.0)
+        thin = np.minimum(np.divide(volume, self.typical_volume, out=np.ones(len(volume)),
+                                    where=self.typical_volume > 0), 1.0)
         price_w = learn.price_weight * thin
         self.expected_price = np.where(
             traded, (1 - price_w) * self.expected_price + price_w * price, self.expected_price)
@@ -800,7 +800,7 @@ class Jurisdiction:
             self.price_trend = (np.log(history[-1] / history[-1 - months])
                                 * STEPS_PER_YEAR / months)
         self.forecast_price = self.expected_price * np.exp(
-            (learn.trend_weight * self.price_trend).clip(-1.0, 1.0))
+            np.minimum(np.maximum(learn.trend_weight * self.price_trend, -1.0), 1.0))
         recent = history[-STEPS_PER_YEAR:]
         self.long_run_price = np.add.reduce(np.array(recent), axis=0) / len(recent)  # the mean
 

@@ -86,16 +86,16 @@ def chain_link(index: float, before: np.ndarray, after: np.ndarray,
     the index jump.
     """
     priced = np.isfinite(after) & (weights > 0)
-    if np.isnan(index):
+    if math.isnan(index):
         if not priced.any():
             return math.nan
         w = weights[priced]
-        return float(np.exp(np.sum(w * np.log(after[priced])) / w.sum()))
+        return float(np.exp((w * np.log(after[priced])).sum() / w.sum()))
     both = priced & np.isfinite(before)
     if not both.any():
         return index
     w = weights[both]
-    change = np.sum(w * (np.log(after[both]) - np.log(before[both]))) / w.sum()
+    change = (w * (np.log(after[both]) - np.log(before[both]))).sum() / w.sum()
     return float(index * math.exp(change))
 
 
@@ -228,7 +228,7 @@ def sentiment(market: Jurisdiction) -> float:
 
 def active_projects(market: Jurisdiction) -> int:
     """Projects inside their crediting period."""
-    return int(market.projects.active(market.month_index).sum())
+    return int(np.count_nonzero(market.projects.active(market.month_index)))
 
 
 def mean_inflation(market: Jurisdiction) -> float:
@@ -240,12 +240,12 @@ def mean_inflation(market: Jurisdiction) -> float:
 
 def accredited_verifiers(market: Jurisdiction) -> int:
     """Verifiers still accredited."""
-    return int(market.verifiers.accredited.sum())
+    return int(np.count_nonzero(market.verifiers.accredited))
 
 
 def developers_active(market: Jurisdiction) -> int:
     """Developers in business (neither bankrupt nor closed down) at the end of the step."""
-    return int(market.developers.active.sum())
+    return int(np.count_nonzero(market.developers.active))
 
 
 def developer_entries(market: Jurisdiction) -> int:
@@ -267,7 +267,7 @@ def projects_abandoned(market: Jurisdiction) -> int:
 
 def pledged_firms(market: Jurisdiction) -> int:
     """Firms holding a carbon-neutral or net-zero pledge at the end of the step."""
-    return int((market.firms.pledge != 0).sum())
+    return int(np.count_nonzero(market.firms.pledge))
 
 
 def claimed_target_tco2(market: Jurisdiction) -> float:
