@@ -14,6 +14,7 @@ cannot buy it abates.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,9 +135,9 @@ class FirmPopulation:
         ratio of a type's ``price`` to what buyers make of it (their trust, ``sentiment``,
         times its :attr:`type_value`), over the types trusted at all (the type a priced-out
         firm falls back on, :meth:`demand`)."""
-        appeal = sentiment * self.type_value
-        value = np.where(appeal > 0, price / np.maximum(appeal, 1e-9), np.inf)
-        return float(value.min())
+        appeal = (sentiment * self.type_value).tolist()  # a handful of types: plain floats
+        return min((p / max(a, 1e-9) if a > 0 else math.inf)
+                   for p, a in zip(price.tolist(), appeal))
 
     def affordability(self, price: np.ndarray, sentiment: np.ndarray) -> np.ndarray:
         """Per firm (0-1): how far the price of a trusted credit (:meth:`cheapest`) is below
@@ -155,7 +156,7 @@ class FirmPopulation:
         """
         draw = rng.random(len(self.pledge))
         pledged = self.pledge != NONE
-        share = int(pledged.sum()) / len(pledged)
+        share = np.count_nonzero(pledged) / len(pledged)
         welcome = affordability * confidence
         adopt = (params.pledge_innovation_yr + params.pledge_imitation_yr * share) * welcome
         drop = params.pledge_drop_yr * (1.0 - welcome)
@@ -188,15 +189,16 @@ class FirmPopulation:
     def plan_at(self, params: FirmParams, firm: np.ndarray | slice, kind: np.ndarray,
                 p: np.ndarray, sentiment: np.ndarray,
                 offset_cap: float) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`plan` at a price per firm (``p``, USD per tCO2e, aligned with ``firm``)."""
+        """:meth:`plan` at a price per firm (``p``, USD per tCO2e, aligned with ``firm``; or
+        several per firm, ``firm`` and ``kind`` a column against the columns of ``p``)."""
         share = self.credit_share(firm, p, offset_cap)
         abated = 1.0 - share
         unit_cost = self.mac_slope[firm] * abated ** 2 / 2.0 + p * share
         worth = self.wtp[firm] * (sentiment * self.type_value)[kind]
-        value_left = (1.0 - np.divide(unit_cost, worth, out=np.full(len(worth), np.inf),
+        value_left = (1.0 - np.divide(unit_cost, worth, out=np.full(unit_cost.shape, np.inf),
                                       where=worth > 0)).clip(0.0, 1.0)
         if params.obligation:
-            value_left = np.ones(len(worth))
+            value_left = np.ones(unit_cost.shape)
         target = self.coverage(params, firm) * value_left * self.emissions[firm]
         return target, share
 
@@ -284,9 +286,8 @@ class FirmPopulation:
         fraction = np.arange(1, steps + 1) / steps
         prices = worth[:, None] * fraction[None, :]
         at = np.concatenate([prices, planned[:, None]], axis=1)
-        target, share = self.plan_at(params, firm.repeat(steps + 1), kind.repeat(steps + 1),
-                                     at.ravel(), sentiment, offset_cap)
-        target, share = target.reshape(at.shape), share.reshape(at.shape)
+        target, share = self.plan_at(params, firm[:, None], kind[:, None], at, sentiment,
+                                     offset_cap)
         wanted = np.floor(share[:, :steps] * target[:, :steps])
         above = np.concatenate([wanted[:, 1:], np.zeros((len(firm), 1))], axis=1)
         quantity = np.maximum(wanted - above, 0).astype(np.int64)
@@ -314,5 +315,5 @@ class FirmPopulation:
     def abatement_cost(self, firm: np.ndarray, target: np.ndarray,
                        abated: np.ndarray) -> np.ndarray:
         """Cost (USD) of abating ``abated`` tonnes of ``target`` under the linear MAC."""
-        share = np.divide(abated, target, out=np.zeros_like(abated), where=target > 0)
+        share = np.divide(abated, target, out=np.zeros(len(abated)), where=target > 0)
         return self.mac_slope[firm] * share ** 2 / 2.0 * target
