@@ -47,6 +47,11 @@ class Orders:
                    np.asarray(book, dtype=np.int64))
 
     def __add__(self, other: Orders) -> Orders:
+        """Both sides' orders, ``self``'s first; when one side is empty, a new
+        :class:`Orders` on the other's arrays (not copies)."""
+        if not len(other) or not len(self):
+            kept = other if not len(self) else self
+            return Orders(kept.account_id, kept.price, kept.quantity, kept.book)
         return Orders(np.concatenate([self.account_id, other.account_id]),
                       np.concatenate([self.price, other.price]),
                       np.concatenate([self.quantity, other.quantity]),

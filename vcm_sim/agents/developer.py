@@ -136,16 +136,16 @@ class DeveloperPopulation:
         the market's price floor.
         """
         kind = self.specialty[seller]
-        anchor = params.cost_anchor
-        expected = forecast[seller, kind] if forecast.ndim == 2 else forecast[kind]
-        later = (1.0 - anchor) * expected + anchor * long_run_cost[kind]
-        years = stock_years[seller, kind] if stock_years.ndim == 2 else stock_years[kind]
-        years = (params.carry_weight * years if params.carry_weight > 0
-                 else np.zeros(len(kind)))  # a stock no one buys weighs nothing at weight 0
-        carry = np.exp(-params.discount_rate * years)
+        if forecast.ndim == 1 and stock_years.ndim == 1:  # once per type, then per seller
+            held = _held_value(forecast, long_run_cost, stock_years, params)[kind]
+        else:
+            held = _held_value(forecast[seller, kind] if forecast.ndim == 2 else forecast[kind],
+                               long_run_cost[kind],
+                               stock_years[seller, kind] if stock_years.ndim == 2
+                               else stock_years[kind], params)
         urgency = 1.0 - params.fire_sale_discount * distress[seller]
         markup = self.markup[seller]
-        return np.maximum(later * carry * urgency * markup * noise, price_floor)
+        return np.maximum(held * urgency * markup * noise, price_floor)
 
     def learn(self, seller: np.ndarray, offered: np.ndarray, sold: np.ndarray,
               rate: float) -> None:
@@ -181,6 +181,19 @@ class DeveloperPopulation:
             return np.zeros(0, dtype=np.int64)
         cdf = (pull / pull.sum()).cumsum()
         return cdf.searchsorted(rng.random(n) * cdf[-1], side="right").clip(0, len(kind) - 1)
+
+
+def _held_value(expected: np.ndarray, long_run_cost: np.ndarray, years: np.ndarray,
+                params: DeveloperParams) -> np.ndarray:
+    """What a credit held is worth now (USD per tCO2e): the price it is expected to sell at
+    later (``expected`` blended with ``long_run_cost`` by ``cost_anchor``), discounted over
+    the ``years`` (aligned) the market takes to absorb the stock, times ``carry_weight``
+    (see :meth:`DeveloperPopulation.asks`)."""
+    anchor = params.cost_anchor
+    later = (1.0 - anchor) * expected + anchor * long_run_cost
+    years = (params.carry_weight * years if params.carry_weight > 0
+             else np.zeros(len(years)))  # a stock no one buys weighs nothing at weight 0
+    return later * np.exp(-params.discount_rate * years)
 
 
 def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.ndarray,
