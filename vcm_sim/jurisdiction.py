@@ -41,7 +41,7 @@ from pydantic import ValidationError
 from vcm_sim import article6, metrics, start, trading
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
 from vcm_sim.agents.base import Member
-from vcm_sim.agents.developer import (DeveloperPopulation, levelized_cost,
+from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
                                       running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.trader import TraderPopulation
@@ -152,7 +152,8 @@ class Jurisdiction:
         self.acceptance = np.ones(n_types)
         """Per type, credits accepted per tonne claimed, as developers have seen it in
         verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
-        self._levelized: tuple[TypeTable | None, tuple, np.ndarray] = (None, (), np.zeros(0))
+        self._new_projects: tuple[TypeTable | None, tuple, tuple[np.ndarray, NpvTerms] | None] = (
+            None, (), None)
         self.tier_share = np.tile([1.0, 0.0], (n_types, 1))
         """Per type, the share of its last month's volume in the standard and high tier."""
         self.price_index = np.nan
@@ -556,13 +557,21 @@ class Jurisdiction:
         """Per type, the price (USD per credit) at which a median new project just pays
         (:func:`~vcm_sim.agents.developer.levelized_cost`), with its claims accepted at the
         rate developers have seen (:attr:`acceptance`)."""
+        return self._new_project_terms()[0] / np.maximum(self.acceptance, 1e-9)
+
+    def _new_project_terms(self) -> tuple[np.ndarray, NpvTerms]:
+        """Per type, the levelized cost of a median new project (USD per tonne claimed,
+        :func:`~vcm_sim.agents.developer.levelized_cost`) and the terms of a new project's
+        NPV (:class:`~vcm_sim.agents.developer.NpvTerms`), computed again only when the type
+        table, the fee, the discount rate or the pipeline changes (set_rule may change them
+        mid-run)."""
         key = (self.config.verifiers.fee_usd, self.config.developers.discount_rate,
                self.pipeline_years())
-        types, known, cost = self._levelized
-        if types is not self.types or known != key:  # set_rule may change them mid-run
-            cost = levelized_cost(self.types, *key)
-            self._levelized = self.types, key, cost
-        return cost / np.maximum(self.acceptance, 1e-9)
+        types, known, terms = self._new_projects
+        if terms is None or types is not self.types or known != key:
+            terms = levelized_cost(self.types, *key), NpvTerms.of(self.types, *key[1:])
+            self._new_projects = self.types, key, terms
+        return terms
 
     def abandon(self, ids: np.ndarray, t: int) -> np.ndarray:
         """Abandon projects ``ids`` from month ``t``: they stop accruing (tonnes pending
@@ -590,8 +599,8 @@ class Jurisdiction:
         only for projects the additionality test accepts."""
         s = self.config
         dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
-                                             outlook, s.verifiers.fee_usd, s.projects.area_spread,
-                                             self.pipeline_years())
+                                             self._new_project_terms()[1], outlook,
+                                             s.verifiers.fee_usd, s.projects.area_spread)
         if not len(dev):
             return
         capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
@@ -619,9 +628,9 @@ class Jurisdiction:
         with ``initial_cash_usd`` of equity and starts a project of its type at once."""
         s = self.config
         rng = self.draws("entry")
-        kind = self.developers.entrants(rng, s.developers, self.types, outlook,
-                                        s.verifiers.fee_usd, s.population.developers,
-                                        self.pipeline_years())
+        kind = self.developers.entrants(rng, s.developers, self.types,
+                                        self._new_project_terms()[1], outlook,
+                                        s.verifiers.fee_usd, s.population.developers)
         if not len(kind):
             return
         one_type = np.eye(len(self.types.names))

@@ -10,6 +10,7 @@ an ETS, covered firms bid too, for credits they keep until their deadline.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -63,7 +64,7 @@ class Orders:
 
 def book_label(kind: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Book of each order: project type code times two, plus one in the high tier."""
-    return np.asarray(kind, dtype=np.int64) * 2 + np.asarray(high, dtype=np.int64)
+    return np.asarray(kind, dtype=np.int64) * 2 + high  # bool adds as 0 or 1
 
 
 def tiers_on(market: Jurisdiction) -> bool:
@@ -159,10 +160,10 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
     """Per type: years the market takes to absorb the credits developers hold
     (``inventory``, per developer of type ``kind``) at the type's typical monthly volume
     (infinite for a stock of a type that sells less than a credit a year)."""
-    stock = np.bincount(kind, weights=inventory, minlength=len(typical_volume))
-    yearly = typical_volume * STEPS_PER_YEAR
-    none_bought = np.where(stock > 0, np.inf, 0.0)
-    return np.divide(stock, yearly, out=none_bought, where=yearly >= 1.0)
+    stock = np.bincount(kind, weights=inventory, minlength=len(typical_volume)).tolist()
+    yearly = (typical_volume * STEPS_PER_YEAR).tolist()  # a handful of types: plain floats
+    return np.array([held / sold if sold >= 1.0 else (math.inf if held > 0 else 0.0)
+                     for held, sold in zip(stock, yearly)])
 
 
 def developer_asks(market: Jurisdiction, inventory: np.ndarray,
@@ -190,7 +191,7 @@ def developer_asks(market: Jurisdiction, inventory: np.ndarray,
         years = stock_years(inventory, devs.specialty, market.typical_volume)
     cash = market.cash.balance[market.developer_ids]
     line = max(params.credit_line_usd, 1e-9)
-    distress = np.where(devs.active, (-cash / line).clip(0.0, 1.0), 1.0)
+    distress = np.where(devs.active, (cash / -line).clip(0.0, 1.0), 1.0)
     share = np.where(devs.active, params.sell_share, 1.0)
     offered = np.floor(inventory * share)
     seller = (offered > 0).nonzero()[0]

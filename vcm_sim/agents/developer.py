@@ -100,22 +100,23 @@ class DeveloperPopulation:
         return x[np.argmax(gain - cost, axis=1)]
 
     def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 price: np.ndarray, fee_usd: float, area_spread: float,
-                 wait_years: float) -> tuple[np.ndarray, np.ndarray]:
+                 terms: NpvTerms, price: np.ndarray, fee_usd: float,
+                 area_spread: float) -> tuple[np.ndarray, np.ndarray]:
         """Developers in business that invest this step, and the area (ha) of each new
         project.
 
         Each developer appraises a project with probability ``invest_rate_yr / 12``: area
         lognormal around the type's median (sigma ``area_spread``); it invests when the net
         present value (:func:`project_npv`) at the price it plans with (``price``, per type,
-        USD per tonne claimed), its credits starting after ``wait_years``, is positive.
+        USD per tonne claimed) is positive (``terms``: the types' discounting and shares kept,
+        at the developers' discount rate and with credits starting after the validation
+        pipeline).
         """
         rate = params.invest_rate_yr / STEPS_PER_YEAR
         appraising = ((rng.random(len(self.specialty)) < rate) & self.active).nonzero()[0]
         kind = self.specialty[appraising]
         area = types.area[kind] * rng.lognormal(0.0, area_spread, len(appraising))
-        npv = project_npv(types, kind, area, price[kind], fee_usd, params.discount_rate,
-                          wait_years)
+        npv = project_npv(types, terms, kind, area, price[kind], fee_usd)
         invest = npv > 0
         return appraising[invest], area[invest]
 
@@ -159,19 +160,17 @@ class DeveloperPopulation:
                                        1.0 + (markup - 1.0) * (1.0 - rate))
 
     def entrants(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 price: np.ndarray, fee_usd: float, pool: int,
-                 wait_years: float) -> np.ndarray:
+                 terms: NpvTerms, price: np.ndarray, fee_usd: float, pool: int) -> np.ndarray:
         """Specialties of the developers entering this month.
 
         The profitability index (NPV over up-front cost, :func:`project_npv`) of a median
         project of each type at ``price`` (per type, USD per tonne claimed) draws entrants: a
         Poisson number with mean ``entry_rate_yr / 12`` times ``pool`` (would-be entrants)
-        times the mix-weighted index clipped to 0-2 (credits starting after ``wait_years``),
-        each specialising in a type in proportion to its weighted index.
+        times the mix-weighted index clipped to 0-2 (``terms`` as in :meth:`appraise`), each
+        specialising in a type in proportion to its weighted index.
         """
         kind = np.arange(len(types.names))
-        npv = project_npv(types, kind, types.area, price, fee_usd, params.discount_rate,
-                          wait_years)
+        npv = project_npv(types, terms, kind, types.area, price, fee_usd)
         capex = types.capex_per_ha * types.area
         index = np.divide(npv, capex, out=np.zeros(len(kind)), where=capex > 0).clip(0.0, 2.0)
         pull = types.mix * index
@@ -196,22 +195,40 @@ def _held_value(expected: np.ndarray, long_run_cost: np.ndarray, years: np.ndarr
     return later * np.exp(-params.discount_rate * years)
 
 
-def project_npv(types: TypeTable, kind: np.ndarray, area: np.ndarray, price: np.ndarray,
-                fee_usd: float, discount_rate: float, wait_years: float = 0.0) -> np.ndarray:
+@dataclass(frozen=True)
+class NpvTerms:
+    """Per type, the terms of a new project's net present value (:func:`project_npv`) that
+    do not depend on the project, computed once for a type table and discounting."""
+
+    kept: np.ndarray
+    """Share of the tonnes left after leakage, ``1 - leakage``."""
+    unbuffered: np.ndarray
+    """Share of the credits left after the buffer, ``1 - buffer_share``."""
+    present_value: np.ndarray
+    """Present value of 1 USD a year over the crediting period, years."""
+
+    @classmethod
+    def of(cls, types: TypeTable, discount_rate: float, wait_years: float) -> NpvTerms:
+        """Terms at ``discount_rate`` (per year), credits starting after ``wait_years`` (the
+        validation pipeline)."""
+        years = types.crediting_years
+        annuity = ((1 - (1 + discount_rate) ** -years) / discount_rate if discount_rate > 0
+                   else years)
+        later = (1 + discount_rate) ** -wait_years
+        return cls(1 - types.leakage, 1 - types.buffer_share, annuity * later)
+
+
+def project_npv(types: TypeTable, terms: NpvTerms, kind: np.ndarray, area: np.ndarray,
+                price: np.ndarray, fee_usd: float) -> np.ndarray:
     """Net present value (USD) of new projects of types ``kind`` and ``area`` (ha) at
     ``price`` (USD per tonne claimed, aligned: a credit's price times the share of claims
     verifiers accept): yearly tonnes (after leakage and buffer) times price, less running
     costs and the yearly verification fee, over the crediting period at the discount rate,
-    starting after ``wait_years`` (the validation pipeline), less the up-front cost paid
+    starting after the validation pipeline (both in ``terms``), less the up-front cost paid
     now."""
-    credits_yr = (area * types.rate[kind] * (1 - types.leakage[kind])
-                  * (1 - types.buffer_share[kind]))
+    credits_yr = area * types.rate[kind] * terms.kept[kind] * terms.unbuffered[kind]
     cash_yr = credits_yr * price - types.opex_per_ha_yr[kind] * area - fee_usd
-    years = types.crediting_years[kind]
-    annuity = ((1 - (1 + discount_rate) ** -years) / discount_rate if discount_rate > 0
-               else years)
-    later = (1 + discount_rate) ** -wait_years
-    return annuity * later * cash_yr - types.capex_per_ha[kind] * area
+    return terms.present_value[kind] * cash_yr - types.capex_per_ha[kind] * area
 
 
 def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float,

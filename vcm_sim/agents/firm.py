@@ -14,6 +14,7 @@ cannot buy it abates.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -195,8 +196,11 @@ class FirmPopulation:
         abated = 1.0 - share
         unit_cost = self.mac_slope[firm] * abated ** 2 / 2.0 + p * share
         worth = self.wtp[firm] * (sentiment * self.type_value)[kind]
-        value_left = (1.0 - np.divide(unit_cost, worth, out=np.full(unit_cost.shape, np.inf),
-                                      where=worth > 0)).clip(0.0, 1.0)
+        # Prices are never negative, so neither is the cost's ratio to the worth: 1 - ratio is
+        # at most 1 and only the floor at 0 binds.
+        value_left = np.maximum(1.0 - np.divide(unit_cost, worth,
+                                                out=np.full(unit_cost.shape, np.inf),
+                                                where=worth > 0), 0.0)
         if params.obligation:
             value_left = np.ones(unit_cost.shape)
         target = self.coverage(params, firm) * value_left * self.emissions[firm]
@@ -239,7 +243,7 @@ class FirmPopulation:
         """
         self.purchased[firm] = True
         weights = type_mix * sentiment
-        kind = self.favourite_kind[firm].copy()
+        kind = self.favourite_kind[firm]
         if weights.sum() > 0:
             # Firms whose favourite type fell out of favour switch with the trust it lost
             # against the best-trusted type: a loss every type shares moves no one.
@@ -254,14 +258,14 @@ class FirmPopulation:
         if on_offer.any():
             value_price = np.where(on_offer, value_price, np.inf)
         best = int(np.argmin(value_price))
-        priced_out = (self.wtp[firm] * appeal[kind] < price[kind]) | ~on_offer[kind]
-        kind[priced_out & (self.wtp[firm] * appeal[best] >= price[best])] = best
+        wtp = self.wtp[firm]
+        priced_out = (wtp * appeal[kind] < price[kind]) | ~on_offer[kind]
+        kind[priced_out & (wtp * appeal[best] >= price[best])] = best
         high = self.quality_seeking[firm] & tiers
         premium = np.where(high, params.high_tier_premium, 1.0)
-        limit = self.wtp[firm] * appeal[kind] * premium
-        (target, credit_share), (step_price, step_quantity) = self._plan_and_curve(
+        limit = wtp * appeal[kind] * premium
+        (target, quantity), (step_price, step_quantity) = self._plan_and_curve(
             params, firm, kind, price[kind], limit / premium, sentiment, offset_cap, premium)
-        quantity = np.floor(credit_share * target).astype(np.int64)
         return Demand(firm, quantity, limit, kind, high, target, step_price, step_quantity)
 
     def demand_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
@@ -280,25 +284,28 @@ class FirmPopulation:
                         planned: np.ndarray, worth: np.ndarray, sentiment: np.ndarray,
                         offset_cap: float, premium: np.ndarray
                         ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """:meth:`plan_at` the ``planned`` prices and :meth:`demand_curve`, from one
-        vectorised evaluation of the plan at the planned price and at every step's."""
+        """The targets (tCO2e per year) and whole credits wanted (:meth:`plan_at`) at the
+        ``planned`` prices, and :meth:`demand_curve`, from one vectorised evaluation of the
+        plan at every step's price and at the planned one."""
         steps = params.bid_steps
-        fraction = np.arange(1, steps + 1) / steps
-        prices = worth[:, None] * fraction[None, :]
+        prices = worth[:, None] * _step_fractions(steps)
         at = np.concatenate([prices, planned[:, None]], axis=1)
         target, share = self.plan_at(params, firm[:, None], kind[:, None], at, sentiment,
                                      offset_cap)
-        wanted = np.floor(share[:, :steps] * target[:, :steps])
-        above = np.concatenate([wanted[:, 1:], np.zeros((len(firm), 1))], axis=1)
-        quantity = np.maximum(wanted - above, 0).astype(np.int64)
-        return (target[:, steps], share[:, steps]), (prices * premium[:, None], quantity)
+        wanted = np.floor(share * target)
+        above = np.concatenate([wanted[:, 1:steps], np.zeros((len(firm), 1))], axis=1)
+        quantity = np.maximum(wanted[:, :steps] - above, 0).astype(np.int64)
+        return ((target[:, steps], wanted[:, steps].astype(np.int64)),
+                (prices * premium[:, None], quantity))
 
     def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
                      offset_cap: float) -> np.ndarray:
         """Share (0-1) of their targets firms ``firm`` want in credits at ``price`` (USD per
         tCO2e, one per firm): what is not worth abating, ``1 - price / slope``, within the
         offset cap."""
-        abated_share = (price / self.mac_slope[firm]).clip(0.0, 1.0)
+        # No floor at 0 on the abated share: the cap (a share, at most 1) bounds what it
+        # would leave above 1 all the same.
+        abated_share = np.minimum(price / self.mac_slope[firm], 1.0)
         return np.minimum(1.0 - abated_share, offset_cap)
 
     def expected_monthly_demand(self, params: FirmParams, price: np.ndarray,
@@ -317,3 +324,12 @@ class FirmPopulation:
         """Cost (USD) of abating ``abated`` tonnes of ``target`` under the linear MAC."""
         share = np.divide(abated, target, out=np.zeros(len(abated)), where=target > 0)
         return self.mac_slope[firm] * share ** 2 / 2.0 * target
+
+
+@functools.cache
+def _step_fractions(steps: int) -> np.ndarray:
+    """The demand curve's step prices as fractions of a credit's worth: ``j / steps`` for
+    j = 1..steps (read-only: shared by every month's bids)."""
+    fraction = np.arange(1, steps + 1) / steps
+    fraction.flags.writeable = False
+    return fraction
