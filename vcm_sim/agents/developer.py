@@ -169,17 +169,18 @@ class DeveloperPopulation:
         times the mix-weighted index clipped to 0-2 (``terms`` as in :meth:`appraise`), each
         specialising in a type in proportion to its weighted index.
         """
-        kind = np.arange(len(types.names))
-        npv = project_npv(types, terms, kind, types.area, price, fee_usd)
+        n_types = len(types.names)
+        npv = project_npv(types, terms, slice(None), types.area, price, fee_usd)  # every type
         capex = types.capex_per_ha * types.area
-        index = np.divide(npv, capex, out=np.zeros(len(kind)), where=capex > 0).clip(0.0, 2.0)
+        index = np.divide(npv, capex, out=np.zeros(n_types), where=capex > 0).clip(0.0, 2.0)
         pull = types.mix * index
-        mean = params.entry_rate_yr / STEPS_PER_YEAR * pool * pull.sum()
+        total = pull.sum()
+        mean = params.entry_rate_yr / STEPS_PER_YEAR * pool * total
         n = int(rng.poisson(mean)) if mean > 0 else 0
         if not n:
             return np.zeros(0, dtype=np.int64)
-        cdf = (pull / pull.sum()).cumsum()
-        return cdf.searchsorted(rng.random(n) * cdf[-1], side="right").clip(0, len(kind) - 1)
+        cdf = (pull / total).cumsum()
+        return cdf.searchsorted(rng.random(n) * cdf[-1], side="right").clip(0, n_types - 1)
 
 
 def _held_value(expected: np.ndarray, long_run_cost: np.ndarray, years: np.ndarray,
@@ -218,7 +219,7 @@ class NpvTerms:
         return cls(1 - types.leakage, 1 - types.buffer_share, annuity * later)
 
 
-def project_npv(types: TypeTable, terms: NpvTerms, kind: np.ndarray, area: np.ndarray,
+def project_npv(types: TypeTable, terms: NpvTerms, kind: np.ndarray | slice, area: np.ndarray,
                 price: np.ndarray, fee_usd: float) -> np.ndarray:
     """Net present value (USD) of new projects of types ``kind`` and ``area`` (ha) at
     ``price`` (USD per tonne claimed, aligned: a credit's price times the share of claims

@@ -222,8 +222,8 @@ class FirmPopulation:
             due &= self.pledge == NET_ZERO
         due = due.nonzero()[0]
         months_left = (self.buy_month[due] - month) % STEPS_PER_YEAR + 1
-        eager = 1.0 + params.purchase_anticipation * np.maximum(
-            trend[self.favourite_kind[due]], 0.0)
+        eager_by_type = 1.0 + params.purchase_anticipation * np.maximum(trend, 0.0)
+        eager = eager_by_type[self.favourite_kind[due]]
         hazard = np.where(months_left == 1, 1.0, params.purchase_spread * eager / months_left)
         return due[draw[due] < hazard]
 
@@ -257,7 +257,7 @@ class FirmPopulation:
         value_price = np.where(weights > 0, price / np.maximum(appeal, 1e-9), np.inf)
         if on_offer.any():
             value_price = np.where(on_offer, value_price, np.inf)
-        best = int(np.argmin(value_price))
+        best = int(value_price.argmin())
         wtp = self.wtp[firm]
         priced_out = (wtp * appeal[kind] < price[kind]) | ~on_offer[kind]
         kind[priced_out & (wtp * appeal[best] >= price[best])] = best
