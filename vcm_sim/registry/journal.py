@@ -89,15 +89,24 @@ class Journal:
                   NONE if claim is None else claim)
         columns = (self.step, self.kind, self.batch, self.src, self.dst, self.quantity,
                    self.note, self.claim)
-        # Lists, what the registry passes, go straight into an array: one call a column.
-        typed = [array(column.typecode, v) if type(v) is list
-                 else _typed_column(name, column.typecode, v, n)
+        # Lists, what the registry passes, go straight into their column (array.fromlist,
+        # one call a column, no intermediate array); the rest are typed first.
+        typed = [v if type(v) is list else _typed_column(name, column.typecode, v, n)
                  for name, column, v in zip(_COLUMNS, columns, values)]
         for name, column in zip(_COLUMNS, typed):
             if len(column) != n:
                 raise ValueError(f"journal column {name} has {len(column)} entries, not {n}")
-        for column, values in zip(columns, typed):
-            column.extend(values)
+        start = len(self.kind)
+        try:
+            for column, values in zip(columns, typed):
+                if type(values) is list:
+                    column.fromlist(values)
+                else:
+                    column.extend(values)
+        except (OverflowError, TypeError):  # a value that does not fit: no entry recorded
+            for column in columns:
+                del column[start:]
+            raise
 
     def _columns(self) -> dict[str, array]:
         return {name: getattr(self, name) for name in _COLUMNS}
