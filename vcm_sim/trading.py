@@ -349,7 +349,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
                                        np.zeros_like(bids.book) if pooled else bids.book,
                                        asks.price, asks.quantity,
                                        np.zeros_like(asks.book) if pooled else asks.book,
-                                       market.draws("market"))
+                                       market.draws("market"), checked=True)
     bid, ask, quantity, price = cleared.bid, cleared.ask, cleared.quantity, cleared.price
     book = asks.book[ask] if pooled else book.astype(np.int64, copy=False)
     n_books = 2 * len(market.types.names)
@@ -442,13 +442,11 @@ def deliver_matches(market: Jurisdiction, buyers: np.ndarray, sellers: np.ndarra
     claims = [name + year if r else None for name, r in zip(names, retiring)]
     legs = market.registry.deliver_ids(sellers, buyers, quantity, eligible, retire=retiring,
                                        claims=claims)
-    match = np.array(legs.match, dtype=np.int64)
-    retiring = retire[match]
-    batch = np.array(legs.batch, dtype=np.int64)[retiring]
-    credits = np.array(legs.quantity, dtype=np.int64)[retiring]
-    firm = firm[match[retiring]]
-    if not len(firm):
+    if not any(retiring):
         return
+    table = np.array((legs.match, legs.batch, legs.quantity), dtype=np.int64)
+    match, batch, credits = table[:, retire[table[0]]]  # the retiring legs
+    firm = firm[match]
     market.record_retirements(batch, credits)
     back_claims(market, market, firm, batch, credits)
 

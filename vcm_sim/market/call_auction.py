@@ -143,13 +143,21 @@ def clear_call_auction_by_tier(bid_price: np.ndarray, bid_qty: np.ndarray, bid_t
 
 def clear_call_auction_flat(bid_price: np.ndarray, bid_qty: np.ndarray, bid_tier: np.ndarray,
                             ask_price: np.ndarray, ask_qty: np.ndarray, ask_tier: np.ndarray,
-                            rng: np.random.Generator | None = None
+                            rng: np.random.Generator | None = None, checked: bool = False
                             ) -> tuple[np.ndarray, Matches]:
     """:func:`clear_call_auction_by_tier` with all tiers' matches in one :class:`Matches`,
     tier after tier in sorted label order, and the tier label of each match: the same
-    matches, drawn the same way, without splitting them into one object per tier."""
-    labels, tier, matches = _clear_tiers(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
-                                         ask_tier, rng)
+    matches, drawn the same way, without splitting them into one object per tier.
+
+    ``checked=True`` is the model's fast path for orders it built itself, already as
+    :func:`check_orders` and :func:`check_tiers` return them (float64 prices, positive int64
+    quantities, tier arrays aligned with their side's): they are not validated again."""
+    if checked:
+        labels, tier, matches = _clear_checked(bid_price, bid_qty, bid_tier, ask_price,
+                                               ask_qty, ask_tier, rng)
+    else:
+        labels, tier, matches = _clear_tiers(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
+                                             ask_tier, rng)
     return labels[tier], matches
 
 
@@ -160,6 +168,14 @@ def _clear_tiers(bid_price: np.ndarray, bid_qty: np.ndarray, bid_tier: np.ndarra
     each match's tier, and the matches of every tier, tier after tier."""
     bid_price, bid_qty, ask_price, ask_qty = check_orders(bid_price, bid_qty, ask_price, ask_qty)
     bid_tier, ask_tier = check_tiers(bid_price, bid_tier, ask_price, ask_tier)
+    return _clear_checked(bid_price, bid_qty, bid_tier, ask_price, ask_qty, ask_tier, rng)
+
+
+def _clear_checked(bid_price: np.ndarray, bid_qty: np.ndarray, bid_tier: np.ndarray,
+                   ask_price: np.ndarray, ask_qty: np.ndarray, ask_tier: np.ndarray,
+                   rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray, Matches]:
+    """:func:`_clear_tiers` of orders already as :func:`check_orders` and :func:`check_tiers`
+    return them."""
     if not len(bid_price) or not len(ask_price):
         labels = set(np.unique(bid_tier).tolist()) | set(np.unique(ask_tier).tolist())
         return np.asarray(sorted(labels)), np.zeros(0, dtype=np.int64), Matches.empty()

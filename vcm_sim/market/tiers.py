@@ -62,14 +62,15 @@ def clear_by_tier(mechanism: Mechanism, bid_price: np.ndarray, bid_qty: np.ndarr
 
 def clear_by_tier_flat(mechanism: Mechanism, bid_price: np.ndarray, bid_qty: np.ndarray,
                        bid_tier: np.ndarray, ask_price: np.ndarray, ask_qty: np.ndarray,
-                       ask_tier: np.ndarray, rng: np.random.Generator | None = None
-                       ) -> tuple[np.ndarray, Matches]:
+                       ask_tier: np.ndarray, rng: np.random.Generator | None = None,
+                       checked: bool = False) -> tuple[np.ndarray, Matches]:
     """:func:`clear_by_tier` with all tiers' matches in one :class:`Matches`, tier after
     tier in sorted label order, and the tier label of each match (the call auction never
-    splits them)."""
+    splits them). ``checked=True`` (the model's own orders) lets the call auction skip
+    re-validating them (see :func:`~vcm_sim.market.call_auction.clear_call_auction_flat`)."""
     if mechanism is clear_call_auction:
         return clear_call_auction_flat(bid_price, bid_qty, bid_tier, ask_price, ask_qty,
-                                       ask_tier, rng)
+                                       ask_tier, rng, checked)
     cleared = clear_by_tier(mechanism, bid_price, bid_qty, bid_tier, ask_price, ask_qty,
                             ask_tier, rng)
     if not cleared:
