@@ -90,6 +90,21 @@ def test_switching_drivers_off_keeps_the_preset_value_all_run():
         load_scenario("history").firms.pledge_innovation_yr
 
 
+def test_a_driver_holds_its_setting_at_the_upper_bound_instead_of_failing_the_run():
+    """A steep driver on a yearly hazard would pass 1 a year in the held-out years: the
+    setting saturates at 1 and the run goes on (before, the run raised, and a calibration
+    rejected the particle for what the series does after its in-sample years)."""
+    scenario = hindcast.scenario({"firms.pledge_innovation_yr": 0.05,
+                                  "drivers.0.elasticity": 2.0})
+    values = [event["value"] for event in drivers.driver_events(scenario)]
+    assert max(values) == 1.0 and values[-1] == 1.0
+    assert values.index(1.0) > 0 and sorted(values) == values
+    model = VCMModel(scenario, rng=1).run()
+    assert model.market.config.firms.pledge_innovation_yr == 1.0
+    assert drivers.upper_bound(scenario, "firms.emissions_tco2_yr") == 1e9
+    assert drivers.upper_bound(scenario, "drivers.0.elasticity") == 10.0
+
+
 def test_a_driver_elasticity_can_be_overridden_by_list_index():
     scenario = hindcast.scenario({"drivers.0.elasticity": 1.5})
     assert scenario.drivers[0].elasticity == 1.5

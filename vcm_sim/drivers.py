@@ -86,8 +86,27 @@ def driver_events(scenario: Scenario) -> list[dict[str, Any]]:
     years = [scenario.start_year + m // STEPS_PER_YEAR for m in steps]
     events = []
     for driver in scenario.drivers:
-        base = setting(scenario, driver.path)
+        base, top = setting(scenario, driver.path), upper_bound(scenario, driver.path)
         for step, factor in zip(steps, factors(driver, years)):
             events.append(Event(step=max(step, 0), kind="set", path=driver.path,
-                                value=base * factor).model_dump() | {"step": step})
+                                value=min(base * factor, top)).model_dump() | {"step": step})
     return events
+
+
+def upper_bound(scenario: Scenario, path: str) -> float:
+    """The largest valid value of the numeric setting at dotted ``path`` (infinity when it
+    has no upper bound). A driver holds its setting there rather than push it out of range:
+    a yearly hazard, say, saturates at 1, whatever the series does."""
+    from pydantic import BaseModel
+
+    *parents, name = path.split(".")
+    node: Any = scenario
+    for key in parents:
+        node = getattr(node, key) if isinstance(node, BaseModel) else node[
+            int(key) if isinstance(node, list) else key]
+    for constraint in type(node).model_fields[name].metadata:
+        if getattr(constraint, "le", None) is not None:
+            return float(constraint.le)
+        if getattr(constraint, "lt", None) is not None:
+            return math.nextafter(float(constraint.lt), -math.inf)
+    return math.inf

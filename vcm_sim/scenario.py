@@ -410,7 +410,8 @@ class Event(Strict):
 class Driver(Strict):
     """An exogenous yearly series that moves a setting: from the first simulated month
     (burn-in included) and then each January, the setting becomes its scenario value times ``(series[year] /
-    series[base_year]) ** elasticity``. Series are columns of ``vcm_sim/data/drivers.csv``
+    series[base_year]) ** elasticity``, held at the setting's upper bound if that is larger
+    (a yearly hazard saturates at 1). Series are columns of ``vcm_sim/data/drivers.csv``
     (sources in ``drivers.toml``); between the years a series has, its value is interpolated
     log-linearly; before it starts its first value holds, after it ends its last."""
 
