@@ -97,16 +97,6 @@ def upper_bound(scenario: Scenario, path: str) -> float:
     """The largest valid value of the numeric setting at dotted ``path`` (infinity when it
     has no upper bound). A driver holds its setting there rather than push it out of range:
     a yearly hazard, say, saturates at 1, whatever the series does."""
-    from pydantic import BaseModel
+    from vcm_sim.validation import upper_bound as declared_upper_bound
 
-    *parents, name = path.split(".")
-    node: Any = scenario
-    for key in parents:
-        node = getattr(node, key) if isinstance(node, BaseModel) else node[
-            int(key) if isinstance(node, list) else key]
-    for constraint in type(node).model_fields[name].metadata:
-        if getattr(constraint, "le", None) is not None:
-            return float(constraint.le)
-        if getattr(constraint, "lt", None) is not None:
-            return math.nextafter(float(constraint.lt), -math.inf)
-    return math.inf
+    return declared_upper_bound(type(scenario), path.split("."))

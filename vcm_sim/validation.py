@@ -3,11 +3,14 @@ and the valid range, one line each."""
 
 from __future__ import annotations
 
+import math
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 
@@ -53,8 +56,10 @@ def describe(err: ValidationError, root: type[BaseModel], what: str = "setting")
     return "\n  ".join(lines)
 
 
-def valid_range(root: type[BaseModel], loc: tuple) -> str:
-    """The declared bounds of the field of ``root`` at ``loc``, e.g. '>= 0.0, <= 1.0'."""
+def field_at(root: type[BaseModel], loc: Sequence[str | int]) -> FieldInfo | None:
+    """The declared field of ``root`` at ``loc`` (field names, dict keys and list indices
+    alike, e.g. ``('drivers', 0, 'elasticity')``), or None when ``loc`` leaves the declared
+    models."""
     info, node = None, root
     for part in loc:
         if isinstance(node, type) and issubclass(node, BaseModel) and part in node.model_fields:
@@ -63,8 +68,25 @@ def valid_range(root: type[BaseModel], loc: tuple) -> str:
         elif get_origin(node) in (dict, list):
             node = get_args(node)[-1]
         else:
-            return ""
+            return None
+    return info
+
+
+def valid_range(root: type[BaseModel], loc: Sequence[str | int]) -> str:
+    """The declared bounds of the field of ``root`` at ``loc``, e.g. '>= 0.0, <= 1.0'."""
+    info = field_at(root, loc)
     if info is None:
         return ""
     return ", ".join(f"{symbol} {getattr(m, name)}" for m in info.metadata
                      for name, symbol in BOUNDS.items() if hasattr(m, name))
+
+
+def upper_bound(root: type[BaseModel], loc: Sequence[str | int]) -> float:
+    """The largest valid value of the numeric field of ``root`` at ``loc`` (infinity when it
+    has no upper bound; just below an exclusive one)."""
+    for constraint in getattr(field_at(root, loc), "metadata", ()):
+        if getattr(constraint, "le", None) is not None:
+            return float(constraint.le)
+        if getattr(constraint, "lt", None) is not None:
+            return math.nextafter(float(constraint.lt), -math.inf)
+    return math.inf
