@@ -25,6 +25,11 @@ def effective_sample_size(weights: np.ndarray) -> float:
     return float(1.0 / np.sum(weights ** 2))
 
 
+def generation_ess(history: Any, t: int) -> float:
+    """The effective sample size of generation ``t``'s weights in a pyabc history."""
+    return effective_sample_size(history.get_weighted_distances(t=t)["w"])
+
+
 def usable(spec: CalibrationSpec, ess: float, particles: int) -> bool:
     """Whether a generation's weights are spread enough to draw a posterior from:
     its effective sample size at or above ``abc.min_ess_share`` of its particles."""
@@ -69,8 +74,7 @@ def generations_table(history: Any) -> pd.DataFrame:
         "acceptance_rate": (pops["particles"] / pops["samples"]).to_numpy(float),
         "simulations_total": calibration + pops["samples"].cumsum().astype(int).to_numpy(),
         "wall_time_s": pops["wall_time"].to_numpy(float),
-        "ess": [effective_sample_size(history.get_weighted_distances(t=t)["w"])
-                for t in pops["t"].astype(int)]})
+        "ess": [generation_ess(history, t) for t in pops["t"].astype(int)]})
 
 
 def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Path,

@@ -191,7 +191,7 @@ def stop_reason(spec: CalibrationSpec, history: Any) -> str | None:
     """Why no further generation should run, in words, or None to run one: pyabc's stopping
     rules (generations, min_epsilon, budget, min_acceptance_rate) and ours (min_ess_share)
     on the stored history."""
-    from vcm_sim.calibrate.outputs import effective_sample_size, usable
+    from vcm_sim.calibrate.outputs import generation_ess, usable
 
     abc, last = spec.abc, history.max_t
     if last + 1 >= abc.generations:
@@ -209,10 +209,9 @@ def stop_reason(spec: CalibrationSpec, history: Any) -> str | None:
     if abc.min_acceptance_rate is not None and rate < abc.min_acceptance_rate:
         return (f"generation {last} accepted {rate:.2%}, below abc.min_acceptance_rate = "
                 f"{abc.min_acceptance_rate:g}")
-    weights = history.get_weighted_distances(t=last)["w"]
-    ess = effective_sample_size(weights)
-    if not usable(spec, ess, len(weights)):
-        return (f"generation {last}'s effective sample size {ess:.1f} of {len(weights)} "
+    ess, particles = generation_ess(history, last), int(pops.loc[last, "particles"])
+    if not usable(spec, ess, particles):
+        return (f"generation {last}'s effective sample size {ess:.1f} of {particles} "
                 f"particles is below abc.min_ess_share = {abc.min_ess_share:g}")
     return None
 
@@ -247,7 +246,7 @@ def _reporter(spec: CalibrationSpec, history: Any, started: float,
     simulation budget (pyabc offers no hook inside a generation)."""
     from tqdm import tqdm
 
-    from vcm_sim.calibrate.outputs import effective_sample_size
+    from vcm_sim.calibrate.outputs import generation_ess
 
     total = int(history.total_nr_simulations or 0)
     with tqdm(total=spec.abc.max_runs, initial=min(total, spec.abc.max_runs), unit="sim",
@@ -257,7 +256,7 @@ def _reporter(spec: CalibrationSpec, history: Any, started: float,
             row = history.get_all_populations().set_index("t").loc[history.max_t]
             done = int(history.total_nr_simulations)
             bar.update(min(done, spec.abc.max_runs) - bar.n)
-            ess = effective_sample_size(history.get_weighted_distances(t=history.max_t)["w"])
+            ess = generation_ess(history, history.max_t)
             if enabled:
                 bar.write(f"generation {history.max_t}: epsilon {row['epsilon']:.4g}, accepted "
                           f"{int(row['particles'])}/{int(row['samples'])} "
