@@ -57,6 +57,7 @@ from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_h
 from vcm_sim.registry import BUFFER, Registry
 from vcm_sim.scenario import Event, Scenario, ScenarioError, check_changeable, with_overrides
 from vcm_sim.streams import SETUP, Streams
+from vcm_sim.trading import Quotes, best_bids
 from vcm_sim.validation import describe
 
 if TYPE_CHECKING:
@@ -742,14 +743,15 @@ class Jurisdiction:
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
             self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
-        self._update_prices(value, volume, *by_type)
+        self._update_prices(value, volume, *by_type, best_bids(demand, self.demand_by_type, by_type[1]))
         if self.ets is not None:
             self.ets.clear_allowances(self.draws("ets"))
 
     def _update_prices(self, value: np.ndarray, volume: np.ndarray, type_value: np.ndarray,
-                       type_volume: np.ndarray) -> None:
+                       type_volume: np.ndarray, quotes: Quotes | None = None) -> None:
         """Record this month's prices from value (USD) and volume (credits) per book, and
-        their sums per type (``type_value``, ``type_volume``)."""
+        their sums per type (``type_value``, ``type_volume``); ``quotes``, the best bids of
+        types bid for that did not trade (:func:`best_bids`)."""
         by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
         self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
                                        where=by_tier[1] > 0)
@@ -759,7 +761,7 @@ class Jurisdiction:
         self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
                                               latest, weights)
         self.latest_price_by_book = latest
-        self._update_type_prices(type_value, type_volume)
+        self._update_type_prices(type_value, type_volume, quotes)
 
     def book_weights(self, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weight of each book (type and tier, see :func:`~vcm_sim.trading.book_label`) in
@@ -774,7 +776,13 @@ class Jurisdiction:
         weights = self.types.credit_mix.repeat(2) * ((share + self.tier_share) / 2).ravel()
         return weights, share
 
-    def _update_type_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
+    def _update_type_prices(self, value: np.ndarray, volume: np.ndarray,
+                            quotes: Quotes | None = None) -> None:
+        """Prices per type from this month's ``value`` (USD) and ``volume`` (credits), and
+        the expected price: each traded type's moves towards its price, by ``price_weight``
+        times the month's volume against the type's typical volume (at most 1); each type
+        bid for without trading moves towards its best bid (``quotes``) alike, by the credits
+        bid, since unmet bids tell sellers what buyers would pay as a trade would."""
         traded = volume > 0
         price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
         self.price_by_type = price
@@ -790,6 +798,13 @@ class Jurisdiction:
         price_w = learn.price_weight * thin
         self.expected_price = np.where(
             traded, (1 - price_w) * self.expected_price + price_w * price, self.expected_price)
+        if quotes is not None:
+            kind = quotes.kind
+            seen = np.minimum(np.divide(quotes.quantity, self.typical_volume[kind],
+                                        out=np.ones(len(kind)),
+                                        where=self.typical_volume[kind] > 0), 1.0)
+            quote_w = learn.price_weight * seen
+            self.expected_price[kind] += quote_w * (quotes.price - self.expected_price[kind])
         # Months without trade count too: a market that stops buying is a thinner market.
         self.typical_volume = (1 - volume_w) * self.typical_volume + volume_w * volume
         self._update_forecast()

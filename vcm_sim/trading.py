@@ -298,6 +298,31 @@ def below_imports(bids: Orders, abroad: Orders, n_books: int) -> np.ndarray:
     return np.minimum(bids.price, np.nextafter(cheapest[bids.book], -np.inf))
 
 
+@dataclass(frozen=True)
+class Quotes:
+    """The best bids of project types that firms bid for in a month without trading."""
+
+    kind: np.ndarray
+    """The types (indices into the type table)."""
+    price: np.ndarray
+    """Each type's highest limit price bid, USD per tCO2e."""
+    quantity: np.ndarray
+    """Credits bid for each type."""
+
+
+def best_bids(demand: Demand, wanted: np.ndarray, type_volume: np.ndarray) -> Quotes | None:
+    """The :class:`Quotes` of the types firms bid for (``demand``; ``wanted``, its credits
+    per type) that traded no credits this month (``type_volume``, per type), or None when
+    there are none (most months)."""
+    kind = ((wanted > 0) & (type_volume == 0)).nonzero()[0]
+    if not len(kind):
+        return None
+    bid = demand.quantity > 0
+    best = np.zeros(len(type_volume))
+    np.maximum.at(best, demand.kind[bid], demand.limit_usd[bid])
+    return Quotes(kind, best[kind], wanted[kind])
+
+
 def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]:
     """The bids of the firms buying this month, one per step of each firm's demand curve
     with credits in it (:meth:`~vcm_sim.agents.firm.FirmPopulation.demand_curve`), capped by

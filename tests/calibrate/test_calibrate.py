@@ -29,7 +29,8 @@ import pytest
 from vcm_sim import hindcast
 from vcm_sim.calibrate.outputs import effective_sample_size, posterior_generation
 from vcm_sim.calibrate.run import stop_reason
-from vcm_sim.calibrate.simulation import Simulator, distance, model_seed
+from vcm_sim.calibrate.point import candidate_distances, fresh_seeds
+from vcm_sim.calibrate.simulation import Simulator, distance, model_seed, particle_seeds
 from vcm_sim.calibrate.spec import load_spec
 from vcm_sim.cli import main
 
@@ -127,23 +128,50 @@ def test_a_local_calibration_reports_each_generation_and_writes_every_output(fin
         assert (folder / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     readme = (folder / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in PARAMETERS)
-    assert "90% interval" in readme and "of 150 simulations" in readme
+    assert "90% interval" in readme and "of 150 particles simulated" in readme
     record = manifest(folder)
     assert record["status"] == "finished" and record["sessions"][0]["workers"] == 1
     assert record["spec_sha256"] == hashlib.sha256(TINY.read_bytes()).hexdigest()
 
 
 def test_the_best_particle_and_its_seed_reproduce_its_simulation(finished):
+    """best.toml records a posterior particle with its first calibration seed and distance:
+    simulated again with them, it gives that distance."""
     folder, _ = finished
     posterior = pd.read_csv(folder / "posterior.csv")
-    best_row = posterior.loc[posterior["weight"].idxmax()]
     best = tomllib.loads((folder / "best.toml").read_text())
     values = {name: best["settings"][name] for name in PARAMETERS}
-    assert values == {name: best_row[name] for name in PARAMETERS}
+    row = posterior[(posterior[PARAMETERS] == pd.Series(values)).all(axis=1)]
+    assert len(row) == 1 and best["weight"] == pytest.approx(float(row["weight"].iloc[0]))
     spec = tomllib.loads(TINY.read_text())
     assert best["model_seed"] == model_seed(spec["root_seed"], values)
     again = Simulator(spec["root_seed"], spec["overrides"])(values)
     assert distance(again, hindcast.observed()) == pytest.approx(best["distance"], rel=1e-12)
+
+
+def test_the_preset_point_is_the_candidate_closest_to_the_data_on_fresh_seeds(finished):
+    """The preset's point is not the highest-weight particle by default: the [point]
+    table's three highest-weight particles run again on the same two fresh seeds, and
+    best.toml takes the one with the smallest median distance; re-running a candidate on
+    the recorded seeds reproduces its distances."""
+    folder, _ = finished
+    spec = load_spec(TINY)
+    posterior = pd.read_csv(folder / "posterior.csv")
+    choice = pd.read_csv(folder / "point.csv")
+    best = tomllib.loads((folder / "best.toml").read_text())
+    assert len(choice) == 3
+    assert set(choice["row"]) == set(posterior["weight"].nlargest(3).index)
+    assert choice["median_distance"].is_monotonic_increasing
+    chosen = posterior.loc[int(choice["row"].iloc[0])]
+    assert {name: best["settings"][name] for name in PARAMETERS} == \
+        {name: chosen[name] for name in PARAMETERS}
+    assert best["fresh_seeds"] == fresh_seeds(spec.root_seed, 2)
+    assert set(best["fresh_seeds"]).isdisjoint(
+        particle_seeds(spec.root_seed, {n: chosen[n] for n in PARAMETERS}, 2))
+    runs = candidate_distances({n: chosen[n] for n in PARAMETERS}, spec, best["fresh_seeds"],
+                               hindcast.observed())
+    assert best["median_distance"] == pytest.approx(float(np.median(runs)), rel=1e-12)
+    assert "## The preset's point" in (folder / "README.md").read_text()
 
 
 def test_abc_samples_a_loguniform_setting_on_its_log_and_reports_the_setting(finished):
@@ -315,3 +343,13 @@ def test_a_particle_with_several_seeds_reports_the_median_of_its_runs():
         assert got[name] == pytest.approx(float(np.median(present)) if present else np.nan,
                                           nan_ok=True)
     assert Simulator(7, overrides)(values) == runs[0]
+
+
+def test_a_statistic_missing_from_the_first_seed_still_takes_the_other_seeds_median(
+        monkeypatch: pytest.MonkeyPatch):
+    """A statistic the particle's first run lacks (no trade by a price anchor) but later
+    runs have is the median of those runs, not dropped."""
+    runs = iter([{"a": 1.0}, {"a": 3.0, "b": 2.0}, {"a": 5.0, "b": 4.0}])
+    monkeypatch.setattr(hindcast, "statistics", lambda overrides, seed: next(runs))
+    got = Simulator(7, {}, seeds=3)({"firms.pledge_imitation_yr": 0.3})
+    assert got == {"a": 3.0, "b": 3.0}

@@ -28,7 +28,7 @@ DATABASE = "abc.db"
 """pyabc's history (SQLite): every generation's particles, weights, distances and statistics."""
 
 OUTPUTS = (MANIFEST, DATABASE, f"{DATABASE}-journal", "posterior.csv", "generations.csv",
-           "best.toml", "marginals.png", "fit.png", "README.md")
+           "best.toml", "point.csv", "marginals.png", "fit.png", "README.md")
 """Every file a calibration writes (and ``fresh`` removes)."""
 
 WHAT_CHANGED = {

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from vcm_sim.calibrate.figures import fit_draws, plot_marginals
+from vcm_sim.calibrate.point import choose_point, describe_choice, fresh_seeds
 from vcm_sim.calibrate.simulation import model_seed
 from vcm_sim.calibrate.spec import CalibrationSpec, Prior
 
@@ -78,9 +79,10 @@ def generations_table(history: Any) -> pd.DataFrame:
 
 
 def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Path,
-                  manifest: dict[str, Any]) -> None:
+                  manifest: dict[str, Any], progress: bool = False) -> None:
     """Write every output of the calibration in ``out`` from its pyabc ``history`` (at least
-    one finished generation)."""
+    one finished generation), choosing the preset's point (:func:`choose_point`, shown with
+    a progress bar if ``progress``)."""
     from vcm_sim import hindcast
 
     generations = generations_table(history)
@@ -88,31 +90,40 @@ def write_outputs(out: Path, history: Any, spec: CalibrationSpec, spec_file: Pat
     posterior = posterior_table(history, spec, last)
     posterior.to_csv(out / "posterior.csv", index=False)
     generations.to_csv(out / "generations.csv", index=False)
-    (out / "best.toml").write_text(best_toml(posterior, spec, spec_file, last),
+    choice = choose_point(posterior, spec, progress)
+    choice.to_csv(out / "point.csv", index=False)
+    (out / "best.toml").write_text(best_toml(posterior, spec, spec_file, last, choice),
                                    encoding="utf-8")
     plot_marginals(posterior, spec, last, out / "marginals.png")
     hindcast.fit_figure(fit_draws(posterior, spec), out / "fit.png")
     total = int(history.total_nr_simulations)
     (out / "README.md").write_text(readme(spec, spec_file, manifest, generations, posterior,
-                                          last, total), encoding="utf-8")
+                                          last, total, choice), encoding="utf-8")
 
 
 def best_toml(posterior: pd.DataFrame, spec: CalibrationSpec, spec_file: Path,
-              generation: int) -> str:
-    """The highest-weight particle as TOML: its model seed and, under ``[settings]``, each
-    calibrated setting as ``"dotted.path" = value``, as its simulation used it (a count
-    rounded to a whole number)."""
+              generation: int, choice: pd.DataFrame) -> str:
+    """The preset's point (the first row of ``choice``, :func:`choose_point`) as TOML: its
+    weight, its distances, and, under ``[settings]``, each calibrated setting as
+    ``"dotted.path" = value``, as its simulations used it (a count rounded to a whole
+    number)."""
     from vcm_sim import hindcast
     from vcm_sim.scenario import setting
 
-    row = posterior["weight"].idxmax()
+    chosen = choice.iloc[0]
+    row = int(chosen["row"])
     best = posterior.loc[row]  # a float Series: the seed is read from its integer column
-    lines = [f"# Highest-weight particle of the calibration {spec_file.name}, generation "
-             f"{generation}: the history preset copies its settings from here.",
-             f"model_seed = {int(posterior.at[row, 'model_seed'])}   # the seed it was "
-             f"simulated with",
+    lines = [f"# The preset's point of the calibration {spec_file.name}, generation "
+             f"{generation}: {describe_choice(choice, spec)}. The history preset copies its "
+             f"settings from here; point.csv compares the candidates.",
+             f"model_seed = {int(posterior.at[row, 'model_seed'])}   # its first "
+             f"calibration seed",
              f"weight = {float(best['weight'])!r}",
-             f"distance = {float(best['distance'])!r}", "", "[settings]"]
+             f"distance = {float(best['distance'])!r}   # on its calibration seeds",
+             f"median_distance = {float(chosen['median_distance'])!r}   # over "
+             f"{spec.point.seeds} fresh seeds",
+             f"fresh_seeds = {fresh_seeds(spec.root_seed, spec.point.seeds)!r}",
+             "", "[settings]"]
     used = hindcast.scenario({**spec.overrides, **{name: float(best[name])
                                                    for name in spec.parameters}})
     lines += [f"{_toml_string(name)} = {_toml_value(setting(used, name))}"
@@ -149,8 +160,9 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
 
 def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
            generations: pd.DataFrame, posterior: pd.DataFrame, generation: int,
-           total: int) -> str:
-    """A short summary of the calibration in Markdown, its posterior from ``generation``."""
+           total: int, choice: pd.DataFrame) -> str:
+    """A short summary of the calibration in Markdown, its posterior from ``generation``
+    and the preset's point from ``choice`` (:func:`choose_point`)."""
     seconds = sum(s.get("seconds") or 0.0 for s in manifest["sessions"])
     calibration = total - int(generations["simulations"].sum())
     abc = spec.abc
@@ -159,9 +171,11 @@ def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
             f"the hindcast's in-sample statistics (`vcm_sim.hindcast`), from `{spec_file}` "
             f"(root seed {spec.root_seed}).", "",
             f"- status: {manifest['status']}; stopped because {manifest['stopped_because']}",
-            f"- budget: {total:,} of {abc.max_runs:,} simulations ({calibration:,} in the "
-            f"prior calibration sample), {len(generations)} of at most {abc.generations} "
-            f"generations of {abc.population} particles; min_epsilon {abc.min_epsilon:g}",
+            f"- budget: {total:,} of {abc.max_runs:,} particles simulated ({calibration:,} in "
+            f"the prior calibration sample), each on {spec.seeds_per_particle} seed(s), so "
+            f"{total * spec.seeds_per_particle:,} model runs; {len(generations)} of at most "
+            f"{abc.generations} generations of {abc.population} particles; min_epsilon "
+            f"{abc.min_epsilon:g}",
             f"- wall time: {seconds:,.0f} s over {len(manifest['sessions'])} session(s)",
             "", "## Epsilon schedule", "",
             "| generation | epsilon | accepted / simulations | acceptance rate | "
@@ -175,6 +189,10 @@ def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
         text += ["", f"A generation whose effective sample size is below "
                  f"abc.min_ess_share = {abc.min_ess_share:g} of its particles is unusable: "
                  f"its weights rest on a few particles."]
+    if generation == 0 and len(generations) > 1:
+        text += ["", "**The calibration failed:** every generation after the first rests "
+                 "on too few particles, so the posterior below is generation 0, a sample of "
+                 "the prior accepted at its first threshold, not a fit."]
     text += ["", f"## Posterior (generation {generation})", "",
              "| parameter | prior | median | 90% interval | why this prior |",
              "|---|---|---:|---|---|"]
@@ -184,8 +202,19 @@ def readme(spec: CalibrationSpec, spec_file: Path, manifest: dict[str, Any],
                                                (INTERVAL[0], 0.5, INTERVAL[1]))
         text.append(f"| `{name}` | {_describe(prior)} | {median:.4g} | "
                     f"[{low:.4g}, {high:.4g}] | {prior.why} |")
+    text += ["", "## The preset's point", "",
+             f"`best.toml`: {describe_choice(choice, spec)}. An ABC-SMC weight is prior "
+             f"over proposal density, not fit, and a particle's calibration distance is its "
+             f"own seeds' luck, so the candidates are run again on the same fresh seeds:", "",
+             "| rank | weight | distance (calibration seeds) | median distance (fresh) | "
+             "worst (fresh) | fresh runs with every statistic |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    text += [f"| {k + 1} | {c.weight:.4f} | {c.distance:.2f} | {c.median_distance:.2f} | "
+             f"{c.worst_distance:.2f} | {c.finite_share:.0%} |"
+             for k, c in enumerate(choice.itertuples())]
     text += ["", "Files: `posterior.csv` (the posterior's generation: values, weight, "
-             "distance, model seed), `generations.csv`, `best.toml` (highest-weight particle), "
+             "distance, model seed), `generations.csv`, `point.csv` (the candidates for the "
+             "preset's point), `best.toml` (the preset's point), "
              "`marginals.png`, `fit.png` (runs of up to 20 posterior draws against the data), "
              "`abc.db` (pyabc's history: every generation), `manifest.json`.", ""]
     return "\n".join(text)

@@ -130,7 +130,7 @@ def _session(out: Path, spec: CalibrationSpec, spec_file: Path, manifest: dict[s
         raise
     _close(out, manifest, session, "finished", started, ran())
     if history.max_t >= 0:
-        write_outputs(out, history, spec, spec_file, manifest)
+        write_outputs(out, history, spec, spec_file, manifest, progress)
     return Outcome(out, history.max_t + 1, int(history.total_nr_simulations or 0), ran(),
                    session["seconds"], manifest["stopped_because"])
 

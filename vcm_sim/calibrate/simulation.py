@@ -73,7 +73,8 @@ class Simulator:
             return {OUT_OF_RANGE: 1.0}
         if len(runs) == 1:
             return runs[0]
-        return {name: _median([run.get(name, math.nan) for run in runs]) for name in runs[0]}
+        names = dict.fromkeys(name for run in runs for name in run)  # in order of appearance
+        return {name: _median([run.get(name, math.nan) for run in runs]) for name in names}
 
 
 def _median(values: list[float]) -> float:

@@ -19,6 +19,10 @@ or a parameter path that is not a numeric setting of the scenario raises
     min_ess_share = 0.1       # optional: stop when a generation's effective sample size
                               # falls below this share of its particles
 
+    [point]                   # optional: how the preset's point is chosen
+    candidates = 20           # the highest-weight particles re-simulated
+    seeds = 10                # on this many fresh seeds each; the closest in median wins
+
     [overrides]               # optional: fixed for every simulation (dotted paths)
     "population.firms" = 200
 
@@ -173,6 +177,16 @@ class AbcSettings(_Strict):
         return self
 
 
+class PointSettings(_Strict):
+    """How the preset's point of the posterior is chosen (:mod:`vcm_sim.calibrate.point`)."""
+
+    candidates: int = Field(20, ge=1, le=10_000, description=(
+        "The highest-weight particles of the posterior re-simulated as candidates."))
+    seeds: int = Field(10, ge=1, le=1_000, description=(
+        "Fresh seeds each candidate runs on (the same for all, from the root seed): the "
+        "preset takes the candidate whose runs lie closest to the data in median."))
+
+
 class CalibrationSpec(_Strict):
     """A validated calibration file."""
 
@@ -188,6 +202,8 @@ class CalibrationSpec(_Strict):
         "particle with one seed; max_runs counts particles."))
     abc: AbcSettings = Field(description="The [abc] table: population, generations, "
                                          "stopping rules and budget.")
+    point: PointSettings = Field(default_factory=PointSettings, description=(
+        "The optional [point] table: how the preset's point is chosen (candidates, seeds)."))
     overrides: dict[str, Any] = Field(default_factory=dict, description=(
         "Dotted-path settings fixed for every simulation, e.g. a smaller population."))
     parameters: dict[str, Prior] = Field(description=(
