@@ -392,9 +392,10 @@ class Jurisdiction:
         self._pending_events = [e for e in self._pending_events if e["step"] != t]
         self.firms.grow(s.firms.emissions_growth_yr)
         level = self.sentiment.level
-        self.firms.adopt_pledges(self.draws("firms"), s.firms,
-                                 self.firms.affordability(self.forecast_price, level),
-                                 self.sentiment.confidence)
+        if self.growing(t):
+            self.firms.adopt_pledges(self.draws("firms"), s.firms,
+                                     self.firms.affordability(self.forecast_price, level),
+                                     self.sentiment.confidence)
         self.projects.accrue(t)
         self.reversals(self.draws("reversals"))
         self.sentiment.recover(s.sentiment.recovery_per_month)
@@ -519,14 +520,22 @@ class Jurisdiction:
         self.projects.credited[project] += quantity
         self.projects.at_risk[project] += quantity
 
+    def growing(self, t: int) -> bool:
+        """Whether pledges spread and developers enter and invest in month ``t``: always
+        after the burn-in, and during it unless the scenario holds the market at its starting
+        size (``burn_in_growth``)."""
+        return t >= 0 or self.config.burn_in_growth
+
     def _supply(self, t: int) -> None:
         """Abandonment, investment and entry (see :meth:`abandon_unprofitable`,
-        :meth:`_invest`, :meth:`_enter`), all at the price per claimed tonne developers
-        expect in the long run: :meth:`developer_outlook` times the share of claims accepted."""
+        :meth:`_invest`, :meth:`_enter`; the last two only while the market :meth:`growing`),
+        all at the price per claimed tonne developers expect in the long run:
+        :meth:`developer_outlook` times the share of claims accepted."""
         outlook = self.developer_outlook() * self.acceptance
         self.abandon_unprofitable(t, outlook)
-        self._invest(t, outlook)
-        self._enter(t, outlook)
+        if self.growing(t):
+            self._invest(t, outlook)
+            self._enter(t, outlook)
 
     def abandon_unprofitable(self, t: int, outlook: np.ndarray) -> np.ndarray:
         """Once a year, in each running project's verification month, its developer
