@@ -57,7 +57,7 @@ from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_h
 from vcm_sim.registry import BUFFER, Registry
 from vcm_sim.scenario import Event, Scenario, ScenarioError, check_changeable, with_overrides
 from vcm_sim.streams import SETUP, Streams
-from vcm_sim.trading import Quotes, best_bids
+from vcm_sim.trading import Quotes
 from vcm_sim.validation import describe
 
 if TYPE_CHECKING:
@@ -392,10 +392,9 @@ class Jurisdiction:
         self._pending_events = [e for e in self._pending_events if e["step"] != t]
         self.firms.grow(s.firms.emissions_growth_yr)
         level = self.sentiment.level
-        if self.growing(t):
-            self.firms.adopt_pledges(self.draws("firms"), s.firms,
-                                     self.firms.affordability(self.forecast_price, level),
-                                     self.sentiment.confidence)
+        self.firms.adopt_pledges(self.draws("firms"), s.firms,
+                                 self.firms.affordability(self.forecast_price, level),
+                                 self.sentiment.confidence)
         self.projects.accrue(t)
         self.reversals(self.draws("reversals"))
         self.sentiment.recover(s.sentiment.recovery_per_month)
@@ -520,22 +519,14 @@ class Jurisdiction:
         self.projects.credited[project] += quantity
         self.projects.at_risk[project] += quantity
 
-    def growing(self, t: int) -> bool:
-        """Whether pledges spread and developers enter and invest in month ``t``: always
-        after the burn-in, and during it unless the scenario holds the market at its starting
-        size (``burn_in_growth``)."""
-        return t >= 0 or self.config.burn_in_growth
-
     def _supply(self, t: int) -> None:
         """Abandonment, investment and entry (see :meth:`abandon_unprofitable`,
-        :meth:`_invest`, :meth:`_enter`; the last two only while the market :meth:`growing`),
-        all at the price per claimed tonne developers expect in the long run:
-        :meth:`developer_outlook` times the share of claims accepted."""
+        :meth:`_invest`, :meth:`_enter`), all at the price per claimed tonne developers
+        expect in the long run: :meth:`developer_outlook` times the share of claims accepted."""
         outlook = self.developer_outlook() * self.acceptance
         self.abandon_unprofitable(t, outlook)
-        if self.growing(t):
-            self._invest(t, outlook)
-            self._enter(t, outlook)
+        self._invest(t, outlook)
+        self._enter(t, outlook)
 
     def abandon_unprofitable(self, t: int, outlook: np.ndarray) -> np.ndarray:
         """Once a year, in each running project's verification month, its developer
@@ -743,7 +734,7 @@ class Jurisdiction:
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
         self.adjusted_month = (0.0, 0)
-        value, volume, bought = trading.trade(self, demand, stock, abroad)
+        value, volume, bought, quotes = trading.trade(self, demand, stock, abroad)
         self.traded_month = (float(value.sum()), int(volume.sum()))
         by_type = value.reshape(-1, 2).sum(axis=1), volume.reshape(-1, 2).sum(axis=1)
         self.traded_by_type[0] += by_type[0]
@@ -752,7 +743,7 @@ class Jurisdiction:
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
             self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
-        self._update_prices(value, volume, *by_type, best_bids(demand, self.demand_by_type, by_type[1]))
+        self._update_prices(value, volume, *by_type, quotes)
         if self.ets is not None:
             self.ets.clear_allowances(self.draws("ets"))
 
@@ -790,8 +781,11 @@ class Jurisdiction:
         """Prices per type from this month's ``value`` (USD) and ``volume`` (credits), and
         the expected price: each traded type's moves towards its price, by ``price_weight``
         times the month's volume against the type's typical volume (at most 1); each type
-        bid for without trading moves towards its best bid (``quotes``) alike, by the credits
-        bid, since unmet bids tell sellers what buyers would pay as a trade would."""
+        bid for without trading moves towards its quote (``quotes``,
+        :func:`~vcm_sim.trading.untraded_quotes`) alike, by the credits bid, since posted
+        orders that did not cross tell what buyers would pay as a trade would; a best bid
+        with no ask against it only raises the expected price (buyers would pay at least
+        that)."""
         traded = volume > 0
         price = np.divide(value, volume, out=np.full(len(value), np.nan), where=traded)
         self.price_by_type = price
@@ -812,8 +806,9 @@ class Jurisdiction:
             seen = np.minimum(np.divide(quotes.quantity, self.typical_volume[kind],
                                         out=np.ones(len(kind)),
                                         where=self.typical_volume[kind] > 0), 1.0)
-            quote_w = learn.price_weight * seen
-            self.expected_price[kind] += quote_w * (quotes.price - self.expected_price[kind])
+            expected = self.expected_price[kind]
+            target = np.where(quotes.floor, np.maximum(quotes.price, expected), quotes.price)
+            self.expected_price[kind] = expected + learn.price_weight * seen * (target - expected)
         # Months without trade count too: a market that stops buying is a thinner market.
         self.typical_volume = (1 - volume_w) * self.typical_volume + volume_w * volume
         self._update_forecast()

@@ -505,12 +505,6 @@ class Scenario(Strict):
         "Months simulated before recording starts (see docs/measurement.md): they fall in "
         "the years before start_year; cumulative flows and ratios count from the first "
         "recorded month; stocks carry on."))
-    burn_in_growth: bool = Field(True, description=(
-        "Whether the market grows during the burn-in: firms adopt pledges and developers "
-        "enter and invest. False holds it at its stated starting size (its firms' pledges, "
-        "its founders and their projects) while prices, stocks and project cycles settle, so "
-        "the first recorded month starts from the scenario's initial conditions (see "
-        "docs/measurement.md)."))
     start_year: int = Field(2025, ge=1990, le=2200, description=(
         "Calendar year of the first recorded month (step 0)."))
     debug: bool = Field(False, description="Check registry invariants after every step.")

@@ -300,27 +300,41 @@ def below_imports(bids: Orders, abroad: Orders, n_books: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Quotes:
-    """The best bids of project types that firms bid for in a month without trading."""
+    """The quotes of project types bid for in a month without trading: what the posted
+    orders say buyers would pay, for the expected price to learn from as from a trade."""
 
     kind: np.ndarray
     """The types (indices into the type table)."""
     price: np.ndarray
-    """Each type's highest limit price bid, USD per tCO2e."""
+    """Each type's quote, USD per tCO2e: the midpoint of its best bid and lowest ask when
+    both were posted (they did not cross), else its best bid."""
     quantity: np.ndarray
     """Credits bid for each type."""
+    floor: np.ndarray
+    """Whether the quote is a best bid with no ask against it: a lower bound on what buyers
+    pay, which can raise the expected price but not lower it."""
 
 
-def best_bids(demand: Demand, wanted: np.ndarray, type_volume: np.ndarray) -> Quotes | None:
-    """The :class:`Quotes` of the types firms bid for (``demand``; ``wanted``, its credits
-    per type) that traded no credits this month (``type_volume``, per type), or None when
-    there are none (most months)."""
+def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray) -> Quotes | None:
+    """The :class:`Quotes` of the types whose posted ``bids`` (after the price ceiling;
+    firms', traders' and covered firms') found no trade (``volume``, credits per book), or
+    None when there are none (most months)."""
+    type_volume = volume.reshape(-1, 2).sum(axis=1)
+    if type_volume.all():
+        return None
+    n = len(type_volume)
+    bid_type = bids.book // 2
+    wanted = np.bincount(bid_type, weights=bids.quantity, minlength=n)
     kind = ((wanted > 0) & (type_volume == 0)).nonzero()[0]
     if not len(kind):
         return None
-    bid = demand.quantity > 0
-    best = np.zeros(len(type_volume))
-    np.maximum.at(best, demand.kind[bid], demand.limit_usd[bid])
-    return Quotes(kind, best[kind], wanted[kind])
+    best_bid = np.full(n, -np.inf)
+    np.maximum.at(best_bid, bid_type, bids.price)
+    low_ask = np.full(n, np.inf)
+    np.minimum.at(low_ask, asks.book // 2, asks.price)
+    bid, ask = best_bid[kind], low_ask[kind]
+    floor = np.isinf(ask)
+    return Quotes(kind, np.where(floor, bid, (bid + ask) / 2), wanted[kind], floor)
 
 
 def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]:
@@ -342,11 +356,12 @@ def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]
 
 
 def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | None = None
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Quotes | None]:
     """Clear every book and settle, sellers offering from ``stock`` and sellers in linked
     markets posting their ``abroad`` offers (settled by the link); returns value (USD) and
-    volume (credits) per book label (see :func:`book_label`), and credits bought by each row
-    of ``demand``."""
+    volume (credits) per book label (see :func:`book_label`), credits bought by each row
+    of ``demand``, and the quotes of types bid for that did not trade
+    (:func:`untraded_quotes`)."""
     trader_bids, trader_asks = trader_orders(market, stock.traders,
                                              None if abroad is None else abroad.orders)
     firm_orders, firm_rows = firm_bids(market, demand)
@@ -381,6 +396,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     paid = price * quantity
     value = np.bincount(book, weights=paid, minlength=n_books)
     volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
+    quotes = untraded_quotes(bids, asks, volume)
     by_developer = ask < len(selling)
     sold = np.bincount(ask[by_developer], weights=quantity[by_developer], minlength=len(selling))
     if market.link is None:
@@ -402,7 +418,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         market.tally.firm_credit_spend_usd += float(paid[away].sum())
         bid, ask, quantity, paid = bid[home], ask[home], quantity[home], paid[home]
     if not len(quantity):
-        return value, volume, bought
+        return value, volume, bought, quotes
     buyer, seller = bids.account_id[bid], asks.account_id[ask]  # registry = cash positions
     market.cash.pay(buyer, seller, paid)
     market.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
@@ -418,7 +434,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     eligible = vintage_filter(market)
     if not market.projects.authorised.any():  # without authorised credits, one delivery
         deliver_runs(market, buyer, seller, quantity, firm, eligible)
-        return value, volume, bought
+        return value, volume, bought, quotes
     # Developers' unauthorised credits, their authorised ones, traders' any.
     segment = np.where(ask >= len(selling), 2, (ask >= authorised_from).astype(np.int64))
     filters = (article6.batch_filter(market, False, eligible),
@@ -427,7 +443,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         pick = segment == part
         deliver_runs(market, buyer[pick], seller[pick], quantity[pick], firm[pick],
                      filters[part])
-    return value, volume, bought
+    return value, volume, bought, quotes
 
 
 def deliver_runs(market: Jurisdiction, buyer: np.ndarray, seller: np.ndarray,
