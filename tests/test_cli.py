@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.sweep.sweep_helpers import GRID, write_sweep
 from vcm_sim.cli import main, parse_setting
 from vcm_sim.scenario import load_scenario, with_overrides
 
@@ -168,3 +169,45 @@ def test_run_help_says_tables_merge_and_lists_replace(capsys):
     assert main(["run", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "a table merges into the setting's table" in text and "a list replaces" in text
+
+
+@pytest.fixture
+def experiment(tmp_path, monkeypatch) -> Path:
+    """A working folder where ``vcm-sim sweep sweep.toml`` has run a tiny sweep named 'tiny'
+    into its default output folder, results/tiny/runs, as the README's commands do."""
+    monkeypatch.chdir(tmp_path)
+    write_sweep(tmp_path, GRID, keys='metrics = ["mean_price_usd"]\n')
+    assert main(["sweep", "sweep.toml", "--workers", "1", "--no-progress"]) == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize("folder", ["results/tiny", "results/tiny/runs"])
+def test_report_takes_the_experiment_folder_or_its_runs_folder(experiment, capsys, folder):
+    capsys.readouterr()
+    assert main(["report", folder]) == 0
+    assert capsys.readouterr().out.strip().endswith("files in results/tiny/runs/report")
+    assert len(pd.read_csv(experiment / "results/tiny/runs/report/summary.csv")) == 4
+
+
+def test_report_of_a_missing_folder_says_it_does_not_exist(tmp_path, capsys):
+    missing = tmp_path / "results" / "greenwashing_risk"
+    assert main(["report", str(missing)]) == 2
+    err = one_line_error(capsys)
+    assert f"{missing} does not exist" in err and "manifest" not in err
+
+
+def test_report_of_a_file_says_it_is_not_a_folder(tmp_path, capsys):
+    afile = tmp_path / "sweep.toml"
+    afile.write_text("")
+    assert main(["report", str(afile)]) == 2
+    assert f"{afile} is a file, not a folder" in one_line_error(capsys)
+
+
+def test_report_of_an_experiment_folder_without_runs_says_where_the_runs_belong(tmp_path,
+                                                                               capsys):
+    folder = tmp_path / "greenwashing_risk"  # as a fresh clone has it: results, no raw runs
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{}")
+    assert main(["report", str(folder)]) == 2
+    err = one_line_error(capsys)
+    assert f"no {folder / 'runs'} folder" in err and "run the sweep first" in err

@@ -77,7 +77,7 @@ def test_the_report_command_writes_tables_figures_and_the_manifest(tmp_path, cap
 
 def test_the_report_of_a_folder_without_a_sweep_fails_clearly(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
-    assert "no manifest.json" in capsys.readouterr().err
+    assert f"{tmp_path} holds no sweep output" in capsys.readouterr().err
 
 
 def test_a_few_missing_sobol_points_are_filled_when_the_file_allows_it():

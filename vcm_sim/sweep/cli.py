@@ -50,9 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report", help="tables, figures and Sobol indices of a sweep's output",
         description="Summarise a sweep output folder: mean and 95% confidence interval per "
                     "parameter point, line plots with bands, heatmaps, Sobol indices.")
-    r.add_argument("dir", help="the sweep's output folder")
-    r.add_argument("--out", default=None, metavar="DIR",
-                   help="where to write the report (default: DIR/report)")
+    r.add_argument("dir", metavar="DIR",
+                   help="the sweep's output folder, or an experiment's results/<name> folder "
+                        "whose runs/ folder holds it")
+    r.add_argument("--out", default=None, metavar="OUT",
+                   help="where to write the report (default: the sweep's output folder's "
+                        "report/, e.g. results/<name>/runs/report)")
     r.set_defaults(handler=_report)
 
 

@@ -1,7 +1,8 @@
 """Analysis of a sweep's output: tables with confidence intervals, figures, Sobol indices.
 
 ``report(DIR)`` reads ``DIR/parts`` (the run table) and ``DIR/sweep.toml`` and writes, into
-``DIR/report`` unless told otherwise:
+``DIR/report`` unless told otherwise (an experiment's ``results/<name>`` stands for the
+``results/<name>/runs`` its sweep wrote):
 
 * ``summary.csv``: per parameter point and metric, the number of runs, mean, standard deviation
   and 95% confidence interval of the mean across replications (Student t), tidy (long) format;
@@ -30,7 +31,7 @@ from scipy import stats
 
 from vcm_sim.sweep.samplers import design
 from vcm_sim.sweep.spec import RESERVED_COLUMNS, SweepError, SweepSpec, parse_sweep
-from vcm_sim.sweep.store import RunStore
+from vcm_sim.sweep.store import RunStore, output_folder
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,15 @@ RANDOM_DESIGN_BINS = 8
 
 def report(out: str | Path, report_dir: str | Path | None = None, *,
            metrics: list[str] | None = None, figures: bool = True) -> list[Path]:
-    """Write the report of the sweep output folder ``out``; return the files written.
+    """Write the report of the sweep output folder ``out`` (or of an experiment's results
+    folder ``results/<name>``, whose ``runs`` folder holds the sweep); return the files written.
 
-    Everything is read and checked before anything is written: a folder that is not a sweep's,
-    a damaged manifest or run file, an unknown metric or a report folder that cannot be written
-    raises :class:`SweepError`. A sweep whose runs are not all finished is reported, and said to
-    be incomplete; one whose runs all failed gets a report listing their errors.
+    Everything is read and checked before anything is written: a folder that is missing or not
+    a sweep's, a damaged manifest or run file, an unknown metric or a report folder that cannot
+    be written raises :class:`SweepError`. A sweep whose runs are not all finished is reported,
+    and said to be incomplete; one whose runs all failed gets a report listing their errors.
     """
-    out = Path(out)
+    out = output_folder(out)
     store = RunStore(out)
     manifest = store.read_manifest()
     spec = read_spec(out)

@@ -34,7 +34,7 @@ from vcm_sim.sweep.lock import FolderLock
 from vcm_sim.sweep.manifest import new_manifest, open_folder, package_version
 from vcm_sim.sweep.samplers import Design, count_points, design
 from vcm_sim.sweep.spec import RESERVED_COLUMNS, SweepError, SweepSpec, load_sweep
-from vcm_sim.sweep.store import RunStore, now
+from vcm_sim.sweep.store import RUNS_FOLDER, RunStore, now
 
 MAX_RUNS = 1_000_000
 """Default bound on the number of runs of one sweep (``--max-runs`` raises it)."""
@@ -270,7 +270,7 @@ def sweep(sweep_file: str | Path, *, workers: int | None = None, backend: str = 
     except ConfigurationError as err:
         raise SweepError(f"{sweep_file}: {err}") from None
     runner = make_backend(backend, workers, scheduler, worker_timeout)
-    store = RunStore(out if out is not None else Path("results") / spec.name / "runs")
+    store = RunStore(out if out is not None else Path("results") / spec.name / RUNS_FOLDER)
     store.check_target(resume)
     points = design(spec)
     tasks = plan(spec, scenario, points)

@@ -48,6 +48,10 @@ IDENTITY_COLUMNS = {"run_id": pa.types.is_integer, "point": pa.types.is_integer,
 
 STATUSES = ("ok", "error")
 
+RUNS_FOLDER = "runs"
+"""The sweep output folder inside an experiment's results folder, ``results/<name>/runs``:
+where ``vcm-sim sweep`` writes by default and the experiment scripts keep their runs."""
+
 
 def now() -> str:
     """The current UTC time, ISO 8601, seconds."""
@@ -121,6 +125,11 @@ class RunStore:
     def exists(self) -> bool:
         """True if the folder already holds a sweep (a manifest or any part file)."""
         return self.manifest_path.is_file() or any(self._part_files())
+
+    def holds_sweep(self) -> bool:
+        """True if the folder is a sweep's output: it keeps the sweep file or run files (the
+        copy of a manifest that a report writes next to its tables does not make one)."""
+        return (self.out / "sweep.toml").is_file() or any(self._part_files())
 
     def other_files(self, most: int = 3) -> list[str]:
         """Names of up to ``most`` entries of the folder besides its lock file: what a new
@@ -296,6 +305,25 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     if not store.exists():
         raise SweepError(f"{out} holds no sweep output (no manifest.json, no parts/)")
     return store.load_runs()
+
+
+def output_folder(path: str | Path) -> Path:
+    """The sweep output folder that ``path`` names: ``path`` itself when it holds a sweep,
+    else its ``runs`` folder, so that an experiment's results folder ``results/<name>`` may
+    stand for ``results/<name>/runs``. :class:`SweepError` if ``path`` does not exist, is a
+    file, or holds neither."""
+    path = Path(path)
+    wanted = f"pass the folder `vcm-sim sweep` wrote (by default results/<name>/{RUNS_FOLDER})"
+    if not path.exists():
+        raise SweepError(f"{path} does not exist: {wanted}")
+    if not path.is_dir():
+        raise SweepError(f"{path} is a file, not a folder: {wanted}")
+    if RunStore(path).holds_sweep():
+        return path
+    if (path / RUNS_FOLDER).is_dir():
+        return path / RUNS_FOLDER
+    raise SweepError(f"{path} holds no sweep output (no sweep.toml, no run files) and no "
+                     f"{path / RUNS_FOLDER} folder: {wanted}, or run the sweep first")
 
 
 def load_series(out: str | Path, run_ids: Iterable[int] | None = None) -> pd.DataFrame:
