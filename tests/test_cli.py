@@ -1,12 +1,14 @@
 """The command line as a user types it."""
 
+import argparse
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.sweep.sweep_helpers import GRID, write_sweep
-from vcm_sim.cli import main, parse_setting
+from vcm_sim.cli import build_parser, main, parse_setting
 from vcm_sim.scenario import load_scenario, with_overrides
 
 
@@ -211,3 +213,23 @@ def test_report_of_an_experiment_folder_without_runs_says_where_the_runs_belong(
     assert main(["report", str(folder)]) == 2
     err = one_line_error(capsys)
     assert f"no {folder / 'runs'} folder" in err and "run the sweep first" in err
+
+
+def sub_commands() -> list[str]:
+    """The names of every ``vcm-sim`` sub-command, the registered extensions' included."""
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(commands.choices)
+
+
+def test_vcm_sim_alone_prints_the_help_and_exits_0(capsys):
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: vcm-sim") and captured.err == ""
+    assert all(name in captured.out for name in sub_commands())
+
+
+def test_version_prints_the_installed_package_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"vcm-sim {metadata.version('vcm_sim')}\n"
+

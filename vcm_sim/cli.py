@@ -3,7 +3,8 @@ other modules register (sweep, report, demo, calibrate).
 
 Every sub-command exits with the codes of :mod:`vcm_sim.errors`: a bad argument or a
 :class:`~vcm_sim.errors.UserError` prints one line and exits 2, Ctrl+C prints one line and
-exits 130, neither with a traceback.
+exits 130, neither with a traceback. ``vcm-sim`` alone prints the help and ``vcm-sim --version``
+the installed version, both exiting 0.
 """
 
 from __future__ import annotations
@@ -152,10 +153,13 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command registered."""
+    from vcm_sim.sweep.manifest import package_version
+
     parser = Parser(
         prog="vcm-sim", description="Agent-based simulation of the voluntary carbon market "
                                     "for nature-based credits.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run one scenario and write its results",
                          description=cmd_run.__doc__)
     run.add_argument("--scenario", default="baseline",
@@ -184,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as stop:  # --help (0), or a bad argument reported in one line (2)
             return int(stop.code or EXIT_OK)
+        if args.command is None:  # bare `vcm-sim` asks what it can do, as `vcm-sim --help`
+            parser.print_help()
+            return EXIT_OK
         command = f"vcm-sim {args.command}"
         with sigterm_interrupts():
             return args.handler(args) or EXIT_OK
