@@ -233,3 +233,14 @@ def test_version_prints_the_installed_package_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"vcm-sim {metadata.version('vcm_sim')}\n"
 
+
+@pytest.mark.parametrize("command", [[], *([name] for name in sub_commands())],
+                         ids=lambda command: " ".join(["vcm-sim", *command]))
+def test_no_help_shows_a_doubled_percent_sign(capsys, command):
+    assert main([*command, "--help"]) == 0
+    assert "%%" not in capsys.readouterr().out
+
+
+def test_report_help_says_95_percent(capsys):
+    assert main(["report", "--help"]) == 0
+    assert "95% confidence interval" in " ".join(capsys.readouterr().out.split())
