@@ -12,10 +12,13 @@ _PUBLIC = {"VCMModel": "vcm_sim.model", "Scenario": "vcm_sim.scenario",
            "with_overrides": "vcm_sim.scenario"}
 
 __all__ = list(_PUBLIC)
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # one source of truth: the installed package's metadata
+        from vcm_sim.sweep.manifest import package_version
+
+        return package_version()
     if name not in _PUBLIC:
         raise AttributeError(f"module 'vcm_sim' has no attribute {name!r}")
     return getattr(import_module(_PUBLIC[name]), name)
