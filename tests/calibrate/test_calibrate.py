@@ -27,8 +27,9 @@ import pyabc
 import pytest
 
 from vcm_sim import hindcast
+from vcm_sim.calibrate.kernels import StandardisedLocalTransition
 from vcm_sim.calibrate.outputs import effective_sample_size, posterior_generation
-from vcm_sim.calibrate.run import stop_reason
+from vcm_sim.calibrate.run import _abc, stop_reason
 from vcm_sim.calibrate.point import candidate_distances, fresh_seeds
 from vcm_sim.calibrate.simulation import Simulator, distance, model_seed, particle_seeds
 from vcm_sim.calibrate.spec import load_spec
@@ -281,6 +282,38 @@ def test_a_dask_local_cluster_runs_the_calibration(tmp_path):
     assert record["scheduler"].startswith("tcp://127.0.0.1:")
 
 
+def test_local_kernels_calibrate_and_perturb_in_every_parameter_at_once(tmp_path):
+    """With abc.transition = "local" the calibration runs with pyabc's local kernels on
+    standardised parameters; the kernel is a density in the settings' own units, and
+    rescaling a setting rescales its samples and divides its density, so neighbours do not
+    depend on units."""
+    spec_file = tmp_path / "local.toml"
+    spec_file.write_text(TINY.read_text().replace(
+        "max_runs = 150", 'max_runs = 150\ntransition = "local"'))
+    assert isinstance(_abc(load_spec(spec_file), None).transitions[0],
+                      StandardisedLocalTransition)
+    session = calibrate(spec_file, "--out", tmp_path / "out", "--workers", "1")
+    assert session.code == 0, session.err
+    assert list(pd.read_csv(tmp_path / "out" / "generations.csv")["generation"]) == [0, 1]
+
+    rng = np.random.default_rng(3)
+    particles = pd.DataFrame({"a": rng.normal(0.0, 1.0, 60), "b": rng.normal(0.0, 1.0, 60)})
+    weights = rng.random(60)
+    weights /= weights.sum()
+    kernel, stretched = StandardisedLocalTransition(), StandardisedLocalTransition()
+    kernel.fit(particles, weights)
+    stretched.fit(particles.assign(b=particles["b"] * 1000.0), weights)
+    box = pd.DataFrame({"a": rng.uniform(-8, 8, 40_000), "b": rng.uniform(-8, 8, 40_000)})
+    assert kernel.pdf(box).mean() * 16 * 16 == pytest.approx(1.0, abs=0.05)
+    points = particles.iloc[:5]
+    assert stretched.pdf(points.assign(b=points["b"] * 1000.0)) == pytest.approx(
+        kernel.pdf(points) / 1000.0)
+    np.random.seed(4)
+    spread = stretched.rvs(2000).std()
+    assert spread["b"] / spread["a"] == pytest.approx(1000.0 * particles["b"].std()
+                                                      / particles["a"].std(), rel=0.2)
+
+
 def test_a_changed_calibration_file_refuses_resume_naming_it(finished, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(finished[0], folder)
@@ -317,7 +350,9 @@ NINE = "".join(f'[parameters."firms.p{i}"]\nprior = "normal"\nmean = 0.1\nsd = 0
     (lambda text: text + NINE, "9 parameters: at most 8 can be calibrated at once"),
     (lambda text: text.replace("max_runs = 150", "max_runs = 150\nmin_ess_share = 0"),
      "abc.min_ess_share"),
-], ids=["low above high", "unknown path", "nine parameters", "ess share 0"])
+    (lambda text: text.replace("max_runs = 150", 'max_runs = 150\ntransition = "knn"'),
+     "abc.transition = 'knn': Input should be 'multivariate_normal' or 'local'"),
+], ids=["low above high", "unknown path", "nine parameters", "ess share 0", "bad transition"])
 def test_a_bad_calibration_file_exits_2_with_one_line_and_writes_nothing(tmp_path, edit,
                                                                          message):
     spec = tmp_path / "bad.toml"

@@ -137,7 +137,8 @@ def _session(out: Path, spec: CalibrationSpec, spec_file: Path, manifest: dict[s
 
 def _abc(spec: CalibrationSpec, sampler: Any) -> Any:
     """pyabc's ABCSMC for ``spec``: the hindcast as model, the priors (log-uniform settings
-    as uniform priors on their logs), the hindcast's distance, a fixed population size."""
+    as uniform priors on their logs), the hindcast's distance, a fixed population size and
+    the spec's perturbation kernel (``abc.transition``)."""
     import pyabc
 
     from vcm_sim.calibrate.simulation import Simulator, distance
@@ -146,8 +147,12 @@ def _abc(spec: CalibrationSpec, sampler: Any) -> Any:
                                    ((n, p.sampling_args()) for n, p in spec.parameters.items())})
     simulator = Simulator(spec.root_seed, spec.overrides, spec.seeds_per_particle,
                           spec.log_scale)
-    return pyabc.ABCSMC(simulator, priors, distance,
-                        population_size=spec.abc.population, sampler=sampler)
+    from vcm_sim.calibrate.kernels import StandardisedLocalTransition
+
+    transition = (StandardisedLocalTransition() if spec.abc.transition == "local"
+                  else pyabc.MultivariateNormalTransition())
+    return pyabc.ABCSMC(simulator, priors, distance, population_size=spec.abc.population,
+                        sampler=sampler, transitions=transition)
 
 
 def _database(out: Path) -> str:

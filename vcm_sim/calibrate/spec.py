@@ -18,6 +18,7 @@ or a parameter path that is not a numeric setting of the scenario raises
     min_acceptance_rate = 0.01   # optional: stop when a generation accepts less
     min_ess_share = 0.1       # optional: stop when a generation's effective sample size
                               # falls below this share of its particles
+    transition = "local"      # optional: "multivariate_normal" (default) or "local" kernels
 
     [point]                   # optional: how the preset's point is chosen
     candidates = 20           # the highest-weight particles re-simulated
@@ -167,6 +168,13 @@ class AbcSettings(_Strict):
         "weights summing to 1) falls below this share of its particles: its weights rest "
         "on a few particles, so it is kept in abc.db but the posterior is taken from the "
         "last generation at or above the share; none: every generation is usable."))
+    transition: Literal["multivariate_normal", "local"] = Field(
+        "multivariate_normal", description=(
+            "How particles are perturbed: 'multivariate_normal', one Gaussian kernel with the "
+            "previous generation's weighted covariance (pyabc's default); 'local', a kernel per "
+            "particle with the covariance of its nearest quarter of the particles (pyabc's "
+            "LocalTransition on parameters divided by their standard deviation, "
+            "vcm_sim.calibrate.kernels), which follows a curved or cornered posterior."))
 
     @model_validator(mode="after")
     def _budget_fits_a_generation(self) -> AbcSettings:
