@@ -266,3 +266,18 @@ def test_check_linked_catches_an_imported_batch_that_misstates_its_origin(linked
     b.batches[0] = Batch(0, "redd-1", 2022, 0, 30, origin="A", origin_batch=0)
     with pytest.raises(RegistryError, match="does not match its origin batch"):
         check_linked([a, b])
+
+
+def test_a_label_travels_abroad_and_check_linked_catches_one_lost_on_the_way(linked):
+    """Credits keep their integrity label in the registry they move to; an imported batch
+    whose label differs from its origin's fails the link check."""
+    a, b, _ = linked
+    labelled = a.issue("arr-2", 2024, 10, "dev", label="ccp")
+    transfer_abroad(a, labelled, "dev", b, "fund", 4)
+    imported = b.batches[-1]
+    assert (imported.label, imported.origin_batch) == ("ccp", labelled)
+    check_linked([a, b])
+    b.batches[-1] = Batch(imported.batch_id, "arr-2", 2024, imported.serial_start,
+                          imported.serial_end, origin="A", origin_batch=labelled)
+    with pytest.raises(RegistryError, match="label None.*does not match its origin batch"):
+        check_linked([a, b])

@@ -33,6 +33,7 @@ class ModelBatch:
     origin: tuple[str, int]  # (registry that issued the credits, batch id there)
     project: str
     vintage: int
+    label: str | None  # the integrity label its credits carry
     serials: set[int]  # every serial the batch was issued or imported with
     here: set[int]  # those in this registry now (held, retired or cancelled)
 
@@ -97,15 +98,16 @@ class LinkedRegistriesMachine(RuleBasedStateMachine):
     # -- within one registry ----------------------------------------------------------------
 
     @rule(name=names, to=accounts, quantity=st.integers(1, 30), vintage=st.integers(2018, 2025),
-          share=st.sampled_from([0.0, 0.25, 0.5]))
-    def issue(self, name, to, quantity, vintage, share):
+          share=st.sampled_from([0.0, 0.25, 0.5]), label=st.sampled_from([None, "ccp"]))
+    def issue(self, name, to, quantity, vintage, share, label):
         registry, model = self.registries[name], self.models[name]
         project = f"{name}-proj-{len(model.batches) % 3}"
-        b = registry.issue(project, vintage, quantity, to, buffer_share=share)
+        b = registry.issue(project, vintage, quantity, to, buffer_share=share, label=label)
         assert b == len(model.batches)
         first = model.issued
         serials = set(range(first, first + quantity))
-        model.batches.append(ModelBatch((name, b), project, vintage, serials, set(serials)))
+        model.batches.append(ModelBatch((name, b), project, vintage, label, serials,
+                                        set(serials)))
         model.issued += quantity
         to_buffer = int(quantity * share)
         model.held[(BUFFER, b)] += to_buffer
@@ -213,7 +215,7 @@ class LinkedRegistriesMachine(RuleBasedStateMachine):
         for run in runs(new):
             local = len(receiver.batches)
             receiver.batches.append(ModelBatch(source.origin, source.project, source.vintage,
-                                               set(run), set()))
+                                               source.label, set(run), set()))
             receiver.imported += len(run)
             arrivals.append((local, run))
         return sorted(arrivals, key=lambda arrival: min(arrival[1]))
@@ -263,7 +265,8 @@ class LinkedRegistriesMachine(RuleBasedStateMachine):
                 origin = (batch.origin or name,
                           b if batch.origin is None else batch.origin_batch)
                 assert origin == expected.origin
-                assert (batch.project, batch.vintage) == (expected.project, expected.vintage)
+                assert (batch.project, batch.vintage, batch.label) == (
+                    expected.project, expected.vintage, expected.label)
                 assert (batch.serial_start, batch.serial_end) == (min(expected.serials),
                                                                    max(expected.serials) + 1)
                 assert len(expected.serials) == batch.quantity

@@ -21,6 +21,7 @@ BAD_STEPS = [STEPS.stop, STEPS.start - 1, 2**63, 1.5, 2.0, None, "3", True, [1]]
 
 accounts = st.sampled_from(ACCOUNTS)
 quantities = st.integers(min_value=1, max_value=60)
+labels = st.sampled_from([None, "ccp", "other-label"])
 
 
 class RegistryMachine(RuleBasedStateMachine):
@@ -29,6 +30,7 @@ class RegistryMachine(RuleBasedStateMachine):
         self.registry = Registry(accounts=ACCOUNTS[1:])
         self.held: Counter = Counter()  # (account, batch) -> credits
         self.issued: list[int] = []
+        self.labels: list[str | None] = []
         self.retired: Counter = Counter()
         self.cancelled: Counter = Counter()
         self.claims: list[tuple[str, int]] = []
@@ -53,38 +55,40 @@ class RegistryMachine(RuleBasedStateMachine):
 
     @rule(to=accounts, vintage=st.integers(2000, 2040),
           quantity=st.integers(1, 500) | st.integers(2**53 - 2, MAX_QUANTITY),
-          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.3, 0.29, 0.5, 1.0]))
-    def issue(self, to, quantity, vintage, share):
+          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.3, 0.29, 0.5, 1.0]), label=labels)
+    def issue(self, to, quantity, vintage, share, label):
         """Small and huge batches; once the total ever issued would pass MAX_QUANTITY, refused."""
         issue = lambda: self.registry.issue(f"proj-{len(self.issued) % 4}", vintage, quantity,
-                                            to, buffer_share=share)
+                                            to, buffer_share=share, label=label)
         if sum(self.issued) + quantity > MAX_QUANTITY:
             self.refused(issue)
             return
         b = issue()
         assert b == len(self.issued)
         self.issued.append(quantity)
+        self.labels.append(label)
         to_buffer = int(quantity * Fraction(str(share)))  # floor of the decimal product
         self.held[(BUFFER, b)] += to_buffer
         self.held[(to, b)] += quantity - to_buffer
 
     @rule(entries=st.lists(st.tuples(accounts, st.integers(1, 500) | st.integers(2**53 - 2,
                                                                            MAX_QUANTITY),
-                                     st.sampled_from([0.0, 0.165, 0.3, 1.0])),
+                                     st.sampled_from([0.0, 0.165, 0.3, 1.0]), labels),
                            min_size=1, max_size=4))
     def issue_in_bulk(self, entries):
         """Several batches in one call: all issued as one by one, or (past the total) none."""
-        to, quantities, shares = (list(c) for c in zip(*entries))
+        to, quantities, shares, tags = (list(c) for c in zip(*entries))
         n = len(entries)
         issue = lambda: self.registry.issue_many([f"proj-{k}" for k in range(n)], 2030,
-                                                 quantities, to, shares)
+                                                 quantities, to, shares, tags)
         if sum(self.issued) + sum(quantities) > MAX_QUANTITY:
             self.refused(issue)
             return
         assert list(issue()) == list(range(len(self.issued), len(self.issued) + n))
-        for holder, quantity, share in entries:
+        for holder, quantity, share, label in entries:
             b = len(self.issued)
             self.issued.append(quantity)
+            self.labels.append(label)
             to_buffer = int(quantity * Fraction(str(share)))
             self.held[(BUFFER, b)] += to_buffer
             self.held[(holder, b)] += quantity - to_buffer
@@ -228,6 +232,15 @@ class RegistryMachine(RuleBasedStateMachine):
     def bad_buffer_share(self, share):
         self.refused(lambda: self.registry.issue("p", 2020, 10, ACCOUNTS[1], buffer_share=share))
 
+    @rule(bad=st.sampled_from(["", 0, b"ccp", ["ccp"]]), n=st.integers(1, 3))
+    def bad_label(self, bad, n):
+        """A label that is not None or a non-empty string, or labels of the wrong length."""
+        self.refused(lambda: self.registry.issue("p", 2020, 10, ACCOUNTS[1], label=bad))
+        self.refused(lambda: self.registry.issue_many(["p"] * n, 2020, [10] * n, [ACCOUNTS[1]] * n,
+                                                      [0.0] * n, [None] * (n - 1) + [bad]))
+        self.refused(lambda: self.registry.issue_many(["p"] * n, 2020, [10] * n, [ACCOUNTS[1]] * n,
+                                                      [0.0] * n, [None] * (n + 1)))
+
     # -- invariants -------------------------------------------------------------------------
 
     @invariant()
@@ -246,6 +259,10 @@ class RegistryMachine(RuleBasedStateMachine):
             "issued": issued, "active": issued - buffer - retired - cancelled,
             "retired": retired, "cancelled": cancelled, "buffer": buffer, "imported": 0,
             "exported": 0}
+
+    @invariant()
+    def every_batch_keeps_the_label_it_was_issued_with(self):
+        assert [batch.label for batch in self.registry.batches] == self.labels
 
     @invariant()
     def every_batch_is_conserved(self):

@@ -1,7 +1,8 @@
 """The credit registry: the single source of truth for every credit.
 
 Credits are integers (1 credit = 1 tCO2e claimed). They are issued in batches, each with a
-project id, a vintage (year) and a serial range that never overlaps another batch's. Every
+project id, a vintage (year), an integrity label or none, and a serial range that never
+overlaps another batch's; a credit keeps its batch's vintage and label wherever it moves. Every
 movement (issue, buffer deposit, transfer, retire, cancel, and export to or import from the
 registry of a linked market) is appended to a columnar journal.
 

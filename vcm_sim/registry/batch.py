@@ -13,6 +13,9 @@ class Batch:
     A batch this registry issued has no ``origin``. An imported batch came from another
     registry: ``origin`` names the registry that issued its credits and ``origin_batch`` is
     their batch there; its serials are the origin's numbers of exactly the credits that came.
+    ``label`` is the integrity label its credits carry (an ICVCM-style Core Carbon Principles
+    label, say), set when the batch is issued and kept by every credit of it wherever it
+    goes; ``None`` when unlabelled.
     """
 
     batch_id: int
@@ -22,6 +25,7 @@ class Batch:
     serial_end: int
     origin: str | None = None
     origin_batch: int | None = None
+    label: str | None = None
 
     @property
     def quantity(self) -> int:

@@ -16,8 +16,8 @@ from typing import Callable, Sequence
 
 from vcm_sim.registry.batch import Batch
 from vcm_sim.registry.journal import NONE, Kind
-from vcm_sim.registry.quantities import (RegistryError, buffer_credits, check_quantities,
-                                         check_shares)
+from vcm_sim.registry.quantities import (RegistryError, buffer_credits, check_labels,
+                                         check_quantities, check_shares)
 
 _CLAIM_TYPES = {str, type(None)}
 
@@ -37,11 +37,14 @@ class BulkOperations:
     (whose state and helpers they use)."""
 
     def issue_many(self, projects: Sequence[str], vintage: int, quantities: Sequence[int],
-                   to: Sequence[str], buffer_shares: Sequence[float]) -> range:
-        """Issue one batch per entry, as :meth:`issue` would; returns the new batch ids."""
+                   to: Sequence[str], buffer_shares: Sequence[float],
+                   labels: Sequence[str | None] | None = None) -> range:
+        """Issue one batch per entry, as :meth:`issue` would (``labels``, one per entry, or
+        none for unlabelled batches); returns the new batch ids."""
         n = len(projects)
         quantity = check_quantities(quantities, n)
         share = check_shares(buffer_shares, n)
+        label = check_labels(labels, n)
         dst = self._accounts(to, n, "to")
         for k, project in enumerate(projects):
             if not isinstance(project, str) or not project:
@@ -55,7 +58,8 @@ class BulkOperations:
         first = len(self.batches)
         serials = list(accumulate(credits, initial=self._next_serial))
         ids = range(first, first + n)
-        self.batches += map(Batch, ids, projects, [int(vintage)] * n, serials[:-1], serials[1:])
+        self.batches += map(Batch, ids, projects, [int(vintage)] * n, serials[:-1], serials[1:],
+                            [None] * n, [None] * n, label)
         self._issued_total += serials[-1] - self._next_serial
         self._next_serial = serials[-1]
         self._retired += [0] * n

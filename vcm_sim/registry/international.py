@@ -157,7 +157,7 @@ def _send(sender: Registry, batch_id: int, holder: str, serials: Ranges, to: str
 def _receive(receiver: Registry, origin: tuple[str, int], source: Batch, to: str,
              arrivals: list[Arrival], sender: str) -> list[int]:
     """Credit ``to`` with the arrivals, each journaled as an import from registry ``sender``;
-    new imported batches take their project and vintage from ``source``."""
+    new imported batches take their project, vintage and label from ``source``."""
     account, batches = receiver._account(to), []
     for arrival in arrivals:
         quantity = count(arrival.ranges)
@@ -165,7 +165,8 @@ def _receive(receiver: Registry, origin: tuple[str, int], source: Batch, to: str
         if b is None:
             b = len(receiver.batches)
             (start, end), = arrival.ranges
-            receiver.batches.append(Batch(b, source.project, source.vintage, start, end, *origin))
+            receiver.batches.append(Batch(b, source.project, source.vintage, start, end, *origin,
+                                          label=source.label))
             receiver._retired.append(0)
             receiver._cancelled.append(0)
             receiver._imported.setdefault(origin, []).append(b)
@@ -195,7 +196,7 @@ def _origin(registry: Registry, batch_id: int) -> tuple[str, int]:
 
 def _check_provenance(registry: Registry, batch: Batch, by_name: dict[str, Registry]) -> None:
     """RegistryError unless the imported ``batch`` comes from a batch of a linked registry of
-    the same project and vintage whose serials include its own."""
+    the same project, vintage and label whose serials include its own."""
     where = f"batch {batch.batch_id} of {registry.name!r}"
     origin = by_name.get(batch.origin)
     if origin is None:
@@ -204,10 +205,10 @@ def _check_provenance(registry: Registry, batch: Batch, by_name: dict[str, Regis
         raise RegistryError(f"{where} comes from batch {batch.origin_batch}, which "
                             f"{batch.origin!r} has not issued")
     source = origin.batches[batch.origin_batch]
-    if source.origin is not None or (source.project, source.vintage) != (batch.project,
-                                                                           batch.vintage):
-        raise RegistryError(f"{where} ({batch.project}, {batch.vintage}) does not match its "
-                            f"origin batch {source}")
+    if source.origin is not None or (source.project, source.vintage, source.label) != (
+            batch.project, batch.vintage, batch.label):
+        raise RegistryError(f"{where} ({batch.project}, {batch.vintage}, label {batch.label!r}) "
+                            f"does not match its origin batch {source}")
     if not well_formed([(batch.serial_start, batch.serial_end)], source.serial_start,
                        source.serial_end):
         raise RegistryError(f"{where} has serials {batch.serial_start}..{batch.serial_end - 1} "

@@ -14,7 +14,7 @@ from vcm_sim.registry.bulk import BulkOperations
 from vcm_sim.registry.invariants import Invariants
 from vcm_sim.registry.journal import NONE, Journal, Kind
 from vcm_sim.registry.quantities import (STEPS, MAX_QUANTITY, RegistryError, buffer_credits,
-                                         check_quantity)
+                                         check_label, check_quantity)
 from vcm_sim.registry.serials import Ranges, count, minus
 
 BUFFER = "buffer"
@@ -90,8 +90,9 @@ class Registry(BulkOperations, Invariants):
     # -- operations -----------------------------------------------------------------------
 
     def issue(self, project: str, vintage: int, quantity: int, to: str,
-              buffer_share: float = 0.0) -> int:
+              buffer_share: float = 0.0, label: str | None = None) -> int:
         """Issue ``quantity`` new credits of ``project``'s ``vintage`` and return the batch id.
+        They carry the integrity ``label`` if one is given (a non-empty string).
 
         ``floor(quantity * buffer_share)`` credits go to the buffer pool, the rest to ``to``;
         the product is exact, with ``buffer_share`` read as the decimal it is written as
@@ -102,6 +103,7 @@ class Registry(BulkOperations, Invariants):
             raise RegistryError(f"project must be a non-empty string, got {project!r}")
         if not isinstance(vintage, Integral) or isinstance(vintage, bool):
             raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
+        check_label(label)
         try:
             share_ok = not isinstance(buffer_share, bool) and 0.0 <= buffer_share <= 1.0
         except TypeError:
@@ -113,7 +115,7 @@ class Registry(BulkOperations, Invariants):
         to_buffer = buffer_credits(quantity, buffer_share)
         batch_id = len(self.batches)
         self.batches.append(Batch(batch_id, project, int(vintage), self._next_serial,
-                                  self._next_serial + quantity))
+                                  self._next_serial + quantity, label=label))
         self._next_serial += quantity
         self._issued_total += quantity
         self._retired.append(0)

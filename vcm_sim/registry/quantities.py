@@ -85,3 +85,21 @@ def check_quantity(quantity: object) -> int:
         return int(quantity)
     raise RegistryError(f"quantity must be a positive integer (credits) of at most "
                         f"{MAX_QUANTITY}, got {quantity!r}")
+
+
+def check_label(label: object, where: str = "") -> None:
+    """RegistryError unless ``label`` is ``None`` (unlabelled) or a non-empty string."""
+    if label is not None and (not isinstance(label, str) or not label):
+        raise RegistryError(f"{where}label must be None or a non-empty string, got {label!r}")
+
+
+def check_labels(labels: Sequence[str | None] | None, n: int) -> list[str | None]:
+    """``n`` labels (each as :func:`check_label` wants it), or ``n`` times ``None``."""
+    if labels is None:
+        return [None] * n
+    labels = list(labels)
+    if len(labels) != n:
+        raise RegistryError(f"labels has {len(labels)} entries, expected {n}")
+    for k, label in enumerate(labels):
+        check_label(label, f"entry {k}: ")
+    return labels
