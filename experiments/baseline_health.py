@@ -31,8 +31,8 @@ def health(seed: int, steps: int) -> dict:
     """The figures of one baseline run."""
     model = VCMModel(load_scenario("baseline", steps=steps), rng=seed).run()
     s, r = model.summary(), model.results()
-    profits = developer_profits_usd(model)
-    economic = developer_profits_usd(model, charge_capital=True)
+    profits = developer_profits_usd(model.market)
+    economic = developer_profits_usd(model.market, charge_capital=True)
     return {"seed": seed, "median_developer_profit_usd": float(np.median(profits)),
             "median_profit_with_capital_charge_usd": float(np.median(economic)),
             "developers_operating": len(profits),
