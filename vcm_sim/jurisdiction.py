@@ -52,6 +52,7 @@ from vcm_sim.drivers import driver_events
 from vcm_sim.ets.reporters import ets_reporters
 from vcm_sim.ets.system import EmissionsTrading
 from vcm_sim.issuance import BatchTruth, Verification, verify
+from vcm_sim.labels import LabelBook, batch_labels
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
@@ -147,6 +148,8 @@ class Jurisdiction:
         registry's ``issued``: seeded past and burn-in included."""
         self.retired_by_type = np.zeros(n_types, dtype=np.int64)
         """Credits retired so far per project type, like the registry's ``retired``."""
+        self.labels = LabelBook()
+        """Which batches carry the integrity label, and labelled credits issued and retired."""
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_book = np.full(2 * n_types, np.nan)
@@ -503,16 +506,19 @@ class Jurisdiction:
 
     def issue(self, result: Verification, developer: np.ndarray, vintage: int) -> None:
         """Issue the accepted credits of a verification round, one batch of ``vintage`` per
-        project (the type's buffer share to the pool), and record their hidden truth."""
+        project (the type's buffer share to the pool, the label if its type is approved:
+        :mod:`vcm_sim.labels`), and record their hidden truth."""
         issued = result.accepted >= 1
         project, quantity = result.project[issued], result.accepted[issued]
         if not len(project):
             return
         kind = self.projects.kind[project]
+        labels = batch_labels(self.config.rules.label, kind)
         batch = self.registry.issue_many(
             [f"project-{p}" for p in project.tolist()], vintage, quantity,
             [self.developer_accounts[d] for d in developer[issued].tolist()],
-            self.types.buffer_share[kind])
+            self.types.buffer_share[kind], labels)
+        self.labels.record_issue(batch, labels, quantity)
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued])
         np.add.at(self.issued_by_type, kind, quantity)
@@ -870,6 +876,7 @@ class Jurisdiction:
         the hidden truth and the per-type tally."""
         np.add.at(self.truth.retired, batch, credits)
         np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
+        self.labels.record_retirements(batch, credits)
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the

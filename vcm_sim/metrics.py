@@ -343,6 +343,17 @@ def _type_stock(k: int, name: str) -> Callable[[Jurisdiction], int]:
     return reporter
 
 
+def labelled_issued(market: Jurisdiction) -> int:
+    """Credits issued carrying the integrity label so far (``rules.label``), like 'issued' a
+    balance that includes credits from before recording started."""
+    return market.labels.issued
+
+
+def labelled_retired(market: Jurisdiction) -> int:
+    """Labelled credits this market issued and buyers retired so far, like 'retired'."""
+    return market.labels.retired
+
+
 def _type_demand(k: int) -> Callable[[Jurisdiction], int]:
     def reporter(market: Jurisdiction) -> int:
         return int(market.demand_by_type[k])
@@ -365,6 +376,8 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     **{f"{name}_{kind}": _type_stock(k, name) for name in ("issued", "retired")
        for k, kind in enumerate(PROJECT_TYPES)},
     **{name: _flow(name, stock) for name, stock in FLOWS.items()},
+    "labelled_issued": labelled_issued,
+    "labelled_retired": labelled_retired,
     "integrity_ratio": integrity_ratio,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,
