@@ -44,6 +44,7 @@ from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
                                       running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
+from vcm_sim.agents.rater import A_OR_ABOVE, UNRATED, RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
@@ -189,6 +190,8 @@ class Jurisdiction:
         self._pending_events: list[dict] = ([e.model_dump() for e in s.events]
                                             + driver_events(s))
         self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
+        self._claims_by_rating_memo: tuple[int | None, tuple[np.ndarray, np.ndarray]] = (
+            None, (np.zeros(3), np.zeros(3)))
         self._retired_before = np.zeros(0, dtype=np.int64)
         self.imports: dict[Jurisdiction, tuple[list[int], list[int]]] = {}
         """Per market credits came from, the batches of this registry they arrived in and
@@ -220,6 +223,7 @@ class Jurisdiction:
         self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
         self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders,
                                                self.types.credit_mix)
+        self.raters = RaterPanel.create(setup("ratings"), pop.raters, s.rating_agencies)
         model = self.model
         self.firm_agents = EmittingFirm.create_agents(model, pop.firms, index=np.arange(pop.firms),
                                                       market=self)
@@ -229,6 +233,8 @@ class Jurisdiction:
                                                       index=np.arange(pop.verifiers), market=self)
         self.trader_agents = Trader.create_agents(model, pop.traders,
                                                   index=np.arange(pop.traders), market=self)
+        self.rater_agents = RatingAgency.create_agents(model, pop.raters,
+                                                       index=np.arange(pop.raters), market=self)
         self.regulator = Regulator(model, 0, self)
 
     def _open_accounts(self) -> None:
@@ -350,6 +356,8 @@ class Jurisdiction:
             self.ets.open_month(t)
         self._mrv(t)
         self._supply(t)
+        if len(self.rater_agents):
+            self.raters.cover_new(self.draws("ratings"), len(self.projects))
         self._pay_running_costs()
 
     def trade_month(self) -> None:
@@ -488,6 +496,7 @@ class Jurisdiction:
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
         if result.detected.any():
+            self.raters.evidence(projects, due[result.detected])
             kept = s.developers.inflation_kept_after_detection
             projects.inflation[due[result.detected]] *= kept
         return result, projects.developer[due]
@@ -884,10 +893,7 @@ class Jurisdiction:
         computed once per step. Credits an ETS's covered firms surrendered are not claims:
         they replace allowances (see :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
         if self._retired_real_memo[0] != self._month:
-            retired = self.truth.view("retired").copy()
-            retired[:len(self._retired_before)] -= self._retired_before
-            if self.ets is not None:
-                retired -= self.ets.surrendered_since_recording(len(retired))
+            retired = self.claimed_here()
             credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
             here = self.registry.per_batch("retired") if self.imports else None
             for origin, (batches, origin_batches) in self.imports.items():
@@ -898,6 +904,31 @@ class Jurisdiction:
                                                                          dtype=np.int64)))
             self._retired_real_memo = (self._month, (credits, real))
         return self._retired_real_memo[1]
+
+    def claimed_here(self) -> np.ndarray:
+        """Per batch this market issued, its credits retired behind claims since recording
+        started (ETS surrenders are not claims)."""
+        retired = self.truth.view("retired").copy()
+        retired[:len(self._retired_before)] -= self._retired_before
+        if self.ets is not None:
+            retired -= self.ets.surrendered_since_recording(len(retired))
+        return retired
+
+    def claims_by_rating(self) -> tuple[np.ndarray, np.ndarray]:
+        """Credits retired behind claims since recording started and the real tonnes behind
+        them today, per rating band of their projects now (the agencies' consensus: A or
+        above, below A, unrated), of the batches this market issued; computed once per step."""
+        if self._claims_by_rating_memo[0] != self._month:
+            retired = self.claimed_here()
+            grade = np.full(len(self.projects), UNRATED)
+            grade[:self.raters.seen] = self.raters.consensus(self.projects)
+            band = np.where(grade == UNRATED, 2, (grade > A_OR_ABOVE).astype(np.int64))
+            batch_band = band[self.truth.view("project")]
+            real = retired * self.truth.real_now()
+            self._claims_by_rating_memo = (self._month, (
+                np.bincount(batch_band, weights=retired, minlength=3),
+                np.bincount(batch_band, weights=real, minlength=3)))
+        return self._claims_by_rating_memo[1]
 
     def note_import(self, origin: Jurisdiction, batch: int, origin_batch: int) -> None:
         """Credits of ``origin``'s batch ``origin_batch`` have arrived in this registry's
@@ -959,6 +990,7 @@ class Jurisdiction:
         self.traded_by_type[:] = 0.0
         self.adjusted_by_type[:] = 0.0
         self._retired_real_memo = (None, (0, 0.0))
+        self._claims_by_rating_memo = (None, (np.zeros(3), np.zeros(3)))
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
         self.developers_active_before = self.developers.active.copy()

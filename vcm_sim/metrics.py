@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vcm_sim.agents.rater import UNRATED
 from vcm_sim.ets.reporters import ets_summary
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
@@ -122,6 +123,9 @@ def demand(market: Jurisdiction) -> int:
 
 
 STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
+RATING_BANDS = ("a_or_above", "below_a", "unrated")
+"""Bands of the rating agencies' consensus, in the order of
+:meth:`~vcm_sim.jurisdiction.Jurisdiction.claims_by_rating`."""
 """The registry's stocks, reported per step under these names (see ``Registry.totals``)."""
 
 
@@ -165,6 +169,56 @@ def greenwashing_index(market: Jurisdiction) -> float:
     """Greenwashing gap over claimed tonnes (0-1), cumulative; NaN before any claim."""
     retired, real = market.retired_real()
     return (retired - real) / retired if retired else math.nan
+
+
+def _rating_band_index(band: int) -> Callable[[Jurisdiction], float]:
+    name = RATING_BANDS[band]
+
+    def reporter(market: Jurisdiction) -> float:
+        if not len(market.rater_agents):
+            return math.nan
+        claimed, real = market.claims_by_rating()
+        return float((claimed[band] - real[band]) / claimed[band]) if claimed[band] else math.nan
+    reporter.__doc__ = (f"Greenwashing index (0-1, cumulative) of claims resting on credits of "
+                        f"projects {name.replace('_', ' ')} by the rating agencies' consensus "
+                        "now; NaN without agencies or such claims.")
+    return reporter
+
+
+def gap_flagged_share(market: Jurisdiction) -> float:
+    """Share (0-1) of the greenwashing gap (claimed minus real tonnes behind claims so far) in
+    credits of projects the rating agencies' consensus rates below A: how much of the
+    over-claimed tonnage the ratings flagged; NaN without agencies or a gap."""
+    if not len(market.rater_agents):
+        return math.nan
+    claimed, real = market.claims_by_rating()
+    gap = claimed - real
+    return float(gap[1] / gap.sum()) if gap.sum() > 0 else math.nan
+
+
+def rated_share(market: Jurisdiction) -> float:
+    """Share (0-1) of active projects at least one rating agency covers; NaN without
+    agencies."""
+    raters = market.raters
+    if not len(market.rater_agents):
+        return math.nan
+    active = market.projects.active(market.month_index)[:raters.seen]
+    return float(raters.covers.any(axis=0)[active].mean()) if active.any() else math.nan
+
+
+def rating_disagreement(market: Jurisdiction) -> float:
+    """Mean distance in notches between two agencies' ratings of a project both cover, over
+    pairs of agencies and the active projects they share; NaN with fewer than two agencies
+    or no shared project."""
+    raters = market.raters
+    if len(market.rater_agents) < 2:
+        return math.nan
+    active = market.projects.active(market.month_index)[:raters.seen]
+    grades = raters.grades(market.projects)[:, active]
+    gaps = [np.abs(grades[i] - grades[j])[(grades[i] != UNRATED) & (grades[j] != UNRATED)]
+            for i in range(len(grades)) for j in range(i + 1, len(grades))]
+    shared = np.concatenate(gaps)
+    return float(shared.mean()) if len(shared) else math.nan
 
 
 def detection_rate(market: Jurisdiction) -> float:
@@ -382,6 +436,11 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,
     "detection_rate": detection_rate,
+    **{f"greenwashing_index_{name}": _rating_band_index(k)
+       for k, name in enumerate(RATING_BANDS)},
+    "gap_flagged_share": gap_flagged_share,
+    "rated_share": rated_share,
+    "rating_disagreement": rating_disagreement,
     "real_mitigation_tco2": real_mitigation_tco2,
     "developer_profit_usd": developer_profit_usd,
     "firm_cost_usd": firm_cost_usd,
