@@ -19,12 +19,12 @@ GROWTH = 1024
 
 
 def grow_array(array: np.ndarray, size: int) -> np.ndarray:
-    """``array`` with room for ``size`` entries: itself if it has it, else a copy at least
-    twice as long (new entries zero), so that appending batch by batch costs amortised
+    """``array`` with room for ``size`` rows: itself if it has it, else a copy at least
+    twice as long (new rows zero), so that appending batch by batch costs amortised
     constant time."""
     if size <= len(array):
         return array
-    bigger = np.zeros(max(size, 2 * len(array), GROWTH), dtype=array.dtype)
+    bigger = np.zeros((max(size, 2 * len(array), GROWTH), *array.shape[1:]), dtype=array.dtype)
     bigger[:len(array)] = array
     return bigger
 

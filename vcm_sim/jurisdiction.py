@@ -44,7 +44,7 @@ from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
                                       running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
-from vcm_sim.agents.rater import A_OR_ABOVE, UNRATED, RaterPanel, RatingAgency
+from vcm_sim.agents.rater import RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
@@ -52,7 +52,7 @@ from vcm_sim.cash import CashBook
 from vcm_sim.drivers import driver_events
 from vcm_sim.ets.reporters import ets_reporters
 from vcm_sim.ets.system import EmissionsTrading
-from vcm_sim.issuance import BatchTruth, Verification, verify
+from vcm_sim.issuance import BatchTruth, Verification, grow_array, verify
 from vcm_sim.labels import LabelBook, batch_labels
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
@@ -192,6 +192,10 @@ class Jurisdiction:
         self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
         self._claims_by_rating_memo: tuple[int | None, tuple[np.ndarray, np.ndarray]] = (
             None, (np.zeros(3), np.zeros(3)))
+        self.claimed_by_band = np.zeros((0, 3), dtype=np.int64)
+        """Per batch this market issued, its credits retired behind claims since recording
+        started under each rating band (rows grow with the batches; see
+        :meth:`claims_by_rating`)."""
         self._retired_before = np.zeros(0, dtype=np.int64)
         self.imports: dict[Jurisdiction, tuple[list[int], list[int]]] = {}
         """Per market credits came from, the batches of this registry they arrived in and
@@ -880,12 +884,22 @@ class Jurisdiction:
             return float(np.nanmean(self.price_by_type))
         return float(self.expected_price.mean())
 
-    def record_retirements(self, batch: np.ndarray, credits: np.ndarray) -> None:
+    def record_retirements(self, batch: np.ndarray, credits: np.ndarray,
+                           behind_claims: bool = True) -> None:
         """Mirror retirements the registry has just made (``credits`` of each ``batch``) in
-        the hidden truth and the per-type tally."""
+        the hidden truth and the per-type tally; retirements ``behind_claims`` (not an ETS's
+        surrenders) also count as labelled or not and, with rating agencies, under the
+        rating band their projects have now (:meth:`claims_by_rating`)."""
         np.add.at(self.truth.retired, batch, credits)
-        np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
+        project = self.truth.project[batch]
+        np.add.at(self.retired_by_type, self.projects.kind[project], credits)
+        if not behind_claims:
+            return
         self.labels.record_retirements(batch, credits)
+        if len(self.rater_agents):
+            self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
+            np.add.at(self.claimed_by_band, (batch, self.raters.band(self.projects, project)),
+                      credits)
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the
@@ -893,7 +907,10 @@ class Jurisdiction:
         computed once per step. Credits an ETS's covered firms surrendered are not claims:
         they replace allowances (see :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
         if self._retired_real_memo[0] != self._month:
-            retired = self.claimed_here()
+            retired = self.truth.view("retired").copy()
+            retired[:len(self._retired_before)] -= self._retired_before
+            if self.ets is not None:
+                retired -= self.ets.surrendered_since_recording(len(retired))
             credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
             here = self.registry.per_batch("retired") if self.imports else None
             for origin, (batches, origin_batches) in self.imports.items():
@@ -905,29 +922,15 @@ class Jurisdiction:
             self._retired_real_memo = (self._month, (credits, real))
         return self._retired_real_memo[1]
 
-    def claimed_here(self) -> np.ndarray:
-        """Per batch this market issued, its credits retired behind claims since recording
-        started (ETS surrenders are not claims)."""
-        retired = self.truth.view("retired").copy()
-        retired[:len(self._retired_before)] -= self._retired_before
-        if self.ets is not None:
-            retired -= self.ets.surrendered_since_recording(len(retired))
-        return retired
-
     def claims_by_rating(self) -> tuple[np.ndarray, np.ndarray]:
-        """Credits retired behind claims since recording started and the real tonnes behind
-        them today, per rating band of their projects now (the agencies' consensus: A or
-        above, below A, unrated), of the batches this market issued; computed once per step."""
+        """Credits of the batches this market issued retired here behind claims since
+        recording started, and the real tonnes behind them today, per rating band their
+        projects had when they were retired (the agencies' consensus: A or above, below A,
+        unrated); computed once per step."""
         if self._claims_by_rating_memo[0] != self._month:
-            retired = self.claimed_here()
-            grade = np.full(len(self.projects), UNRATED)
-            grade[:self.raters.seen] = self.raters.consensus(self.projects)
-            band = np.where(grade == UNRATED, 2, (grade > A_OR_ABOVE).astype(np.int64))
-            batch_band = band[self.truth.view("project")]
-            real = retired * self.truth.real_now()
+            claimed = self.claimed_by_band[:self.truth.size]
             self._claims_by_rating_memo = (self._month, (
-                np.bincount(batch_band, weights=retired, minlength=3),
-                np.bincount(batch_band, weights=real, minlength=3)))
+                claimed.sum(axis=0).astype(float), claimed.T @ self.truth.real_now()))
         return self._claims_by_rating_memo[1]
 
     def note_import(self, origin: Jurisdiction, batch: int, origin_batch: int) -> None:
@@ -991,6 +994,7 @@ class Jurisdiction:
         self.adjusted_by_type[:] = 0.0
         self._retired_real_memo = (None, (0, 0.0))
         self._claims_by_rating_memo = (None, (np.zeros(3), np.zeros(3)))
+        self.claimed_by_band[:] = 0
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
         self.developers_active_before = self.developers.active.copy()

@@ -51,8 +51,9 @@ def label_filter(rules: LabelRules, registry: Registry,
 @dataclass
 class LabelBook:
     """A market's labelled credits: which of the batches it issued carry a label, and the
-    labelled credits issued and retired behind claims here so far (tCO2e, balances that
-    include credits from before recording started, like ``issued`` and ``retired``)."""
+    labelled credits issued and retired in its registry behind claims so far (tCO2e,
+    balances that include credits from before recording started, like ``issued`` and
+    ``retired``; an ETS's surrenders are not claims)."""
 
     labelled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     issued: int = 0

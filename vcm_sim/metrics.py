@@ -123,10 +123,11 @@ def demand(market: Jurisdiction) -> int:
 
 
 STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
+"""The registry's stocks, reported per step under these names (see ``Registry.totals``)."""
+
 RATING_BANDS = ("a_or_above", "below_a", "unrated")
 """Bands of the rating agencies' consensus, in the order of
 :meth:`~vcm_sim.jurisdiction.Jurisdiction.claims_by_rating`."""
-"""The registry's stocks, reported per step under these names (see ``Registry.totals``)."""
 
 
 FLOWS = {"issuance": "issued", "retirements": "retired", "cancellations": "cancelled"}
@@ -180,8 +181,9 @@ def _rating_band_index(band: int) -> Callable[[Jurisdiction], float]:
         claimed, real = market.claims_by_rating()
         return float((claimed[band] - real[band]) / claimed[band]) if claimed[band] else math.nan
     reporter.__doc__ = (f"Greenwashing index (0-1, cumulative) of claims resting on credits of "
-                        f"projects {name.replace('_', ' ')} by the rating agencies' consensus "
-                        "now; NaN without agencies or such claims.")
+                        f"projects rated {name.replace('_', ' ')} by the rating agencies' "
+                        "consensus when the credits were retired (credits this market issued); "
+                        "NaN without agencies or such claims.")
     return reporter
 
 
@@ -404,7 +406,9 @@ def labelled_issued(market: Jurisdiction) -> int:
 
 
 def labelled_retired(market: Jurisdiction) -> int:
-    """Labelled credits this market issued and buyers retired so far, like 'retired'."""
+    """Labelled credits this market issued and buyers retired in its registry behind claims
+    so far, like 'retired' (an ETS's surrenders are not claims; credits moved abroad count
+    in neither market)."""
     return market.labels.retired
 
 

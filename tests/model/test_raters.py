@@ -51,21 +51,28 @@ def test_agencies_cover_about_their_share_of_projects_and_disagree_by_their_erro
     assert raters.covers.mean(axis=1) == pytest.approx([0.3] * 3, abs=0.03)
     assert raters.error.std(axis=1) == pytest.approx(raters.error_sd, rel=0.1)
     assert list(raters.developer_paid) == [True, True, False]  # round(1.5) is 2, half to even
-    covers, error = raters.covers.copy(), raters.error.copy()
-    raters.cover_new(np.random.default_rng(3), 4100)
-    np.testing.assert_array_equal(raters.covers[:, :4000], covers)
-    np.testing.assert_array_equal(raters.error[:, :4000], error)
-    assert raters.covers.shape == (3, 4100) and raters.seen == 4100
 
 
-def test_found_inflation_scores_each_agency_and_halves_its_error():
-    """Project 0 (truth 0.8: AA for the accurate agency, AAA for the lenient one, BBB for
-    the harsh one) is found inflated: the two that rated it A or above move a tenth of the
-    way to 0, the harsh one a tenth of the way to 1; every error on it halves; project 1 is
-    untouched."""
+def test_a_projects_rating_draws_do_not_depend_on_how_many_projects_there_are():
+    """Draws are laid out one row per project: the first ten projects get the same coverage
+    and errors whether ten or eleven projects are seen in the month."""
+    params = RatingAgencies(coverage=0.5, error_sd=0.2)
+    ten, eleven = (RaterPanel.create(np.random.default_rng(1), 3, params) for _ in range(2))
+    ten.cover_new(np.random.default_rng(2), 10)
+    eleven.cover_new(np.random.default_rng(2), 11)
+    np.testing.assert_array_equal(eleven.covers[:, :10], ten.covers)
+    np.testing.assert_array_equal(eleven.error[:, :10], ten.error)
+    assert eleven.seen == 11 and eleven.covers.shape == (3, 11)
+
+
+def test_found_inflation_scores_each_agency_against_the_revealed_truth():
+    """Project 0 is found inflated: additionality 0.96 over 1.2, truth 0.8 (AA). The agency
+    without error rated it AA, one with error +0.1 AAA (better than the truth: a miss,
+    a tenth of the way to 0), one with -0.15 BBB (borne out, a tenth of the way to 1); every
+    error on it halves; project 1 is untouched."""
     raters = panel([[0.0, 0.1], [0.1, 0.1], [-0.15, 0.1]], [False, False, False])
-    raters.evidence(projects([0.8, 0.8], [0.0, 0.0]), np.array([0]))
-    assert raters.reputation == pytest.approx([0.45, 0.45, 0.55])
+    raters.evidence(projects([0.96, 0.8], [0.2, 0.0]), np.array([0]))
+    assert raters.reputation == pytest.approx([0.55, 0.45, 0.55])
     np.testing.assert_allclose(raters.error, [[0.0, 0.1], [0.05, 0.1], [-0.075, 0.1]])
 
 
@@ -87,12 +94,13 @@ def test_with_accurate_agencies_the_bands_sort_claims_by_their_real_tonnes():
     scenario = small(steps=60, population={"raters": 3},
                      rating_agencies={"error_sd": 0.0, "developer_paid_share": 0.0,
                                       "coverage": 1.0})
-    results = VCMModel(scenario, rng=5).run().results()
-    last = results.iloc[-1]
+    model = VCMModel(scenario, rng=5)
+    last = model.run().results().iloc[-1]
     assert last["greenwashing_index_a_or_above"] < last["greenwashing_index_below_a"]
     assert np.isnan(last["greenwashing_index_unrated"]) and last["rated_share"] == 1.0
     assert last["rating_disagreement"] == 0.0
     assert 0.0 < last["gap_flagged_share"] <= 1.0
+    assert list(model.markets[0].raters.reputation) == [1.0, 1.0, 1.0]  # never overrates
 
 
 def test_an_agency_names_its_rating_of_a_project():
@@ -102,6 +110,7 @@ def test_an_agency_names_its_rating_of_a_project():
     assert agency.rating(0) in GRADES and 0.0 <= agency.reputation <= 1.0
     assert agency.developer_paid is False and agency.error_sd > 0  # round(0.5 * 2): the first
     assert repr(agency) == "RatingAgency(rater-1)"
-    uncovered = model.markets[0].raters
-    uncovered.covers[1, 0] = False
+    raters = model.markets[0].raters
+    assert agency.rating(raters.seen) is None  # a project no agency has seen yet
+    raters.covers[1, 0] = False
     assert agency.rating(0) is None and UNRATED == -1

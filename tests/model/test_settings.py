@@ -116,6 +116,8 @@ STRUCTURAL: dict[float, str] = {
 STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("agents/rater.py", 9): "decimal places a rating's notch boundary is read to: float noise "
                             "(0.4 / 0.1 = 4.000000000000001), not behaviour",
+    ("agents/rater.py", 2): "two draws per agency and project (coverage, error), and band 2 of "
+                            "three (A or above, below A, unrated)",
     ("trading.py", 2): "two quality tiers per project type (book labels)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
     ("jurisdiction.py", 2): "two quality tiers per project type (books and tier prices)",
