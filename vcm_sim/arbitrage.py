@@ -28,7 +28,7 @@ import numpy as np
 
 from vcm_sim import article6
 from vcm_sim.agents.trader import ARBITRAGEUR
-from vcm_sim.trading import standard_prices, vintage_filter
+from vcm_sim.trading import claim_filter, standard_prices
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -69,12 +69,12 @@ def plan(link: Link, i: int) -> Plan:
     traders = origin.traders
     venue = np.where(traders.rule == ARBITRAGEUR, best[traders.kind], i)
     stock = np.zeros(len(venue))
-    home_filter = vintage_filter(origin)
+    home_filter = claim_filter(origin)
     for j, market in enumerate(markets):
         going = venue == j
         if j == i or not going.any():
             continue
-        takes = article6.batch_filter(origin, False, vintage_filter(market, origin.registry))
+        takes = article6.batch_filter(origin, False, claim_filter(market, origin.registry))
         held = origin.registry.held(origin.trader_ids, takes)
         saleable = origin.registry.held(origin.trader_ids, _both(home_filter, takes))
         stuck = going & (origin.registry.held(origin.trader_ids, home_filter) > saleable)

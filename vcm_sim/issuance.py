@@ -18,10 +18,13 @@ from scipy import special
 GROWTH = 1024
 
 
-def _grow(array: np.ndarray, size: int) -> np.ndarray:
+def grow_array(array: np.ndarray, size: int) -> np.ndarray:
+    """``array`` with room for ``size`` rows: itself if it has it, else a copy at least
+    twice as long (new rows zero), so that appending batch by batch costs amortised
+    constant time."""
     if size <= len(array):
         return array
-    bigger = np.zeros(max(size, 2 * len(array), GROWTH), dtype=array.dtype)
+    bigger = np.zeros((max(size, 2 * len(array), GROWTH), *array.shape[1:]), dtype=array.dtype)
     bigger[:len(array)] = array
     return bigger
 
@@ -61,7 +64,7 @@ class BatchTruth:
                              f"(expected {len(project)} from {self.size})")
         n = self.size + len(project)
         for name in self.COLUMNS:
-            setattr(self, name, _grow(getattr(self, name), n))
+            setattr(self, name, grow_array(getattr(self, name), n))
         new = slice(self.size, n)
         self.project[new] = project
         self.quantity[new] = quantity

@@ -44,6 +44,7 @@ from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
                                       running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
+from vcm_sim.agents.rater import RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
@@ -51,7 +52,8 @@ from vcm_sim.cash import CashBook
 from vcm_sim.drivers import driver_events
 from vcm_sim.ets.reporters import ets_reporters
 from vcm_sim.ets.system import EmissionsTrading
-from vcm_sim.issuance import BatchTruth, Verification, verify
+from vcm_sim.issuance import BatchTruth, Verification, grow_array, verify
+from vcm_sim.labels import LabelBook, batch_labels
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
@@ -147,6 +149,8 @@ class Jurisdiction:
         registry's ``issued``: seeded past and burn-in included."""
         self.retired_by_type = np.zeros(n_types, dtype=np.int64)
         """Credits retired so far per project type, like the registry's ``retired``."""
+        self.labels = LabelBook()
+        """Which batches carry the integrity label, and labelled credits issued and retired."""
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_book = np.full(2 * n_types, np.nan)
@@ -186,6 +190,12 @@ class Jurisdiction:
         self._pending_events: list[dict] = ([e.model_dump() for e in s.events]
                                             + driver_events(s))
         self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
+        self._claims_by_rating_memo: tuple[int | None, tuple[np.ndarray, np.ndarray]] = (
+            None, (np.zeros(3), np.zeros(3)))
+        self.claimed_by_band = np.zeros((0, 3), dtype=np.int64)
+        """Per batch this market issued, its credits retired behind claims since recording
+        started under each rating band (rows grow with the batches; see
+        :meth:`claims_by_rating`)."""
         self._retired_before = np.zeros(0, dtype=np.int64)
         self.imports: dict[Jurisdiction, tuple[list[int], list[int]]] = {}
         """Per market credits came from, the batches of this registry they arrived in and
@@ -217,6 +227,7 @@ class Jurisdiction:
         self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
         self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders,
                                                self.types.credit_mix)
+        self.raters = RaterPanel.create(setup("ratings"), pop.raters, s.rating_agencies)
         model = self.model
         self.firm_agents = EmittingFirm.create_agents(model, pop.firms, index=np.arange(pop.firms),
                                                       market=self)
@@ -226,6 +237,8 @@ class Jurisdiction:
                                                       index=np.arange(pop.verifiers), market=self)
         self.trader_agents = Trader.create_agents(model, pop.traders,
                                                   index=np.arange(pop.traders), market=self)
+        self.rater_agents = RatingAgency.create_agents(model, pop.raters,
+                                                       index=np.arange(pop.raters), market=self)
         self.regulator = Regulator(model, 0, self)
 
     def _open_accounts(self) -> None:
@@ -347,6 +360,8 @@ class Jurisdiction:
             self.ets.open_month(t)
         self._mrv(t)
         self._supply(t)
+        if len(self.rater_agents):
+            self.raters.cover_new(self.draws("ratings"), len(self.projects))
         self._pay_running_costs()
 
     def trade_month(self) -> None:
@@ -485,6 +500,7 @@ class Jurisdiction:
         projects.pending_verifiable[due] = 0.0
         projects.verifier[due] = verifier
         if result.detected.any():
+            self.raters.evidence(projects, due[result.detected])
             kept = s.developers.inflation_kept_after_detection
             projects.inflation[due[result.detected]] *= kept
         return result, projects.developer[due]
@@ -503,16 +519,19 @@ class Jurisdiction:
 
     def issue(self, result: Verification, developer: np.ndarray, vintage: int) -> None:
         """Issue the accepted credits of a verification round, one batch of ``vintage`` per
-        project (the type's buffer share to the pool), and record their hidden truth."""
+        project (the type's buffer share to the pool, the label if its type is approved:
+        :mod:`vcm_sim.labels`), and record their hidden truth."""
         issued = result.accepted >= 1
         project, quantity = result.project[issued], result.accepted[issued]
         if not len(project):
             return
         kind = self.projects.kind[project]
+        labels = batch_labels(self.config.rules.label, kind)
         batch = self.registry.issue_many(
             [f"project-{p}" for p in project.tolist()], vintage, quantity,
             [self.developer_accounts[d] for d in developer[issued].tolist()],
-            self.types.buffer_share[kind])
+            self.types.buffer_share[kind], labels)
+        self.labels.record_issue(batch, labels, quantity)
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued])
         np.add.at(self.issued_by_type, kind, quantity)
@@ -865,11 +884,22 @@ class Jurisdiction:
             return float(np.nanmean(self.price_by_type))
         return float(self.expected_price.mean())
 
-    def record_retirements(self, batch: np.ndarray, credits: np.ndarray) -> None:
+    def record_retirements(self, batch: np.ndarray, credits: np.ndarray,
+                           behind_claims: bool = True) -> None:
         """Mirror retirements the registry has just made (``credits`` of each ``batch``) in
-        the hidden truth and the per-type tally."""
+        the hidden truth and the per-type tally; retirements ``behind_claims`` (not an ETS's
+        surrenders) also count as labelled or not and, with rating agencies, under the
+        rating band their projects have now (:meth:`claims_by_rating`)."""
         np.add.at(self.truth.retired, batch, credits)
-        np.add.at(self.retired_by_type, self.projects.kind[self.truth.project[batch]], credits)
+        project = self.truth.project[batch]
+        np.add.at(self.retired_by_type, self.projects.kind[project], credits)
+        if not behind_claims:
+            return
+        self.labels.record_retirements(batch, credits)
+        if len(self.rater_agents):
+            self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
+            np.add.at(self.claimed_by_band, (batch, self.raters.band(self.projects, project)),
+                      credits)
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the
@@ -891,6 +921,17 @@ class Jurisdiction:
                                                                          dtype=np.int64)))
             self._retired_real_memo = (self._month, (credits, real))
         return self._retired_real_memo[1]
+
+    def claims_by_rating(self) -> tuple[np.ndarray, np.ndarray]:
+        """Credits of the batches this market issued retired here behind claims since
+        recording started, and the real tonnes behind them today, per rating band their
+        projects had when they were retired (the agencies' consensus: A or above, below A,
+        unrated); computed once per step."""
+        if self._claims_by_rating_memo[0] != self._month:
+            claimed = self.claimed_by_band[:self.truth.size]
+            self._claims_by_rating_memo = (self._month, (
+                claimed.sum(axis=0).astype(float), claimed.T @ self.truth.real_now()))
+        return self._claims_by_rating_memo[1]
 
     def note_import(self, origin: Jurisdiction, batch: int, origin_batch: int) -> None:
         """Credits of ``origin``'s batch ``origin_batch`` have arrived in this registry's
@@ -952,6 +993,8 @@ class Jurisdiction:
         self.traded_by_type[:] = 0.0
         self.adjusted_by_type[:] = 0.0
         self._retired_real_memo = (None, (0, 0.0))
+        self._claims_by_rating_memo = (None, (np.zeros(3), np.zeros(3)))
+        self.claimed_by_band[:] = 0
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()
         self.developers_active_before = self.developers.active.copy()

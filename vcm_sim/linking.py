@@ -62,8 +62,8 @@ import numpy as np
 from vcm_sim import arbitrage, article6
 from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.rules import PROJECT_TYPES
-from vcm_sim.trading import (Orders, Stock, back_claims, book_label, developer_asks,
-                             stock_years, tiers_on, vintage_filter)
+from vcm_sim.trading import (Orders, Stock, back_claims, book_label, claim_filter,
+                             developer_asks, stock_years, tiers_on)
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -233,9 +233,9 @@ class Link:
     @staticmethod
     def _authorised_for(origin: Jurisdiction, market: Jurisdiction) -> np.ndarray:
         """Per developer of ``origin``, the authorised credits it holds that ``market``'s
-        buyers may take (within their vintage cut-off)."""
+        buyers may take (within their vintage cut-off and label rule)."""
         return origin.registry.held(origin.developer_ids, article6.batch_filter(
-            origin, True, vintage_filter(market, origin.registry)))
+            origin, True, claim_filter(market, origin.registry)))
 
     def authorised_home(self, market: Jurisdiction) -> np.ndarray:
         """Per developer of ``market``, the authorised credits it offers at home this month
@@ -300,7 +300,7 @@ class Link:
     def offers_into(self, market: Jurisdiction) -> Offers:
         """The asks sellers of the other markets post in ``market`` this month: developers
         their share of what they offer (from their inventories eligible under ``market``'s
-        vintage cut-off), asked at their reservation plus the transfer cost, and
+        vintage cut-off and label rule), asked at their reservation plus the transfer cost, and
         arbitrageurs whose venue this market is (:func:`~vcm_sim.arbitrage.asks_abroad`)."""
         j = self.position(market)
         parts = [Offers(Orders.of([], [], [], []), *(np.zeros(0, dtype=np.int64),) * 2,
@@ -309,14 +309,14 @@ class Link:
         for i, origin in enumerate(self.markets):
             if i == j:
                 continue
-            vintage = vintage_filter(market, origin.registry)
+            eligible = claim_filter(market, origin.registry)
             for is_adjusted, share, reservation in (
                     (False, self.share[i, j], self.reservation[i]),
                     (True, self.share_adjusted[i, j], self.reservation_adjusted[i])):
                 if not share.any():
                     continue
                 inventory = origin.registry.held(
-                    origin.developer_ids, article6.batch_filter(origin, is_adjusted, vintage))
+                    origin.developer_ids, article6.batch_filter(origin, is_adjusted, eligible))
                 inventory = inventory * share[origin.developers.specialty]
                 if not is_adjusted and self.access < 1.0:
                     inventory = inventory * self.reaches_abroad(origin)
@@ -369,7 +369,7 @@ class Link:
             by_trader = match & offers.by_trader[ask]
             match &= ~adjusted & ~by_trader
             unadjusted = article6.batch_filter(origin, False,
-                                               vintage_filter(market, origin.registry))
+                                               claim_filter(market, origin.registry))
             for pick, ids, accounts, developers in (
                     (match, origin.developer_ids, origin.developer_accounts, True),
                     (by_trader, origin.trader_ids, origin.trader_accounts, False)):
@@ -449,7 +449,7 @@ class Link:
         match, batch, credits = article6.deliver_adjusted(
             origin, market, [origin.developer_accounts[d] for d in developer.tolist()],
             abroad_account(market), [market.firm_accounts[f] for f in firm.tolist()],
-            quantity, vintage_filter(market, origin.registry))
+            quantity, claim_filter(market, origin.registry))
         back_claims(market, origin, firm[match], batch, credits)
         self._note_bought(market, origin, batch, credits)
         value, volume = market.adjusted_month

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vcm_sim.agents.rater import UNRATED
 from vcm_sim.ets.reporters import ets_summary
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
@@ -124,6 +125,10 @@ def demand(market: Jurisdiction) -> int:
 STOCKS = ("issued", "retired", "cancelled", "buffer", "active")
 """The registry's stocks, reported per step under these names (see ``Registry.totals``)."""
 
+RATING_BANDS = ("a_or_above", "below_a", "unrated")
+"""Bands of the rating agencies' consensus, in the order of
+:meth:`~vcm_sim.jurisdiction.Jurisdiction.claims_by_rating`."""
+
 
 FLOWS = {"issuance": "issued", "retirements": "retired", "cancellations": "cancelled"}
 """Monthly registry flows, reported per step under these names, and the stock each moves."""
@@ -165,6 +170,57 @@ def greenwashing_index(market: Jurisdiction) -> float:
     """Greenwashing gap over claimed tonnes (0-1), cumulative; NaN before any claim."""
     retired, real = market.retired_real()
     return (retired - real) / retired if retired else math.nan
+
+
+def _rating_band_index(band: int) -> Callable[[Jurisdiction], float]:
+    name = RATING_BANDS[band]
+
+    def reporter(market: Jurisdiction) -> float:
+        if not len(market.rater_agents):
+            return math.nan
+        claimed, real = market.claims_by_rating()
+        return float((claimed[band] - real[band]) / claimed[band]) if claimed[band] else math.nan
+    reporter.__doc__ = (f"Greenwashing index (0-1, cumulative) of claims resting on credits of "
+                        f"projects rated {name.replace('_', ' ')} by the rating agencies' "
+                        "consensus when the credits were retired (credits this market issued); "
+                        "NaN without agencies or such claims.")
+    return reporter
+
+
+def gap_flagged_share(market: Jurisdiction) -> float:
+    """Share (0-1) of the greenwashing gap (claimed minus real tonnes behind claims so far) in
+    credits of projects the rating agencies' consensus rates below A: how much of the
+    over-claimed tonnage the ratings flagged; NaN without agencies or a gap."""
+    if not len(market.rater_agents):
+        return math.nan
+    claimed, real = market.claims_by_rating()
+    gap = claimed - real
+    return float(gap[1] / gap.sum()) if gap.sum() > 0 else math.nan
+
+
+def rated_share(market: Jurisdiction) -> float:
+    """Share (0-1) of active projects at least one rating agency covers; NaN without
+    agencies."""
+    raters = market.raters
+    if not len(market.rater_agents):
+        return math.nan
+    active = market.projects.active(market.month_index)[:raters.seen]
+    return float(raters.covers.any(axis=0)[active].mean()) if active.any() else math.nan
+
+
+def rating_disagreement(market: Jurisdiction) -> float:
+    """Mean distance in notches between two agencies' ratings of a project both cover, over
+    pairs of agencies and the active projects they share; NaN with fewer than two agencies
+    or no shared project."""
+    raters = market.raters
+    if len(market.rater_agents) < 2:
+        return math.nan
+    active = market.projects.active(market.month_index)[:raters.seen]
+    grades = raters.grades(market.projects)[:, active]
+    gaps = [np.abs(grades[i] - grades[j])[(grades[i] != UNRATED) & (grades[j] != UNRATED)]
+            for i in range(len(grades)) for j in range(i + 1, len(grades))]
+    shared = np.concatenate(gaps)
+    return float(shared.mean()) if len(shared) else math.nan
 
 
 def detection_rate(market: Jurisdiction) -> float:
@@ -343,6 +399,19 @@ def _type_stock(k: int, name: str) -> Callable[[Jurisdiction], int]:
     return reporter
 
 
+def labelled_issued(market: Jurisdiction) -> int:
+    """Credits issued carrying the integrity label so far (``rules.label``), like 'issued' a
+    balance that includes credits from before recording started."""
+    return market.labels.issued
+
+
+def labelled_retired(market: Jurisdiction) -> int:
+    """Labelled credits this market issued and buyers retired in its registry behind claims
+    so far, like 'retired' (an ETS's surrenders are not claims; credits moved abroad count
+    in neither market)."""
+    return market.labels.retired
+
+
 def _type_demand(k: int) -> Callable[[Jurisdiction], int]:
     def reporter(market: Jurisdiction) -> int:
         return int(market.demand_by_type[k])
@@ -365,10 +434,17 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     **{f"{name}_{kind}": _type_stock(k, name) for name in ("issued", "retired")
        for k, kind in enumerate(PROJECT_TYPES)},
     **{name: _flow(name, stock) for name, stock in FLOWS.items()},
+    "labelled_issued": labelled_issued,
+    "labelled_retired": labelled_retired,
     "integrity_ratio": integrity_ratio,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,
     "detection_rate": detection_rate,
+    **{f"greenwashing_index_{name}": _rating_band_index(k)
+       for k, name in enumerate(RATING_BANDS)},
+    "gap_flagged_share": gap_flagged_share,
+    "rated_share": rated_share,
+    "rating_disagreement": rating_disagreement,
     "real_mitigation_tco2": real_mitigation_tco2,
     "developer_profit_usd": developer_profit_usd,
     "firm_cost_usd": firm_cost_usd,

@@ -133,6 +133,23 @@ class Article6Rules(Strict):
                            "bought abroad.")
 
 
+class LabelRules(Strict):
+    """An integrity label in the manner of the ICVCM's Core Carbon Principles (see
+    ``vcm_sim.labels``): an assessment body approves project types, and credits of an approved
+    type issued while it is approved carry the label in the registry. Approvals change
+    mid-run with a 'set' event on ``rules.label.approved_types``."""
+
+    name: str = Field("ccp", min_length=1, max_length=40, description=(
+        "The label's name, as batches carry it in the registry."))
+    approved_types: list[ProjectTypeName] = Field(default_factory=list, description=(
+        "Project types the assessment body has approved: their credits issued from now on "
+        "carry the label (credits issued before stay unlabelled). Empty: no credit is "
+        "labelled."))
+    required_for_claims: bool = Field(False, description=(
+        "Claims must rest on labelled credits: buyers here take only credits carrying the "
+        "label (within the vintage cut-off), so unlabelled ones find no claimant."))
+
+
 class Rules(Strict):
     """The full rule set."""
 
@@ -140,3 +157,4 @@ class Rules(Strict):
     disclosure: DisclosureRules = Field(default_factory=DisclosureRules)
     market: MarketRules = Field(default_factory=MarketRules)
     article6: Article6Rules = Field(default_factory=Article6Rules)
+    label: LabelRules = Field(default_factory=LabelRules)

@@ -54,6 +54,9 @@ class Population(Strict):
     developers: int = Field(200, ge=0, le=100_000, description="Project developers.")
     verifiers: int = Field(20, ge=1, le=10_000, description="Verification bodies.")
     traders: int = Field(0, ge=0, le=100_000, description="Speculative traders (0 for none).")
+    raters: int = Field(0, ge=0, le=100, description=(
+        "Rating agencies publishing letter ratings of projects (0 for none; see "
+        "rating_agencies)."))
 
 
 class ProjectType(Strict):
@@ -356,6 +359,34 @@ class Ratings(Strict):
                                       "quality tiers are on).")
 
 
+class RatingAgencies(Strict):
+    """Rating agencies (``vcm_sim/agents/rater.py``): each estimates the real tonnes behind a
+    credit of the projects it covers, with its own error, and publishes a letter rating on
+    the scale AAA, AA, A, BBB, BB, B, C, D."""
+
+    error_sd: float = Field(0.15, ge=0.0, le=1.0, description=(
+        "Median over agencies of the standard deviation of an agency's error on a project's "
+        "real tonnes per credit (drawn once per agency and project)."))
+    error_spread: float = log_spread(0.5, "agencies' error standard deviations")
+    coverage: float = share(0.5, "Share (0-1) of projects an agency rates: each agency decides "
+                                 "once per project, when it first sees it.")
+    developer_paid_share: float = share(0.5, (
+        "Share (0-1) of agencies paid by the developers they rate; the others sell to buyers "
+        "by subscription."))
+    developer_paid_bias: float = Field(0.1, ge=0.0, le=1.0, description=(
+        "Upward bias of a developer-paid agency's estimates, real tonnes per credit: the "
+        "conflict of interest of the issuer-pays model."))
+    revision_weight: float = share(0.5, (
+        "Share (0-1) of its error on a project an agency corrects when evidence on it "
+        "appears: inflation found at verification or by an audit."))
+    reputation_weight: float = share(0.1, (
+        "Weight (0-1) of each project found over-credited in an agency's reputation, its "
+        "recency-weighted share of such projects it had rated below A."))
+    notch_width: float = Field(0.1, gt=0.0, le=0.2, description=(
+        "Real tonnes per credit a notch spans: AAA from 1 - width, each notch below one "
+        "width lower, D below 1 - 7 widths."))
+
+
 class Sentiment(Strict):
     """Buyers' trust in each project type: lost to exposures and scandals, slowly regained."""
 
@@ -519,6 +550,7 @@ class Scenario(Strict):
     projects: ProjectVariation = Field(default_factory=ProjectVariation)
     expectations: Expectations = Field(default_factory=Expectations)
     ratings: Ratings = Field(default_factory=Ratings)
+    rating_agencies: RatingAgencies = Field(default_factory=RatingAgencies)
     sentiment: Sentiment = Field(default_factory=Sentiment)
     exposure: Exposure = Field(default_factory=Exposure)
     currency: CurrencyCode = Field("USD", description=(

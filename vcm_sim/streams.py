@@ -23,7 +23,7 @@ import numpy as np
 
 STREAMS = ("firms", "developers", "verifiers", "traders", "projects", "history", "fire_years",
            "reversals", "events", "verifier_choice", "verification", "market", "claims",
-           "audits", "entry", "purchases", "linking", "ets")
+           "audits", "entry", "purchases", "linking", "ets", "ratings")
 """Who draws, by phase of the step. Decisions: the four populations (their set-up, then
 their monthly choices) and new projects' attributes; the seeded past before the first month
 (``history``); nature: bad fire years by region and reversals; scheduled and triggered
@@ -31,7 +31,8 @@ their monthly choices) and new projects' attributes; the seeded past before the 
 clearing (tie-breaks); claims: exposure of greenwashing; oversight: the regulator's audits;
 ``entry``: newcomers and their first projects; ``purchases``: the month each firm buys in;
 ``linking``: developers' asks in linked markets abroad; ``ets``: covered firms' set-up and
-the allowance market's tie-breaks.
+the allowance market's tie-breaks; ``ratings``: rating agencies' set-up, which projects they
+cover and their errors.
 Each stream that draws per project does so once a month, one row per project, so that the
 projects two runs share get the same rows."""
 

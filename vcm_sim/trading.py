@@ -19,6 +19,7 @@ import numpy as np
 from vcm_sim import article6
 from vcm_sim.agents.firm import Demand
 from vcm_sim.agents.trader import ARBITRAGEUR
+from vcm_sim.labels import label_filter
 from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
 
@@ -98,6 +99,16 @@ def vintage_filter(market: Jurisdiction, registry: Registry | None = None
     return lambda b: batches[b].vintage >= oldest
 
 
+def claim_filter(market: Jurisdiction, registry: Registry | None = None
+                 ) -> Callable[[int], bool] | None:
+    """Predicate on batch ids of ``registry`` (default the market's): may the batch back a
+    claim in ``market`` this year (within its vintage cut-off and, when its claims require
+    the integrity label, labelled: :func:`vcm_sim.labels.label_filter`)? ``None`` when every
+    batch may."""
+    registry = market.registry if registry is None else registry
+    return label_filter(market.config.rules.label, registry, vintage_filter(market, registry))
+
+
 @dataclass(frozen=True)
 class Stock:
     """Credits each developer and each trader could sell to a claimant this month (within
@@ -117,7 +128,7 @@ class Stock:
         """The sellers' eligible inventories now (in linked markets, the developers' share
         for home: see :meth:`~vcm_sim.linking.Link.home_share` and, for credits their host
         authorised, :meth:`~vcm_sim.linking.Link.authorised_home`)."""
-        eligible = vintage_filter(market)
+        eligible = claim_filter(market)
         traders = market.registry.held(market.trader_ids, eligible)
         plan = None if market.link is None else market.link.arbitrage_plan(market)
         if plan is not None:
@@ -431,7 +442,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         market.ets.note_offsets_bought(int(quantity[covered].sum()), float(paid[covered].sum()))
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
-    eligible = vintage_filter(market)
+    eligible = claim_filter(market)
     if not market.projects.authorised.any():  # without authorised credits, one delivery
         deliver_runs(market, buyer, seller, quantity, firm, eligible)
         return value, volume, bought, quotes

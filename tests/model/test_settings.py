@@ -81,6 +81,15 @@ SETTINGS = (
     # Ratings.
     "ratings.error_sd",
     "ratings.high_tier_min",
+    # Rating agencies: accuracy, coverage, who pays, how they learn, the scale.
+    "rating_agencies.error_sd",
+    "rating_agencies.error_spread",
+    "rating_agencies.coverage",
+    "rating_agencies.developer_paid_share",
+    "rating_agencies.developer_paid_bias",
+    "rating_agencies.revision_weight",
+    "rating_agencies.reputation_weight",
+    "rating_agencies.notch_width",
     # Sentiment and exposure of claims.
     "sentiment.recovery_per_month",
     "sentiment.contagion_per_exposure",
@@ -105,6 +114,10 @@ STRUCTURAL: dict[float, str] = {
 """Numbers any model module may hold, and why they are not behaviour."""
 
 STRUCTURAL_IN: dict[tuple[str, float], str] = {
+    ("agents/rater.py", 9): "decimal places a rating's notch boundary is read to: float noise "
+                            "(0.4 / 0.1 = 4.000000000000001), not behaviour",
+    ("agents/rater.py", 2): "two draws per agency and project (coverage, error), and band 2 of "
+                            "three (A or above, below A, unrated)",
     ("trading.py", 2): "two quality tiers per project type (book labels)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
     ("jurisdiction.py", 2): "two quality tiers per project type (books and tier prices)",

@@ -76,6 +76,7 @@ class Regulator(Member):
         market.tally.detected_over_tco2 += int(market.truth.over_credited[batches[recorded]].sum())
         market.truth.inflated[batches] = False
         market.truth.over_credited[batches] = 0
+        market.raters.evidence(market.projects, np.array([project]))
         market.projects.inflation[project] = 0.0
         verifiers = np.unique(market.truth.view("verifier")[batches])
         market.verifiers.strike(verifiers[verifiers >= 0], market.config.verifiers)

@@ -347,7 +347,7 @@ class EmissionsTrading:
                 done[i] += q
         if batches:
             batch, quantity = np.array(batches), np.array(credits, dtype=np.int64)
-            market.record_retirements(batch, quantity)
+            market.record_retirements(batch, quantity, behind_claims=False)
             if len(self.surrendered) < len(market.registry.batches):
                 self.surrendered = np.pad(
                     self.surrendered, (0, len(market.registry.batches) - len(self.surrendered)))

@@ -62,8 +62,8 @@ def check_linked(registries: Sequence[Registry]) -> None:
     exactly once.
 
     Their names must differ and each must pass its own :meth:`~Registry.check`. Every imported
-    batch must come from one of them, from a batch of the same project and vintage whose serials
-    include its own. Then, per batch issued anywhere, the serials in each registry (held,
+    batch must come from one of them, from a batch of the same project, vintage and label whose
+    serials include its own. Then, per batch issued anywhere, the serials in each registry (held,
     retired or cancelled there) must tile the batch's serial range: none in two registries at
     once, none in none.
     """

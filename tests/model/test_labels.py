@@ -1,0 +1,90 @@
+"""Integrity labels (rules.label): the credits of approved project types issued while approved
+carry the label in the registry; a claims rule that requires it leaves unlabelled credits
+without claimants; the labelled stocks are counted as the registry holds them."""
+
+import numpy as np
+import pytest
+
+from tests.model.conftest import small
+from vcm_sim.model import VCMModel
+from vcm_sim.rules import PROJECT_TYPES
+from vcm_sim.scenario import ScenarioError
+
+APPROVAL_STEP = 12
+
+
+def approved_later(**label) -> dict:
+    """Settings approving ARR for the label at recorded month APPROVAL_STEP."""
+    return {"rules": {"label": label},
+            "events": [{"step": APPROVAL_STEP, "kind": "set", "path": "rules.label.approved_types",
+                        "value": ["arr"]}]}
+
+
+def issued_step(market, batch: int) -> int:
+    """The step the registry journaled batch ``batch``'s issue at."""
+    frame = market.registry.journal_frame()
+    return int(frame.loc[(frame["batch"] == batch) & frame["kind"].isin(
+        ["issue", "buffer_deposit"]), "step"].min())
+
+
+def test_credits_of_an_approved_type_issued_after_approval_carry_the_label():
+    """Before the approval no batch is labelled; from it, exactly the ARR batches are, and
+    the labelled stocks are the registry's sums over them."""
+    model = VCMModel(small(**approved_later()), rng=3)
+    model.run()
+    market = model.markets[0]
+    approved_at = APPROVAL_STEP  # registry steps count recorded months from 0, as events do
+    kinds = market.projects.kind[market.truth.view("project")]
+    labels = [batch.label for batch in market.registry.batches]
+    steps = [issued_step(market, b) for b in range(len(labels))]
+    for kind, label, step in zip(kinds, labels, steps):
+        expected = "ccp" if step >= approved_at and PROJECT_TYPES[kind] == "arr" else None
+        assert label == expected
+    labelled = np.array([label is not None for label in labels])
+    assert labelled.any() and not labelled.all()
+    results = model.results()
+    quantity = np.array([batch.quantity for batch in market.registry.batches])
+    retired = market.registry.per_batch("retired")
+    assert results["labelled_issued"].iloc[-1] == quantity[labelled].sum()
+    assert results["labelled_retired"].iloc[-1] == retired[labelled].sum() > 0
+    assert (results["labelled_issued"].iloc[:APPROVAL_STEP] == 0).all()
+
+
+def test_claims_that_require_the_label_retire_only_labelled_credits():
+    """Once ARR is approved under a label claims require, every credit retired behind a
+    claim is labelled ARR, and no other type is retired."""
+    model = VCMModel(small(**approved_later(required_for_claims=True)), rng=3)
+    model.run()
+    market = model.markets[0]
+    approved_at = APPROVAL_STEP  # registry steps count recorded months from 0, as events do
+    frame = market.registry.journal_frame()
+    retired = frame[(frame["kind"] == "retire") & (frame["step"] >= approved_at)]
+    assert len(retired) > 0
+    assert all(market.registry.batches[b].label == "ccp" for b in retired["batch"])
+    results = model.results()
+    others = [f"retired_{name}" for name in PROJECT_TYPES if name != "arr"]
+    after = results.iloc[APPROVAL_STEP:]
+    assert (after[others].diff().fillna(0) == 0).all().all()
+    assert after["retired_arr"].iloc[-1] > after["retired_arr"].iloc[0]
+
+
+def test_without_an_approved_type_nothing_is_labelled():
+    results = VCMModel(small(), rng=3).run().results()
+    assert (results[["labelled_issued", "labelled_retired"]] == 0).all().all()
+
+
+@pytest.mark.parametrize("label, message", [
+    ({"approved_types": ["mangrove"]}, "rules.label.approved_types.0"),
+    ({"name": ""}, "rules.label.name"),
+    ({"required_for_claims": "yes"}, "rules.label.required_for_claims"),
+])
+def test_a_bad_label_rule_names_the_field(label, message):
+    with pytest.raises(ScenarioError, match=message):
+        small(rules={"label": label})
+
+
+def test_an_approval_event_with_an_unknown_type_fails_when_the_scenario_loads():
+    bad = approved_later()
+    bad["events"][0]["value"] = ["arr", "seagrass"]
+    with pytest.raises(ScenarioError, match="seagrass"):
+        small(**bad)
