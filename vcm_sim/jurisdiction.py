@@ -907,10 +907,7 @@ class Jurisdiction:
         computed once per step. Credits an ETS's covered firms surrendered are not claims:
         they replace allowances (see :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
         if self._retired_real_memo[0] != self._month:
-            retired = self.truth.view("retired").copy()
-            retired[:len(self._retired_before)] -= self._retired_before
-            if self.ets is not None:
-                retired -= self.ets.surrendered_since_recording(len(retired))
+            retired = self.claimed_since_recording()
             credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
             here = self.registry.per_batch("retired") if self.imports else None
             for origin, (batches, origin_batches) in self.imports.items():
@@ -921,6 +918,25 @@ class Jurisdiction:
                                                                          dtype=np.int64)))
             self._retired_real_memo = (self._month, (credits, real))
         return self._retired_real_memo[1]
+
+    def claimed_since_recording(self) -> np.ndarray:
+        """Per batch this market issued, its credits retired here behind claims since
+        recording started (an ETS's surrenders are not claims)."""
+        retired = self.truth.view("retired").copy()
+        retired[:len(self._retired_before)] -= self._retired_before
+        if self.ets is not None:
+            retired -= self.ets.surrendered_since_recording(len(retired))
+        return retired
+
+    def claims_by_label(self) -> tuple[np.ndarray, np.ndarray]:
+        """Credits of the batches this market issued retired here behind claims since
+        recording started, and the real tonnes behind them today: labelled, then not."""
+        retired = self.claimed_since_recording()
+        labelled = self.labels.labelled[:len(retired)]
+        labelled = np.concatenate([labelled, np.zeros(len(retired) - len(labelled), bool)])
+        real = retired * self.truth.real_now()
+        return (np.array([retired[labelled].sum(), retired[~labelled].sum()], dtype=float),
+                np.array([real[labelled].sum(), real[~labelled].sum()]))
 
     def claims_by_rating(self) -> tuple[np.ndarray, np.ndarray]:
         """Credits of the batches this market issued retired here behind claims since

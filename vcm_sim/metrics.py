@@ -412,6 +412,21 @@ def labelled_retired(market: Jurisdiction) -> int:
     return market.labels.retired
 
 
+def _label_index(labelled: bool) -> Callable[[Jurisdiction], float]:
+    column = 0 if labelled else 1
+
+    def reporter(market: Jurisdiction) -> float:
+        if not market.labels.issued:
+            return math.nan
+        claimed, real = market.claims_by_label()
+        return (float((claimed[column] - real[column]) / claimed[column]) if claimed[column]
+                else math.nan)
+    reporter.__doc__ = (f"Greenwashing index (0-1, cumulative) of claims resting on "
+                        f"{'labelled' if labelled else 'unlabelled'} credits this market "
+                        "issued; NaN before any labelled credit is issued or without such claims.")
+    return reporter
+
+
 def _type_demand(k: int) -> Callable[[Jurisdiction], int]:
     def reporter(market: Jurisdiction) -> int:
         return int(market.demand_by_type[k])
@@ -436,6 +451,8 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     **{name: _flow(name, stock) for name, stock in FLOWS.items()},
     "labelled_issued": labelled_issued,
     "labelled_retired": labelled_retired,
+    "greenwashing_index_labelled": _label_index(True),
+    "greenwashing_index_unlabelled": _label_index(False),
     "integrity_ratio": integrity_ratio,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,

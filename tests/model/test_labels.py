@@ -48,6 +48,14 @@ def test_credits_of_an_approved_type_issued_after_approval_carry_the_label():
     assert results["labelled_issued"].iloc[-1] == quantity[labelled].sum()
     assert results["labelled_retired"].iloc[-1] == retired[labelled].sum() > 0
     assert (results["labelled_issued"].iloc[:APPROVAL_STEP] == 0).all()
+    assert results["greenwashing_index_labelled"].iloc[:APPROVAL_STEP].isna().all()
+    claimed, real = market.claims_by_label()
+    last = results.iloc[-1]
+    assert claimed.sum() == pytest.approx(market.retired_real()[0])
+    assert (last["greenwashing_index_labelled"], last["greenwashing_index_unlabelled"]) == (
+        pytest.approx(1 - real[0] / claimed[0]), pytest.approx(1 - real[1] / claimed[1]))
+    blended = (claimed * (1 - real / claimed)).sum() / claimed.sum()
+    assert blended == pytest.approx(last["greenwashing_index"])
 
 
 def test_claims_that_require_the_label_retire_only_labelled_credits():
