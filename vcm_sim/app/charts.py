@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
+from vcm_sim import palette
 from vcm_sim.registry import BUFFER
 
 FIGSIZE_IN = (6.0, 3.3)
@@ -25,14 +26,6 @@ DPI = 100
 VOLATILITY_WINDOW = 12
 """Months of log returns in the moving volatility."""
 
-EVENT_STYLE = {
-    "scandal": ("tab:red", "scandal"),
-    "wildfire": ("tab:orange", "wildfire"),
-    "suspend_issuance": ("tab:purple", "issuance suspended"),
-    "resume_issuance": ("tab:green", "issuance resumed"),
-    "set": ("tab:gray", "rule change"),
-}
-"""Colour and legend label of each event kind's marker."""
 
 HOLDER_LABELS = {
     "developer": "Developers (unsold)",
@@ -129,7 +122,7 @@ def _time_axis(ax, results: pd.DataFrame, events: Events) -> None:
     ax.set_xlim(0, max([12.0, last + 0.5, *[m + 0.5 for m in marks]]))
     seen = set()
     for x, (_, kind) in zip(marks, events.marks):
-        colour, label = EVENT_STYLE.get(kind, ("tab:gray", kind))
+        colour, label = palette.EVENTS.get(kind, (palette.VOLATILITY[0], kind))
         ax.axvline(x, color=colour, linestyle=":", linewidth=1.8,
                    label=None if label in seen else label)
         seen.add(label)
@@ -176,17 +169,17 @@ def draw_price(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
     price = results["price_usd"]
     has_index = "price_index_usd" in results
     index = results["price_index_usd"] if has_index else price
-    ax.plot(x, price, color="tab:blue", alpha=0.45, marker=".", markersize=4, linewidth=0.8,
-            label="average price this month")
+    ax.plot(x, price, color=palette.PRICE[0], alpha=0.45, marker=".", markersize=4,
+            linewidth=0.8, label=palette.PRICE[1])
     if has_index:
-        ax.plot(x, index, color="navy", linewidth=1.8, label="price index (fixed type mix)",
-                **_marker(results))
+        ax.plot(x, index, color=palette.PRICE_INDEX[0], linewidth=1.8,
+                label=palette.PRICE_INDEX[1], **_marker(results))
     ax.set_ylabel("USD per tCO2e")
     ax.set_ylim(0, _top(pd.concat([price, index]), 1.0))
     vol_ax = ax.twinx()
     volatility = moving_volatility(index) * 100
-    vol_ax.plot(x, volatility, color="tab:gray", linestyle="--", linewidth=1.2,
-                label="volatility (right axis)")
+    vol_ax.plot(x, volatility, color=palette.VOLATILITY[0], linestyle="--", linewidth=1.2,
+                label=f"{palette.VOLATILITY[1]} (right axis)")
     vol_ax.set_ylabel("volatility, % per year")
     vol_ax.set_ylim(0, _top(volatility, 10.0))
     _time_axis(ax, results, events)
@@ -197,19 +190,10 @@ def draw_price(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
     return fig
 
 
-STOCK_STYLE = (
-    ("issued", "issued (ever)", "black"),
-    ("active", "active (in circulation)", "tab:blue"),
-    ("retired", "retired (claimed)", "tab:green"),
-    ("buffer", "buffer pool", "tab:olive"),
-    ("cancelled", "cancelled", "tab:red"),
-)
-
-
 def draw_stocks(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
     """Issued, active, retired, buffer and cancelled stocks (credits)."""
     fig, ax = _new_figure()
-    for column, label, colour in STOCK_STYLE:
+    for column, label, colour in palette.STOCKS:
         if column in results:
             ax.plot(months(results), results[column], label=label, color=colour,
                     linewidth=1.4, **_marker(results))
@@ -224,10 +208,10 @@ def draw_stocks(results: pd.DataFrame, events: Events = Events(), **_) -> Figure
 def draw_integrity(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
     """Greenwashing index and integrity ratio (both 0-1)."""
     fig, ax = _new_figure()
-    ax.plot(months(results), results["greenwashing_index"], color="tab:red", linewidth=1.6,
-            label="greenwashing index", **_marker(results))
-    ax.plot(months(results), results["integrity_ratio"], color="tab:green", linewidth=1.6,
-            label="integrity ratio", **_marker(results))
+    for column, (colour, label) in (("greenwashing_index", palette.GREENWASHING),
+                                    ("integrity_ratio", palette.INTEGRITY)):
+        ax.plot(months(results), results[column], color=colour, linewidth=1.6, label=label,
+                **_marker(results))
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share (0-1)")
     _time_axis(ax, results, events)
