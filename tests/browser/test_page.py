@@ -185,3 +185,31 @@ def test_picking_a_preset_rebuilds_the_model_and_moves_the_sliders(page, tmp_pat
     assert "preset: ccer" in status.inner_text()
     step(page, 1)
     page.screenshot(path=tmp_path / "ccer.png", full_page=True)
+
+
+def test_render_interval_takes_any_value_and_play_stops_at_the_last_month(page):
+    """The Render Interval slider moves one month at a time (6 and 12 are settable); played
+    with an interval that does not divide the 240 months and no pause, the run stops at the
+    scenario's last month, says so, disables play and Step, and stays there."""
+    assert set_slider(page, "Render Interval", 5, "ArrowRight") == "6"
+    assert set_slider(page, "Render Interval", 6, "ArrowRight") == "12"
+    assert set_slider(page, "Render Interval", 38, "ArrowRight") == "50"
+    set_slider(page, "Play Interval", 1, "Home")
+    page.get_by_role("button", name="▶", exact=True).click()
+    page.locator(".vcm-month").get_by_text(
+        re.compile(r"^Month 240 of 240 .* the end: Reset runs it again")).wait_for(
+        timeout=120_000)
+    expect(page.get_by_role("button", name=re.compile("^(▶|❚❚)$"))).to_be_disabled()
+    expect(page.get_by_role("button", name="Step", exact=True)).to_be_disabled()
+    page.wait_for_timeout(1500)
+    assert current_month(page) == 240
+
+
+def test_a_burst_of_clicks_on_an_event_is_one_event(page):
+    step(page, 1)
+    for _ in range(5):
+        page.locator(".vcm-event-scandal").click()
+    log = page.locator(".vcm-event-log")
+    log.get_by_text("Events so far (1): scandal after month 1.").wait_for()
+    page.wait_for_timeout(1000)
+    assert log.inner_text() == "Events so far (1): scandal after month 1."

@@ -11,6 +11,7 @@ import pytest
 
 from vcm_sim.app.charts import (CHARTS, Events, holdings_by_holder, moving_volatility, to_png,
                                 with_columns)
+from vcm_sim.app.page import event_log, month_label
 from vcm_sim.app.page_model import EVENT_KINDS, PageModel
 from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
                                   default_buffer_share, describe, page_presets)
@@ -88,6 +89,49 @@ def test_page_model_records_events_fired_by_hand_at_the_month_they_act():
     with pytest.raises(ValueError, match="unknown event"):
         model.trigger("meteor")
     assert set(EVENT_KINDS) == {"scandal", "wildfire", "suspend_issuance", "resume_issuance"}
+
+
+def test_a_second_press_of_the_same_event_in_a_month_is_ignored():
+    """Fifteen scandal clicks in one month are one scandal; the next month takes another,
+    and a different event in the same month is its own."""
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    model.step()
+    fired = [model.trigger("scandal") for _ in range(15)]
+    assert fired == [True] + [False] * 14
+    assert model.trigger("wildfire") is True
+    model.step()
+    assert model.trigger("scandal") is True
+    assert model.page_events == [(1, "scandal"), (1, "wildfire"), (2, "scandal")]
+    model.step()  # an event fired between months acts in the next one
+    assert model.market.tally.scandals == 2
+
+
+def test_play_stops_at_the_scenarios_last_month():
+    """The last month of the scenario sets ``running`` false: Mesa's controller stops
+    playing there and disables Step and ▶."""
+    settings = PageSettings.from_values(firms=60, developers=10)
+    model = PageModel.from_settings(settings)
+    last = model.page_scenario.steps
+    for _ in range(last - 1):
+        model.step()
+    assert model.running
+    model.step()
+    assert model.steps == last and not model.running
+    assert month_label(model).startswith(f"Month {last} of {last} · December")
+    assert month_label(model).endswith("the end: Reset runs it again")
+    rows = len(model.results())
+    for _ in range(5):  # what Mesa's controller does with a render interval of 6
+        model.step()
+    assert (model.steps, len(model.results()), model.running) == (last, rows, False)
+
+
+def test_the_event_log_lists_the_latest_events_and_counts_the_rest():
+    marks = [(month, "scandal") for month in range(9)]
+    assert event_log([]) == "Events so far: none."
+    assert event_log(marks[:2]) == ("Events so far (2): scandal after month 0; scandal after "
+                                    "month 1.")
+    assert event_log(marks) == ("Events so far (9): … scandal after month 5; scandal after "
+                                "month 6; scandal after month 7; scandal after month 8.")
 
 
 def test_results_now_is_recomputed_after_each_step():

@@ -30,6 +30,8 @@ from vcm_sim.scenario import load_scenario
 TITLE = "Voluntary carbon market: nature-based credits"
 PLAY_INTERVAL_MS = 50
 """Pause between steps while playing; the model and the charts take longer than this."""
+EVENT_LOG_ENTRIES = 4
+"""Events the status bar lists (the latest); earlier ones are counted."""
 
 PAGE_CSS = """
 /* Show every slider's value, not only while dragging: instructors read them out. */
@@ -97,14 +99,16 @@ def ChartCard(model: PageModel, chart: Chart):
 
 
 def month_label(model: PageModel) -> str:
-    """'Month 14 of 240 · February 2026': months run so far and the last one's date."""
+    """'Month 14 of 240 · February 2026': months run so far and the last one's date (and, at
+    the scenario's last month, that it is the end)."""
     scenario = model.page_scenario
     done = model.steps
     if not done:
         return f"Month 0 of {scenario.steps} · starts January {scenario.start_year}"
     last = done - 1
-    return (f"Month {done} of {scenario.steps} · "
-            f"{calendar.month_name[last % 12 + 1]} {scenario.start_year + last // 12}")
+    label = (f"Month {done} of {scenario.steps} · "
+             f"{calendar.month_name[last % 12 + 1]} {scenario.start_year + last // 12}")
+    return label + (" · the end: Reset runs it again" if done >= scenario.steps else "")
 
 
 def latest_numbers(model: PageModel) -> str:
@@ -124,6 +128,17 @@ def latest_numbers(model: PageModel) -> str:
             f"{share(last['integrity_ratio'])}")
 
 
+def event_log(marks: list[tuple[int, str]]) -> str:
+    """The events so far in one line: the last :data:`EVENT_LOG_ENTRIES`, with a count of
+    the earlier ones, so the log never pushes the charts down."""
+    if not marks:
+        return "Events so far: none."
+    shown = marks[-EVENT_LOG_ENTRIES:]
+    text = "; ".join(f"{kind.replace('_', ' ')} after month {step}" for step, kind in shown)
+    earlier = len(marks) - len(shown)
+    return f"Events so far ({len(marks)}): {'… ' if earlier else ''}{text}."
+
+
 @solara.component
 def StatusBar(model: solara.Reactive[PageModel]):
     """Where the run is, which rules are in force, and the classroom event buttons."""
@@ -131,8 +146,8 @@ def StatusBar(model: solara.Reactive[PageModel]):
     current = model.value
 
     def fire(kind: str) -> None:
-        current.trigger(kind)
-        force_update()  # redraw the charts with the event's marker
+        if current.trigger(kind):
+            force_update()  # redraw the charts with the event's marker
 
     with solara.Card(margin=0, classes=["vcm-status"]):
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
@@ -147,9 +162,7 @@ def StatusBar(model: solara.Reactive[PageModel]):
             for kind, label, colour in EVENT_BUTTONS:
                 solara.Button(label, color=colour, classes=[f"vcm-event-{kind}"],
                               on_click=lambda kind=kind: fire(kind))
-        marks = current.event_marks()
-        log = "; ".join(f"{kind.replace('_', ' ')} after month {step}" for step, kind in marks)
-        solara.Text(f"Events so far: {log or 'none'}.", classes=["vcm-event-log"],
+        solara.Text(event_log(current.event_marks()), classes=["vcm-event-log"],
                     style={"display": "block", "font-size": "0.85em"})
 
 
@@ -177,7 +190,7 @@ def MesaControls(model: solara.Reactive[PageModel], params: solara.Reactive[dict
         solara.SliderInt(label="Play Interval (ms)", value=play_interval, min=0, max=500,
                          step=10)
         solara.SliderInt(label="Render Interval (steps)", value=render_interval, min=1,
-                         max=100, step=2)
+                         max=120, step=1)
         solara.Checkbox(label="Use Threads", value=use_threads)
         ModelController(model, model_parameters=params, play_interval=play_interval,
                         render_interval=render_interval, use_threads=use_threads)

@@ -66,17 +66,36 @@ class PageModel(VCMModel):
         return cls(**settings.values())
 
     def step(self) -> None:
-        """One step of the model, not interleaved with events fired from the page."""
-        with self._page_lock:
-            super().step()
+        """One step of the model, not interleaved with events fired from the page; the last
+        month of the scenario stops play (Mesa's controller stops when ``running`` is
+        false, and disables Step and ▶).
 
-    def trigger(self, kind: str) -> None:
-        """Fire ``kind`` (one of :data:`EVENT_KINDS`) now, between two steps."""
+        Mesa counts the step (``steps``) before it calls this method, and its controller
+        runs a whole render interval of steps before it looks at ``running``: a step past
+        the scenario's end is taken back, uncounted and unrun.
+        """
+        with self._page_lock:
+            end = self.page_scenario.steps
+            if self.steps > end:
+                self.steps = end
+                self.running = False
+                return
+            super().step()
+            if self.steps >= end:
+                self.running = False
+
+    def trigger(self, kind: str) -> bool:
+        """Fire ``kind`` (one of :data:`EVENT_KINDS`) now, between two steps; a second
+        press of the same event before the next month is ignored (returns ``False``), so a
+        burst of clicks is one event."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown event {kind!r}; valid: {', '.join(EVENT_KINDS)}")
         with self._page_lock:
+            if (self.steps, kind) in self.page_events:
+                return False
             super().trigger(kind)
             self.page_events.append((self.steps, kind))
+            return True
 
     def results_now(self) -> pd.DataFrame:
         """``results()`` as of the current step, computed once per step for all the charts."""
