@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,9 +74,11 @@ def chromium() -> str:
 
 @dataclass(frozen=True)
 class DemoServer:
-    """A running ``vcm-sim demo``: its base URL and the file its stderr goes to."""
+    """A running ``vcm-sim demo``: its base URL, its process and the file its stderr goes
+    to."""
 
     url: str
+    process: subprocess.Popen
     log_path: Path
 
     def log_tail(self, chars: int = 3000) -> str:
@@ -82,11 +86,12 @@ class DemoServer:
         return self.log_path.read_text()[-chars:]
 
 
-@pytest.fixture(scope="session")
-def demo_server(chromium: str, tmp_path_factory: pytest.TempPathFactory):
-    """A ``vcm-sim demo`` server started for this session."""
+@contextmanager
+def running_demo(folder: Path) -> Iterator[DemoServer]:
+    """``vcm-sim demo`` on a free loopback port, serving until the block ends (then Ctrl+C,
+    harder if it does not stop), its stderr in ``folder/server.log``."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("demo-server") / "server.log"
+    log_path = folder / "server.log"
     log = log_path.open("w")
     process = subprocess.Popen(demo_command(port), stdout=subprocess.PIPE, stderr=log,
                                text=True, start_new_session=True)
@@ -102,10 +107,17 @@ def demo_server(chromium: str, tmp_path_factory: pytest.TempPathFactory):
         _wait_until_serving(process, url, log_path)
         assert any(url in line for line in announced), (
             f"`vcm-sim demo` did not print its address {url}; it printed {announced}")
-        yield DemoServer(url, log_path)
+        yield DemoServer(url, process, log_path)
     finally:
         _stop(process)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(chromium: str, tmp_path_factory: pytest.TempPathFactory):
+    """A ``vcm-sim demo`` server started for this session."""
+    with running_demo(tmp_path_factory.mktemp("demo-server")) as server:
+        yield server
 
 
 def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:

@@ -213,3 +213,58 @@ def test_a_burst_of_clicks_on_an_event_is_one_event(page):
     log.get_by_text("Events so far (1): scandal after month 1.").wait_for()
     page.wait_for_timeout(1000)
     assert log.inner_text() == "Events so far (1): scandal after month 1."
+
+
+def server_cpu(process, seconds: float) -> float:
+    """The server's CPU use over the next ``seconds``, in % of one core."""
+    import psutil
+
+    server = psutil.Process(process.pid)
+    server.cpu_percent(None)
+    time.sleep(seconds)
+    return server.cpu_percent(None)
+
+
+def open_and_play(browser, url: str):
+    """A new tab on the page at ``url``, playing; returns its browser context."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    tab = context.new_page()
+    tab.goto(url)
+    tab.get_by_text("Month 0 of").wait_for()
+    tab.get_by_role("button", name="▶", exact=True).click()
+    tab.locator(".vcm-month").get_by_text(re.compile(r"Month [2-9]\d* of")).wait_for(
+        timeout=60_000)
+    return context
+
+
+def test_a_closed_tab_stops_its_run_within_seconds(browser, demo_server):
+    """A tab closed while playing leaves the server idle within 5 s (the page's session
+    outlives its connection by ``--linger``, 2 s, then stops its model)."""
+    context = open_and_play(browser, demo_server.url)
+    busy = server_cpu(demo_server.process, 1.0)
+    context.close()
+    closed = time.monotonic()
+    idle_after = None
+    while time.monotonic() - closed < 8.0:
+        if server_cpu(demo_server.process, 0.5) < 10.0:
+            idle_after = time.monotonic() - closed
+            break
+    assert idle_after is not None and idle_after <= 5.0, (
+        f"server still busy {time.monotonic() - closed:.1f} s after the tab closed "
+        f"({busy:.0f}% of a core while playing)")
+    assert server_cpu(demo_server.process, 2.0) < 10.0  # and stays idle
+
+
+def test_ctrl_c_stops_a_server_with_a_tab_playing_at_once(browser, tmp_path):
+    import signal
+
+    from tests.browser.conftest import running_demo
+
+    with running_demo(tmp_path) as server:
+        context = open_and_play(browser, server.url)
+        sent = time.monotonic()
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(timeout=10)
+        stopped_in = time.monotonic() - sent
+        context.close()
+    assert stopped_in < 3.0, f"the server took {stopped_in:.1f} s to stop after Ctrl+C"

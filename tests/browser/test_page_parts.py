@@ -200,3 +200,21 @@ def test_demo_refuses_an_impossible_port():
 
     with pytest.raises(UserError, match="0-65535"):
         run_demo(argparse.Namespace(host="127.0.0.1", port=70000))
+
+
+def test_demo_refuses_a_linger_time_out_of_range():
+    from vcm_sim.app.cli import run_demo
+    from vcm_sim.errors import UserError
+
+    for bad in (0.0, -1.0, 1e6):
+        with pytest.raises(UserError, match=r"--linger must be in \(0, 86400\] seconds"):
+            run_demo(argparse.Namespace(host="127.0.0.1", port=0, linger=bad))
+
+
+def test_a_closed_page_stops_its_model_at_the_next_step():
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    model.step()
+    model.close()
+    rows = len(model.results())
+    model.step()  # what Mesa's play loop does next
+    assert (model.steps, len(model.results()), model.running) == (1, rows, False)

@@ -25,6 +25,8 @@ from vcm_sim.errors import EXIT_OK, UserError
 
 APP = "vcm_sim.app.page:Page"
 DEFAULT_PORT = 8765
+DEFAULT_LINGER_S = 2.0
+"""Seconds a page's session outlives its connection: a closed tab's run stops after this."""
 SOLARA_ENV = {
     "SOLARA_APP": APP,
     "SOLARA_ASSETS_PROXY": "true",  # serve front-end files from this server (offline)
@@ -45,6 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1, this machine only; "
                              "0.0.0.0 to let a classroom connect)")
+    parser.add_argument("--linger", type=float, default=DEFAULT_LINGER_S, metavar="SECONDS",
+                        help=f"seconds a page's run outlives its connection (default "
+                             f"{DEFAULT_LINGER_S:g}): a closed tab stops its run about that "
+                             "long after; on a flaky network raise it, so that a page that "
+                             "reconnects in time keeps its run")
     parser.set_defaults(handler=run_demo)
 
 
@@ -56,13 +63,19 @@ def assets_folder() -> Path:
 def run_demo(args: argparse.Namespace) -> int:
     """Serve the page on ``args.host:args.port`` until interrupted; returns the exit code.
 
-    Raises :class:`UserError` for a port out of range, an address this machine cannot listen
-    on, or missing extras, before anything is imported or served."""
+    Raises :class:`UserError` for a port or linger time out of range, an address this
+    machine cannot listen on, or missing extras, before anything is imported or served."""
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be in 0-65535, got {args.port}")
+    linger = getattr(args, "linger", DEFAULT_LINGER_S)
+    if not 0 < linger <= 86_400:
+        raise UserError(f"--linger must be in (0, 86400] seconds, got {linger:g}")
     check_address(args.host, args.port)
     for key, value in SOLARA_ENV.items():  # before anything imports solara
         os.environ.setdefault(key, value)
+    # Solara closes a page's kernel (and the page stops its run) this long after its
+    # connection goes; its default, a day, kept closed tabs playing.
+    os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{linger:g}s"
     problem = _missing_dependency()
     if problem:
         raise UserError(f"{problem}; install the page's extras with pip install 'vcm_sim[demo]'")

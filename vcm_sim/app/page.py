@@ -214,6 +214,9 @@ def Page():
     rule_inputs = solara.use_memo(
         lambda: model_params(PageSettings.from_preset(preset.value)), [preset.value])
     charts = solara.use_memo(lambda: [chart_component(chart) for chart in CHARTS], [])
+    # When the tab goes (Solara closes its kernel), stop whatever model the page holds then:
+    # Mesa's play loop would otherwise step it for as long as the server runs.
+    solara.use_effect(lambda: lambda: model.value.close(), [])
 
     def choose(name: str) -> None:
         if name and name != preset.value:

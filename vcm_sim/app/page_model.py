@@ -54,6 +54,7 @@ class PageModel(VCMModel):
             offset_cap=offset_cap, firms=firms, developers=developers,
             trader_share=trader_share, seed=seed)
         self._page_lock = threading.RLock()
+        self._page_closed = False
         self.page_settings = settings
         self.page_scenario = settings.scenario()
         self.page_events: list[tuple[int, str]] = []
@@ -72,17 +73,24 @@ class PageModel(VCMModel):
 
         Mesa counts the step (``steps``) before it calls this method, and its controller
         runs a whole render interval of steps before it looks at ``running``: a step past
-        the scenario's end is taken back, uncounted and unrun.
+        the scenario's end, or after :meth:`close`, is taken back, uncounted and unrun.
         """
         with self._page_lock:
             end = self.page_scenario.steps
-            if self.steps > end:
-                self.steps = end
+            if self.steps > end or self._page_closed:
+                self.steps = min(self.steps - 1, end)
                 self.running = False
                 return
             super().step()
             if self.steps >= end:
                 self.running = False
+
+    def close(self) -> None:
+        """The page that drives this model has gone (its tab closed): play stops at the
+        next step Mesa's controller asks for."""
+        with self._page_lock:
+            self._page_closed = True
+            self.running = False
 
     def trigger(self, kind: str) -> bool:
         """Fire ``kind`` (one of :data:`EVENT_KINDS`) now, between two steps; a second
