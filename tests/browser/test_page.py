@@ -82,8 +82,9 @@ def set_slider(page, label: str, presses: int, key: str) -> str:
     return value
 
 
-def test_page_opens_on_the_baseline_preset_with_every_chart(page, tmp_path):
+def test_page_opens_on_the_baseline_preset_with_every_chart(page, demo_server, tmp_path):
     assert "preset: baseline" in page.locator(".vcm-status").inner_text()
+    assert "samesite" not in demo_server.log_tail()  # no cookie warning for every tab
     for key in ("price", "stocks", "integrity", "holdings"):
         chart = page.locator(f".vcm-chart-{key}")
         expect(chart.locator("img")).to_be_visible()

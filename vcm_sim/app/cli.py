@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from vcm_sim.errors import EXIT_OK, UserError
@@ -117,6 +118,10 @@ def _serve(host: str, port: int) -> int:
     import solara.server.settings as solara_settings
 
     solara_settings.main.mode = "production"  # no code reloader, no dev checks
+    # Solara warns, in 11 lines for every tab, that a page served over plain http from a host
+    # other than localhost cannot set a cookie for embedding in an iframe; the page is not
+    # embedded, and its session cookie (samesite=lax) works.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
                             log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
