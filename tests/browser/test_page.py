@@ -135,8 +135,11 @@ def test_a_moved_slider_is_used_by_the_model_after_reset(page, tmp_path):
     value = set_slider(page, "Offset cap", 10, "ArrowLeft")
     assert float(value) == pytest.approx(0.5)
     assert "offset cap 100%" in in_force.inner_text(), "the rule changed before Reset"
+    pending = page.locator(".vcm-pending")
+    pending.get_by_text("Offset cap (share of target) 0.5").wait_for()
     page.get_by_role("button", name="Reset", exact=True).click()
     in_force.get_by_text("offset cap 50%").wait_for()
+    expect(pending).to_have_count(0)
     assert current_month(page) == 0
     firms = set_slider(page, "Emitting firms", 5, "ArrowRight")
     page.get_by_role("button", name="Reset", exact=True).click()

@@ -11,10 +11,11 @@ import pytest
 
 from vcm_sim.app.charts import (CHARTS, Events, holdings_by_holder, moving_volatility, to_png,
                                 with_columns)
-from vcm_sim.app.page import event_log, month_label
+from vcm_sim.app.page import event_log, model_params, month_label
 from vcm_sim.app.page_model import EVENT_KINDS, PageModel
 from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
-                                  default_buffer_share, describe, page_presets)
+                                  default_buffer_share, describe, page_presets,
+                                  pending_changes)
 from vcm_sim.scenario import ScenarioError, load_scenario, preset_names
 
 
@@ -218,3 +219,16 @@ def test_a_closed_page_stops_its_model_at_the_next_step():
     rows = len(model.results())
     model.step()  # what Mesa's play loop does next
     assert (model.steps, len(model.results()), model.running) == (1, rows, False)
+
+
+def test_moved_controls_are_pending_until_the_model_uses_them():
+    """Mesa's parameters hold the control dicts until the inputs report, then values; a
+    value that differs from the model's settings is pending, one that matches is not."""
+    settings = PageSettings.from_preset("baseline")
+    assert pending_changes(model_params(settings), settings) == []
+    moved = {**{name: value for name, value in settings.values().items()},
+             "offset_cap": 0.5, "retired_credit_disclosure": True, "firms": 600}
+    assert pending_changes(moved, settings) == [
+        "Disclose credits behind claims on", "Offset cap (share of target) 0.5",
+        "Emitting firms 600"]
+    assert pending_changes(moved, PageSettings.from_values(**moved)) == []

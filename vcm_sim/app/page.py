@@ -24,7 +24,8 @@ from mesa.visualization.utils import force_update, update_counter
 
 from vcm_sim.app.charts import CHARTS, Chart, Events, to_png, with_columns
 from vcm_sim.app.page_model import PageModel
-from vcm_sim.app.settings import CONTROLS, PageSettings, describe, page_presets
+from vcm_sim.app.settings import (CONTROLS, PageSettings, describe, page_presets,
+                                  pending_changes)
 from vcm_sim.scenario import load_scenario
 
 TITLE = "Voluntary carbon market: nature-based credits"
@@ -140,10 +141,12 @@ def event_log(marks: list[tuple[int, str]]) -> str:
 
 
 @solara.component
-def StatusBar(model: solara.Reactive[PageModel]):
-    """Where the run is, which rules are in force, and the classroom event buttons."""
+def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict]):
+    """Where the run is, which rules are in force (and the moved controls that are not yet),
+    and the classroom event buttons."""
     update_counter.get()  # re-render with the charts
     current = model.value
+    pending = pending_changes(params.value, current.page_settings)
 
     def fire(kind: str) -> None:
         if current.trigger(kind):
@@ -156,6 +159,11 @@ def StatusBar(model: solara.Reactive[PageModel]):
             solara.Text(f"preset: {current.page_settings.preset}", classes=["vcm-preset"])
         solara.Text(f"In force: {describe(current.market.config)}", classes=["vcm-in-force"],
                     style={"display": "block", "font-size": "0.9em"})
+        if pending:
+            solara.Text(f"Not in force until you press Reset: {'; '.join(pending)}",
+                        classes=["vcm-pending"],
+                        style={"display": "block", "font-size": "0.9em", "color": "#b45309",
+                               "font-weight": "600"})
         solara.Text(latest_numbers(current), classes=["vcm-latest"],
                     style={"display": "block", "font-size": "0.9em"})
         with solara.Row(style={"flex-wrap": "wrap", "margin-top": "6px"}):
@@ -240,7 +248,7 @@ def Page():
         with solara.Card("Information", margin=0):
             ShowSteps(model.value)
     with solara.Column(style={"width": "100%"}):
-        StatusBar(model)
+        StatusBar(model, params)
         ComponentsView(charts, model.value)
 
 

@@ -8,6 +8,8 @@ scenario's own. No Solara here: the mapping is plain Python and unit-testable.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -172,3 +174,25 @@ def describe(scenario: Scenario) -> str:
 
 __all__ = ["CONTROLS", "Control", "PageSettings", "default_buffer_share", "describe",
            "page_presets", "preset_names", "scaled_verifiers"]
+
+
+def pending_changes(params: dict, settings: PageSettings) -> list[str]:
+    """The controls whose values in ``params`` (Mesa's model parameters: a value, or before
+    the inputs first report, the control's dict with its ``value``) differ from ``settings``,
+    the model's: 'Offset cap (share of target) 0.5' and the like, in the page's order."""
+    in_force = settings.values()
+    changed = []
+    for control in CONTROLS:
+        value = params.get(control.name, in_force[control.name])
+        if isinstance(value, dict):
+            value = value.get("value")
+        current = in_force[control.name]
+        if control.kind == "bool":
+            if bool(value) != bool(current):
+                changed.append(f"{control.label} {'on' if value else 'off'}")
+        elif value is None or current is None:
+            if value != current:
+                changed.append(f"{control.label} {value}")
+        elif not math.isclose(float(value), float(current), abs_tol=1e-9):
+            changed.append(f"{control.label} {value:g}")
+    return changed
