@@ -11,7 +11,7 @@ import pytest
 
 from vcm_sim.app.charts import (CHARTS, Events, holdings_by_holder, moving_volatility, to_png,
                                 with_columns)
-from vcm_sim.app.page import event_log, model_params, month_label
+from vcm_sim.app.page import event_log, latest_numbers, model_params, month_label
 from vcm_sim.app.page_model import EVENT_KINDS, PageModel
 from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
                                   default_buffer_share, describe, page_presets,
@@ -232,3 +232,18 @@ def test_moved_controls_are_pending_until_the_model_uses_them():
         "Disclose credits behind claims on", "Offset cap (share of target) 0.5",
         "Emitting firms 600"]
     assert pending_changes(moved, PageSettings.from_values(**moved)) == []
+
+
+def test_the_status_bar_gives_twelve_month_averages_beside_the_months_figures():
+    """The price average is volume-weighted over the last twelve months, the volume
+    average a plain mean (months without trade count as zero)."""
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    assert latest_numbers(model) == "No data yet."
+    for _ in range(20):
+        model.step()
+    year = model.results().iloc[-12:]
+    volume = year["volume"].fillna(0)
+    average = (year["price_usd"].fillna(0) * volume).sum() / volume.sum()
+    text = latest_numbers(model)
+    assert f"(12-month average {average:.2f})" in text
+    assert f"(12-month average {volume.mean():,.0f})" in text

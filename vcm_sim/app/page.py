@@ -31,6 +31,8 @@ from vcm_sim.scenario import load_scenario
 TITLE = "Voluntary carbon market: nature-based credits"
 PLAY_INTERVAL_MS = 50
 """Pause between steps while playing; the model and the charts take longer than this."""
+AVERAGE_MONTHS = 12
+"""Months the status bar averages price and volume over."""
 EVENT_LOG_ENTRIES = 4
 """Events the status bar lists (the latest); earlier ones are counted."""
 
@@ -113,19 +115,26 @@ def month_label(model: PageModel) -> str:
 
 
 def latest_numbers(model: PageModel) -> str:
-    """The latest price, volume and integrity figures, in words."""
+    """The latest price and volume, each with its average over the last twelve months (one
+    month is noise: an instructor compares runs on the averages), and the integrity
+    figures, in words."""
     results = with_columns(model.results_now())
     if not len(results):
         return "No data yet."
-    last = results.iloc[-1]
+    last, year = results.iloc[-1], results.iloc[-AVERAGE_MONTHS:]
     traded = results["price_usd"].dropna()
+    volume = year["volume"].fillna(0)
+    paid = (year["price_usd"].fillna(0) * volume).sum()
     price = f"USD {traded.iloc[-1]:.2f}/t" if len(traded) else "no trade yet"
+    if volume.sum() > 0:
+        price += f" (12-month average {paid / volume.sum():.2f})"
 
     def share(value) -> str:
         return "n/a" if value is None or np.isnan(value) else f"{value:.2f}"
 
-    return (f"Last price {price} · traded this month {int(np.nan_to_num(last['volume'])):,} · "
-            f"greenwashing index {share(last['greenwashing_index'])} · integrity ratio "
+    return (f"Last price {price} · traded this month {int(np.nan_to_num(last['volume'])):,} "
+            f"(12-month average {volume.mean():,.0f}) · greenwashing index "
+            f"{share(last['greenwashing_index'])} · integrity ratio "
             f"{share(last['integrity_ratio'])}")
 
 
