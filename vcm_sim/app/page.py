@@ -18,8 +18,7 @@ import numpy as np
 import reacton.ipywidgets as rw
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import (ComponentsView, ModelController, ModelCreator,
-                                           ShowSteps)
+from mesa.visualization.solara_viz import ComponentsView, ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
 from vcm_sim.app.charts import CHARTS, Chart, Events, to_png, with_columns
@@ -218,7 +217,7 @@ def Page():
     """The whole page: Mesa's ``SolaraViz`` layout with a scenario picker and event buttons.
 
     It is assembled from SolaraViz's own parts (``ModelController``, ``ModelCreator``,
-    ``ShowSteps``, ``ComponentsView``) rather than by calling ``SolaraViz``, because the page
+    ``ComponentsView``) rather than by calling ``SolaraViz``, because the page
     must own the parameters that *Reset* uses: picking a preset replaces them and remounts the
     sliders with the preset's values. ``SolaraViz`` keeps them private, and its sidebar lives
     in a portal that a remount of ``SolaraViz`` does not refresh.
@@ -244,9 +243,11 @@ def Page():
             force_update()
 
     solara.Style(PAGE_CSS)
+    # Light whatever the system prefers: the charts are drawn on white, and dark mode left
+    # grey text on dark cards around white chart boxes.
+    solara.lab.theme.dark = False
     with solara.AppBar():
         solara.AppBarTitle(TITLE)
-        solara.lab.ThemeToggle()
     with solara.Sidebar(), solara.Column():
         ScenarioPicker(preset.value, choose)
         MesaControls(model, params)
@@ -254,8 +255,6 @@ def Page():
             # Keyed by preset: a new preset remounts the sliders at the preset's values.
             ModelCreator(model, rule_inputs, model_parameters=params).key(
                 f"rules-{preset.value}")
-        with solara.Card("Information", margin=0):
-            ShowSteps(model.value)
     with solara.Column(style={"width": "100%"}):
         StatusBar(model, params)
         ComponentsView(charts, model.value)
