@@ -275,11 +275,16 @@ def test_ctrl_c_stops_a_server_with_a_tab_playing_at_once(browser, tmp_path):
 
 def test_the_page_stays_light_when_the_system_prefers_dark(browser, demo_url):
     """No theme toggle, and a light theme under a dark system preference (dark mode left
-    grey text on dark cards around white chart boxes); no Mesa 'Information' leftover."""
+    grey text on dark cards around white chart boxes); no Mesa leftovers (the Information
+    card, the PAGE 0 tab, resize handles) around the four charts."""
     context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
     tab = context.new_page()
     tab.goto(demo_url)
     tab.get_by_text("Month 0 of").wait_for()
     expect(tab.locator(".v-application")).to_have_class(re.compile(r"theme--light"))
     expect(tab.get_by_text("Information", exact=True)).to_have_count(0)
+    expect(tab.get_by_text("PAGE 0")).to_have_count(0)  # Mesa's tab strip
+    expect(tab.locator(".vue-resizable-handle")).to_have_count(0)
+    for key in ("price", "stocks", "integrity", "holdings"):
+        expect(tab.locator(f".vcm-chart-{key} img")).to_be_visible()
     context.close()

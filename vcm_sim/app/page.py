@@ -18,7 +18,7 @@ import numpy as np
 import reacton.ipywidgets as rw
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import ComponentsView, ModelController, ModelCreator
+from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
 from vcm_sim.app.charts import CHARTS, Chart, Events, to_png, with_columns
@@ -66,16 +66,6 @@ def model_params(settings: PageSettings) -> dict:
                 "label": control.label, "value": values[control.name],
                 "min": control.low, "max": control.high, "step": control.step}
     return params
-
-
-def chart_component(chart: Chart):
-    """A function ``model -> element`` for SolaraViz's component list."""
-
-    def component(model):
-        return ChartCard(model, chart)
-
-    component.__name__ = f"{chart.key.title()}Chart"
-    return component
 
 
 @solara.component
@@ -216,8 +206,9 @@ def MesaControls(model: solara.Reactive[PageModel], params: solara.Reactive[dict
 def Page():
     """The whole page: Mesa's ``SolaraViz`` layout with a scenario picker and event buttons.
 
-    It is assembled from SolaraViz's own parts (``ModelController``, ``ModelCreator``,
-    ``ComponentsView``) rather than by calling ``SolaraViz``, because the page
+    It is assembled from SolaraViz's own parts (``ModelController``, ``ModelCreator``) and a
+    plain two-column grid of charts (Mesa's ``ComponentsView`` added a "PAGE 0" tab and
+    resize handles nobody needs in class) rather than by calling ``SolaraViz``, because the page
     must own the parameters that *Reset* uses: picking a preset replaces them and remounts the
     sliders with the preset's values. ``SolaraViz`` keeps them private, and its sidebar lives
     in a portal that a remount of ``SolaraViz`` does not refresh.
@@ -229,7 +220,6 @@ def Page():
     params = solara.use_reactive(solara.use_memo(lambda: model_params(first.page_settings), []))
     rule_inputs = solara.use_memo(
         lambda: model_params(PageSettings.from_preset(preset.value)), [preset.value])
-    charts = solara.use_memo(lambda: [chart_component(chart) for chart in CHARTS], [])
     # When the tab goes (Solara closes its kernel), stop whatever model the page holds then:
     # Mesa's play loop would otherwise step it for as long as the server runs.
     solara.use_effect(lambda: lambda: model.value.close(), [])
@@ -257,7 +247,9 @@ def Page():
                 f"rules-{preset.value}")
     with solara.Column(style={"width": "100%"}):
         StatusBar(model, params)
-        ComponentsView(charts, model.value)
+        with solara.GridFixed(columns=2, align_items="stretch"):
+            for chart in CHARTS:
+                ChartCard(model.value, chart)
 
 
 page = Page
