@@ -288,3 +288,18 @@ def test_the_page_stays_light_when_the_system_prefers_dark(browser, demo_url):
     for key in ("price", "stocks", "integrity", "holdings"):
         expect(tab.locator(f".vcm-chart-{key} img")).to_be_visible()
     context.close()
+
+
+def test_an_event_fired_after_pause_acts_after_the_month_shown(page):
+    """Pause lands wherever play is; whatever month the page then shows is the month an
+    event fired now follows (the step under way when ❚❚ was pressed is shown, not hidden)."""
+    page.get_by_role("button", name="▶", exact=True).click()
+    page.locator(".vcm-month").get_by_text(re.compile(r"Month ([3-9]|\d\d+) of")).wait_for(
+        timeout=90_000)
+    page.get_by_role("button", name="❚❚", exact=True).click()
+    page.get_by_role("button", name="Step", exact=True).wait_for(state="visible")
+    expect(page.get_by_role("button", name="Step", exact=True)).to_be_enabled()
+    page.wait_for_timeout(1000)
+    shown = current_month(page)
+    page.locator(".vcm-event-scandal").click()
+    page.locator(".vcm-event-log").get_by_text(f"scandal after month {shown}.").wait_for()
