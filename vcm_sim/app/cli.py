@@ -26,8 +26,9 @@ from vcm_sim.errors import EXIT_OK, UserError
 
 APP = "vcm_sim.app.page:Page"
 DEFAULT_PORT = 8765
-DEFAULT_LINGER_S = 2.0
-"""Seconds a page's session outlives its connection: a closed tab's run stops after this."""
+DEFAULT_LINGER_S = 60.0
+"""Seconds a page's session outlives a lost connection (a tab closed by its user ends its
+session at once: the browser says so)."""
 SOLARA_ENV = {
     "SOLARA_APP": APP,
     "SOLARA_ASSETS_PROXY": "true",  # serve front-end files from this server (offline)
@@ -49,10 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="address to listen on (default 127.0.0.1, this machine only; "
                              "0.0.0.0 to let a classroom connect)")
     parser.add_argument("--linger", type=float, default=DEFAULT_LINGER_S, metavar="SECONDS",
-                        help=f"seconds a page's run outlives its connection (default "
-                             f"{DEFAULT_LINGER_S:g}): a closed tab stops its run about that "
-                             "long after; on a flaky network raise it, so that a page that "
-                             "reconnects in time keeps its run")
+                        help=f"seconds a page's run outlives a lost connection (default "
+                             f"{DEFAULT_LINGER_S:g}): a page that reconnects in time keeps its "
+                             "run, one that does not stops then; a tab closed by its user "
+                             "stops its run at once")
     parser.set_defaults(handler=run_demo)
 
 
@@ -74,8 +75,9 @@ def run_demo(args: argparse.Namespace) -> int:
     check_address(args.host, args.port)
     for key, value in SOLARA_ENV.items():  # before anything imports solara
         os.environ.setdefault(key, value)
-    # Solara closes a page's kernel (and the page stops its run) this long after its
-    # connection goes; its default, a day, kept closed tabs playing.
+    # Solara closes a page's kernel (and the page stops its run) when the browser reports the
+    # tab closed, or this long after its connection is lost; its default for the second, a
+    # day, kept pages whose close went unreported playing.
     os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{linger:g}s"
     problem = _missing_dependency()
     if problem:
