@@ -380,8 +380,9 @@ class RatingAgencies(Strict):
         "Share (0-1) of its error on a project an agency corrects when evidence on it "
         "appears: inflation found at verification or by an audit."))
     reputation_weight: float = share(0.1, (
-        "Weight (0-1) of each project found over-credited in an agency's reputation, its "
-        "recency-weighted share of such projects it had rated below A."))
+        "Weight (0-1) of each project found inflated in an agency's reputation, its "
+        "recency-weighted share of such projects it had not rated better than the truth the "
+        "case revealed."))
     notch_width: float = Field(0.1, gt=0.0, le=0.2, description=(
         "Real tonnes per credit a notch spans: AAA from 1 - width, each notch below one "
         "width lower, D below 1 - 7 widths."))
