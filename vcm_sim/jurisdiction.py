@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -189,9 +189,8 @@ class Jurisdiction:
         self.fire_season_until = -1
         self._pending_events: list[dict] = ([e.model_dump() for e in s.events]
                                             + driver_events(s))
-        self._retired_real_memo: tuple[int | None, tuple[int, float]] = (None, (0, 0.0))
-        self._claims_by_rating_memo: tuple[int | None, tuple[np.ndarray, np.ndarray]] = (
-            None, (np.zeros(3), np.zeros(3)))
+        self._monthly: dict[str, tuple[int, Any]] = {}
+        """Figures computed once per month (:meth:`_once_a_month`): name -> (month, value)."""
         self.claimed_by_band = np.zeros((0, 3), dtype=np.int64)
         """Per batch this market issued, its credits retired behind claims since recording
         started under each rating band (rows grow with the batches; see
@@ -906,18 +905,28 @@ class Jurisdiction:
         real tonnes behind them today (hidden truth: of imported credits, their origin's),
         computed once per step. Credits an ETS's covered firms surrendered are not claims:
         they replace allowances (see :func:`~vcm_sim.ets.reporters.offset_integrity`)."""
-        if self._retired_real_memo[0] != self._month:
-            retired = self.claimed_since_recording()
-            credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
-            here = self.registry.per_batch("retired") if self.imports else None
-            for origin, (batches, origin_batches) in self.imports.items():
-                since = self._imports_recorded_from.get(origin, 0)
-                imported = here[batches[since:]]
-                credits += int(imported.sum())
-                real += float(imported @ origin.truth.real_now(np.array(origin_batches[since:],
-                                                                         dtype=np.int64)))
-            self._retired_real_memo = (self._month, (credits, real))
-        return self._retired_real_memo[1]
+        return self._once_a_month("retired_real", self._retired_real)
+
+    def _retired_real(self) -> tuple[int, float]:
+        retired = self.claimed_since_recording()
+        credits, real = int(retired.sum()), float(retired @ self.truth.real_now())
+        here = self.registry.per_batch("retired") if self.imports else None
+        for origin, (batches, origin_batches) in self.imports.items():
+            since = self._imports_recorded_from.get(origin, 0)
+            imported = here[batches[since:]]
+            credits += int(imported.sum())
+            real += float(imported @ origin.truth.real_now(np.array(origin_batches[since:],
+                                                                     dtype=np.int64)))
+        return credits, real
+
+    def _once_a_month(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed at most once a month (and afresh when recording starts)
+        however many reporters ask for it."""
+        month, value = self._monthly.get(name, (None, None))
+        if month != self._month:
+            value = compute()
+            self._monthly[name] = (self._month, value)
+        return value
 
     def claimed_since_recording(self) -> np.ndarray:
         """Per batch this market issued, its credits retired here behind claims since
@@ -930,24 +939,26 @@ class Jurisdiction:
 
     def claims_by_label(self) -> tuple[np.ndarray, np.ndarray]:
         """Credits of the batches this market issued retired here behind claims since
-        recording started, and the real tonnes behind them today: labelled, then not."""
+        recording started, and the real tonnes behind them today: labelled, then not;
+        computed once per step."""
+        return self._once_a_month("claims_by_label", self._claims_by_label)
+
+    def _claims_by_label(self) -> tuple[np.ndarray, np.ndarray]:
         retired = self.claimed_since_recording()
-        labelled = self.labels.labelled[:len(retired)]
-        labelled = np.concatenate([labelled, np.zeros(len(retired) - len(labelled), bool)])
-        real = retired * self.truth.real_now()
-        return (np.array([retired[labelled].sum(), retired[~labelled].sum()], dtype=float),
-                np.array([real[labelled].sum(), real[~labelled].sum()]))
+        # Every issue grows the label mask to the registry's batches: it covers them all.
+        unlabelled = (~self.labels.labelled[:len(retired)]).astype(np.int64)
+        return (np.bincount(unlabelled, weights=retired, minlength=2),
+                np.bincount(unlabelled, weights=retired * self.truth.real_now(), minlength=2))
 
     def claims_by_rating(self) -> tuple[np.ndarray, np.ndarray]:
         """Credits of the batches this market issued retired here behind claims since
         recording started, and the real tonnes behind them today, per rating band their
         projects had when they were retired (the agencies' consensus: A or above, below A,
         unrated); computed once per step."""
-        if self._claims_by_rating_memo[0] != self._month:
+        def compute() -> tuple[np.ndarray, np.ndarray]:
             claimed = self.claimed_by_band[:self.truth.size]
-            self._claims_by_rating_memo = (self._month, (
-                claimed.sum(axis=0).astype(float), claimed.T @ self.truth.real_now()))
-        return self._claims_by_rating_memo[1]
+            return claimed.sum(axis=0).astype(float), claimed.T @ self.truth.real_now()
+        return self._once_a_month("claims_by_rating", compute)
 
     def note_import(self, origin: Jurisdiction, batch: int, origin_batch: int) -> None:
         """Credits of ``origin``'s batch ``origin_batch`` have arrived in this registry's
@@ -1008,8 +1019,7 @@ class Jurisdiction:
         self._imports_recorded_from = {o: len(b) for o, (b, _) in self.imports.items()}
         self.traded_by_type[:] = 0.0
         self.adjusted_by_type[:] = 0.0
-        self._retired_real_memo = (None, (0, 0.0))
-        self._claims_by_rating_memo = (None, (np.zeros(3), np.zeros(3)))
+        self._monthly.clear()
         self.claimed_by_band[:] = 0
         self.totals_before = self.registry.totals()
         self.developer_cash_before = self.cash.balance[self.developer_ids].copy()

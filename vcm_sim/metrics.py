@@ -168,8 +168,12 @@ def greenwashing_gap_tco2(market: Jurisdiction) -> float:
 
 def greenwashing_index(market: Jurisdiction) -> float:
     """Greenwashing gap over claimed tonnes (0-1), cumulative; NaN before any claim."""
-    retired, real = market.retired_real()
-    return (retired - real) / retired if retired else math.nan
+    return _gap_share(*market.retired_real())
+
+
+def _gap_share(claimed: float, real: float) -> float:
+    """Claimed minus real tonnes over claimed tonnes; NaN when nothing was claimed."""
+    return float((claimed - real) / claimed) if claimed else math.nan
 
 
 def _rating_band_index(band: int) -> Callable[[Jurisdiction], float]:
@@ -179,7 +183,7 @@ def _rating_band_index(band: int) -> Callable[[Jurisdiction], float]:
         if not len(market.rater_agents):
             return math.nan
         claimed, real = market.claims_by_rating()
-        return float((claimed[band] - real[band]) / claimed[band]) if claimed[band] else math.nan
+        return _gap_share(claimed[band], real[band])
     reporter.__doc__ = (f"Greenwashing index (0-1, cumulative) of claims resting on credits of "
                         f"projects rated {name.replace('_', ' ')} by the rating agencies' "
                         "consensus when the credits were retired (credits this market issued); "
@@ -419,8 +423,7 @@ def _label_index(labelled: bool) -> Callable[[Jurisdiction], float]:
         if not market.labels.issued:
             return math.nan
         claimed, real = market.claims_by_label()
-        return (float((claimed[column] - real[column]) / claimed[column]) if claimed[column]
-                else math.nan)
+        return _gap_share(claimed[column], real[column])
     reporter.__doc__ = (f"Greenwashing index (0-1, cumulative) of claims resting on "
                         f"{'labelled' if labelled else 'unlabelled'} credits this market "
                         "issued; NaN before any labelled credit is issued or without such claims.")
