@@ -108,3 +108,36 @@ def test_ctrl_c_stops_the_demo_server_with_exit_130_and_one_line():
         process.kill()
     assert process.returncode == EXIT_INTERRUPTED, err
     assert single_line(err) == "vcm-sim demo: interrupted"
+
+
+class SwallowsInterrupts:
+    """Raises an interrupt as it is deleted, where Python reports it and goes on (as in a fork
+    hook when Ctrl+C lands while a worker process starts)."""
+
+    def __init__(self, kind: type[BaseException] = KeyboardInterrupt) -> None:
+        self.kind = kind
+
+    def __del__(self) -> None:
+        raise self.kind("landed in a finaliser")
+
+
+def test_an_interrupt_python_swallows_still_stops_the_command():
+    from vcm_sim.errors import sigterm_interrupts
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), sigterm_interrupts():
+        SwallowsInterrupts()
+        time.sleep(10)
+    assert time.monotonic() - started < 5
+
+
+def test_other_ignored_exceptions_still_reach_the_previous_hook(monkeypatch):
+    from vcm_sim.errors import sigterm_interrupts
+
+    reported: list[type[BaseException]] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: reported.append(u.exc_type))
+    with sigterm_interrupts():
+        SwallowsInterrupts(ValueError)
+        time.sleep(0.2)
+    assert reported == [ValueError]
+    assert sys.unraisablehook is not None and sys.unraisablehook.__name__ == "<lambda>"
