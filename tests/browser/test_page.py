@@ -31,42 +31,39 @@ def current_month(page) -> int:
     return int(re.match(r"Month (\d+) of", text).group(1))
 
 
-def chart_image(page, key: str) -> bytes:
-    """A screenshot of chart ``key``'s figure, retried while a redraw swaps the image."""
-    from playwright.sync_api import Error
+CHART_KEYS = ("price", "volume", "stocks", "integrity", "holdings")
 
+CHART_STATE = """key => {
+    const el = document.querySelector(`.vcm-chart-${key} .vcm-live-chart`);
+    const chart = el && el.vcmChart;
+    if (!chart) return null;
+    const option = chart.getOption();
+    return {points: option.series.map(s => (s.data || []).length),
+            marks: option.series.flatMap(s => ((s.markLine || {}).data || []).map(d => d.name)),
+            fonts: [option.textStyle[0] ? option.textStyle[0].fontSize : option.textStyle.fontSize,
+                    ...[].concat(option.xAxis, option.yAxis).filter(a => a.axisLabel.show !== false)
+                        .map(a => a.axisLabel.fontSize)]};
+}"""
+"""What the browser's chart ``key`` holds: points per series, event markers' names and its
+type sizes (px), read from ECharts; null before ECharts has drawn it."""
+
+
+def chart_state(page, key: str) -> dict | None:
+    """Chart ``key`` as the browser draws it (see :data:`CHART_STATE`)."""
+    return page.evaluate(CHART_STATE, key)
+
+
+def wait_for_chart(page, key: str, check, what: str) -> dict:
+    """Chart ``key``'s state once ``check(state)`` holds (bounded wait)."""
     deadline = time.monotonic() + CHART_CHANGE_TIMEOUT_S
-    while True:
-        try:
-            return page.locator(f".vcm-chart-{key} img").screenshot()
-        except Error as err:
-            if "not attached" not in str(err) or time.monotonic() > deadline:
-                raise
-            page.wait_for_timeout(100)
-
-
-def settled_image(page, key: str) -> bytes:
-    """Chart ``key``'s figure once two looks 300 ms apart agree (no redraw under way)."""
-    deadline = time.monotonic() + CHART_CHANGE_TIMEOUT_S
-    last = chart_image(page, key)
+    state = None
     while time.monotonic() < deadline:
-        page.wait_for_timeout(300)
-        now = chart_image(page, key)
-        if now == last:
-            return now
-        last = now
-    raise AssertionError(f"chart {key!r} kept changing for {CHART_CHANGE_TIMEOUT_S} s")
-
-
-def wait_for_new_image(page, key: str, before: bytes) -> bytes:
-    """Chart ``key``'s figure once it differs from ``before`` (bounded wait)."""
-    deadline = time.monotonic() + CHART_CHANGE_TIMEOUT_S
-    while time.monotonic() < deadline:
-        now = chart_image(page, key)
-        if now != before:
-            return now
-        page.wait_for_timeout(250)
-    raise AssertionError(f"chart {key!r} did not change within {CHART_CHANGE_TIMEOUT_S} s")
+        state = chart_state(page, key)
+        if state is not None and check(state):
+            return state
+        page.wait_for_timeout(150)
+    raise AssertionError(f"chart {key!r}: {what} not seen within {CHART_CHANGE_TIMEOUT_S} s "
+                         f"(last state {state})")
 
 
 def set_slider(page, label: str, presses: int, key: str) -> str:
@@ -85,19 +82,22 @@ def set_slider(page, label: str, presses: int, key: str) -> str:
 def test_page_opens_on_the_baseline_preset_with_every_chart(page, demo_server, tmp_path):
     assert "preset: baseline" in page.locator(".vcm-status").inner_text()
     assert "samesite" not in demo_server.log_tail()  # no cookie warning for every tab
-    for key in ("price", "stocks", "integrity", "holdings"):
+    for key in CHART_KEYS:
         chart = page.locator(f".vcm-chart-{key}")
-        expect(chart.locator("img")).to_be_visible()
+        wait_for_chart(page, key, lambda state: True, "a drawn chart")
+        expect(chart.locator("canvas")).to_be_visible()
         title = chart.locator(".vcm-chart-title").inner_text()
         assert "(" in title, f"chart title {title!r} names no unit"
     page.screenshot(path=tmp_path / "opened.png", full_page=True)
 
 
-def test_step_advances_the_month_counter_and_redraws_the_charts(page, tmp_path):
-    before = settled_image(page, "stocks")
+def test_step_advances_the_month_counter_and_the_charts_grow_a_month_at_a_time(page, tmp_path):
+    for key in ("price", "volume", "stocks", "integrity"):
+        wait_for_chart(page, key, lambda state: set(state["points"]) == {0}, "no points")
     step(page, 3)
     assert current_month(page) == 3
-    wait_for_new_image(page, "stocks", before)
+    for key in ("price", "volume", "stocks", "integrity"):
+        wait_for_chart(page, key, lambda state: set(state["points"]) == {3}, "three months")
     expect(page.locator(".vcm-latest")).to_contain_text("Last price USD")
     page.screenshot(path=tmp_path / "after-3-steps.png", full_page=True)
 
@@ -149,12 +149,13 @@ def test_a_moved_slider_is_used_by_the_model_after_reset(page, tmp_path):
 
 def test_a_triggered_scandal_is_marked_on_the_integrity_and_price_charts(page, tmp_path):
     step(page, 4)
-    integrity, price = settled_image(page, "integrity"), settled_image(page, "price")
     page.locator(".vcm-event-scandal").click()
     page.locator(".vcm-event-log").get_by_text("scandal after month 4").wait_for()
-    wait_for_new_image(page, "integrity", integrity)
-    wait_for_new_image(page, "price", price)
+    for key in ("integrity", "price"):
+        wait_for_chart(page, key, lambda state: state["marks"] == ["scandal"], "the marker")
+        expect(page.locator(f".vcm-chart-{key} .vcm-legend")).to_contain_text("scandal")
     step(page, 2)
+    wait_for_chart(page, "price", lambda state: state["points"][0] == 6, "six months")
     assert "scandal after month 4" in page.locator(".vcm-event-log").inner_text()
     page.screenshot(path=tmp_path / "scandal.png", full_page=True)
     assert (tmp_path / "scandal.png").stat().st_size > 10_000
@@ -277,7 +278,7 @@ def test_ctrl_c_stops_a_server_with_a_tab_playing_at_once(browser, tmp_path):
 def test_the_page_stays_light_when_the_system_prefers_dark(browser, demo_url):
     """No theme toggle, and a light theme under a dark system preference (dark mode left
     grey text on dark cards around white chart boxes); no Mesa leftovers (the Information
-    card, the PAGE 0 tab, resize handles) around the four charts."""
+    card, the PAGE 0 tab, resize handles) around the five charts."""
     context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
     tab = context.new_page()
     tab.goto(demo_url)
@@ -286,8 +287,8 @@ def test_the_page_stays_light_when_the_system_prefers_dark(browser, demo_url):
     expect(tab.get_by_text("Information", exact=True)).to_have_count(0)
     expect(tab.get_by_text("PAGE 0")).to_have_count(0)  # Mesa's tab strip
     expect(tab.locator(".vue-resizable-handle")).to_have_count(0)
-    for key in ("price", "stocks", "integrity", "holdings"):
-        expect(tab.locator(f".vcm-chart-{key} img")).to_be_visible()
+    for key in CHART_KEYS:
+        expect(tab.locator(f".vcm-chart-{key} canvas")).to_be_visible()
     context.close()
 
 
@@ -304,3 +305,79 @@ def test_an_event_fired_after_pause_acts_after_the_month_shown(page):
     shown = current_month(page)
     page.locator(".vcm-event-scandal").click()
     page.locator(".vcm-event-log").get_by_text(f"scandal after month {shown}.").wait_for()
+
+
+@pytest.mark.parametrize(("width", "height", "sidebar"), [(1280, 720, True),
+                                                          (1024, 768, False)])
+def test_every_chart_is_on_one_screen_with_legible_type(browser, demo_url, tmp_path, width,
+                                                        height, sidebar):
+    """At 1280x720, and at 1024x768 with the sidebar hidden (as on a projector), the status
+    bar and all five charts fit the window, with text of at least 12 px; the page itself
+    does not scroll."""
+    tab = open_tab(browser, demo_url, width, height)
+    step(tab, 2)
+    if not sidebar:
+        hide_sidebar(tab)
+    tab.screenshot(path=tmp_path / f"layout-{width}x{height}.png")
+    for key in CHART_KEYS:
+        assert_legible(tab, key, 12)
+        box = tab.locator(f".vcm-chart-{key} .vcm-live-chart").bounding_box()
+        assert box["x"] >= 0 and box["y"] >= 0, (key, box)
+        assert box["x"] + box["width"] <= width + 1 and box["y"] + box["height"] <= height + 1, (
+            key, box)
+        assert box["height"] >= 100 and box["width"] >= 200, (key, box)
+    assert not page_scrolls(tab), "the page scrolls: some chart is below the fold"
+    tab.context.close()
+
+
+def test_projector_mode_sets_large_type_in_one_scroll_area(browser, demo_url, tmp_path):
+    """Projector mode: every chart's ticks, legend and title at least 16 px, the charts
+    larger, in the main area's one scroll area (the page itself does not scroll)."""
+    tab = open_tab(browser, demo_url, 1024, 768)
+    step(tab, 2)
+    tab.get_by_text("Projector mode (large type)").click()
+    tab.locator(".vcm-projector").wait_for()
+    hide_sidebar(tab)
+    tab.screenshot(path=tmp_path / "projector.png")
+    for key in CHART_KEYS:
+        chart = tab.locator(f".vcm-chart-{key} .vcm-live-chart")
+        chart.scroll_into_view_if_needed()
+        assert_legible(tab, key, 16)
+        assert chart.bounding_box()["height"] >= 180, key
+    for status in (".vcm-month", ".vcm-in-force", ".vcm-latest", ".vcm-event-log"):
+        size = tab.locator(status).evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+        assert size >= 16, (status, size)
+    assert not page_scrolls(tab)
+    tab.context.close()
+
+
+def open_tab(browser, url: str, width: int, height: int):
+    """A new tab on the page at ``url`` in a window of ``width`` x ``height``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    tab.goto(url)
+    tab.get_by_text("Month 0 of").wait_for()
+    return tab
+
+
+def hide_sidebar(tab) -> None:
+    """Hide the sidebar with the app bar's menu icon, as an instructor does on a projector."""
+    tab.locator(".v-app-bar button").first.click()
+    tab.wait_for_timeout(800)  # the drawer slides away
+
+
+def page_scrolls(tab) -> bool:
+    """Whether the document itself scrolls (more than the main area's own scroll)."""
+    return tab.evaluate("() => document.scrollingElement.scrollHeight > innerHeight + 1")
+
+
+def assert_legible(tab, key: str, smallest: float) -> None:
+    """Chart ``key``'s type (ECharts' text and axis labels, the title and legend) is at least
+    ``smallest`` px."""
+    state = wait_for_chart(tab, key, lambda state: True, "a drawn chart")
+    assert min(state["fonts"]) >= smallest, (key, state["fonts"])
+    for part in ("vcm-chart-title", "vcm-legend"):
+        size = tab.locator(f".vcm-chart-{key} .{part}").evaluate(
+            "el => parseFloat(getComputedStyle(el).fontSize)")
+        assert size >= smallest, (key, part, size)

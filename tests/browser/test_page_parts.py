@@ -4,13 +4,16 @@ and the ``demo`` command's argument handling."""
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from vcm_sim.app.charts import (CHARTS, Events, holdings_by_holder, moving_volatility, to_png,
-                                with_columns)
+from vcm_sim.app.charts import (CHARTS, Events, Look, holdings_by_holder, legend,
+                                moving_volatility, price_points, with_columns)
+from vcm_sim.app.live_chart import LiveChart
 from vcm_sim.app.page import event_log, latest_numbers, model_params, month_label
 from vcm_sim.app.page_model import EVENT_KINDS, PageModel
 from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
@@ -145,17 +148,82 @@ def test_results_now_is_recomputed_after_each_step():
     assert len(model.results_now()) == 2
 
 
-def test_every_chart_draws_before_the_first_step_and_after_some():
+def test_every_chart_has_an_option_and_points_before_the_first_step_and_after_some():
     model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
-    for steps in (0, 14):
-        for _ in range(steps):
-            model.step()
-        results = with_columns(model.results_now())
-        for chart in CHARTS:
-            fig = chart.draw(results, events=Events(((2, "scandal"),)),
-                             holdings=holdings_by_holder(model.market.registry))
-            assert to_png(fig).startswith(b"\x89PNG")
-            assert "(" in chart.title and chart.explanation
+    for look in (Look(), Look(projector=True)):
+        for steps in (0, 14):
+            for _ in range(steps):
+                model.step()
+            results = with_columns(model.results_now())
+            for chart in CHARTS:
+                option = chart.option(look, events=Events(((2, "scandal"),)),
+                                      holdings=holdings_by_holder(model.market.registry))
+                json.dumps(option, allow_nan=False)  # what the browser is sent
+                assert option["textStyle"]["fontSize"] >= (16 if look.projector else 12)
+                assert "(" in chart.title and chart.explanation
+                if chart.points is None:
+                    continue
+                points = chart.points(results)
+                json.dumps(points, allow_nan=False)
+                assert len(points) == len(option["series"])
+                assert all(len(series) == len(results) for series in points)
+                assert [key.name for key in legend(option)][-1] == "scandal"
+            model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+
+
+def test_the_price_chart_sends_months_without_trade_as_gaps():
+    results = pd.DataFrame({"step": [0, 1, 2], "price_usd": [3.0, np.nan, 4.0],
+                            "price_index_usd": [3.0, 3.0, 4.0]})
+    average, index, volatility = price_points(results)
+    assert average == [[1.0, 3.0], [2.0, None], [3.0, 4.0]]
+    assert [y for _, y in index] == [3.0, 3.0, 4.0]
+    assert volatility[0][1] is None  # no return before the second month
+
+
+class Browser:
+    """What a LiveChart's browser view holds, replayed from what the server sends."""
+
+    def __init__(self, widget: LiveChart) -> None:
+        self.widget, self.points, self.version, self.resyncs = widget, [], -1, 0
+        widget.observe(lambda change: self.take(change["new"]), "snapshot")
+        widget.observe(lambda change: self.append(change["new"]), "tail")
+
+    def take(self, snapshot: dict) -> None:
+        self.version, self.points = snapshot["version"], [list(s) for s in snapshot["data"]]
+
+    def append(self, tail: dict) -> None:
+        if tail["version"] != self.version:
+            return
+        held = len(self.points[0]) if self.points else 0
+        if tail["start"] > held:
+            self.resyncs += 1
+            self.widget.vue_resync()
+            return
+        self.points = [s[:tail["start"]] + new for s, new in zip(self.points, tail["data"])]
+
+
+def test_a_live_chart_sends_only_new_months_and_everything_for_a_new_run():
+    widget = LiveChart()
+    browser = Browser(widget)
+    sent: list[dict] = []
+    widget.observe(lambda change: sent.append(change["new"]), "tail")
+    run = object()
+    rows = [[[m, m * 10.0] for m in range(1, 6)]]
+    widget.show([rows[0][:3]], run)
+    assert browser.points == [rows[0][:3]]
+    widget.show(rows, run)
+    assert sent[-1]["start"] == 3 and sent[-1]["data"] == [rows[0][3:]]  # two months only
+    assert browser.points == rows
+    widget.show(rows, run)  # nothing new: nothing sent
+    assert len(sent) == 1
+    other = object()
+    widget.show([rows[0][:1]], other)  # Reset: a new model starts over
+    assert browser.points == [rows[0][:1]]
+    lost = Browser(LiveChart())  # a view that missed the snapshot asks for it again
+    lost.widget.show([rows[0][:2]], run)
+    lost.points = []
+    lost.widget.show([rows[0]], run)
+    assert lost.resyncs == 1 and lost.points == [rows[0]]
 
 
 def test_holdings_by_holder_accounts_for_every_issued_credit():

@@ -1,30 +1,37 @@
-"""The page's charts, drawn with matplotlib from the model's recorded data.
+"""The page's charts, drawn in the browser by ECharts from the model's recorded data.
 
-Each :class:`Chart` has a title with units and one sentence a student can read; its ``draw``
-takes the model's per-step results (``VCMModel.results()``), the events to mark and, for the
-holdings chart, who holds what now. Figures are built with :class:`matplotlib.figure.Figure`
-(no pyplot state), so drawing from the play thread is safe. No Solara here.
+Each :class:`Chart` has a title with units and one sentence a student can read. Its
+``option`` is the ECharts option without the time series' data (axes, series names and
+colours, event markers, type sized by a :class:`Look`; a label ``formatter`` of ``"si"``
+writes 2.5M for 2,500,000 in the browser); its ``points`` turn the model's
+per-step results (``VCMModel.results()``) into each series' ``[month, value]`` points, which
+the page sends to the browser a month at a time (:mod:`vcm_sim.app.live_chart`). The holdings
+chart is a snapshot: its few bars are in its option. No Solara here.
+
+ECharts rather than Vega-Lite or Plotly: solara-assets bundles ECharts 5.4 (so the page stays
+offline), an ECharts chart appends points without redrawing from a new specification, and its
+option is plain JSON the tests can read back from the browser. The Vega-Lite bundled there
+(5.2) is older than the specifications Altair 6 writes, and Plotly is not bundled.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter, MaxNLocator
+from matplotlib.colors import to_hex
 
 from vcm_sim import palette
 from vcm_sim.registry import BUFFER
 
-FIGSIZE_IN = (6.0, 3.3)
-DPI = 100
 VOLATILITY_WINDOW = 12
 """Months of log returns in the moving volatility."""
+AVERAGE_MONTHS = 12
+"""Months of the volume chart's moving average."""
 
 
 HOLDER_LABELS = {
@@ -41,16 +48,6 @@ class Events:
     """Events to mark on time charts: ``(step, kind)`` pairs."""
 
     marks: tuple[tuple[int, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart on the page."""
-
-    key: str
-    title: str
-    explanation: str
-    draw: Callable[..., Figure]
 
 
 def moving_volatility(price: pd.Series, window: int = VOLATILITY_WINDOW) -> pd.Series:
@@ -95,16 +92,26 @@ def with_columns(results: pd.DataFrame) -> pd.DataFrame:
     return results.assign(**{c: np.nan for c in missing})
 
 
-def to_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
+@dataclass(frozen=True)
+class Look:
+    """Type sizes of the charts (CSS px): legible on a laptop, or from the back of a room
+    (``projector``)."""
+
+    projector: bool = False
+
+    @property
+    def font_px(self) -> int:
+        """Ticks, axis names and legends."""
+        return 18 if self.projector else 13
+
+    @property
+    def line_px(self) -> float:
+        """Width of the main lines."""
+        return 3.0 if self.projector else 2.0
 
 
-def _new_figure() -> tuple[Figure, object]:
-    fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
-    return fig, fig.subplots()
+Points = list[list[list[float | None]]]
+"""Per series, its ``[month, value]`` points (``None`` where there is no value)."""
 
 
 def months(results: pd.DataFrame) -> pd.Series:
@@ -112,150 +119,214 @@ def months(results: pd.DataFrame) -> pd.Series:
     return results["step"] + 1
 
 
-def _time_axis(ax, results: pd.DataFrame, events: Events) -> None:
-    """Month axis with a dotted line between month ``step`` and ``step + 1`` for each event
-    that first acted in zero-based month ``step``."""
-    ax.set_xlabel("month")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    last = float(months(results).max()) if len(results) else 0.0
-    marks = [step + 0.5 for step, _ in events.marks]
-    ax.set_xlim(0, max([12.0, last + 0.5, *[m + 0.5 for m in marks]]))
-    seen = set()
-    for x, (_, kind) in zip(marks, events.marks):
-        colour, label = palette.EVENTS.get(kind, (palette.VOLATILITY[0], kind))
-        ax.axvline(x, color=colour, linestyle=":", linewidth=1.8,
-                   label=None if label in seen else label)
-        seen.add(label)
-    ax.grid(alpha=0.3)
+def series_points(x: pd.Series, *columns: pd.Series) -> Points:
+    """``[[x, y], ...]`` for each of ``columns`` (NaN and infinities as ``None``)."""
+    xs = x.astype(float).tolist()
+    out = []
+    for column in columns:
+        values = np.asarray(column, dtype=float)
+        ys = np.where(np.isfinite(values), values, np.nan).tolist()
+        out.append([[m, None if y != y else y] for m, y in zip(xs, ys)])
+    return out
 
 
-def _legend(fig: Figure, *axes) -> None:
-    """One legend for all ``axes``, above the plot so it never hides a line."""
-    handles, labels = [], []
-    for ax in axes:
-        h, lab = ax.get_legend_handles_labels()
-        handles += h
-        labels += lab
-    if handles:
-        fig.legend(handles, labels, loc="outside upper center", ncols=min(len(labels), 4),
-                   fontsize=7, frameon=False)
+def css(colour: str) -> str:
+    """A palette colour (a matplotlib name) as the browser's hex."""
+    return to_hex(colour)
 
 
-def _marker(results: pd.DataFrame) -> dict:
-    """Dots while a line has too few points to be seen as a line."""
-    return {"marker": "o", "markersize": 3} if len(results) < 3 else {}
+def _axis_text(look: Look) -> dict[str, Any]:
+    return {"fontSize": look.font_px, "color": "#333"}
 
 
-def _top(values, floor: float, headroom: float = 1.15) -> float:
-    """Upper axis limit: the largest finite value with some headroom, at least ``floor``."""
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    return max(floor, float(finite.max()) * headroom) if finite.size else floor
+def _time_option(look: Look, events: Events, y_axes: list[dict[str, Any]],
+                 series: list[dict[str, Any]]) -> dict[str, Any]:
+    """A month axis, ``y_axes`` (name, and whatever else), ``series`` and a dotted line
+    between month ``step`` and ``step + 1`` for each event that first acted in zero-based
+    month ``step``, on the first series."""
+    text = _axis_text(look)
+    marks = [{"xAxis": step + 0.5, "name": palette.EVENTS.get(kind, ("", kind))[1],
+              "lineStyle": {"color": css(palette.EVENTS.get(kind, (palette.VOLATILITY[0],))[0]),
+                            "type": "dotted", "width": look.line_px}}
+             for step, kind in events.marks]
+    if series:
+        series[0] = series[0] | {"markLine": {"symbol": "none", "silent": True, "data": marks,
+                                              "label": {"formatter": "{b}", "fontSize":
+                                                        look.font_px, "position": "end"},
+                                              "animation": False}}
+    return {
+        "animation": False,
+        "textStyle": text,
+        "grid": {"left": 8, "right": 12, "top": 12 + look.font_px,
+                 "bottom": 10 + look.font_px, "containLabel": True},
+        "legend": {"show": False},  # the page draws it above the chart: see legend()
+        "tooltip": {"trigger": "axis", "textStyle": text},
+        "xAxis": {"type": "value", "name": "month", "nameLocation": "middle",
+                  "nameGap": look.font_px + 8, "min": 0, "max": "dataMax", "minInterval": 1,
+                  "axisLabel": text, "nameTextStyle": text, "splitLine": {"show": False}},
+        "yAxis": [{"type": "value", "min": 0, "nameLocation": "end",
+                   "nameTextStyle": text | {"align": "left" if i == 0 else "right"},
+                   "axisLabel": text | {"formatter": "si"}} | axis
+                  for i, axis in enumerate(y_axes)],
+        "series": series,
+    }
 
 
-def _waiting(ax, text: str = "press Step or ▶ to run the market") -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
+def _line(name: str, colour: str, look: Look, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": "line", "showSymbol": False, "color": css(colour),
+            "lineStyle": {"width": look.line_px}, "connectNulls": False} | extra
 
 
-def draw_price(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
-    """Price (USD/tCO2e): the month's average and the fixed-weight index, and the index's
-    moving annualised volatility (%).
+def price_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
+    """Price (USD/tCO2e): the month's average (dots) and the fixed-weight index, and the
+    index's moving annualised volatility (%, right axis)."""
+    series = [
+        {"name": palette.PRICE[1], "type": "scatter", "symbolSize": look.font_px * 0.45,
+         "color": css(palette.PRICE[0])},
+        _line(palette.PRICE_INDEX[1], palette.PRICE_INDEX[0], look),
+        _line(f"{palette.VOLATILITY[1]} (right axis)", palette.VOLATILITY[0], look,
+              yAxisIndex=1, lineStyle={"width": look.line_px * 0.7, "type": "dashed"}),
+    ]
+    return _time_option(look, events, [{"name": "USD per tCO2e"},
+                                       {"name": "% per year", "splitLine": {"show": False}}],
+                        series)
 
-    The volatility is measured on the fixed-weight price index when the results have one
-    (as :func:`vcm_sim.metrics.summarise` does), else on the month's average price.
-    """
-    fig, ax = _new_figure()
-    x = months(results)
+
+def price_points(results: pd.DataFrame) -> Points:
+    """Average price, index (the average price where the results have none) and the index's
+    moving volatility (%)."""
     price = results["price_usd"]
-    has_index = "price_index_usd" in results
-    index = results["price_index_usd"] if has_index else price
-    ax.plot(x, price, color=palette.PRICE[0], alpha=0.45, marker=".", markersize=4,
-            linewidth=0.8, label=palette.PRICE[1])
-    if has_index:
-        ax.plot(x, index, color=palette.PRICE_INDEX[0], linewidth=1.8,
-                label=palette.PRICE_INDEX[1], **_marker(results))
-    ax.set_ylabel("USD per tCO2e")
-    ax.set_ylim(0, _top(pd.concat([price, index]), 1.0))
-    vol_ax = ax.twinx()
-    volatility = moving_volatility(index) * 100
-    vol_ax.plot(x, volatility, color=palette.VOLATILITY[0], linestyle="--", linewidth=1.2,
-                label=f"{palette.VOLATILITY[1]} (right axis)")
-    vol_ax.set_ylabel("volatility, % per year")
-    vol_ax.set_ylim(0, _top(volatility, 10.0))
-    _time_axis(ax, results, events)
-    if not price.notna().any():
-        _waiting(ax, "no trade yet: press Step or ▶" if len(results) else
-                 "press Step or ▶ to run the market")
-    _legend(fig, ax, vol_ax)
-    return fig
+    index = results["price_index_usd"] if "price_index_usd" in results else price
+    return series_points(months(results), price, index, moving_volatility(index) * 100)
 
 
-def draw_stocks(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
+def volume_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
+    """Credits traded each month (bars) and their 12-month average (line)."""
+    series = [{"name": palette.VOLUME[1], "type": "bar", "color": css(palette.VOLUME[0]),
+               "barCategoryGap": "10%"},
+              _line(f"{AVERAGE_MONTHS}-month average", "black", look)]
+    return _time_option(look, events, [{"name": "credits"}], series)
+
+
+def volume_points(results: pd.DataFrame) -> Points:
+    """Monthly volume and its trailing 12-month average (months without trade count 0)."""
+    volume = results["volume"].fillna(0.0)
+    return series_points(months(results), volume,
+                         volume.rolling(AVERAGE_MONTHS, min_periods=1).mean())
+
+
+def stocks_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
     """Issued, active, retired, buffer and cancelled stocks (credits)."""
-    fig, ax = _new_figure()
-    for column, label, colour in palette.STOCKS:
-        if column in results:
-            ax.plot(months(results), results[column], label=label, color=colour,
-                    linewidth=1.4, **_marker(results))
-    ax.set_ylabel("credits (tCO2e)")
-    ax.yaxis.set_major_formatter(EngFormatter())
-    ax.set_ylim(0, _top(results["issued"], 1000.0, 1.1))
-    _time_axis(ax, results, events)
-    _legend(fig, ax)
-    return fig
+    series = [_line(label, colour, look) for _, label, colour in palette.STOCKS]
+    return _time_option(look, events, [{"name": "credits"}], series)
 
 
-def draw_integrity(results: pd.DataFrame, events: Events = Events(), **_) -> Figure:
+def stocks_points(results: pd.DataFrame) -> Points:
+    """One series per registry stock in :data:`vcm_sim.palette.STOCKS`."""
+    return series_points(months(results),
+                         *(results[column] for column, _, _ in palette.STOCKS))
+
+
+def integrity_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
     """Greenwashing index and integrity ratio (both 0-1)."""
-    fig, ax = _new_figure()
-    for column, (colour, label) in (("greenwashing_index", palette.GREENWASHING),
-                                    ("integrity_ratio", palette.INTEGRITY)):
-        ax.plot(months(results), results[column], color=colour, linewidth=1.6, label=label,
-                **_marker(results))
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("share (0-1)")
-    _time_axis(ax, results, events)
-    if not results["integrity_ratio"].notna().any():
-        _waiting(ax, "no credit retired yet")
-    _legend(fig, ax)
-    return fig
+    series = [_line(label, colour, look)
+              for colour, label in (palette.GREENWASHING, palette.INTEGRITY)]
+    return _time_option(look, events, [{"name": "share (0-1)", "max": 1}], series)
 
 
-def draw_holdings(results: pd.DataFrame, holdings: Mapping[str, int] | None = None,
-                  **_) -> Figure:
-    """Credits by holder now, with retired and cancelled (credits)."""
-    fig, ax = _new_figure()
-    holdings = dict(holdings or {})
-    labels = list(holdings)[::-1]
-    values = [holdings[label] for label in labels]
-    colours = ["0.6" if label.startswith(("Retired", "Cancelled")) else "tab:blue"
-               for label in labels]
-    bars = ax.barh(labels, values, color=colours)
-    ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=7, padding=2)
-    ax.xaxis.set_major_formatter(EngFormatter())
-    ax.set_xlabel("credits (tCO2e)")
-    ax.set_xlim(0, max(values + [1000]) * 1.2)
-    ax.tick_params(axis="y", labelsize=8)
-    ax.grid(axis="x", alpha=0.3)
-    return fig
+def integrity_points(results: pd.DataFrame) -> Points:
+    """Greenwashing index and integrity ratio."""
+    return series_points(months(results), results["greenwashing_index"],
+                         results["integrity_ratio"])
+
+
+def holdings_option(look: Look, events: Events = Events(),
+                    holdings: Mapping[str, int] | None = None, **_: Any) -> dict[str, Any]:
+    """Credits by holder now, with retired and cancelled (credits), as bars."""
+    held = dict(holdings or {})
+    labels = list(held)[::-1]
+    text = _axis_text(look)
+    bars = [{"value": held[label],
+             "itemStyle": {"color": "#9e9e9e" if label.startswith(("Retired", "Cancelled"))
+                           else css("tab:blue")}} for label in labels]
+    return {
+        "animation": False,
+        "textStyle": text,
+        "grid": {"left": 8, "right": 16 + 3 * look.font_px, "top": 8,
+                 "bottom": 10 + look.font_px, "containLabel": True},
+        "tooltip": {"trigger": "item", "textStyle": text},
+        "xAxis": {"type": "value", "name": "credits (tCO2e)", "nameLocation": "middle",
+                  "nameGap": 8, "axisLabel": {"show": False}, "nameTextStyle": text,
+                  "splitLine": {"show": False}},
+        "yAxis": {"type": "category", "data": labels, "axisLabel": text},
+        "series": [{"name": "credits", "type": "bar", "data": bars,
+                    "label": {"show": True, "position": "right", "fontSize": look.font_px,
+                              "formatter": "si"}}],
+    }
+
+
+@dataclass(frozen=True)
+class Key:
+    """One entry of a chart's legend: a series' or an event marker's name, colour (CSS) and
+    mark: 'line', 'dashed', 'dotted' (an event), 'dot' or 'bar'."""
+
+    name: str
+    colour: str
+    mark: str
+
+
+def legend(option: dict[str, Any]) -> list[Key]:
+    """The legend of a chart from its ECharts ``option``: its series, then each kind of
+    event marked on it. Drawn by the page as text, so that it wraps instead of covering the
+    plot, whatever the chart's width."""
+    keys = []
+    for series in option.get("series", []):
+        if series.get("type") == "bar" and "data" in series:
+            continue  # a snapshot's bars are labelled on their axis
+        dash = series.get("lineStyle", {}).get("type")
+        mark = {"scatter": "dot", "bar": "bar"}.get(series["type"],
+                                                     "dashed" if dash == "dashed" else "line")
+        keys.append(Key(series["name"], series["color"], mark))
+    seen = set()
+    for series in option.get("series", []):
+        for line in series.get("markLine", {}).get("data", []):
+            if line["name"] not in seen:
+                seen.add(line["name"])
+                keys.append(Key(line["name"], line["lineStyle"]["color"], "dotted"))
+    return keys
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart on the page: its option (:class:`Look` and events in, an ECharts option
+    out) and, for a chart over time, the points of its series."""
+
+    key: str
+    title: str
+    explanation: str
+    option: Callable[..., dict[str, Any]]
+    points: Callable[[pd.DataFrame], Points] | None = None
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("price", "Price of a credit (USD per tCO2e) and its volatility (% per year)",
+    Chart("price", "Price (USD per tCO2e) and its volatility (% per year)",
           "Dots: the average price paid this month (none: nothing traded). Line: a price index "
           "that keeps the mix of project types fixed. Dashed: how much the index swings "
-          "(12-month volatility).", draw_price),
-    Chart("stocks", "Credit stocks (credits, 1 credit = 1 tCO2e claimed)",
+          "(12-month volatility).", price_option, price_points),
+    Chart("volume", "Credits traded (credits per month)",
+          "Bars: credits that changed hands this month. Line: the average of the last twelve "
+          "months.", volume_option, volume_points),
+    Chart("stocks", "Credit stocks (credits of 1 tCO2e)",
           "Every credit ever issued is still in circulation (active), insures against fires "
           "in the buffer pool, has been retired behind a claim, or was cancelled.",
-          draw_stocks),
-    Chart("integrity", "Greenwashing index and integrity ratio (0-1)",
+          stocks_option, stocks_points),
+    Chart("integrity", "Greenwashing and integrity (0-1)",
           "Integrity ratio: real tonnes of CO2 behind each retired credit (1 = all real). "
           "Greenwashing index: share of the tonnes firms claim that never happened.",
-          draw_integrity),
+          integrity_option, integrity_points),
     Chart("holdings", "Who holds the credits now (credits)",
           "Developers hold what they have not sold, firms what they bought but not yet "
           "retired, the buffer pool the insurance reserve; grey bars have left the market.",
-          draw_holdings),
+          holdings_option),
 )
 """The charts on the page, in order."""

@@ -4,7 +4,8 @@ buttons.
 Layout: the sidebar has the scenario picker, Mesa's controls (step, play/pause, reset, play
 speed), the rule sliders and switches (Mesa's model parameters; *Reset* applies them) and
 Mesa's step counter; the main area has a status bar (month, rules in force, latest numbers),
-the event buttons and four charts. Picking a preset rebuilds the model and moves the sliders to
+the event buttons and five charts drawn in the browser, all on one screen (a projector mode
+sets large type). Picking a preset rebuilds the model and moves the sliders to
 the preset's values.
 
 Serve it with ``vcm-sim demo`` or ``solara run vcm_sim.app.page``.
@@ -13,15 +14,19 @@ Serve it with ``vcm-sim demo`` or ``solara run vcm_sim.app.page``.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
+from typing import Any
 
+import ipyvue
 import numpy as np
-import reacton.ipywidgets as rw
 import solara
 import solara.lab
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
-from vcm_sim.app.charts import CHARTS, Chart, Events, to_png, with_columns
+from vcm_sim.app.charts import (AVERAGE_MONTHS, CHARTS, Chart, Events, Key, Look, legend,
+                                 with_columns)
+from vcm_sim.app.live_chart import LiveChart
 from vcm_sim.app.page_model import PageModel
 from vcm_sim.app.settings import (CONTROLS, PageSettings, describe, page_presets,
                                   pending_changes)
@@ -30,8 +35,6 @@ from vcm_sim.scenario import load_scenario
 TITLE = "Voluntary carbon market: nature-based credits"
 PLAY_INTERVAL_MS = 50
 """Pause between steps while playing; the model and the charts take longer than this."""
-AVERAGE_MONTHS = 12
-"""Months the status bar averages price and volume over."""
 EVENT_LOG_ENTRIES = 4
 """Events the status bar lists (the latest); earlier ones are counted."""
 
@@ -41,6 +44,33 @@ PAGE_CSS = """
 .v-slider__thumb-label { transform: translateY(-20%) translateY(-12px) translateX(-50%)
                          rotate(45deg) scale(0.8) !important; }
 .v-input__slider { margin-top: 14px; }
+/* The status bar and every chart on one screen: the main area is the window's height less
+   the app bar, and the charts share what the status bar leaves, in two rows of three
+   columns, the price chart two columns wide. Narrower (a small window with the sidebar
+   open), two columns of fixed height scroll in the main area, the page's one scroll area. */
+.vcm-main { height: calc(100vh - 64px - 48px); display: flex; flex-direction: column;
+            gap: 8px; min-height: 480px; container-type: inline-size; overflow-y: auto; }
+.vcm-charts { flex: 1 1 0; min-height: 0; display: grid; gap: 8px;
+              grid-template-columns: repeat(3, minmax(0, 1fr));
+              grid-template-rows: repeat(2, minmax(0, 1fr)); }
+.vcm-chart-price { grid-column: span 2; }
+@container (max-width: 760px) {
+  .vcm-charts { flex: none; grid-template-columns: repeat(2, minmax(0, 1fr));
+                grid-template-rows: none; grid-auto-rows: 300px; }
+}
+.vcm-chart { display: flex; flex-direction: column; min-height: 0; padding: 6px 8px; }
+.vcm-chart-body { flex: 1 1 0; min-height: 0; }
+.vcm-status { line-height: 1.35; }
+.vcm-chart-title { font-size: 14px; font-weight: 600; line-height: 1.25; }
+.vcm-legend { font-size: 13px; line-height: 1.3; color: #333; }
+.vcm-legend-entry { display: inline-flex; align-items: center; gap: 4px; margin-right: 10px; }
+.vcm-swatch { display: inline-block; }
+/* Projector mode: large type, two columns of tall charts, the main area scrolls. */
+.vcm-projector .vcm-status { font-size: 19px; }
+.vcm-projector .vcm-chart-title { font-size: 20px; }
+.vcm-projector .vcm-legend { font-size: 18px; }
+.vcm-projector .vcm-charts { flex: none; grid-template-columns: repeat(2, minmax(0, 1fr));
+                             grid-template-rows: none; grid-auto-rows: 360px; }
 """
 
 EVENT_BUTTONS = (
@@ -69,25 +99,86 @@ def model_params(settings: PageSettings) -> dict:
 
 
 @solara.component
-def ChartCard(model: PageModel, chart: Chart):
-    """One chart: title with units, a sentence of explanation, the figure."""
-    update_counter.get()  # Mesa bumps it after every step and on reset
-    steps, n_events = model.steps, len(model.page_events)
+def ChartCard(model: PageModel, chart: Chart, look: Look, marks: tuple[tuple[int, str], ...],
+              widgets: dict[str, LiveChart]):
+    """One chart: its title with units (the sentence of explanation shows on hover), its
+    legend and the chart, drawn in the browser. It renders again only when the model, the
+    type size or the events marked change: :func:`feed` sends each month's data."""
+    option = solara.use_memo(
+        lambda: chart.option(look, events=Events(marks), holdings=model.holdings_now()),
+        [id(model), marks, look])
+    keys = solara.use_memo(lambda: legend(option), [option])
+    with solara.Div(classes=["vcm-chart", f"vcm-chart-{chart.key}", "elevation-2", "rounded",
+                             "white"]):
+        solara.v.Html(tag="div", children=[chart.title], class_="vcm-chart-title",
+                      attributes={"title": chart.explanation})
+        Legend(keys)
+        with solara.Div(classes=["vcm-chart-body"]):
+            ChartView(model, chart, option, widgets)
 
-    def draw() -> bytes:
-        results = with_columns(model.results_now())
-        holdings = model.holdings_now() if chart.key == "holdings" else None
-        fig = chart.draw(results, events=Events(tuple(model.event_marks())), holdings=holdings)
-        return to_png(fig)
 
-    png = solara.use_memo(draw, [id(model), steps, n_events, chart.key])
-    with solara.Card(classes=["vcm-chart", f"vcm-chart-{chart.key}"], margin=0,
-                     style={"height": "100%", "overflow": "auto"}):
-        solara.Text(chart.title, classes=["vcm-chart-title"],
-                    style={"display": "block", "font-size": "1.05em", "font-weight": "600"})
-        solara.Text(chart.explanation, style={"display": "block", "font-size": "0.85em",
-                                              "color": "#555", "line-height": "1.3"})
-        rw.Image(value=png, format="png", layout={"width": "100%", "height": "auto"})
+SWATCH_CSS = {
+    "line": "border-top: 3px solid {c}; width: 18px",
+    "dashed": "border-top: 3px dashed {c}; width: 18px",
+    "dotted": "border-left: 3px dotted {c}; height: 1em",
+    "dot": "background: {c}; width: 8px; height: 8px; border-radius: 50%",
+    "bar": "background: {c}; width: 12px; height: 10px",
+}
+"""How each kind of legend mark is drawn (CSS, ``{c}`` the colour)."""
+
+
+@solara.component
+def Legend(keys: list[Key]):
+    """A chart's legend as text that wraps: a swatch and a name per entry."""
+    entries = [solara.v.Html(tag="span", class_="vcm-legend-entry", children=[
+        solara.v.Html(tag="span", class_="vcm-swatch",
+                      style_=SWATCH_CSS[key.mark].format(c=key.colour)),
+        key.name]) for key in keys]
+    return solara.v.Html(tag="div", class_="vcm-legend", children=entries)
+
+
+@solara.component
+def ChartView(model: PageModel, chart: Chart, option: dict, widgets: dict[str, LiveChart]):
+    """The chart's widget, listed in ``widgets`` for :func:`feed` and sent the model's
+    months so far when it mounts or the model changes. The page holds the widget itself:
+    :func:`feed` changes it between renders, which a widget rendered from props would undo
+    at the next render."""
+    widget = solara.use_memo(lambda: LiveChart(option=option), [])
+
+    def register() -> None:
+        widgets[chart.key] = widget
+        if chart.points is not None:
+            widget.show(chart.points(with_columns(model.results_now())), model)
+
+    def restyle() -> None:
+        widget.option = option
+
+    solara.use_effect(register, [id(model)])
+    solara.use_effect(restyle, [option])
+    return solara.v.Html(tag="div", children=[widget], style_="height: 100%")
+
+
+def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple[Any, Any]],
+         look: Look, marks: solara.Reactive[tuple[tuple[int, str], ...]]) -> None:
+    """After each step Mesa's controller shows (each month, or each Render Interval), bring
+    the page up to date without rendering its components again: each chart gets the months
+    added since it was last sent (:meth:`LiveChart.show`), the holdings chart its new bars,
+    each of ``texts`` (widget, ``text(model)``) its new text; a new event (fired by hand or
+    scheduled) updates ``marks``, which redraws the charts' markers and legends."""
+    now = tuple(model.event_marks())
+    if now != marks.value:
+        marks.set(now)
+    for widget, text in list(texts.values()):
+        widget.children = [text(model)]
+    results = with_columns(model.results_now())
+    for chart in CHARTS:
+        widget = widgets.get(chart.key)
+        if widget is None:
+            continue
+        if chart.points is None:
+            widget.option = chart.option(look, events=Events(now), holdings=model.holdings_now())
+        else:
+            widget.show(chart.points(results), model)
 
 
 def month_label(model: PageModel) -> str:
@@ -127,6 +218,11 @@ def latest_numbers(model: PageModel) -> str:
             f"{share(last['integrity_ratio'])}")
 
 
+def events_so_far(model: PageModel) -> str:
+    """The model's :func:`event_log`."""
+    return event_log(model.event_marks())
+
+
 def event_log(marks: list[tuple[int, str]]) -> str:
     """The events so far in one line: the last :data:`EVENT_LOG_ENTRIES`, with a count of
     the earlier ones, so the log never pushes the charts down."""
@@ -139,21 +235,23 @@ def event_log(marks: list[tuple[int, str]]) -> str:
 
 
 @solara.component
-def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict]):
+def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict],
+              texts: dict[str, tuple[Any, Callable[[PageModel], str]]]):
     """Where the run is, which rules are in force (and the moved controls that are not yet),
-    and the classroom event buttons."""
-    update_counter.get()  # re-render with the charts
+    and the classroom event buttons. Its figures (:func:`LiveText`) are renewed by
+    :func:`feed`: nothing renders again as months pass, so a classroom of tabs playing
+    costs the server little."""
     current = model.value
     pending = pending_changes(params.value, current.page_settings)
 
     def fire(kind: str) -> None:
         if current.trigger(kind):
-            force_update()  # redraw the charts with the event's marker
+            force_update()  # the charts' markers and the event log
 
-    with solara.Card(margin=0, classes=["vcm-status"]):
+    with solara.Div(classes=["vcm-status", "elevation-2", "rounded", "white", "px-3", "py-2"]):
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-            solara.Text(month_label(current), classes=["vcm-month"],
-                        style={"font-size": "1.25em", "font-weight": "600"})
+            LiveText(current, month_label, "vcm-month", "font-size: 1.25em; font-weight: 600",
+                     texts)
             solara.Text(f"preset: {current.page_settings.preset}", classes=["vcm-preset"])
         solara.Text(f"In force: {describe(current.market.config)}", classes=["vcm-in-force"],
                     style={"display": "block", "font-size": "0.9em"})
@@ -162,14 +260,31 @@ def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict]):
                         classes=["vcm-pending"],
                         style={"display": "block", "font-size": "0.9em", "color": "#b45309",
                                "font-weight": "600"})
-        solara.Text(latest_numbers(current), classes=["vcm-latest"],
-                    style={"display": "block", "font-size": "0.9em"})
-        with solara.Row(style={"flex-wrap": "wrap", "margin-top": "6px"}):
+        LiveText(current, latest_numbers, "vcm-latest", "display: block; font-size: 0.9em",
+                 texts)
+        with solara.Row(style={"flex-wrap": "wrap", "margin-top": "4px",
+                               "align-items": "center"}):
             for kind, label, colour in EVENT_BUTTONS:
-                solara.Button(label, color=colour, classes=[f"vcm-event-{kind}"],
+                solara.Button(label, color=colour, small=True, classes=[f"vcm-event-{kind}"],
                               on_click=lambda kind=kind: fire(kind))
-        solara.Text(event_log(current.event_marks()), classes=["vcm-event-log"],
-                    style={"display": "block", "font-size": "0.85em"})
+            LiveText(current, events_so_far, "vcm-event-log", "font-size: 0.9em", texts)
+
+
+@solara.component
+def LiveText(model: PageModel, text: Callable[[PageModel], str], css_class: str, style: str,
+             texts: dict[str, tuple[Any, Callable[[PageModel], str]]]):
+    """``text(model)`` in a span of class ``css_class``, listed in ``texts`` so that
+    :func:`feed` renews it after every step (the page holds the span's widget, as
+    :func:`ChartView` does its chart's)."""
+    widget = solara.use_memo(lambda: ipyvue.Html(tag="span", class_=css_class, style_=style,
+                                                 children=[text(model)]), [])
+
+    def register() -> None:
+        texts[css_class] = (widget, text)
+        widget.children = [text(model)]
+
+    solara.use_effect(register, [id(model)])
+    return solara.v.Html(tag="span", children=[widget])
 
 
 @solara.component
@@ -207,8 +322,8 @@ def Page():
     """The whole page: Mesa's ``SolaraViz`` layout with a scenario picker and event buttons.
 
     It is assembled from SolaraViz's own parts (``ModelController``, ``ModelCreator``) and a
-    plain two-column grid of charts (Mesa's ``ComponentsView`` added a "PAGE 0" tab and
-    resize handles nobody needs in class) rather than by calling ``SolaraViz``, because the page
+    grid of five charts that fits the window (Mesa's ``ComponentsView`` added a "PAGE 0" tab
+    and resize handles nobody needs in class) rather than by calling ``SolaraViz``, because the page
     must own the parameters that *Reset* uses: picking a preset replaces them and remounts the
     sliders with the preset's values. ``SolaraViz`` keeps them private, and its sidebar lives
     in a portal that a remount of ``SolaraViz`` does not refresh.
@@ -223,6 +338,14 @@ def Page():
     # When the tab goes (Solara closes its kernel), stop whatever model the page holds then:
     # Mesa's play loop would otherwise step it for as long as the server runs.
     solara.use_effect(lambda: lambda: model.value.close(), [])
+    projector = solara.use_reactive(False)
+    look = Look(projector=projector.value)
+    marks = solara.use_reactive(())
+    widgets = solara.use_memo(dict, [])
+    texts = solara.use_memo(dict, [])
+    # Mesa's controller bumps update_counter after the steps it shows: feed the page then.
+    solara.use_effect(lambda: update_counter.subscribe(
+        lambda _: feed(model.value, widgets, texts, look, marks)), [look])
 
     def choose(name: str) -> None:
         if name and name != preset.value:
@@ -241,15 +364,16 @@ def Page():
     with solara.Sidebar(), solara.Column():
         ScenarioPicker(preset.value, choose)
         MesaControls(model, params)
+        solara.Checkbox(label="Projector mode (large type)", value=projector)
         with solara.Card("Rules and population", margin=0):
             # Keyed by preset: a new preset remounts the sliders at the preset's values.
             ModelCreator(model, rule_inputs, model_parameters=params).key(
                 f"rules-{preset.value}")
-    with solara.Column(style={"width": "100%"}):
-        StatusBar(model, params)
-        with solara.GridFixed(columns=2, align_items="stretch"):
+    with solara.Div(classes=["vcm-main", *(["vcm-projector"] if look.projector else [])]):
+        StatusBar(model, params, texts)
+        with solara.Div(classes=["vcm-charts"]):
             for chart in CHARTS:
-                ChartCard(model.value, chart)
+                ChartCard(model.value, chart, look, marks.value, widgets)
 
 
 page = Page
