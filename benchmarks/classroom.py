@@ -1,7 +1,8 @@
 """Classroom capacity: how much of a core the instructor's page costs the server per tab.
 
 Starts ``vcm-sim demo`` pinned to one core (``taskset``), drives headless Chromium tabs pinned
-to another, each playing the baseline at about two months per second (Play Interval 500 ms),
+to another, each playing the baseline at about two months per second (Play Interval 500 ms;
+``--play-interval-ms`` sets another),
 and measures the server's CPU (% of one core, per tab playing) and each tab's pace. With
 ``--memory-minutes``, tabs keep playing, pressing Reset and ▶ again at the scenario's end, while
 the server's resident memory is sampled: its growth per minute is the figure to watch.
@@ -33,7 +34,9 @@ from tests.browser.conftest import (CHROMIUM_ARGS, chromium_path, demo_command, 
 
 SERVER_CORE, BROWSER_CORE = 0, 1
 PLAY_INTERVAL_MS = 500
-"""Mesa's pause between steps while playing: about two months a second."""
+"""Mesa's pause between steps while playing, by default: about two months a second."""
+SLIDER_STEP_MS = 10
+"""The Play Interval slider's step."""
 WARM_UP_S = 8.0
 
 
@@ -76,8 +79,8 @@ def month(tab) -> int:
     return int(re.match(r"Month (\d+) of", tab.locator(".vcm-month").inner_text()).group(1))
 
 
-def open_playing(browser, url: str):
-    """A new tab on the page, Play Interval at 500 ms, playing."""
+def open_playing(browser, url: str, interval_ms: int):
+    """A new tab on the page, Play Interval at ``interval_ms``, playing."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.set_default_timeout(60_000)
     tab = context.new_page()
@@ -85,11 +88,13 @@ def open_playing(browser, url: str):
     tab.get_by_text("Month 0 of").wait_for()
     slider = tab.locator(".v-input", has_text="Play Interval").get_by_role("slider")
     slider.focus()
-    tab.keyboard.press("End")
+    tab.keyboard.press("Home")
+    for _ in range(interval_ms // SLIDER_STEP_MS):
+        tab.keyboard.press("ArrowRight")
     deadline = time.monotonic() + 10
-    while slider.get_attribute("aria-valuenow") != str(PLAY_INTERVAL_MS):
+    while slider.get_attribute("aria-valuenow") != str(interval_ms):
         if time.monotonic() > deadline:
-            raise RuntimeError("could not set Play Interval to its maximum, 500 ms")
+            raise RuntimeError(f"could not set Play Interval to {interval_ms} ms")
         tab.wait_for_timeout(100)
     tab.get_by_role("button", name="▶", exact=True).click()
     return tab
@@ -122,6 +127,10 @@ def main() -> None:
                         help="tab counts to measure, each on its own (default 1 2 4)")
     parser.add_argument("--seconds", type=float, default=30.0,
                         help="measuring time per tab count, after an 8 s warm-up")
+    parser.add_argument("--play-interval-ms", type=int, default=PLAY_INTERVAL_MS,
+                        choices=range(0, 501, SLIDER_STEP_MS), metavar="0-500",
+                        help="Play Interval of every tab, a multiple of 10 (default 500: "
+                             "about two months a second)")
     parser.add_argument("--memory-minutes", type=float, default=0.0,
                         help="then keep the largest count playing this long, sampling the "
                              "server's memory every 30 s (0: skip)")
@@ -146,13 +155,13 @@ def main() -> None:
             if browser_pid:
                 pin_tree(browser_pid, BROWSER_CORE)
             print(f"server pinned to core {SERVER_CORE}, browsers to core {BROWSER_CORE}; "
-                  f"play interval {PLAY_INTERVAL_MS} ms")
+                  f"play interval {args.play_interval_ms} ms")
             print(f"{'tabs':>5} {'server CPU %':>13} {'% per tab':>10} {'months/s per tab':>17}")
             tabs = []
             for count in args.tabs:
                 for tab in tabs:
                     tab.context.close()
-                tabs = [open_playing(browser, url) for _ in range(count)]
+                tabs = [open_playing(browser, url, args.play_interval_ms) for _ in range(count)]
                 time.sleep(WARM_UP_S)
                 cpu, pace = measure(server, tabs, args.seconds)
                 print(f"{count:>5} {cpu:>13.1f} {cpu / count:>10.1f} {pace:>17.2f}", flush=True)

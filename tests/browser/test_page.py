@@ -38,7 +38,7 @@ CHART_STATE = """key => {
     const chart = el && el.vcmChart;
     if (!chart) return null;
     const option = chart.getOption();
-    return {points: option.series.map(s => (s.data || []).length),
+    return {points: option.series.map(s => (s.data || []).length), version: el.vcmVersion(),
             marks: option.series.flatMap(s => ((s.markLine || {}).data || []).map(d => d.name)),
             fonts: [option.textStyle[0] ? option.textStyle[0].fontSize : option.textStyle.fontSize,
                     ...[].concat(option.xAxis, option.yAxis).filter(a => a.axisLabel.show !== false)
@@ -92,12 +92,20 @@ def test_page_opens_on_the_baseline_preset_with_every_chart(page, demo_server, t
 
 
 def test_step_advances_the_month_counter_and_the_charts_grow_a_month_at_a_time(page, tmp_path):
+    """Each step adds its month to the charts the browser holds: no chart is sent whole
+    again (its snapshot's version stays as it was after the first month)."""
     for key in ("price", "volume", "stocks", "integrity"):
         wait_for_chart(page, key, lambda state: set(state["points"]) == {0}, "no points")
-    step(page, 3)
+    expect(page.locator(".vcm-chart-price canvas")).to_be_visible()
+    step(page, 1)
+    first = {key: wait_for_chart(page, key, lambda state: set(state["points"]) == {1},
+                                 "one month")["version"] for key in ("price", "stocks")}
+    step(page, 2)
     assert current_month(page) == 3
     for key in ("price", "volume", "stocks", "integrity"):
-        wait_for_chart(page, key, lambda state: set(state["points"]) == {3}, "three months")
+        state = wait_for_chart(page, key, lambda state: set(state["points"]) == {3},
+                               "three months")
+        assert key not in first or state["version"] == first[key], (key, state, first)
     expect(page.locator(".vcm-latest")).to_contain_text("Last price USD")
     page.screenshot(path=tmp_path / "after-3-steps.png", full_page=True)
 
@@ -381,3 +389,31 @@ def assert_legible(tab, key: str, smallest: float) -> None:
         size = tab.locator(f".vcm-chart-{key} .{part}").evaluate(
             "el => parseFloat(getComputedStyle(el).fontSize)")
         assert size >= smallest, (key, part, size)
+
+
+def test_the_what_if_switch_draws_the_run_without_the_scandal_faded(page):
+    """With the what-if switch on, the price and integrity charts carry a faded line for the
+    same run without the events fired by hand, and the status bar compares the two."""
+    page.get_by_text("What if: compare with the preset as it comes").click()
+    step(page, 3)
+    page.locator(".vcm-event-scandal").click()
+    page.locator(".vcm-event-log").get_by_text("scandal after month 3").wait_for()
+    step(page, 3)
+    for key in ("price", "integrity"):
+        wait_for_chart(page, key, lambda state: len(state["points"]) in (3, 4)
+                       and set(state["points"]) == {6}, "the twin's six months")
+        expect(page.locator(f".vcm-chart-{key} .vcm-legend")).to_contain_text(
+            "without your changes")
+    expect(page.locator(".vcm-what-if")).to_contain_text("What if: with your events,")
+    expect(page.locator(".vcm-what-if")).to_contain_text("without them (faded lines)")
+
+
+def test_reset_clears_the_markers_of_the_events_of_the_run_before(page):
+    step(page, 1)
+    page.locator(".vcm-event-scandal").click()
+    wait_for_chart(page, "price", lambda state: state["marks"] == ["scandal"], "the marker")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Month 0 of").wait_for()
+    for key in ("price", "integrity"):
+        wait_for_chart(page, key, lambda state: state["marks"] == [], "no marker")
+        expect(page.locator(f".vcm-chart-{key} .vcm-legend")).not_to_contain_text("scandal")

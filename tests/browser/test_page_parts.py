@@ -14,7 +14,8 @@ import pytest
 from vcm_sim.app.charts import (CHARTS, Events, Look, holdings_by_holder, legend,
                                 moving_volatility, price_points, with_columns)
 from vcm_sim.app.live_chart import LiveChart
-from vcm_sim.app.page import event_log, latest_numbers, model_params, month_label
+from vcm_sim.app.page import (SWATCH_CSS, event_log, latest_numbers, model_params,
+                               month_label, what_if)
 from vcm_sim.app.page_model import EVENT_KINDS, PageModel
 from vcm_sim.app.settings import (CONTROLS, MAX_DEVELOPERS, MAX_FIRMS, PageSettings,
                                   default_buffer_share, describe, page_presets,
@@ -157,13 +158,15 @@ def test_every_chart_has_an_option_and_points_before_the_first_step_and_after_so
             results = with_columns(model.results_now())
             for chart in CHARTS:
                 option = chart.option(look, events=Events(((2, "scandal"),)),
-                                      holdings=holdings_by_holder(model.market.registry))
+                                      holdings=holdings_by_holder(model.market.registry),
+                                      ghost=True)
+                assert {key.mark for key in legend(option)} <= set(SWATCH_CSS)
                 json.dumps(option, allow_nan=False)  # what the browser is sent
                 assert option["textStyle"]["fontSize"] >= (16 if look.projector else 12)
                 assert "(" in chart.title and chart.explanation
                 if chart.points is None:
                     continue
-                points = chart.points(results)
+                points = chart.points(results, results)
                 json.dumps(points, allow_nan=False)
                 assert len(points) == len(option["series"])
                 assert all(len(series) == len(results) for series in points)
@@ -177,7 +180,7 @@ def test_the_price_chart_sends_months_without_trade_as_gaps():
     average, index, volatility = price_points(results)
     assert average == [[1.0, 3.0], [2.0, None], [3.0, 4.0]]
     assert [y for _, y in index] == [3.0, 3.0, 4.0]
-    assert volatility[0][1] is None  # no return before the second month
+    assert [m for m, _ in volatility] == [1.0, 2.0, 3.0]
 
 
 class Browser:
@@ -315,3 +318,37 @@ def test_the_status_bar_gives_twelve_month_averages_beside_the_months_figures():
     text = latest_numbers(model)
     assert f"(12-month average {average:.2f})" in text
     assert f"(12-month average {volume.mean():,.0f})" in text
+
+
+def test_the_what_if_twin_is_the_same_run_without_the_events_fired_by_hand():
+    model = PageModel.from_settings(PageSettings.from_values(firms=60, developers=10))
+    for _ in range(3):
+        model.step()
+    model.compare_with(model.page_settings)  # switched on mid-run: the twin catches up
+    assert model.ghost.steps == model.steps == 3
+    model.step()
+    same = ["price_usd", "greenwashing_index", "issued", "retired"]
+    pd.testing.assert_frame_equal(model.ghost_results_now()[same], model.results_now()[same])
+    assert "your events," in what_if(model)
+    model.trigger("scandal")
+    for _ in range(8):
+        model.step()
+    mine, twin = model.results_now(), model.ghost_results_now()
+    assert len(twin) == len(mine) == 12
+    assert not np.allclose(mine["volume"].iloc[4:], twin["volume"].iloc[4:])
+    points = price_points(with_columns(mine), with_columns(twin))
+    assert len(points) == 4 and len(points[3]) == 12
+    model.compare_with(None)
+    assert model.ghost is None and what_if(model) == ""
+
+
+def test_the_what_if_twin_of_moved_rules_is_the_preset_as_it_comes():
+    settings = PageSettings.from_values(firms=60, developers=10, offset_cap=0.2)
+    model = PageModel.from_settings(settings)
+    model.compare_with(PageSettings.from_values(firms=60, developers=10))
+    for _ in range(14):
+        model.step()
+    assert model.ghost.market.config.rules.market.offset_cap == 1.0
+    text = what_if(model)
+    assert text.startswith("What if: with your events and rule changes, 12-month average "
+                           "price USD") and "without them (faded lines)" in text

@@ -9,8 +9,8 @@ the page sends to the browser a month at a time (:mod:`vcm_sim.app.live_chart`).
 chart is a snapshot: its few bars are in its option. No Solara here.
 
 ECharts rather than Vega-Lite or Plotly: solara-assets bundles ECharts 5.4 (so the page stays
-offline), an ECharts chart appends points without redrawing from a new specification, and its
-option is plain JSON the tests can read back from the browser. The Vega-Lite bundled there
+offline), an ECharts chart takes new points into the option it has (no new specification to
+compile each month), and its option is plain JSON the tests can read back from the browser. The Vega-Lite bundled there
 (5.2) is older than the specifications Altair 6 writes, and Plotly is not bundled.
 """
 
@@ -156,6 +156,7 @@ def _time_option(look: Look, events: Events, y_axes: list[dict[str, Any]],
                                               "animation": False}}
     return {
         "animation": False,
+        "vcmEmpty": WAITING,
         "textStyle": text,
         "grid": {"left": 8, "right": 12, "top": 12 + look.font_px,
                  "bottom": 10 + look.font_px, "containLabel": True},
@@ -177,9 +178,22 @@ def _line(name: str, colour: str, look: Look, **extra: Any) -> dict[str, Any]:
             "lineStyle": {"width": look.line_px}, "connectNulls": False} | extra
 
 
-def price_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
-    """Price (USD/tCO2e): the month's average (dots) and the fixed-weight index, and the
-    index's moving annualised volatility (%, right axis)."""
+WAITING = "press Step or ▶ to run the market"
+"""What a chart over time says before its first month (``vcmEmpty``: see live_chart.vue)."""
+GHOST = "without your changes"
+"""The what-if twin's series: the same run without the events fired and rules changed."""
+GHOST_OPACITY = 0.35
+
+
+def _ghost(name: str, colour: str, look: Look) -> dict[str, Any]:
+    """A faded line for the what-if twin's ``name`` series."""
+    return _line(f"{name}, {GHOST}", colour, look, lineStyle={"width": look.line_px * 1.5,
+                                                              "opacity": GHOST_OPACITY})
+
+
+def price_option(look: Look, events: Events, ghost: bool = False, **_: Any) -> dict[str, Any]:
+    """Price (USD/tCO2e): the month's average (dots) and the fixed-weight index, the index's
+    moving annualised volatility (%, right axis) and, with a what-if ``ghost``, its index."""
     series = [
         {"name": palette.PRICE[1], "type": "scatter", "symbolSize": look.font_px * 0.45,
          "color": css(palette.PRICE[0])},
@@ -187,17 +201,27 @@ def price_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
         _line(f"{palette.VOLATILITY[1]} (right axis)", palette.VOLATILITY[0], look,
               yAxisIndex=1, lineStyle={"width": look.line_px * 0.7, "type": "dashed"}),
     ]
+    if ghost:
+        series.append(_ghost("price index", palette.PRICE_INDEX[0], look))
     return _time_option(look, events, [{"name": "USD per tCO2e"},
                                        {"name": "% per year", "splitLine": {"show": False}}],
                         series)
 
 
-def price_points(results: pd.DataFrame) -> Points:
-    """Average price, index (the average price where the results have none) and the index's
-    moving volatility (%)."""
-    price = results["price_usd"]
-    index = results["price_index_usd"] if "price_index_usd" in results else price
-    return series_points(months(results), price, index, moving_volatility(index) * 100)
+def _index(results: pd.DataFrame) -> pd.Series:
+    """The fixed-weight price index (the average price where the results have none)."""
+    return results["price_index_usd"] if "price_index_usd" in results else results["price_usd"]
+
+
+def price_points(results: pd.DataFrame, ghost: pd.DataFrame | None = None) -> Points:
+    """Average price, index and the index's moving volatility (%); with a what-if
+    ``ghost``'s results, its index."""
+    index = _index(results)
+    points = series_points(months(results), results["price_usd"], index,
+                           moving_volatility(index) * 100)
+    if ghost is not None:
+        points += series_points(months(ghost), _index(ghost))
+    return points
 
 
 def volume_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
@@ -208,8 +232,9 @@ def volume_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
     return _time_option(look, events, [{"name": "credits"}], series)
 
 
-def volume_points(results: pd.DataFrame) -> Points:
-    """Monthly volume and its trailing 12-month average (months without trade count 0)."""
+def volume_points(results: pd.DataFrame, ghost: pd.DataFrame | None = None) -> Points:
+    """Monthly volume and its trailing 12-month average (months without trade count 0; the
+    what-if twin is not drawn here)."""
     volume = results["volume"].fillna(0.0)
     return series_points(months(results), volume,
                          volume.rolling(AVERAGE_MONTHS, min_periods=1).mean())
@@ -221,23 +246,32 @@ def stocks_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
     return _time_option(look, events, [{"name": "credits"}], series)
 
 
-def stocks_points(results: pd.DataFrame) -> Points:
-    """One series per registry stock in :data:`vcm_sim.palette.STOCKS`."""
+def stocks_points(results: pd.DataFrame, ghost: pd.DataFrame | None = None) -> Points:
+    """One series per registry stock in :data:`vcm_sim.palette.STOCKS` (the what-if twin is
+    not drawn here)."""
     return series_points(months(results),
                          *(results[column] for column, _, _ in palette.STOCKS))
 
 
-def integrity_option(look: Look, events: Events, **_: Any) -> dict[str, Any]:
-    """Greenwashing index and integrity ratio (both 0-1)."""
+def integrity_option(look: Look, events: Events, ghost: bool = False,
+                     **_: Any) -> dict[str, Any]:
+    """Greenwashing index and integrity ratio (both 0-1) and, with a what-if ``ghost``, its
+    greenwashing index."""
     series = [_line(label, colour, look)
               for colour, label in (palette.GREENWASHING, palette.INTEGRITY)]
+    if ghost:
+        series.append(_ghost(palette.GREENWASHING[1], palette.GREENWASHING[0], look))
     return _time_option(look, events, [{"name": "share (0-1)", "max": 1}], series)
 
 
-def integrity_points(results: pd.DataFrame) -> Points:
-    """Greenwashing index and integrity ratio."""
-    return series_points(months(results), results["greenwashing_index"],
-                         results["integrity_ratio"])
+def integrity_points(results: pd.DataFrame, ghost: pd.DataFrame | None = None) -> Points:
+    """Greenwashing index and integrity ratio; with a what-if ``ghost``'s results, its
+    greenwashing index."""
+    points = series_points(months(results), results["greenwashing_index"],
+                           results["integrity_ratio"])
+    if ghost is not None:
+        points += series_points(months(ghost), ghost["greenwashing_index"])
+    return points
 
 
 def holdings_option(look: Look, events: Events = Events(),
@@ -268,7 +302,8 @@ def holdings_option(look: Look, events: Events = Events(),
 @dataclass(frozen=True)
 class Key:
     """One entry of a chart's legend: a series' or an event marker's name, colour (CSS) and
-    mark: 'line', 'dashed', 'dotted' (an event), 'dot' or 'bar'."""
+    mark: 'line', 'faded' (the what-if twin), 'dashed', 'dotted' (an event), 'dot' or
+    'bar'."""
 
     name: str
     colour: str
@@ -283,9 +318,10 @@ def legend(option: dict[str, Any]) -> list[Key]:
     for series in option.get("series", []):
         if series.get("type") == "bar" and "data" in series:
             continue  # a snapshot's bars are labelled on their axis
-        dash = series.get("lineStyle", {}).get("type")
-        mark = {"scatter": "dot", "bar": "bar"}.get(series["type"],
-                                                     "dashed" if dash == "dashed" else "line")
+        style = series.get("lineStyle", {})
+        line = ("faded" if "opacity" in style else
+                "dashed" if style.get("type") == "dashed" else "line")
+        mark = {"scatter": "dot", "bar": "bar"}.get(series["type"], line)
         keys.append(Key(series["name"], series["color"], mark))
     seen = set()
     for series in option.get("series", []):
@@ -305,7 +341,9 @@ class Chart:
     title: str
     explanation: str
     option: Callable[..., dict[str, Any]]
-    points: Callable[[pd.DataFrame], Points] | None = None
+    points: Callable[[pd.DataFrame, pd.DataFrame | None], Points] | None = None
+    """The points of the option's series from the results and, for a chart that draws the
+    what-if twin (its option called with ``ghost=True``), the twin's results."""
 
 
 CHARTS: tuple[Chart, ...] = (

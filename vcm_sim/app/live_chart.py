@@ -4,12 +4,13 @@
 comes from the solara-assets bundle, so the page works offline). The server keeps, per
 chart, the points it has sent; :meth:`LiveChart.show` sends only the months added since, or
 everything when the run changed or went back (Reset, a new preset). The browser appends what
-it is sent and, if it ever holds fewer months than a message assumes (a view mounted late),
-asks for everything again. The server so draws no image and sends a few numbers a month.
+it is sent and asks for everything again if a message does not follow what it holds (fewer
+months than the message assumes, or a newer run than it knows: a message was lost). The server so draws no image and sends a few numbers a month.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import ipyvuetify
@@ -36,6 +37,8 @@ class LiveChart(ipyvuetify.VuetifyTemplate):
         super().__init__(**kwargs)
         self._run: object = None
         self._points: Points = []
+        self._lock = threading.Lock()
+        """Play's thread, the page's and the browser's resync request may all send."""
 
     @traitlets.default("cdn")
     def _cdn(self) -> str | None:
@@ -45,24 +48,26 @@ class LiveChart(ipyvuetify.VuetifyTemplate):
 
     def show(self, points: Points, run: object) -> None:
         """Bring the browser up to ``points`` (per series, every month so far) of ``run``
-        (any token that changes when the model is replaced): the new months only, unless
-        the run changed or has fewer months than were sent."""
-        held = len(self._points[0]) if self._points else 0
-        months = len(points[0]) if points else 0
-        if run is not self._run or months < held:
-            self._run = run
+        (any token that compares unequal when the model or the series drawn change): the new
+        months only, unless the run changed or has fewer months than were sent."""
+        with self._lock:
+            held = len(self._points[0]) if self._points else 0
+            months = len(points[0]) if points else 0
+            if run != self._run or months < held:
+                self._run = run
+                self._points = points
+                self._send_all()
+                return
+            if months == held:
+                return
             self._points = points
-            self._send_all()
-            return
-        if months == held:
-            return
-        self._points = points
-        self.tail = {"version": self.snapshot["version"], "start": held,
-                     "data": [series[held:] for series in points]}
+            self.tail = {"version": self.snapshot["version"], "start": held,
+                         "data": [series[held:] for series in points]}
 
     def vue_resync(self, _: object = None) -> None:
         """The browser lost count: send everything again."""
-        self._send_all()
+        with self._lock:
+            self._send_all()
 
     def _send_all(self) -> None:
         version = self.snapshot.get("version", -1) + 1

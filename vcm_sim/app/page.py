@@ -14,6 +14,7 @@ Serve it with ``vcm-sim demo`` or ``solara run vcm_sim.app.page``.
 from __future__ import annotations
 
 import calendar
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +34,9 @@ from vcm_sim.app.settings import (CONTROLS, PageSettings, describe, page_presets
 from vcm_sim.scenario import load_scenario
 
 TITLE = "Voluntary carbon market: nature-based credits"
-PLAY_INTERVAL_MS = 50
-"""Pause between steps while playing; the model and the charts take longer than this."""
+PLAY_INTERVAL_MS = 500
+"""Pause between steps while playing: about two months a second, a year in six seconds, a
+pace a class can follow (a step and its page update take a few milliseconds)."""
 EVENT_LOG_ENTRIES = 4
 """Events the status bar lists (the latest); earlier ones are counted."""
 
@@ -100,13 +102,14 @@ def model_params(settings: PageSettings) -> dict:
 
 @solara.component
 def ChartCard(model: PageModel, chart: Chart, look: Look, marks: tuple[tuple[int, str], ...],
-              widgets: dict[str, LiveChart]):
+              ghost: bool, widgets: dict[str, LiveChart]):
     """One chart: its title with units (the sentence of explanation shows on hover), its
     legend and the chart, drawn in the browser. It renders again only when the model, the
     type size or the events marked change: :func:`feed` sends each month's data."""
     option = solara.use_memo(
-        lambda: chart.option(look, events=Events(marks), holdings=model.holdings_now()),
-        [id(model), marks, look])
+        lambda: chart.option(look, events=Events(marks), holdings=model.holdings_now(),
+                             ghost=ghost),
+        [id(model), marks, look, ghost])
     keys = solara.use_memo(lambda: legend(option), [option])
     with solara.Div(classes=["vcm-chart", f"vcm-chart-{chart.key}", "elevation-2", "rounded",
                              "white"]):
@@ -114,11 +117,12 @@ def ChartCard(model: PageModel, chart: Chart, look: Look, marks: tuple[tuple[int
                       attributes={"title": chart.explanation})
         Legend(keys)
         with solara.Div(classes=["vcm-chart-body"]):
-            ChartView(model, chart, option, widgets)
+            ChartView(model, chart, option, ghost, widgets)
 
 
 SWATCH_CSS = {
     "line": "border-top: 3px solid {c}; width: 18px",
+    "faded": "border-top: 5px solid {c}; width: 18px; opacity: 0.35",
     "dashed": "border-top: 3px dashed {c}; width: 18px",
     "dotted": "border-left: 3px dotted {c}; height: 1em",
     "dot": "background: {c}; width: 8px; height: 8px; border-radius: 50%",
@@ -138,7 +142,8 @@ def Legend(keys: list[Key]):
 
 
 @solara.component
-def ChartView(model: PageModel, chart: Chart, option: dict, widgets: dict[str, LiveChart]):
+def ChartView(model: PageModel, chart: Chart, option: dict, ghost: bool,
+              widgets: dict[str, LiveChart]):
     """The chart's widget, listed in ``widgets`` for :func:`feed` and sent the model's
     months so far when it mounts or the model changes. The page holds the widget itself:
     :func:`feed` changes it between renders, which a widget rendered from props would undo
@@ -147,19 +152,25 @@ def ChartView(model: PageModel, chart: Chart, option: dict, widgets: dict[str, L
 
     def register() -> None:
         widgets[chart.key] = widget
-        if chart.points is not None:
-            widget.show(chart.points(with_columns(model.results_now())), model)
-
-    def restyle() -> None:
         widget.option = option
+        if chart.points is not None:
+            widget.show(*chart_data(model, chart, ghost))
 
-    solara.use_effect(register, [id(model)])
-    solara.use_effect(restyle, [option])
+    solara.use_effect(register, [id(model), option])
     return solara.v.Html(tag="div", children=[widget], style_="height: 100%")
 
 
+def chart_data(model: PageModel, chart: Chart, ghost: bool) -> tuple[list, tuple]:
+    """The points of ``chart`` now (with the what-if twin's where ``ghost``) and the token
+    of the run they belong to, for :meth:`LiveChart.show`."""
+    twin = model.ghost_results_now() if ghost else None
+    points = chart.points(with_columns(model.results_now()),
+                          None if twin is None else with_columns(twin))
+    return points, (model, twin is not None)
+
+
 def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple[Any, Any]],
-         look: Look, marks: solara.Reactive[tuple[tuple[int, str], ...]]) -> None:
+         look: Look, ghost: bool, marks: solara.Reactive[tuple[tuple[int, str], ...]]) -> None:
     """After each step Mesa's controller shows (each month, or each Render Interval), bring
     the page up to date without rendering its components again: each chart gets the months
     added since it was last sent (:meth:`LiveChart.show`), the holdings chart its new bars,
@@ -170,7 +181,6 @@ def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple
         marks.set(now)
     for widget, text in list(texts.values()):
         widget.children = [text(model)]
-    results = with_columns(model.results_now())
     for chart in CHARTS:
         widget = widgets.get(chart.key)
         if widget is None:
@@ -178,7 +188,7 @@ def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple
         if chart.points is None:
             widget.option = chart.option(look, events=Events(now), holdings=model.holdings_now())
         else:
-            widget.show(chart.points(results), model)
+            widget.show(*chart_data(model, chart, ghost))
 
 
 def month_label(model: PageModel) -> str:
@@ -201,21 +211,56 @@ def latest_numbers(model: PageModel) -> str:
     results = with_columns(model.results_now())
     if not len(results):
         return "No data yet."
-    last, year = results.iloc[-1], results.iloc[-AVERAGE_MONTHS:]
+    last = results.iloc[-1]
     traded = results["price_usd"].dropna()
-    volume = year["volume"].fillna(0)
-    paid = (year["price_usd"].fillna(0) * volume).sum()
     price = f"USD {traded.iloc[-1]:.2f}/t" if len(traded) else "no trade yet"
-    if volume.sum() > 0:
-        price += f" (12-month average {paid / volume.sum():.2f})"
+    average = average_price(results)
+    if np.isfinite(average):
+        price += f" (12-month average {average:.2f})"
 
     def share(value) -> str:
         return "n/a" if value is None or np.isnan(value) else f"{value:.2f}"
 
     return (f"Last price {price} · traded this month {int(np.nan_to_num(last['volume'])):,} "
-            f"(12-month average {volume.mean():,.0f}) · greenwashing index "
+            f"(12-month average {results['volume'].iloc[-AVERAGE_MONTHS:].fillna(0).mean():,.0f})"
+            f" · greenwashing index "
             f"{share(last['greenwashing_index'])} · integrity ratio "
             f"{share(last['integrity_ratio'])}")
+
+
+def what_if(model: PageModel) -> str:
+    """The what-if comparison in one line: this run's 12-month average price and
+    greenwashing index against the twin's (:meth:`PageModel.compare_with`), or nothing
+    without one."""
+    twin = model.ghost_results_now()
+    if twin is None or not len(twin):
+        return ""
+    mine, theirs = twin_figures(with_columns(model.results_now())), twin_figures(
+        with_columns(twin))
+    changed = ("your events and rule changes" if model.ghost_settings != model.page_settings
+               else "your events")
+    parts = [f"{label} {a:.2f} against {b:.2f}" for label, a, b in
+             (("12-month average price USD", mine[0], theirs[0]),
+              ("greenwashing index", mine[1], theirs[1])) if np.isfinite([a, b]).all()]
+    return (f"What if: with {changed}, " + "; ".join(parts) + " without them (faded lines)."
+            if parts else "What if: no trade yet to compare.")
+
+
+def average_price(results) -> float:
+    """The volume-weighted average price over the last twelve months (USD/t; NaN without
+    trade)."""
+    year = results.iloc[-AVERAGE_MONTHS:]
+    volume = year["volume"].fillna(0)
+    if volume.sum() <= 0:
+        return math.nan
+    return float((year["price_usd"].fillna(0) * volume).sum() / volume.sum())
+
+
+def twin_figures(results) -> tuple[float, float]:
+    """A run's 12-month average price (USD/t) and latest greenwashing index (NaN where there
+    is none)."""
+    index = results["greenwashing_index"].dropna()
+    return average_price(results), float(index.iloc[-1]) if len(index) else math.nan
 
 
 def events_so_far(model: PageModel) -> str:
@@ -262,6 +307,7 @@ def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict],
                                "font-weight": "600"})
         LiveText(current, latest_numbers, "vcm-latest", "display: block; font-size: 0.9em",
                  texts)
+        LiveText(current, what_if, "vcm-what-if", "display: block; font-size: 0.9em", texts)
         with solara.Row(style={"flex-wrap": "wrap", "margin-top": "4px",
                                "align-items": "center"}):
             for kind, label, colour in EVENT_BUTTONS:
@@ -339,13 +385,23 @@ def Page():
     # Mesa's play loop would otherwise step it for as long as the server runs.
     solara.use_effect(lambda: lambda: model.value.close(), [])
     projector = solara.use_reactive(False)
+    compare = solara.use_reactive(False)
     look = Look(projector=projector.value)
     marks = solara.use_reactive(())
     widgets = solara.use_memo(dict, [])
     texts = solara.use_memo(dict, [])
     # Mesa's controller bumps update_counter after the steps it shows: feed the page then.
     solara.use_effect(lambda: update_counter.subscribe(
-        lambda _: feed(model.value, widgets, texts, look, marks)), [look])
+        lambda _: feed(model.value, widgets, texts, look, compare.value, marks)),
+        [look, compare.value])
+
+    def twin() -> None:
+        settings = model.value.page_settings
+        model.value.compare_with(PageSettings.from_preset(settings.preset, seed=settings.seed)
+                                 if compare.value else None)
+        feed(model.value, widgets, texts, look, compare.value, marks)
+
+    solara.use_effect(twin, [id(model.value), compare.value])
 
     def choose(name: str) -> None:
         if name and name != preset.value:
@@ -365,6 +421,7 @@ def Page():
         ScenarioPicker(preset.value, choose)
         MesaControls(model, params)
         solara.Checkbox(label="Projector mode (large type)", value=projector)
+        solara.Checkbox(label="What if: compare with the preset as it comes", value=compare)
         with solara.Card("Rules and population", margin=0):
             # Keyed by preset: a new preset remounts the sliders at the preset's values.
             ModelCreator(model, rule_inputs, model_parameters=params).key(
@@ -373,7 +430,7 @@ def Page():
         StatusBar(model, params, texts)
         with solara.Div(classes=["vcm-charts"]):
             for chart in CHARTS:
-                ChartCard(model.value, chart, look, marks.value, widgets)
+                ChartCard(model.value, chart, look, marks.value, compare.value, widgets)
 
 
 page = Page

@@ -59,6 +59,10 @@ class PageModel(VCMModel):
         self.page_scenario = settings.scenario()
         self.page_events: list[tuple[int, str]] = []
         self._page_results: tuple[int, pd.DataFrame] | None = None
+        self.ghost: VCMModel | None = None
+        """The what-if twin (:meth:`compare_with`), or None."""
+        self.ghost_settings: PageSettings | None = None
+        self._ghost_results: tuple[int, pd.DataFrame] | None = None
         super().__init__(self.page_scenario, rng=int(seed))
 
     @classmethod
@@ -82,8 +86,36 @@ class PageModel(VCMModel):
                 self.running = False
                 return
             super().step()
+            if self.ghost is not None:
+                self.ghost.step()
             if self.steps >= end:
                 self.running = False
+
+    def compare_with(self, settings: PageSettings | None) -> None:
+        """Run a what-if twin alongside, step for step: the run from ``settings`` (the rules,
+        population and seed before the last changes; this model's own for a comparison with
+        events only), with the scenario's scheduled events but none fired by hand. Built now,
+        it catches up with the months already run. ``None`` stops the comparison."""
+        with self._page_lock:
+            self._ghost_results = None
+            self.ghost_settings = settings
+            if settings is None:
+                self.ghost = None
+                return
+            twin = VCMModel(settings.scenario(), rng=int(settings.seed))
+            for _ in range(self.steps):
+                twin.step()
+            self.ghost = twin
+
+    def ghost_results_now(self) -> pd.DataFrame | None:
+        """The twin's ``results()`` as of the current step (None without a twin)."""
+        with self._page_lock:
+            if self.ghost is None:
+                return None
+            cached = self._ghost_results
+            if cached is None or cached[0] != self.steps:
+                cached = self._ghost_results = (self.steps, self.ghost.results())
+            return cached[1]
 
     def close(self) -> None:
         """The page that drives this model has gone (its tab closed): play stops at the

@@ -17,8 +17,7 @@ from vcm_sim.scenario import Scenario, load_scenario, preset_names, with_overrid
 
 MAX_FIRMS = 2000
 """Largest population of firms the page offers (the slider's end); presets with more start
-there. A step of the baseline (1000 firms) takes milliseconds: drawing the charts, not the
-model, sets the pace of play."""
+there. A step of the baseline (1000 firms) takes about a millisecond."""
 MAX_DEVELOPERS = 400
 """Largest population of developers the page offers."""
 DEFAULT_SEED = 42
@@ -65,9 +64,9 @@ class PageSettings:
 
     ``buffer_share`` None, or left at the preset's default (:func:`default_buffer_share`),
     keeps the preset's own rule (which may be the per-type shares of the project table); any
-    other value sets one share for every issuance. ``trader_share`` is the number of speculative traders per emitting firm.
-    Verifiers scale with developers so that a smaller population keeps the preset's market
-    structure (clients per verifier).
+    other value sets one share for every issuance. ``trader_share`` is the number of
+    speculative traders per emitting firm. Verifiers scale with developers so that a smaller
+    population keeps the preset's market structure (clients per verifier).
     """
 
     preset: str = "baseline"
