@@ -1,9 +1,9 @@
 """Classroom capacity: how much of a core the instructor's page costs the server per tab.
 
 Starts ``vcm-sim demo`` pinned to one core (``taskset``), drives headless Chromium tabs pinned
-to another, each playing the baseline at about two months per second (Play Interval 500 ms;
-``--play-interval-ms`` sets another),
-and measures the server's CPU (% of one core, per tab playing) and each tab's pace. With
+to another, each playing the baseline at about two months per second (Play Interval 500 ms,
+the page's default; ``--play-interval-ms`` sets another), and measures the server's CPU (% of
+one core, per tab playing) and each tab's pace. With
 ``--memory-minutes``, tabs keep playing, pressing Reset and ▶ again at the scenario's end, while
 the server's resident memory is sampled: its growth per minute is the figure to watch.
 
@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +190,8 @@ def _browser_pid(parent: int) -> int | None:
 
 def _memory(server: psutil.Process, tabs, minutes: float) -> None:
     """Sample the server's resident memory every 30 s for ``minutes`` while ``tabs`` play,
-    restarting at the scenario's end; print the samples and the growth per minute."""
+    restarting at the scenario's end; print the samples and the growth per minute over the
+    second half (the first half includes the tabs' first runs filling their records)."""
     samples = []
     start = time.monotonic()
     while time.monotonic() - start < minutes * 60:
@@ -201,13 +203,12 @@ def _memory(server: psutil.Process, tabs, minutes: float) -> None:
         while time.monotonic() < deadline:
             time.sleep(5)
             restart_finished(tabs)
-    half = len(samples) // 2
-    if half >= 1:
-        early = sum(rss for _, rss in samples[:half]) / half
-        late = sum(rss for _, rss in samples[half:]) / (len(samples) - half)
-        span = (samples[-1][0] - samples[0][0]) / 2 / 60
-        print(f"memory: {early:.1f} MB in the first half, {late:.1f} MB in the second: "
-              f"{(late - early) / max(span, 1e-9):+.2f} MB per minute with {len(tabs)} tabs")
+    late = [(t, rss) for t, rss in samples if t >= minutes * 30]  # the second half
+    if len(late) >= 2:
+        slope = np.polyfit([t / 60 for t, _ in late], [rss for _, rss in late], 1)[0]
+        print(f"memory: {samples[0][1]:.1f} MB at the start, {samples[-1][1]:.1f} MB at the "
+              f"end; over the second half {slope:+.2f} MB per minute (least squares) with "
+              f"{len(tabs)} tabs")
 
 
 if __name__ == "__main__":

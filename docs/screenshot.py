@@ -2,8 +2,9 @@
 
 Run from the checkout: ``.venv/bin/python docs/screenshot.py [--out docs/img/demo.png]``. It
 starts ``vcm-sim demo`` on a free loopback port, opens the page in headless Chromium (Debian's
-``/usr/bin/chromium`` through Playwright, as the browser tests do), steps the baseline preset
-to month 49, fires a media scandal, steps on to month 85 and saves the window.
+``/usr/bin/chromium`` through Playwright, as the browser tests do) in a 1280x720 window,
+switches the what-if comparison on, steps the baseline preset to month 49, fires a media
+scandal, steps on to month 85 and saves the window.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tests.browser.test_page import current_month, step  # noqa: E402
 
 SCANDAL_AFTER_MONTH = 49
 SHOT_AT_MONTH = 85
-VIEWPORT = {"width": 1440, "height": 1080}
+VIEWPORT = {"width": 1280, "height": 720}
 
 
 def wait_until_serving(url: str, timeout_s: float = 60.0) -> None:
@@ -62,12 +63,13 @@ def main() -> None:
             page.set_default_timeout(20_000)
             page.goto(url)
             page.get_by_text("Month 0 of").wait_for()
+            page.get_by_text("What if: compare with the preset as it comes").click()
             step(page, SCANDAL_AFTER_MONTH)
             page.locator(".vcm-event-scandal").click()
             page.locator(".vcm-event-log").get_by_text(
                 f"scandal after month {SCANDAL_AFTER_MONTH}").wait_for()
             step(page, SHOT_AT_MONTH - current_month(page))
-            page.wait_for_timeout(1500)  # let the last redraw of the charts land
+            page.wait_for_timeout(1500)  # let the last months reach the charts
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=args.out)
             browser.close()

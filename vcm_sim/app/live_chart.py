@@ -37,7 +37,7 @@ class LiveChart(ipyvuetify.VuetifyTemplate):
         super().__init__(**kwargs)
         self._run: object = None
         self._points: Points = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         """Play's thread, the page's and the browser's resync request may all send."""
 
     @traitlets.default("cdn")
