@@ -2,7 +2,7 @@
 
 from matplotlib.colors import to_hex
 
-from vcm_sim.app.charts import draw_integrity, draw_price, draw_stocks
+from vcm_sim.app.charts import Events, Look, integrity_option, price_option, stocks_option
 from vcm_sim.model import VCMModel
 from vcm_sim.plots import plot_run
 from vcm_sim.scenario import load_scenario
@@ -29,12 +29,16 @@ def test_run_png_is_a_16_by_9_slide_with_a_unit_in_each_panel_title():
     assert titles[0] == "Price (USD per tCO2e)"
 
 
+def page_colours(option: dict) -> dict[str, str]:
+    """Each series' colour on the instructor's page, by its name."""
+    return {series["name"]: series["color"] for series in option["series"]}
+
+
 def test_run_png_draws_each_series_in_the_pages_colour():
-    results = small_results()
-    slide = plot_run(results, "baseline").axes
-    for page_figure, panel in ((draw_price(results), slide[0]), (draw_stocks(results), slide[1]),
-                               (draw_integrity(results), slide[2])):
-        on_page = colours(page_figure.axes[0])
+    slide = plot_run(small_results(), "baseline").axes
+    for option, panel in ((price_option, slide[0]), (stocks_option, slide[1]),
+                          (integrity_option, slide[2])):
+        on_page = page_colours(option(Look(), Events()))
         on_slide = colours(panel)
         shared = on_page.keys() & on_slide.keys()
         assert shared, (on_page, on_slide)
