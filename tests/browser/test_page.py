@@ -404,8 +404,8 @@ def test_the_what_if_switch_draws_the_run_without_the_scandal_faded(page):
                        and set(state["points"]) == {6}, "the twin's six months")
         expect(page.locator(f".vcm-chart-{key} .vcm-legend")).to_contain_text(
             "without your changes")
-    expect(page.locator(".vcm-what-if")).to_contain_text("What if: with your events,")
-    expect(page.locator(".vcm-what-if")).to_contain_text("without them (faded lines)")
+    expect(page.locator(".vcm-what-if")).to_contain_text(
+        "Without your events (faded lines): 12-month average price USD")
 
 
 def test_reset_clears_the_markers_of_the_events_of_the_run_before(page):

@@ -159,7 +159,7 @@ def _time_option(look: Look, events: Events, y_axes: list[dict[str, Any]],
         "vcmEmpty": WAITING,
         "textStyle": text,
         "grid": {"left": 8, "right": 12, "top": 12 + look.font_px,
-                 "bottom": 10 + look.font_px, "containLabel": True},
+                 "bottom": 16 + look.font_px, "containLabel": True},
         "legend": {"show": False},  # the page draws it above the chart: see legend()
         "tooltip": {"trigger": "axis", "textStyle": text},
         "xAxis": {"type": "value", "name": "month", "nameLocation": "middle",

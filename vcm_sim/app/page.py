@@ -229,21 +229,23 @@ def latest_numbers(model: PageModel) -> str:
 
 
 def what_if(model: PageModel) -> str:
-    """The what-if comparison in one line: this run's 12-month average price and
-    greenwashing index against the twin's (:meth:`PageModel.compare_with`), or nothing
-    without one."""
+    """The what-if comparison in one line: the twin's 12-month average price and
+    greenwashing index against this run's (:meth:`PageModel.compare_with`), or nothing
+    without a twin."""
     twin = model.ghost_results_now()
     if twin is None or not len(twin):
         return ""
-    mine, theirs = twin_figures(with_columns(model.results_now())), twin_figures(
-        with_columns(twin))
     changed = ("your events and rule changes" if model.ghost_settings != model.page_settings
                else "your events")
-    parts = [f"{label} {a:.2f} against {b:.2f}" for label, a, b in
-             (("12-month average price USD", mine[0], theirs[0]),
-              ("greenwashing index", mine[1], theirs[1])) if np.isfinite([a, b]).all()]
-    return (f"What if: with {changed}, " + "; ".join(parts) + " without them (faded lines)."
-            if parts else "What if: no trade yet to compare.")
+    (price, index), (my_price, my_index) = (twin_figures(with_columns(twin)),
+                                            twin_figures(with_columns(model.results_now())))
+    if not np.isfinite([price, my_price]).all():
+        return f"Without {changed} (faded lines): no trade yet to compare."
+    text = (f"Without {changed} (faded lines): 12-month average price USD {price:.2f} "
+            f"(here {my_price:.2f})")
+    if np.isfinite([index, my_index]).all():
+        text += f", greenwashing index {index:.2f} (here {my_index:.2f})"
+    return text + "."
 
 
 def average_price(results) -> float:
