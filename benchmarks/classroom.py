@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import (CHROMIUM_ARGS, chromium_path, demo_command,  # noqa: E402
-                                    free_port)
+                                    free_port, wait_until_serving)
+from tests.browser.test_page import current_month  # noqa: E402
 
 SERVER_CORE, BROWSER_CORE = 0, 1
 PLAY_INTERVAL_MS = 500
@@ -59,25 +59,6 @@ def pin_tree(pid: int, core: int) -> None:
             process.cpu_affinity([core])
         except psutil.Error:
             pass
-
-
-def wait_until_serving(url: str, timeout_s: float = 60.0) -> None:
-    """Return once ``url`` answers, or raise TimeoutError."""
-    import urllib.request
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.25)
-    raise TimeoutError(f"the demo server did not answer at {url} within {timeout_s} s")
-
-
-def month(tab) -> int:
-    """Months run so far in ``tab``, as its status bar shows."""
-    return int(re.match(r"Month (\d+) of", tab.locator(".vcm-month").inner_text()).group(1))
 
 
 def open_playing(browser, url: str, interval_ms: int):
@@ -112,13 +93,13 @@ def restart_finished(tabs) -> None:
 
 def measure(server: psutil.Process, tabs, seconds: float) -> tuple[float, float]:
     """Server CPU (% of one core) over ``seconds`` and the tabs' mean pace (months/s)."""
-    before = [month(tab) for tab in tabs]
+    before = [current_month(tab) for tab in tabs]
     server.cpu_percent(None)
     start = time.monotonic()
     time.sleep(seconds)
     cpu = server.cpu_percent(None)
     elapsed = time.monotonic() - start
-    pace = [(month(tab) - m) / elapsed for tab, m in zip(tabs, before)]
+    pace = [(current_month(tab) - m) / elapsed for tab, m in zip(tabs, before)]
     return cpu, sum(pace) / len(pace)
 
 
@@ -147,7 +128,7 @@ def main() -> None:
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_until_serving(url)
+        wait_until_serving(url, process)
         server = psutil.Process(process.pid)  # taskset execs the server in its place
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,

@@ -12,33 +12,18 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import urllib.request
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import (CHROMIUM_ARGS, chromium_path, demo_command,  # noqa: E402
-                                    free_port)
+                                    free_port, wait_until_serving)
 from tests.browser.test_page import current_month, step  # noqa: E402
 
 SCANDAL_AFTER_MONTH = 49
 SHOT_AT_MONTH = 85
 VIEWPORT = {"width": 1280, "height": 720}
-
-
-def wait_until_serving(url: str, timeout_s: float = 60.0) -> None:
-    """Return once ``url`` answers 200, or raise TimeoutError."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise TimeoutError(f"the demo server did not answer at {url} within {timeout_s} s")
 
 
 def main() -> None:
@@ -55,7 +40,7 @@ def main() -> None:
                               stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_until_serving(url)
+        wait_until_serving(url, server)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                                  args=CHROMIUM_ARGS)

@@ -104,7 +104,7 @@ def running_demo(folder: Path) -> Iterator[DemoServer]:
     threading.Thread(target=read_stdout, daemon=True).start()
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_until_serving(process, url, log_path)
+        wait_until_serving(url, process, log_path)
         assert any(url in line for line in announced), (
             f"`vcm-sim demo` did not print its address {url}; it printed {announced}")
         yield DemoServer(url, process, log_path)
@@ -120,12 +120,16 @@ def demo_server(chromium: str, tmp_path_factory: pytest.TempPathFactory):
         yield server
 
 
-def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+def wait_until_serving(url: str, process: subprocess.Popen | None = None,
+                       log_path: Path | None = None,
+                       timeout_s: float = SERVER_START_TIMEOUT_S) -> None:
+    """Return once ``url`` answers 200; raise RuntimeError if the server ``process`` exits
+    first, TimeoutError after ``timeout_s`` (either with the end of its ``log_path``)."""
+    log = (lambda: f"\n{log_path.read_text()[-3000:]}") if log_path else (lambda: "")
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"`vcm-sim demo` exited with {process.returncode}:\n"
-                               f"{log_path.read_text()[-3000:]}")
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"`vcm-sim demo` exited with {process.returncode}:{log()}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -133,8 +137,7 @@ def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> 
         except OSError:
             pass
         time.sleep(0.25)
-    raise TimeoutError(f"`vcm-sim demo` did not serve {url} within {SERVER_START_TIMEOUT_S} s:"
-                       f"\n{log_path.read_text()[-3000:]}")
+    raise TimeoutError(f"`vcm-sim demo` did not serve {url} within {timeout_s} s:{log()}")
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -10,8 +10,9 @@ chart is a snapshot: its few bars are in its option. No Solara here.
 
 ECharts rather than Vega-Lite or Plotly: solara-assets bundles ECharts 5.4 (so the page stays
 offline), an ECharts chart takes new points into the option it has (no new specification to
-compile each month), and its option is plain JSON the tests can read back from the browser. The Vega-Lite bundled there
-(5.2) is older than the specifications Altair 6 writes, and Plotly is not bundled.
+compile each month), and its option is plain JSON the tests can read back from the browser.
+The Vega-Lite bundled there (5.2) is older than the specifications Altair 6 writes, and Plotly
+is not bundled.
 """
 
 from __future__ import annotations

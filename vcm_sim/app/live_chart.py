@@ -5,7 +5,8 @@ comes from the solara-assets bundle, so the page works offline). The server keep
 chart, the points it has sent; :meth:`LiveChart.show` sends only the months added since, or
 everything when the run changed or went back (Reset, a new preset). The browser appends what
 it is sent and asks for everything again if a message does not follow what it holds (fewer
-months than the message assumes, or a newer run than it knows: a message was lost). The server so draws no image and sends a few numbers a month.
+months than the message assumes, or a newer run than it knows: a message was lost). The
+server so draws no image and sends a few numbers a month.
 """
 
 from __future__ import annotations

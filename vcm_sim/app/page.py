@@ -20,6 +20,7 @@ from typing import Any
 
 import ipyvue
 import numpy as np
+import pandas as pd
 import solara
 import solara.lab
 from mesa.visualization.solara_viz import ModelController, ModelCreator
@@ -154,19 +155,20 @@ def ChartView(model: PageModel, chart: Chart, option: dict, ghost: bool,
         widgets[chart.key] = widget
         widget.option = option
         if chart.points is not None:
-            widget.show(*chart_data(model, chart, ghost))
+            results, twin, run = page_data(model, ghost)
+            widget.show(chart.points(results, twin), run)
 
     solara.use_effect(register, [id(model), option])
     return solara.v.Html(tag="div", children=[widget], style_="height: 100%")
 
 
-def chart_data(model: PageModel, chart: Chart, ghost: bool) -> tuple[list, tuple]:
-    """The points of ``chart`` now (with the what-if twin's where ``ghost``) and the token
-    of the run they belong to, for :meth:`LiveChart.show`."""
+def page_data(model: PageModel, ghost: bool
+              ) -> tuple[pd.DataFrame, pd.DataFrame | None, tuple[PageModel, bool]]:
+    """The results the charts draw now, the what-if twin's (where ``ghost`` and the twin
+    exists) and the token of the run they belong to, for :meth:`LiveChart.show`."""
     twin = model.ghost_results_now() if ghost else None
-    points = chart.points(with_columns(model.results_now()),
-                          None if twin is None else with_columns(twin))
-    return points, (model, twin is not None)
+    return (with_columns(model.results_now()), None if twin is None else with_columns(twin),
+            (model, twin is not None))
 
 
 def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple[Any, Any]],
@@ -181,6 +183,7 @@ def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple
         marks.set(now)
     for widget, text in list(texts.values()):
         widget.children = [text(model)]
+    results, twin, run = page_data(model, ghost)
     for chart in CHARTS:
         widget = widgets.get(chart.key)
         if widget is None:
@@ -188,7 +191,7 @@ def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple
         if chart.points is None:
             widget.option = chart.option(look, events=Events(now), holdings=model.holdings_now())
         else:
-            widget.show(*chart_data(model, chart, ghost))
+            widget.show(chart.points(results, twin), run)
 
 
 def month_label(model: PageModel) -> str:

@@ -110,12 +110,7 @@ class PageModel(VCMModel):
     def ghost_results_now(self) -> pd.DataFrame | None:
         """The twin's ``results()`` as of the current step (None without a twin)."""
         with self._page_lock:
-            if self.ghost is None:
-                return None
-            cached = self._ghost_results
-            if cached is None or cached[0] != self.steps:
-                cached = self._ghost_results = (self.steps, self.ghost.results())
-            return cached[1]
+            return None if self.ghost is None else self._results_of(self.ghost, "_ghost_results")
 
     def close(self) -> None:
         """The page that drives this model has gone (its tab closed): play stops at the
@@ -140,10 +135,16 @@ class PageModel(VCMModel):
     def results_now(self) -> pd.DataFrame:
         """``results()`` as of the current step, computed once per step for all the charts."""
         with self._page_lock:
-            cached = self._page_results
-            if cached is None or cached[0] != self.steps:
-                cached = self._page_results = (self.steps, self.results())
-            return cached[1]
+            return self._results_of(self, "_page_results")
+
+    def _results_of(self, model: VCMModel, slot: str) -> pd.DataFrame:
+        """``model.results()``, kept in attribute ``slot`` with the step it was read at and
+        read again only once this model has stepped on (the caller holds the lock)."""
+        cached = getattr(self, slot)
+        if cached is None or cached[0] != self.steps:
+            cached = (self.steps, model.results())
+            setattr(self, slot, cached)
+        return cached[1]
 
     def holdings_now(self) -> dict[str, int]:
         """Credits by kind of holder now (see :func:`~vcm_sim.app.charts.holdings_by_holder`),
