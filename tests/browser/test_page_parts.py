@@ -352,3 +352,62 @@ def test_the_what_if_twin_of_moved_rules_is_the_preset_as_it_comes():
     text = what_if(model)
     assert text.startswith("Without your events and rule changes (faded lines): 12-month "
                            "average price USD") and "(here " in text
+
+
+
+def render_page():
+    """The page rendered in this process as Solara's server lays it out (no browser)."""
+    import solara
+
+    from vcm_sim.app.page import Page
+
+    @solara.component
+    def App():
+        with solara.AppLayout():
+            Page()
+
+    return solara.render(App(), handle_error=False)[1]
+
+
+def test_the_controls_have_no_use_threads_box():
+    """Mesa's *Use Threads* cost the server two to three times the CPU per tab for no faster
+    play (issue 17): the page leaves it out, and plays without it."""
+    import ipyvuetify
+
+    rendered = render_page()
+    labels = [w.label for w in rendered.find(ipyvuetify.Checkbox).widgets]
+    rendered.close()
+    assert "Projector mode (large type)" in labels and "Use Threads" not in labels
+
+
+def test_a_tab_holds_one_model_however_often_it_resets():
+    """The page rendered in this process: after steps, an event and Reset, the run before
+    is garbage. Solara keeps a component's first arguments and callbacks for as long as it
+    is mounted; a model held there stayed alive for the tab's lifetime, one whole run's
+    record per tab on a classroom server."""
+    import gc
+
+    import ipyvuetify
+
+    def models() -> dict[int, PageModel]:
+        gc.collect()
+        return {id(m): m for m in gc.get_objects() if isinstance(m, PageModel)}
+
+    # Outside a server, pages share one kernel: another test's page may have left a model.
+    before = models()
+    rendered = render_page()
+
+    def press(label: str) -> None:
+        rendered.find(ipyvuetify.Btn, children=[label]).widget.fire_event("click", {})
+
+    def alive() -> list[int]:
+        return sorted(m.steps for key, m in models().items() if key not in before)
+
+    for _ in range(3):
+        press("Step")
+        press("Step")
+        press("Media scandal")
+        assert alive() == [2]
+        press("Reset")
+        assert alive() == [0]
+    rendered.close()

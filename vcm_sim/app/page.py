@@ -25,6 +25,7 @@ import solara
 import solara.lab
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
+from solara.toestand import KernelStoreFactory
 
 from vcm_sim.app.charts import (AVERAGE_MONTHS, CHARTS, Chart, Events, Key, Look, legend,
                                  with_columns)
@@ -102,15 +103,20 @@ def model_params(settings: PageSettings) -> dict:
 
 
 @solara.component
-def ChartCard(model: PageModel, chart: Chart, look: Look, marks: tuple[tuple[int, str], ...],
-              ghost: bool, widgets: dict[str, LiveChart]):
+def ChartCard(model: solara.Reactive[PageModel], chart: Chart, look: Look,
+              marks: tuple[tuple[int, str], ...], ghost: bool, widgets: dict[str, LiveChart]):
     """One chart: its title with units (the sentence of explanation shows on hover), its
     legend and the chart, drawn in the browser. It renders again only when the model, the
-    type size or the events marked change: :func:`feed` sends each month's data."""
+    type size or the events marked change: :func:`feed` sends each month's data.
+
+    This component and those below it take the page's model as the reactive variable, not
+    its value: Solara keeps a component's first arguments for as long as it is mounted, so
+    a model passed as a value would outlive every Reset."""
+    current = model.value
     option = solara.use_memo(
-        lambda: chart.option(look, events=Events(marks), holdings=model.holdings_now(),
+        lambda: chart.option(look, events=Events(marks), holdings=current.holdings_now(),
                              ghost=ghost),
-        [id(model), marks, look, ghost])
+        [id(current), marks, look, ghost])
     keys = solara.use_memo(lambda: legend(option), [option])
     with solara.Div(classes=["vcm-chart", f"vcm-chart-{chart.key}", "elevation-2", "rounded",
                              "white"]):
@@ -143,7 +149,7 @@ def Legend(keys: list[Key]):
 
 
 @solara.component
-def ChartView(model: PageModel, chart: Chart, option: dict, ghost: bool,
+def ChartView(model: solara.Reactive[PageModel], chart: Chart, option: dict, ghost: bool,
               widgets: dict[str, LiveChart]):
     """The chart's widget, listed in ``widgets`` for :func:`feed` and sent the model's
     months so far when it mounts or the model changes. The page holds the widget itself:
@@ -155,10 +161,10 @@ def ChartView(model: PageModel, chart: Chart, option: dict, ghost: bool,
         widgets[chart.key] = widget
         widget.option = option
         if chart.points is not None:
-            results, twin, run = page_data(model, ghost)
+            results, twin, run = page_data(model.value, ghost)
             widget.show(chart.points(results, twin), run)
 
-    solara.use_effect(register, [id(model), option])
+    solara.use_effect(register, [id(model.value), option])
     return solara.v.Html(tag="div", children=[widget], style_="height: 100%")
 
 
@@ -295,12 +301,14 @@ def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict],
     pending = pending_changes(params.value, current.page_settings)
 
     def fire(kind: str) -> None:
-        if current.trigger(kind):
+        # The model at the click, not at this render: Solara keeps the first render's
+        # callbacks, which would otherwise keep that model alive.
+        if model.value.trigger(kind):
             force_update()  # the charts' markers and the event log
 
     with solara.Div(classes=["vcm-status", "elevation-2", "rounded", "white", "px-3", "py-2"]):
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-            LiveText(current, month_label, "vcm-month", "font-size: 1.25em; font-weight: 600",
+            LiveText(model, month_label, "vcm-month", "font-size: 1.25em; font-weight: 600",
                      texts)
             solara.Text(f"preset: {current.page_settings.preset}", classes=["vcm-preset"])
         solara.Text(f"In force: {describe(current.market.config)}", classes=["vcm-in-force"],
@@ -310,31 +318,32 @@ def StatusBar(model: solara.Reactive[PageModel], params: solara.Reactive[dict],
                         classes=["vcm-pending"],
                         style={"display": "block", "font-size": "0.9em", "color": "#b45309",
                                "font-weight": "600"})
-        LiveText(current, latest_numbers, "vcm-latest", "display: block; font-size: 0.9em",
+        LiveText(model, latest_numbers, "vcm-latest", "display: block; font-size: 0.9em",
                  texts)
-        LiveText(current, what_if, "vcm-what-if", "display: block; font-size: 0.9em", texts)
+        LiveText(model, what_if, "vcm-what-if", "display: block; font-size: 0.9em", texts)
         with solara.Row(style={"flex-wrap": "wrap", "margin-top": "4px",
                                "align-items": "center"}):
             for kind, label, colour in EVENT_BUTTONS:
                 solara.Button(label, color=colour, small=True, classes=[f"vcm-event-{kind}"],
                               on_click=lambda kind=kind: fire(kind))
-            LiveText(current, events_so_far, "vcm-event-log", "font-size: 0.9em", texts)
+            LiveText(model, events_so_far, "vcm-event-log", "font-size: 0.9em", texts)
 
 
 @solara.component
-def LiveText(model: PageModel, text: Callable[[PageModel], str], css_class: str, style: str,
+def LiveText(model: solara.Reactive[PageModel], text: Callable[[PageModel], str],
+             css_class: str, style: str,
              texts: dict[str, tuple[Any, Callable[[PageModel], str]]]):
     """``text(model)`` in a span of class ``css_class``, listed in ``texts`` so that
     :func:`feed` renews it after every step (the page holds the span's widget, as
     :func:`ChartView` does its chart's)."""
     widget = solara.use_memo(lambda: ipyvue.Html(tag="span", class_=css_class, style_=style,
-                                                 children=[text(model)]), [])
+                                                 children=[text(model.value)]), [])
 
     def register() -> None:
         texts[css_class] = (widget, text)
-        widget.children = [text(model)]
+        widget.children = [text(model.value)]
 
-    solara.use_effect(register, [id(model)])
+    solara.use_effect(register, [id(model.value)])
     return solara.v.Html(tag="span", children=[widget])
 
 
@@ -354,18 +363,28 @@ def ScenarioPicker(preset: str, on_preset):
 
 @solara.component
 def MesaControls(model: solara.Reactive[PageModel], params: solara.Reactive[dict]):
-    """Mesa's controls card, as ``SolaraViz`` lays it out: play speed, Reset, ▶/❚❚, Step."""
+    """Mesa's controls card, as ``SolaraViz`` lays it out: play speed, Reset, ▶/❚❚, Step.
+
+    Without Mesa's *Use Threads* box. Play already steps the model in a worker thread; the
+    box adds a second one that updates the page, under a line tracer (Solara's cancellable
+    thread), and so cost the server two to three times the CPU per tab (5.1-5.9% against
+    1.8-2.8% of a core, four tabs at two months a second) for no faster play (measured for
+    issue 17)."""
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
+    use_threads = solara.use_reactive(False)  # Mesa reads it as a reactive variable
     with solara.Card("Controls", margin=0):
         solara.SliderInt(label="Play Interval (ms)", value=play_interval, min=0, max=500,
                          step=10)
         solara.SliderInt(label="Render Interval (steps)", value=render_interval, min=1,
                          max=120, step=1)
-        solara.Checkbox(label="Use Threads", value=use_threads)
         ModelController(model, model_parameters=params, play_interval=play_interval,
                         render_interval=render_interval, use_threads=use_threads)
+
+
+def first_model() -> PageModel:
+    """The model a new tab opens on: the baseline preset as it comes."""
+    return PageModel.from_settings(PageSettings.from_preset("baseline"))
 
 
 @solara.component
@@ -380,10 +399,11 @@ def Page():
     in a portal that a remount of ``SolaraViz`` does not refresh.
     """
     preset = solara.use_reactive("baseline")
-    first = solara.use_memo(lambda: PageModel.from_settings(PageSettings.from_preset("baseline")),
-                            [])
-    model = solara.use_reactive(first)
-    params = solara.use_reactive(solara.use_memo(lambda: model_params(first.page_settings), []))
+    # Made by a factory: ``use_reactive(first)`` keeps its argument for as long as the tab is
+    # open, so the first run's whole record would outlive every Reset.
+    model = solara.use_memo(lambda: solara.Reactive(KernelStoreFactory(first_model)), [])
+    params = solara.use_reactive(solara.use_memo(
+        lambda: model_params(PageSettings.from_preset("baseline")), []))
     rule_inputs = solara.use_memo(
         lambda: model_params(PageSettings.from_preset(preset.value)), [preset.value])
     # When the tab goes (Solara closes its kernel), stop whatever model the page holds then:
@@ -435,7 +455,7 @@ def Page():
         StatusBar(model, params, texts)
         with solara.Div(classes=["vcm-charts"]):
             for chart in CHARTS:
-                ChartCard(model.value, chart, look, marks.value, compare.value, widgets)
+                ChartCard(model, chart, look, marks.value, compare.value, widgets)
 
 
 page = Page
