@@ -25,7 +25,6 @@ import solara
 import solara.lab
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
-from solara.toestand import KernelStoreFactory
 
 from vcm_sim.app.charts import (AVERAGE_MONTHS, CHARTS, Chart, Events, Key, Look, legend,
                                  with_columns)
@@ -399,9 +398,11 @@ def Page():
     in a portal that a remount of ``SolaraViz`` does not refresh.
     """
     preset = solara.use_reactive("baseline")
-    # Made by a factory: ``use_reactive(first)`` keeps its argument for as long as the tab is
-    # open, so the first run's whole record would outlive every Reset.
-    model = solara.use_memo(lambda: solara.Reactive(KernelStoreFactory(first_model)), [])
+    # ``use_reactive(first)`` would keep its argument for as long as the tab is open, and the
+    # first run's whole record with it: it starts empty and gets the first model here.
+    model = solara.use_reactive(None)
+    if model.value is None:
+        model.value = first_model()
     params = solara.use_reactive(solara.use_memo(
         lambda: model_params(PageSettings.from_preset("baseline")), []))
     rule_inputs = solara.use_memo(
