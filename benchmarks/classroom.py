@@ -39,6 +39,8 @@ PLAY_INTERVAL_MS = 500
 SLIDER_STEP_MS = 10
 """The Play Interval slider's step."""
 WARM_UP_S = 8.0
+CLOSE_S = 5.0
+"""Time the server has to stop closed tabs' runs (the browser tests' bound)."""
 
 
 def pinned(command: list[str], core: int) -> list[str]:
@@ -80,6 +82,17 @@ def open_playing(browser, url: str, interval_ms: int):
         tab.wait_for_timeout(100)
     tab.get_by_role("button", name="▶", exact=True).click()
     return tab
+
+
+def close_all(tabs) -> None:
+    """Close ``tabs`` as their users would (the browser tells the server, which stops their
+    runs; a closed browser context says nothing, and its runs played on for ``--linger``
+    seconds into the next measurement) and give the server time to stop them."""
+    for tab in tabs:
+        tab.close(run_before_unload=True)
+        tab.context.close()
+    if tabs:
+        time.sleep(CLOSE_S)
 
 
 def restart_finished(tabs) -> None:
@@ -141,8 +154,7 @@ def main() -> None:
             print(f"{'tabs':>5} {'server CPU %':>13} {'% per tab':>10} {'months/s per tab':>17}")
             tabs = []
             for count in args.tabs:
-                for tab in tabs:
-                    tab.context.close()
+                close_all(tabs)
                 tabs = [open_playing(browser, url, args.play_interval_ms) for _ in range(count)]
                 time.sleep(WARM_UP_S)
                 cpu, pace = measure(server, tabs, args.seconds)
