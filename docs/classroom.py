@@ -18,11 +18,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vcm_sim.app.page import average_price, latest_numbers, what_if  # noqa: E402
+from vcm_sim.app.page import (average_price, average_volume, latest_numbers,  # noqa: E402
+                               what_if)
 from vcm_sim.app.page_model import PageModel  # noqa: E402
 from vcm_sim.app.settings import PageSettings  # noqa: E402
 
@@ -43,11 +42,6 @@ def played(settings: PageSettings, months: int,
                 model.trigger(kind)
         model.step()
     return model
-
-
-def year_volume(results: pd.DataFrame) -> float:
-    """Credits traded per month, averaged over the last twelve months."""
-    return float(results["volume"].iloc[-12:].fillna(0).mean())
 
 
 def rules_decide(seed: int) -> None:
@@ -73,7 +67,7 @@ def cap_shrinks(seed: int) -> None:
     for cap in (1.0, 0.3, 0.05):
         settings = replace(PageSettings.from_preset("baseline", seed=seed), offset_cap=cap)
         results = played(settings, 60).results_now()
-        print(f"  offset cap {cap:4.0%}: traded {year_volume(results):,.0f} a month "
+        print(f"  offset cap {cap:4.0%}: traded {average_volume(results):,.0f} a month "
               f"(12-month average), price USD {average_price(results):.2f} "
               f"(12-month average)")
 
@@ -89,10 +83,10 @@ def shocks(seed: int) -> None:
     year = slice(48, 60)
     index_dip = (mine["price_index_usd"].iloc[year] / twin["price_index_usd"].iloc[year]).min()
     print(f"  status bar: {what_if(model)}")
-    print(f"  traded {year_volume(mine):,.0f} a month against {year_volume(twin):,.0f} "
-          f"without the scandal ({year_volume(mine) / year_volume(twin) - 1:+.0%}); price "
-          f"index at most {index_dip - 1:+.0%} below; 12-month average price "
-          f"{average_price(mine) / average_price(twin) - 1:+.0%}")
+    traded, calm = average_volume(mine), average_volume(twin)
+    print(f"  traded {traded:,.0f} a month against {calm:,.0f} without the scandal "
+          f"({traded / calm - 1:+.0%}); price index at most {index_dip - 1:+.0%} below; "
+          f"12-month average price {average_price(mine) / average_price(twin) - 1:+.0%}")
     print("  then a wildfire season after month 60, a year on")
     for buffer in (base.buffer_share, 0.0):
         settings = replace(base, buffer_share=buffer)
@@ -103,8 +97,9 @@ def shocks(seed: int) -> None:
                      for r in (burnt, normal)]
         slip = [(r["integrity_ratio"].iloc[71] - r["integrity_ratio"].iloc[59]) * 100
                 for r in (burnt, normal)]
-        print(f"  buffer share {buffer:.2f}: buffer pool {burnt['buffer'].iloc[59] / MILLION:.2f} M "
-              f"credits at month 60; cancelled in the year {cancelled[0]:.2f} M "
+        pool = burnt["buffer"].iloc[59] / MILLION
+        print(f"  buffer share {buffer:.2f}: buffer pool {pool:.2f} M credits at month 60; "
+              f"cancelled in the year {cancelled[0]:.2f} M "
               f"({cancelled[1]:.2f} M without the fire); integrity ratio "
               f"{burnt['integrity_ratio'].iloc[59]:.3f} to {burnt['integrity_ratio'].iloc[71]:.3f}"
               f" ({slip[0]:+.1f} points; {slip[1]:+.1f} without the fire)")

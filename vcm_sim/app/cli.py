@@ -128,7 +128,8 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     Every press of ▶ runs the model in a new thread, and glibc gives threads arenas of their
     own, up to eight per core; a run's memory freed in one arena is not reused by the next
     thread's, so the server's resident memory crept up by about a megabyte a minute with
-    four tabs playing. With two arenas it stays flat (``benchmarks/classroom.py``)."""
+    four tabs playing; with two arenas it grew about a fifth as fast (``benchmarks/
+    classroom.py``; not yet flat: see the README)."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return False
     try:

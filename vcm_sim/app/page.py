@@ -26,8 +26,8 @@ import solara.lab
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
-from vcm_sim.app.charts import (AVERAGE_MONTHS, CHARTS, Chart, Events, Key, Look, legend,
-                                 with_columns)
+from vcm_sim.app.charts import (AVERAGE_MONTHS, CHARTS, GHOST_OPACITY, Chart, Events, Key,
+                                 Look, legend, with_columns)
 from vcm_sim.app.live_chart import LiveChart
 from vcm_sim.app.page_model import PageModel
 from vcm_sim.app.settings import (CONTROLS, PageSettings, describe, page_presets,
@@ -128,7 +128,7 @@ def ChartCard(model: solara.Reactive[PageModel], chart: Chart, look: Look,
 
 SWATCH_CSS = {
     "line": "border-top: 3px solid {c}; width: 18px",
-    "faded": "border-top: 5px solid {c}; width: 18px; opacity: 0.35",
+    "faded": f"border-top: 5px solid {{c}}; width: 18px; opacity: {GHOST_OPACITY}",
     "dashed": "border-top: 3px dashed {c}; width: 18px",
     "dotted": "border-left: 3px dotted {c}; height: 1em",
     "dot": "background: {c}; width: 8px; height: 8px; border-radius: 50%",
@@ -230,8 +230,7 @@ def latest_numbers(model: PageModel) -> str:
         return "n/a" if value is None or np.isnan(value) else f"{value:.2f}"
 
     return (f"Last price {price} · traded this month {int(np.nan_to_num(last['volume'])):,} "
-            f"(12-month average {results['volume'].iloc[-AVERAGE_MONTHS:].fillna(0).mean():,.0f})"
-            f" · greenwashing index "
+            f"(12-month average {average_volume(results):,.0f}) · greenwashing index "
             f"{share(last['greenwashing_index'])} · integrity ratio "
             f"{share(last['integrity_ratio'])}")
 
@@ -264,6 +263,12 @@ def average_price(results) -> float:
     if volume.sum() <= 0:
         return math.nan
     return float((year["price_usd"].fillna(0) * volume).sum() / volume.sum())
+
+
+def average_volume(results) -> float:
+    """Credits traded a month, averaged over the last twelve months (months without trade
+    count 0)."""
+    return float(results["volume"].iloc[-AVERAGE_MONTHS:].fillna(0).mean())
 
 
 def twin_figures(results) -> tuple[float, float]:
