@@ -5,7 +5,8 @@ to another, each playing the baseline at about two months per second (Play Inter
 the page's default; ``--play-interval-ms`` sets another), and measures the server's CPU (% of
 one core, per tab playing) and each tab's pace. With
 ``--memory-minutes``, tabs keep playing, pressing Reset and ▶ again at the scenario's end, while
-the server's resident memory is sampled: its growth per minute is the figure to watch.
+the server's resident memory is sampled after a warm-up (``--memory-warm-up``): its growth per
+minute is the figure to watch.
 
 Run by hand from the checkout: ``.venv/bin/python benchmarks/classroom.py [--tabs 1 2 4]
 [--seconds 30] [--memory-minutes 10]``. Needs Debian's Chromium (``/usr/bin/chromium``) and
@@ -39,6 +40,8 @@ PLAY_INTERVAL_MS = 500
 SLIDER_STEP_MS = 10
 """The Play Interval slider's step."""
 WARM_UP_S = 8.0
+WARM_UP_MEMORY_MIN = 2.5
+"""Minutes of play before memory is measured: a 240-month run at 2 months/s is 2 minutes."""
 CLOSE_S = 5.0
 """Time the server has to stop closed tabs' runs (the browser tests' bound)."""
 
@@ -127,8 +130,12 @@ def main() -> None:
                         help="Play Interval of every tab, a multiple of 10 (default 500: "
                              "about two months a second)")
     parser.add_argument("--memory-minutes", type=float, default=0.0,
-                        help="then keep the largest count playing this long, sampling the "
-                             "server's memory every 30 s (0: skip)")
+                        help="then keep the largest count playing this long after a "
+                             "warm-up, sampling the server's memory every 15 s (0: skip)")
+    parser.add_argument("--memory-warm-up", type=float, default=WARM_UP_MEMORY_MIN,
+                        help="minutes of play before memory is measured (default 2.5: one "
+                             "run of the baseline at 2 months/s, while the tabs' first runs "
+                             "fill their records)")
     args = parser.parse_args()
     chromium = chromium_path()
     if chromium is None:
@@ -160,7 +167,7 @@ def main() -> None:
                 cpu, pace = measure(server, tabs, args.seconds)
                 print(f"{count:>5} {cpu:>13.1f} {cpu / count:>10.1f} {pace:>17.2f}", flush=True)
             if args.memory_minutes > 0:
-                _memory(server, tabs, args.memory_minutes)
+                _memory(server, tabs, args.memory_minutes, args.memory_warm_up)
             browser.close()
     finally:
         process.send_signal(2)
@@ -181,27 +188,31 @@ def _browser_pid(parent: int) -> int | None:
     return None
 
 
-def _memory(server: psutil.Process, tabs, minutes: float) -> None:
-    """Sample the server's resident memory every 30 s for ``minutes`` while ``tabs`` play,
-    restarting at the scenario's end; print the samples and the growth per minute over the
-    second half (the first half includes the tabs' first runs filling their records)."""
+def _memory(server: psutil.Process, tabs, minutes: float, warm_up: float) -> None:
+    """Keep ``tabs`` playing, restarting at the scenario's end, for ``warm_up`` minutes (their
+    first runs fill their records) and then ``minutes`` more, sampling the server's resident
+    memory every 15 s; print the samples and, over the ``minutes`` after the warm-up, the
+    least-squares growth per minute and the mean of the first and the last three minutes."""
     samples = []
     start = time.monotonic()
-    while time.monotonic() - start < minutes * 60:
+    while time.monotonic() - start < (warm_up + minutes) * 60:
         restart_finished(tabs)
-        samples.append((time.monotonic() - start, server.memory_info().rss / 2 ** 20))
-        print(f"  {samples[-1][0] / 60:5.1f} min  server RSS {samples[-1][1]:7.1f} MB",
-              flush=True)
-        deadline = time.monotonic() + 30
+        samples.append(((time.monotonic() - start) / 60, server.memory_info().rss / 2 ** 20))
+        print(f"  {samples[-1][0]:5.1f} min  server RSS {samples[-1][1]:7.1f} MB", flush=True)
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             time.sleep(5)
             restart_finished(tabs)
-    late = [(t, rss) for t, rss in samples if t >= minutes * 30]  # the second half
-    if len(late) >= 2:
-        slope = np.polyfit([t / 60 for t, _ in late], [rss for _, rss in late], 1)[0]
-        print(f"memory: {samples[0][1]:.1f} MB at the start, {samples[-1][1]:.1f} MB at the "
-              f"end; over the second half {slope:+.2f} MB per minute (least squares) with "
-              f"{len(tabs)} tabs")
+    measured = np.array([(t, rss) for t, rss in samples if t >= warm_up])
+    if len(measured) < 2:
+        return
+    slope = np.polyfit(measured[:, 0], measured[:, 1], 1)[0]
+    first = measured[measured[:, 0] < warm_up + 3, 1].mean()
+    last = measured[measured[:, 0] >= warm_up + minutes - 3, 1].mean()
+    print(f"memory with {len(tabs)} tabs: {samples[0][1]:.1f} MB at the start; after a "
+          f"{warm_up:g}-minute warm-up, {slope:+.2f} MB per minute over {minutes:g} minutes "
+          f"(least squares), mean {first:.1f} MB over the first three and {last:.1f} MB over "
+          f"the last three")
 
 
 if __name__ == "__main__":

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import socket
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -415,36 +411,3 @@ def test_a_tab_holds_one_model_however_often_it_resets():
         press("Reset")
         assert alive() == [0]
     rendered.close()
-
-
-ARENA_PROBE = """
-import ctypes, sys, tempfile, threading
-from vcm_sim.app.cli import limit_malloc_arenas
-capped = limit_malloc_arenas()
-barrier = threading.Barrier(16)
-def work():
-    held = [bytearray(4096) for _ in range(2000)]  # glibc's malloc, not Python's
-    barrier.wait()
-threads = [threading.Thread(target=work) for _ in range(16)]
-for thread in threads: thread.start()
-for thread in threads: thread.join()
-libc = ctypes.CDLL(None)
-libc.fopen.restype = ctypes.c_void_p
-path = tempfile.mktemp()
-report = ctypes.c_void_p(libc.fopen(path.encode(), b"w"))
-libc.malloc_info(0, report)
-libc.fclose(report)
-print(capped, open(path).read().count("<heap nr="))
-"""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
-@pytest.mark.parametrize(("env", "expected"), [({}, "True 2"),
-                                                ({"MALLOC_ARENA_MAX": "3"}, "False 3")])
-def test_the_page_server_keeps_two_memory_arenas_unless_told_otherwise(env, expected):
-    """Sixteen threads allocating at once get two glibc arenas under the demo's cap (one
-    each without it, which let a classroom server's memory creep); a MALLOC_ARENA_MAX the
-    user set wins."""
-    done = subprocess.run([sys.executable, "-c", ARENA_PROBE], capture_output=True, text=True,
-                          env={**os.environ, **env}, check=True)
-    assert done.stdout.split() == expected.split()

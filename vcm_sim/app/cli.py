@@ -12,7 +12,6 @@ Importing this module does not import Solara; only running the command does.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import errno
 import importlib.util
 import os
@@ -23,6 +22,7 @@ import time
 import warnings
 from pathlib import Path
 
+from vcm_sim.app.allocator import limit_malloc_arenas, trim_periodically
 from vcm_sim.errors import EXIT_OK, UserError
 
 APP = "vcm_sim.app.page:Page"
@@ -115,32 +115,9 @@ def _missing_dependency() -> str | None:
     return None
 
 
-M_ARENA_MAX = -8
-"""glibc's ``mallopt`` parameter for the most memory arenas its allocator keeps."""
-MALLOC_ARENAS = 2
-"""Arenas the page server allows (glibc's default: eight per core)."""
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's memory arenas at ``arenas``, as ``MALLOC_ARENA_MAX`` would, unless that
-    variable is set; returns whether the cap is in place (False off glibc).
-
-    Every press of ▶ runs the model in a new thread, and glibc gives threads arenas of their
-    own, up to eight per core; a run's memory freed in one arena is not reused by the next
-    thread's, so the server's resident memory crept up by about a megabyte a minute with
-    four tabs playing; with two arenas it grew about a fifth as fast (``benchmarks/
-    classroom.py``; not yet flat: see the README)."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_ARENA_MAX, arenas))
-
-
 def _serve(host: str, port: int) -> int:
     limit_malloc_arenas()  # before the server starts its threads
+    trim_periodically()
     import uvicorn  # after SOLARA_ENV is set: solara reads it at import
 
     import solara.server.settings as solara_settings
