@@ -254,6 +254,14 @@ BAD_OPERATIONS = {
     "boolean bulk quantity": (
         lambda r, b: r.issue_many(["p", "q"], 2020, [True, 2], ["dev", "dev"], [0, 0]),
         "positive integers"),
+    "bulk issue with a fractional vintage": (
+        lambda r, b: r.issue_many(["p", "q"], [2020, 2020.5], [5, 5], ["dev", "dev"], [0, 0]),
+        "entry 1: vintage must be an integer year, got 2020.5"),
+    "bulk issue with too few vintages": (
+        lambda r, b: r.issue_many(["p", "q"], [2020], [5, 5], ["dev", "dev"], [0, 0]),
+        "vintages has 1 entries, expected 2"),
+    "bulk issue with a vintage as text": (
+        lambda r, b: r.issue_many(["p"], "2020", [5], ["dev"], [0]), "integer year or one per"),
     "text buffer share in bulk": (
         lambda r, b: r.issue_many(["p"], 2020, [5], ["dev"], ["0.5"]), "numbers in [0, 1]"),
 }
@@ -284,12 +292,13 @@ def test_account_names_must_be_non_empty_strings(reg):
 def test_bulk_operations_equal_the_single_operations_in_turn():
     """State and journal after each bulk call are those of the single calls it stands for."""
     bulk, single = (Registry(accounts=["dev", "firm", "trader"]) for _ in range(2))
-    batches = bulk.issue_many(["p1", "p2", "p3"], 2021, [10, 7, 40], ["dev", "trader", "dev"],
-                              [0.25, 0.0, 1.0])
+    batches = bulk.issue_many(["p1", "p2", "p3"], np.array([2021, 2019, 2021]), [10, 7, 40],
+                              ["dev", "trader", "dev"], [0.25, 0.0, 1.0])
     assert batches == range(0, 3)
-    for project, q, to, share in (("p1", 10, "dev", 0.25), ("p2", 7, "trader", 0.0),
-                                  ("p3", 40, "dev", 1.0)):
-        single.issue(project, 2021, q, to, buffer_share=share)
+    for project, vintage, q, to, share in (("p1", 2021, 10, "dev", 0.25),
+                                           ("p2", 2019, 7, "trader", 0.0),
+                                           ("p3", 2021, 40, "dev", 1.0)):
+        single.issue(project, vintage, q, to, buffer_share=share)
     legs = bulk.deliver(["dev", "trader", "dev"], ["firm", "dev", "trader"], [5, 7, 3])
     assert (legs.match, legs.batch, legs.quantity) == ([0, 1, 2], [0, 1, 0], [5, 7, 3])
     for b, src, dst, q in ((0, "dev", "firm", 5), (1, "trader", "dev", 7),

@@ -95,6 +95,7 @@ def deliver_adjusted(origin: Jurisdiction, market: Jurisdiction, sellers: list[s
             market.registry.retire(received, to, market.registry.balance(to, received), to,
                                    f"{to}/{year}")
     credits = np.array(legs.quantity, dtype=np.int64)
+    batch = np.array(legs.batch, dtype=np.int64)
+    market.record_claim_ages(origin.truth.vintage[batch], credits)
     origin.tally.adjusted_tco2 += int(credits.sum())
-    return (np.array(legs.match, dtype=np.int64), np.array(legs.batch, dtype=np.int64),
-            credits)
+    return np.array(legs.match, dtype=np.int64), batch, credits

@@ -50,13 +50,15 @@ class BatchTruth:
     over_credited: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     survival: np.ndarray = field(default_factory=lambda: np.zeros(0))
     retired: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    vintage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """The registry's vintage of each batch (a year), mirrored for vectorised reads."""
 
     COLUMNS = ("project", "real_per_credit", "inflated", "verifier", "quantity",
-               "over_credited", "survival", "retired")
+               "over_credited", "survival", "retired", "vintage")
 
     def extend(self, batch_ids: range, project: np.ndarray, quantity: np.ndarray,
                real_per_credit: np.ndarray, over_credited: np.ndarray,
-               verifier: np.ndarray) -> None:
+               verifier: np.ndarray, vintage: np.ndarray) -> None:
         """Record registry batches ``batch_ids`` (the next ones, in registry order); the other
         arguments are aligned with them."""
         if batch_ids.start != self.size or len(batch_ids) != len(project):
@@ -72,6 +74,7 @@ class BatchTruth:
         self.over_credited[new] = over_credited
         self.inflated[new] = over_credited > 0
         self.verifier[new] = verifier
+        self.vintage[new] = vintage
         self.survival[new] = 1.0
         self.size = n
 

@@ -165,6 +165,9 @@ class Jurisdiction:
         self.price_by_tier = np.full(2, np.nan)
         self.price_history: list[np.ndarray] = []
         self.sales_history: list[int] = []
+        self.claim_ages: list[list[int]] = []
+        """Per month simulated: the credits retired in this registry behind claims, as [their
+        ages at retirement (year minus vintage, years) summed, their number]."""
         """Credits traded each month."""
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = self.firms.expected_monthly_demand(
@@ -354,6 +357,7 @@ class Jurisdiction:
         self._month += 1
         t = self._month
         self.registry.step = t
+        self.claim_ages.append([0, 0])
         self._nature(t)
         if self.ets is not None:
             self.ets.open_month(t)
@@ -456,7 +460,7 @@ class Jurisdiction:
         fees_usd = float(fees.sum())
         self.tally.developer_cost_usd += fees_usd
         self.tally.verification_fees_usd += fees_usd
-        self.issue(result, developer, self.year)
+        self.issue(result, developer)
 
     def verify_due(self, t: int, choice: np.random.Generator, check: np.random.Generator
                    ) -> tuple[Verification | None, np.ndarray]:
@@ -496,7 +500,7 @@ class Jurisdiction:
         self._learn_acceptance(projects.kind[due], result)
         self.tally.over_claimed_tco2 += float(result.over_claimed.sum())
         self.tally.detected_over_tco2 += float(result.cut.sum())
-        projects.pending_verifiable[due] = 0.0
+        projects.submit(due)
         projects.verifier[due] = verifier
         if result.detected.any():
             self.raters.evidence(projects, due[result.detected])
@@ -516,23 +520,27 @@ class Jurisdiction:
         w = self.config.expectations.price_weight
         self.acceptance = np.where(seen, (1 - w) * self.acceptance + w * ratio, self.acceptance)
 
-    def issue(self, result: Verification, developer: np.ndarray, vintage: int) -> None:
-        """Issue the accepted credits of a verification round, one batch of ``vintage`` per
-        project (the type's buffer share to the pool, the label if its type is approved:
-        :mod:`vcm_sim.labels`), and record their hidden truth."""
+    def issue(self, result: Verification, developer: np.ndarray) -> None:
+        """Issue the accepted credits of a verification round, one batch per project whose
+        vintage is the year its tonnes were captured (of the month their tonne-weighted mean
+        capture falls in: registries split a monitoring period that straddles two years into
+        two vintages, the model keeps one batch), the type's buffer share to the pool, the
+        label if its type is approved (:mod:`vcm_sim.labels`), and record their hidden
+        truth."""
         issued = result.accepted >= 1
         project, quantity = result.project[issued], result.accepted[issued]
         if not len(project):
             return
         kind = self.projects.kind[project]
         labels = batch_labels(self.config.rules.label, kind)
+        vintage = self.config.start_year + self.projects.vintage_month(project) // STEPS_PER_YEAR
         batch = self.registry.issue_many(
             [f"project-{p}" for p in project.tolist()], vintage, quantity,
             [self.developer_accounts[d] for d in developer[issued].tolist()],
             self.types.buffer_share[kind], labels)
         self.labels.record_issue(batch, labels, quantity)
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
-                          result.over_credited[issued], result.verifier[issued])
+                          result.over_credited[issued], result.verifier[issued], vintage)
         np.add.at(self.issued_by_type, kind, quantity)
         self.projects.credited[project] += quantity
         self.projects.at_risk[project] += quantity
@@ -601,7 +609,7 @@ class Jurisdiction:
             return ids
         projects = self.projects
         projects.end_step[ids] = np.minimum(projects.end_step[ids], t)
-        projects.pending_verifiable[ids] = 0.0
+        projects.drop_pending(ids)
         for p in ids.tolist():
             required = int(projects.at_risk[p])
             projects.at_risk[p] = 0
@@ -894,11 +902,20 @@ class Jurisdiction:
         np.add.at(self.retired_by_type, self.projects.kind[project], credits)
         if not behind_claims:
             return
+        self.record_claim_ages(self.truth.vintage[batch], credits)
         self.labels.record_retirements(batch, credits)
         if len(self.rater_agents):
             self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
             np.add.at(self.claimed_by_band, (batch, self.raters.band(self.projects, project)),
                       credits)
+
+    def record_claim_ages(self, vintage: np.ndarray, credits: np.ndarray) -> None:
+        """Count ``credits`` retired in this registry behind claims this month, of vintages
+        ``vintage`` (aligned), in :attr:`claim_ages`."""
+        if self.claim_ages:
+            month = self.claim_ages[-1]
+            month[0] += int(np.dot(credits, self.year - vintage))
+            month[1] += int(credits.sum())
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the

@@ -159,6 +159,15 @@ def integrity_ratio(market: Jurisdiction) -> float:
     return real / retired if retired else math.nan
 
 
+def retired_vintage_age_yr(market: Jurisdiction) -> float:
+    """Mean age (years) of the credits retired in the market's registry behind claims in
+    the last 12 months, at their retirement: the retirement year minus the vintage (the year
+    the tonnes were captured); NaN when none were."""
+    months = market.claim_ages[-STEPS_PER_YEAR:]
+    ages, credits = (sum(column) for column in zip(*months)) if months else (0, 0)
+    return ages / credits if credits else math.nan
+
+
 def greenwashing_gap_tco2(market: Jurisdiction) -> float:
     """Claimed minus real tonnes behind all claims so far, tCO2e (every firm retirement
     backs a claim)."""
@@ -457,6 +466,7 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "greenwashing_index_labelled": _label_index(True),
     "greenwashing_index_unlabelled": _label_index(False),
     "integrity_ratio": integrity_ratio,
+    "retired_vintage_age_yr": retired_vintage_age_yr,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,
     "detection_rate": detection_rate,

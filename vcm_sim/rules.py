@@ -73,8 +73,9 @@ class IntegrityRules(Strict):
         description="Fine on detected over-crediting, as a multiple of the market value of "
                     "the over-credited tonnes (USD per USD).")
     max_vintage_age_years: int | None = Field(
-        None, ge=1, le=50, description="Credits older than this (years) may not be retired "
-                                       "against a claim; None for no cut-off.")
+        None, ge=1, le=50, description="Credits whose vintage (the year their tonnes were "
+        "captured) is more than this many years before the claim's year may not be retired "
+        "against it; None for no cut-off.")
     eligible_types: list[ProjectTypeName] = Field(
         default_factory=lambda: list(PROJECT_TYPES),
         description="Project types that may register new projects.")

@@ -48,7 +48,7 @@ def seed_history(market: Jurisdiction) -> None:
         market.reversals(rng)
         result, developer = market.verify_due(month, rng, rng)
         if result is not None:
-            market.issue(result, developer, market.year_of(month))
+            market.issue(result, developer)
     sell_down(market, rng, first - 1)
 
 

@@ -3,9 +3,10 @@
 Books are keyed by project type and, when quality tiers are on, by tier (label
 ``2 * type + high``). Sellers (developers, and traders selling) post one ask per book for a
 share of their inventory; buyers (firms reporting this month, traders buying) post one bid.
-Each book is cleared by the mechanism the market rules name. A seller delivers oldest batches
-first; a firm retires what it bought at once, behind its claim for the year. In a market with
-an ETS, covered firms bid too, for credits they keep until their deadline.
+Each book is cleared by the mechanism the market rules name. A seller delivers its
+earliest-issued batches first; a firm retires what it bought at once, behind its claim for
+the year. In a market with an ETS, covered firms bid too, for credits they keep until their
+deadline.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_arbitrage_needs_a_link_and_traders_stay_out_of_adjusted_only_markets():
 
 
 def test_arbitrageurs_offering_abroad_hold_nothing_they_could_sell_only_at_home(monkeypatch):
-    """The strict market takes credits at most two years old and the lax developers deliver
+    """The strict market takes credits at most three years old and the lax developers deliver
     oldest first: an arbitrageur that bought credits the strict market would not take offers
     them at home that month instead of holding them for ever. Every month, every arbitrageur
     whose venue is abroad holds only credits its venue takes; some sell at home."""
@@ -158,7 +158,7 @@ def test_arbitrageurs_offering_abroad_hold_nothing_they_could_sell_only_at_home(
 
     monkeypatch.setattr(arbitrage, "plan", checking)
     model = VCMModel(linked(steps=48, markets=[
-        {"name": "strict", "settings": {"rules.integrity.max_vintage_age_years": 2}},
+        {"name": "strict", "settings": {"rules.integrity.max_vintage_age_years": 3}},
         {"name": "lax", "settings": {}}]), rng=3).run()
     lax = model.markets[1]
     journal = lax.registry.journal_frame()

@@ -38,7 +38,7 @@ def test_corsia_runs_clean_and_every_adjusted_credit_is_exported_imported_and_re
     journal, one import in theirs, retired there, and one corresponding adjustment. The
     airlines' obligation starts in January 2024: nothing moves in the burn-in before it. The
     real tonnes behind their claims are the host's hidden truth, counted in their market's
-    integrity ratio."""
+    integrity ratio, and their vintages in its mean age of retired credits."""
     model = VCMModel(corsia(debug=True, steps=24), rng=1).run()
     host, aviation = model.markets
     results = model.results()
@@ -53,6 +53,19 @@ def test_corsia_runs_clean_and_every_adjusted_credit_is_exported_imported_and_re
     last = results.iloc[-1]
     assert 0 < last["integrity_ratio_aviation"] < 1
     assert last["integrity_ratio_aviation"] == pytest.approx(last["claims_integrity_aviation"])
+    assert last["retired_vintage_age_yr_aviation"] == pytest.approx(
+        mean_age_of_claims(aviation, last_months=12))
+
+
+def mean_age_of_claims(market, last_months: int) -> float:
+    """Mean age (retirement year minus vintage) of the credits retired in ``market``'s
+    registry in its last ``last_months`` recorded months, read from the journal."""
+    journal = market.registry.journal_frame()
+    retired = journal[(journal["kind"] == "retire")
+                      & (journal["step"] > market.month_index - last_months)]
+    year = market.config.start_year + retired["step"] // 12
+    vintage = np.array([market.registry.batches[b].vintage for b in retired["batch"]])
+    return float(np.average(year - vintage, weights=retired["quantity"]))
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -120,6 +120,8 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
                             "three (A or above, below A, unrated)",
     ("trading.py", 2): "two quality tiers per project type (book labels)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
+    ("projects.py", 1e-6): "months added to a mean capture month before flooring it: float "
+                           "noise in sums of tonnes times months, not behaviour",
     ("jurisdiction.py", 2): "two quality tiers per project type (books and tier prices)",
     ("jurisdiction.py", 3): "three draws per claim verified (caught, reviewed, baseline "
                             "estimate)",

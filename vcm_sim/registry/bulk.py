@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate, compress, count
-from numbers import Integral
 from operator import not_
 from typing import Callable, Sequence
 
 from vcm_sim.registry.batch import Batch
 from vcm_sim.registry.journal import NONE, Kind
 from vcm_sim.registry.quantities import (RegistryError, buffer_credits, check_labels,
-                                         check_quantities, check_shares)
+                                         check_quantities, check_shares, check_vintages)
 
 _CLAIM_TYPES = {str, type(None)}
 
@@ -36,12 +35,14 @@ class BulkOperations:
     """:meth:`issue_many` and :meth:`deliver`, mixed into :class:`~vcm_sim.registry.Registry`
     (whose state and helpers they use)."""
 
-    def issue_many(self, projects: Sequence[str], vintage: int, quantities: Sequence[int],
-                   to: Sequence[str], buffer_shares: Sequence[float],
+    def issue_many(self, projects: Sequence[str], vintages: int | Sequence[int],
+                   quantities: Sequence[int], to: Sequence[str], buffer_shares: Sequence[float],
                    labels: Sequence[str | None] | None = None) -> range:
-        """Issue one batch per entry, as :meth:`issue` would (``labels``, one per entry, or
-        none for unlabelled batches); returns the new batch ids."""
+        """Issue one batch per entry, as :meth:`issue` would (``vintages``, one year for all
+        entries or one per entry; ``labels``, one per entry, or none for unlabelled batches);
+        returns the new batch ids."""
         n = len(projects)
+        vintage = check_vintages(vintages, n)
         quantity = check_quantities(quantities, n)
         share = check_shares(buffer_shares, n)
         label = check_labels(labels, n)
@@ -50,15 +51,13 @@ class BulkOperations:
             if not isinstance(project, str) or not project:
                 raise RegistryError(f"entry {k}: project must be a non-empty string, "
                                     f"got {project!r}")
-        if not isinstance(vintage, Integral) or isinstance(vintage, bool):
-            raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
         credits = quantity.tolist()
         self._check_room(sum(credits))
         to_buffer = list(map(buffer_credits, credits, share.tolist()))
         first = len(self.batches)
         serials = list(accumulate(credits, initial=self._next_serial))
         ids = range(first, first + n)
-        self.batches += map(Batch, ids, projects, [int(vintage)] * n, serials[:-1], serials[1:],
+        self.batches += map(Batch, ids, projects, vintage, serials[:-1], serials[1:],
                             [None] * n, [None] * n, label)
         self._issued_total += serials[-1] - self._next_serial
         self._next_serial = serials[-1]

@@ -3,6 +3,7 @@ operation makes of its arguments, and the exact buffer split."""
 
 from __future__ import annotations
 
+from collections import abc
 from fractions import Fraction
 from functools import lru_cache
 from numbers import Integral
@@ -91,6 +92,24 @@ def check_label(label: object, where: str = "") -> None:
     """RegistryError unless ``label`` is ``None`` (unlabelled) or a non-empty string."""
     if label is not None and (not isinstance(label, str) or not label):
         raise RegistryError(f"{where}label must be None or a non-empty string, got {label!r}")
+
+
+def check_vintages(vintages: int | Sequence[int], n: int) -> list[int]:
+    """``n`` vintages (integer years): ``vintages`` itself, or one year repeated; else
+    RegistryError naming the first bad one (booleans are refused)."""
+    if isinstance(vintages, Integral) and not isinstance(vintages, bool):
+        return [int(vintages)] * n
+    if isinstance(vintages, (str, bytes, bool)) or not isinstance(vintages,
+                                                                  (abc.Sequence, np.ndarray)):
+        raise RegistryError(f"vintage must be an integer year or one per entry, got "
+                            f"{vintages!r:.80}")
+    years = list(vintages)
+    if len(years) != n:
+        raise RegistryError(f"vintages has {len(years)} entries, expected {n}")
+    for k, year in enumerate(years):
+        if not isinstance(year, Integral) or isinstance(year, bool):
+            raise RegistryError(f"entry {k}: vintage must be an integer year, got {year!r}")
+    return [int(year) for year in years]
 
 
 def check_labels(labels: Sequence[str | None] | None, n: int) -> list[str | None]:
