@@ -31,6 +31,7 @@ class RegistryMachine(RuleBasedStateMachine):
         self.held: Counter = Counter()  # (account, batch) -> credits
         self.issued: list[int] = []
         self.labels: list[str | None] = []
+        self.vintages: list[int] = []
         self.retired: Counter = Counter()
         self.cancelled: Counter = Counter()
         self.claims: list[tuple[str, int]] = []
@@ -67,28 +68,36 @@ class RegistryMachine(RuleBasedStateMachine):
         assert b == len(self.issued)
         self.issued.append(quantity)
         self.labels.append(label)
+        self.vintages.append(vintage)
         to_buffer = int(quantity * Fraction(str(share)))  # floor of the decimal product
         self.held[(BUFFER, b)] += to_buffer
         self.held[(to, b)] += quantity - to_buffer
 
     @rule(entries=st.lists(st.tuples(accounts, st.integers(1, 500) | st.integers(2**53 - 2,
                                                                            MAX_QUANTITY),
-                                     st.sampled_from([0.0, 0.165, 0.3, 1.0]), labels),
-                           min_size=1, max_size=4))
-    def issue_in_bulk(self, entries):
-        """Several batches in one call: all issued as one by one, or (past the total) none."""
-        to, quantities, shares, tags = (list(c) for c in zip(*entries))
+                                     st.sampled_from([0.0, 0.165, 0.3, 1.0]), labels,
+                                     st.integers(2000, 2040)),
+                           min_size=1, max_size=4),
+          one_vintage=st.booleans())
+    def issue_in_bulk(self, entries, one_vintage):
+        """Several batches in one call: all issued as one by one, or (past the total) none;
+        with one vintage for all or one each."""
+        to, quantities, shares, tags, years = (list(c) for c in zip(*entries))
         n = len(entries)
-        issue = lambda: self.registry.issue_many([f"proj-{k}" for k in range(n)], 2030,
+        if one_vintage:
+            years = [years[0]] * n
+        vintages = years[0] if one_vintage else years
+        issue = lambda: self.registry.issue_many([f"proj-{k}" for k in range(n)], vintages,
                                                  quantities, to, shares, tags)
         if sum(self.issued) + sum(quantities) > MAX_QUANTITY:
             self.refused(issue)
             return
         assert list(issue()) == list(range(len(self.issued), len(self.issued) + n))
-        for holder, quantity, share, label in entries:
+        for holder, quantity, share, label, vintage in zip(to, quantities, shares, tags, years):
             b = len(self.issued)
             self.issued.append(quantity)
             self.labels.append(label)
+            self.vintages.append(vintage)
             to_buffer = int(quantity * Fraction(str(share)))
             self.held[(BUFFER, b)] += to_buffer
             self.held[(holder, b)] += quantity - to_buffer
@@ -241,6 +250,15 @@ class RegistryMachine(RuleBasedStateMachine):
         self.refused(lambda: self.registry.issue_many(["p"] * n, 2020, [10] * n, [ACCOUNTS[1]] * n,
                                                       [0.0] * n, [None] * (n + 1)))
 
+    @rule(bad=st.sampled_from([2020.5, "2020", True, None, [2020, "x"]]), n=st.integers(1, 3))
+    def bad_vintage(self, bad, n):
+        """A vintage that is not an integer year, or vintages of the wrong length."""
+        self.refused(lambda: self.registry.issue("p", bad, 10, ACCOUNTS[1]))
+        self.refused(lambda: self.registry.issue_many(["p"] * n, [2020] * (n - 1) + [bad],
+                                                      [10] * n, [ACCOUNTS[1]] * n, [0.0] * n))
+        self.refused(lambda: self.registry.issue_many(["p"] * n, [2020] * (n + 1), [10] * n,
+                                                      [ACCOUNTS[1]] * n, [0.0] * n))
+
     # -- invariants -------------------------------------------------------------------------
 
     @invariant()
@@ -261,8 +279,10 @@ class RegistryMachine(RuleBasedStateMachine):
             "exported": 0}
 
     @invariant()
-    def every_batch_keeps_the_label_it_was_issued_with(self):
+    def every_batch_keeps_the_label_and_vintage_it_was_issued_with(self):
+        """Credits move and retire by batch, so each carries its batch's label and vintage."""
         assert [batch.label for batch in self.registry.batches] == self.labels
+        assert [batch.vintage for batch in self.registry.batches] == self.vintages
 
     @invariant()
     def every_batch_is_conserved(self):
