@@ -111,6 +111,12 @@ class Firms(Strict):
     pledge_imitation_yr: float = share(0.1, "Bass imitation rate: yearly hazard (0-1) of "
                                             "adopting a pledge per unit share of firms that "
                                             "already hold one (peers).")
+    pledge_potential: float = Field(1.0, gt=0.0, le=1.0, description=(
+        "Bass market potential: the share (0-1] of firms that would pledge at all. New "
+        "pledges come in proportion to the potential not yet taken (imitation counts the "
+        "pledged share of it) and stop when the pledged share reaches it; 1 is plain Bass "
+        "diffusion over all firms. A driver can move it (the count of companies setting "
+        "targets)."))
     pledge_drop_yr: float = share(0.05, "Yearly hazard (0-1) that a pledged firm drops its "
                                         "claim when credits are unaffordable or distrusted "
                                         "(scaled down as they become affordable and trusted).")

@@ -66,6 +66,21 @@ class Demand:
     """Credits bid at each step: together the credits the firm wants at each price."""
 
 
+def bass_hazard(params: FirmParams, share: float) -> float:
+    """Yearly hazard that a firm without a pledge adopts one, by Bass diffusion with market
+    potential ``M = pledge_potential`` when ``share`` of all firms hold one: new adopters
+    ``(p + q * share / M) * (M - share)`` over the firms without a pledge, ``1 - share``;
+    zero once the pledged share reaches the potential. With ``M = 1`` it is
+    ``p + q * share``."""
+    p, q, potential = (params.pledge_innovation_yr, params.pledge_imitation_yr,
+                       params.pledge_potential)
+    if potential >= 1.0:
+        return p + q * share
+    if share >= potential:
+        return 0.0
+    return (p + q * share / potential) * (potential - share) / (1.0 - share)
+
+
 @dataclass
 class FirmPopulation:
     """All firms as arrays."""
@@ -150,16 +165,17 @@ class FirmPopulation:
         """One month of pledge diffusion, one uniform draw per firm.
 
         A firm without a pledge adopts a carbon-neutral one with monthly hazard
-        ``(innovation + imitation * pledged share) / 12 * affordability * confidence``
-        (``affordability`` per firm, :meth:`affordability`; ``confidence`` 0-1, the
-        market's trust in nature-based credits); a pledged firm drops its pledge with
-        monthly hazard ``pledge_drop_yr / 12 * (1 - affordability * confidence)``.
+        ``bass / 12 * affordability * confidence`` (``affordability`` per firm,
+        :meth:`affordability`; ``confidence`` 0-1, the market's trust in nature-based
+        credits), where ``bass`` is Bass diffusion's yearly hazard with market potential
+        ``M`` (:func:`bass_hazard`); a pledged firm drops its pledge with monthly hazard
+        ``pledge_drop_yr / 12 * (1 - affordability * confidence)``.
         """
         draw = rng.random(len(self.pledge))
         pledged = self.pledge != NONE
         share = np.count_nonzero(pledged) / len(pledged)
         welcome = affordability * confidence
-        adopt = (params.pledge_innovation_yr + params.pledge_imitation_yr * share) * welcome
+        adopt = bass_hazard(params, share) * welcome
         drop = params.pledge_drop_yr * (1.0 - welcome)
         hazard = np.where(pledged, drop, adopt) / STEPS_PER_YEAR
         switch = draw < hazard
