@@ -116,7 +116,8 @@ class Firms(Strict):
         "pledges come in proportion to the potential not yet taken (imitation counts the "
         "pledged share of it) and stop when the pledged share reaches it; 1 is plain Bass "
         "diffusion over all firms. A driver can move it (the count of companies setting "
-        "targets)."))
+        "targets); when it falls below the pledged share, nobody new pledges and existing "
+        "pledges end only as pledge_drop_yr ends them."))
     pledge_drop_yr: float = share(0.05, "Yearly hazard (0-1) that a pledged firm drops its "
                                         "claim when credits are unaffordable or distrusted "
                                         "(scaled down as they become affordable and trusted).")

@@ -28,18 +28,23 @@ def test_adopters_come_in_proportion_to_the_potential_not_yet_taken():
 
 
 def test_no_firm_pledges_beyond_the_potential():
-    """Three years of monthly diffusion at full welcome: the pledged share rises to the
-    potential of 20% and stops there (those already beyond it keep their pledges)."""
+    """Ten years of monthly diffusion at full welcome among 10,000 firms: the pledged share
+    rises to the potential of 20% and stops there; when the potential then falls to 10%,
+    nobody new pledges and nobody drops (no drop hazard)."""
     params = firms_settings(pledge_innovation_yr=0.5, pledge_imitation_yr=0.6,
                             pledge_potential=0.2, pledge_drop_yr=0.0)
     rng = np.random.default_rng(3)
-    firms = FirmPopulation.create(rng, 2000, params, np.full(5, 0.2), np.ones(5))
+    firms = FirmPopulation.create(rng, 10_000, params, np.full(5, 0.2), np.ones(5))
     firms.pledge[:] = NONE
     shares = []
-    for _ in range(36):
-        firms.adopt_pledges(rng, params, np.ones(2000), 1.0)
+    for _ in range(120):
+        firms.adopt_pledges(rng, params, np.ones(10_000), 1.0)
         shares.append(np.mean(firms.pledge != NONE))
-    assert shares[0] < 0.05 and 0.19 < shares[-1] <= 0.2 + 3 / 2000
+    assert shares[0] < 0.02 and 0.195 < shares[-1] <= 0.2 + 0.002
+    shrunk = params.model_copy(update={"pledge_potential": 0.1})
+    for _ in range(12):
+        firms.adopt_pledges(rng, shrunk, np.ones(10_000), 1.0)
+    assert np.mean(firms.pledge != NONE) == shares[-1]
 
 
 def test_the_potential_must_be_a_share_above_zero():
