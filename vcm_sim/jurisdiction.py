@@ -340,9 +340,10 @@ class Jurisdiction:
         """Calendar year of the current step (see :meth:`year_of`)."""
         return self.year_of(self.month_index)
 
-    def year_of(self, month: int) -> int:
-        """Calendar year of month index ``month``: ``start_year`` is the first recorded year;
-        burn-in months and the seeded past fall in the years before it."""
+    def year_of(self, month: int | np.ndarray) -> int | np.ndarray:
+        """Calendar year of month index ``month`` (or of each of an array of them):
+        ``start_year`` is the first recorded year; burn-in months and the seeded past fall
+        in the years before it."""
         return self.config.start_year + month // STEPS_PER_YEAR
 
     def draws(self, name: str) -> np.random.Generator:
@@ -533,7 +534,7 @@ class Jurisdiction:
             return
         kind = self.projects.kind[project]
         labels = batch_labels(self.config.rules.label, kind)
-        vintage = self.config.start_year + self.projects.vintage_month(project) // STEPS_PER_YEAR
+        vintage = self.year_of(self.projects.vintage_month(project))
         batch = self.registry.issue_many(
             [f"project-{p}" for p in project.tolist()], vintage, quantity,
             [self.developer_accounts[d] for d in developer[issued].tolist()],

@@ -21,6 +21,7 @@ import ctypes
 import os
 import threading
 import time
+from functools import cache
 
 M_ARENA_MAX = -8
 """glibc's ``mallopt`` parameter for the most memory arenas its allocator keeps."""
@@ -30,6 +31,7 @@ TRIM_EVERY_S = 30.0
 """Seconds between two returns of freed memory to the system."""
 
 
+@cache
 def _libc() -> ctypes.CDLL | None:
     """The C library when it is glibc (it has ``mallopt`` and ``malloc_trim``), else None."""
     try:
