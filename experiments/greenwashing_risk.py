@@ -68,7 +68,7 @@ def main() -> None:
         f"Disclosure: {ci_text(disclosure.loc['opaque'])} when opaque, "
         f"{ci_text(disclosure.loc['registry'])} with a public registry only, "
         f"{ci_text(disclosure.loc['full'])} with full disclosure (retired-credit disclosure, "
-        f"ratings, VCMI-style claims code); paired differences: registry minus opaque "
+        f"ratings by three agencies, VCMI-style claims code); paired differences: registry minus opaque "
         f"{paired_text(diff('disclosure', 'registry', 'opaque'))}, full minus opaque "
         f"{paired_text(diff('disclosure', 'full', 'opaque'))}.",
         f"Verifier independence: {ci_text(assign.loc['developer'])} with developer-picked "

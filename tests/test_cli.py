@@ -163,7 +163,7 @@ def test_set_with_a_table_merges_it_and_with_a_list_replaces_it():
     icvcm = load_scenario("icvcm")
     scenario = with_overrides(icvcm, {"rules.market": table,
                                       "rules.integrity.eligible_types": items})
-    assert scenario.rules.market.quality_tiers and scenario.rules.market.offset_cap == 0.5
+    assert scenario.rules.market.quality_books and scenario.rules.market.offset_cap == 0.5
     assert scenario.rules.integrity.eligible_types == ["arr"]
 
 

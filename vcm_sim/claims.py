@@ -17,27 +17,28 @@ from vcm_sim.rules import DisclosureRules
 from vcm_sim.scenario import Exposure
 
 
-def visibility(rules: DisclosureRules, exposure: Exposure) -> float:
-    """How much of a claim outsiders can check (0-1), given the disclosure rules: a base
-    share, plus what each rule that is on adds."""
+def visibility(rules: DisclosureRules, exposure: Exposure, rated: bool) -> float:
+    """How much of a claim outsiders can check (0-1), given the disclosure rules and whether
+    rating agencies publish (``rated``): a base share, plus what each adds."""
     seen = exposure.base_visibility
     seen += exposure.public_registry_visibility if rules.public_registry else 0.0
     seen += (exposure.retired_credit_disclosure_visibility if rules.retired_credit_disclosure
              else 0.0)
-    seen += exposure.ratings_visibility if rules.ratings else 0.0
+    seen += exposure.ratings_visibility if rated else 0.0
     return seen
 
 
 def exposure_probability(shortfall: np.ndarray, rules: DisclosureRules,
-                         audit_rate_yr: float, exposure: Exposure) -> np.ndarray:
-    """Monthly probability that each claim is exposed as greenwashing.
+                         audit_rate_yr: float, exposure: Exposure, rated: bool) -> np.ndarray:
+    """Monthly probability that each claim is exposed as greenwashing (``rated``: whether
+    rating agencies publish ratings of the projects behind claims).
 
     ``shortfall`` is the share (0-1) of the claimed tonnes that are not real. Exposure needs
     someone looking (watchdogs scaled by visibility, plus the standard body's claim audits)
     and something to find; the VCMI claims code makes low-integrity claims easier to call out
     (scrutiny times ``vcmi_scrutiny_factor``).
     """
-    scrutiny_yr = rules.watchdog_intensity * visibility(rules, exposure) + audit_rate_yr
+    scrutiny_yr = rules.watchdog_intensity * visibility(rules, exposure, rated) + audit_rate_yr
     if rules.claim_standard == "vcmi":
         scrutiny_yr *= exposure.vcmi_scrutiny_factor
     return (scrutiny_yr / STEPS_PER_YEAR * shortfall).clip(0.0, 1.0)

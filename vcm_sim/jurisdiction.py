@@ -29,6 +29,7 @@ Every credit movement goes through :attr:`Jurisdiction.registry`.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from vcm_sim import article6, metrics, start, trading
+from vcm_sim import article6, metrics, start, trading, valuation
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
 from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
@@ -57,6 +58,7 @@ from vcm_sim.labels import LabelBook, batch_labels
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
+from vcm_sim.segments import BANDS, Segments
 from vcm_sim.scenario import Event, Scenario, ScenarioError, check_changeable, with_overrides
 from vcm_sim.streams import SETUP, Streams
 from vcm_sim.trading import Quotes
@@ -153,16 +155,27 @@ class Jurisdiction:
         """Which batches carry the integrity label, and labelled credits issued and retired."""
         self.price_by_type = np.full(n_types, np.nan)
         self.latest_price_by_type = np.full(n_types, np.nan)
-        self.latest_price_by_book = np.full(2 * n_types, np.nan)
+        self.segments = Segments.of(self)
+        """How the books split each project type (:mod:`vcm_sim.segments`)."""
+        self.latest_price_by_book = np.full(self.segments.books(n_types), np.nan)
         self.acceptance = np.ones(n_types)
         """Per type, credits accepted per tonne claimed, as developers have seen it in
         verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
         self._new_projects: tuple[TypeTable | None, tuple, tuple[np.ndarray, NpvTerms] | None] = (
             None, (), None)
-        self.tier_share = np.tile([1.0, 0.0], (n_types, 1))
-        """Per type, the share of its last month's volume in the standard and high tier."""
+        self.segment_share = np.zeros((n_types, self.segments.n))
+        self.segment_share[:, self.segments.plain] = 1.0
+        """Per type, the share of its last month's volume in each segment."""
         self.price_index = np.nan
-        self.price_by_tier = np.full(2, np.nan)
+        self.price_by_band = np.full(len(BANDS), np.nan)
+        """This month's average price per rating band (:data:`~vcm_sim.segments.BANDS`), USD
+        per tCO2e; NaN where none traded (all NaN without quality books)."""
+        self.price_labelled = np.nan
+        """This month's average price of labelled credits with quality books, USD per tCO2e."""
+        self.book_months: deque[tuple[np.ndarray, np.ndarray]] = deque(
+            maxlen=STEPS_PER_YEAR)
+        """With quality books, value (USD) and volume (credits) per book of each of the last
+        12 months (for :func:`vcm_sim.metrics.rating_premium`)."""
         self.price_history: list[np.ndarray] = []
         self.sales_history: list[int] = []
         self.claim_ages: list[list[int]] = []
@@ -225,7 +238,7 @@ class Jurisdiction:
                                            self.types.credit_mix, self.types.buyer_value)
         self.developers = DeveloperPopulation.create(setup("developers"), pop.developers,
                                                      s.developers, mix, s.nature.regions,
-                                                     s.ratings.error_sd, self.first_month)
+                                                     self.first_month)
         self.verifiers = VerifierPool.create(setup("verifiers"), pop.verifiers, s.verifiers)
         self.traders = TraderPopulation.create(setup("traders"), pop.traders, s.traders,
                                                self.types.credit_mix)
@@ -663,7 +676,7 @@ class Jurisdiction:
             return
         one_type = np.eye(len(self.types.names))
         newcomers = [DeveloperPopulation.create(rng, 1, s.developers, one_type[k],
-                                                s.nature.regions, s.ratings.error_sd, t)
+                                                s.nature.regions, t)
                      for k in kind.tolist()]
         new = np.concatenate([self.developers.extend(n) for n in newcomers])
         for d in new.tolist():
@@ -754,16 +767,19 @@ class Jurisdiction:
                                    rules.disclosure.claim_standard)
         demand = self.firms.demand(self.draws("firms"), buying, s.firms, self.forecast_price,
                                    self.sentiment.level, rules.market.offset_cap,
-                                   trading.tiers_on(self), self.types.credit_mix,
+                                   self.types.credit_mix,
                                    trading.on_offer(self, stock,
                                                     None if abroad is None else abroad.orders))
+        if self.segments.on:
+            valuation.choose_segments(self, demand, trading.offered_by_book(self, stock))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
         self.adjusted_month = (0.0, 0)
         value, volume, bought, quotes = trading.trade(self, demand, stock, abroad)
         self.traded_month = (float(value.sum()), int(volume.sum()))
-        by_type = value.reshape(-1, 2).sum(axis=1), volume.reshape(-1, 2).sum(axis=1)
+        n = self.segments.n
+        by_type = value.reshape(-1, n).sum(axis=1), volume.reshape(-1, n).sum(axis=1)
         self.traded_by_type[0] += by_type[0]
         self.traded_by_type[1] += by_type[1]
         abated = np.maximum(demand.target - bought, 0.0)
@@ -779,28 +795,43 @@ class Jurisdiction:
         """Record this month's prices from value (USD) and volume (credits) per book, and
         their sums per type (``type_value``, ``type_volume``); ``quotes``, the best bids of
         types bid for that did not trade (:func:`best_bids`)."""
-        by_tier = value.reshape(-1, 2).sum(axis=0), volume.reshape(-1, 2).sum(axis=0)
-        self.price_by_tier = np.divide(by_tier[0], by_tier[1], out=np.full(2, np.nan),
-                                       where=by_tier[1] > 0)
+        if self.segments.on:
+            self._update_segment_prices(value, volume)
         latest = np.divide(value, volume, out=self.latest_price_by_book.copy(),
                            where=volume > 0)
-        weights, self.tier_share = self.book_weights(volume)
+        weights, self.segment_share = self.book_weights(volume)
         self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
                                               latest, weights)
         self.latest_price_by_book = latest
         self._update_type_prices(type_value, type_volume, quotes)
 
+    def _update_segment_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
+        """This month's average prices per rating band and of labelled credits, from value
+        (USD) and volume (credits) per book, and the month in :attr:`book_months`."""
+        segments = self.segments
+        segment = np.arange(len(value)) % segments.n
+        band = segments.band(segment)
+        by_band = (np.bincount(band, weights=value, minlength=len(BANDS)),
+                   np.bincount(band, weights=volume, minlength=len(BANDS)))
+        self.price_by_band = np.divide(by_band[0], by_band[1], out=np.full(len(BANDS), np.nan),
+                                       where=by_band[1] > 0)
+        labelled = segments.labelled(segment)
+        sold = volume[labelled].sum()
+        self.price_labelled = float(value[labelled].sum() / sold) if sold else np.nan
+        self.book_months.append((value, volume))
+
     def book_weights(self, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weight of each book (type and tier, see :func:`~vcm_sim.trading.book_label`) in
-        this month's change of the price index, given its ``volume`` (credits): the type's
-        share of credits (:attr:`~vcm_sim.projects.TypeTable.credit_mix`) split between its
-        tiers by their mean share of the type's volume last month (:attr:`tier_share`) and
-        this (a Tornqvist weight). Also this month's split, a type that did not trade keeping
-        its last."""
-        by_type = volume.reshape(-1, 2).astype(float)
+        """Weight of each book (type and segment, see :mod:`vcm_sim.segments`) in this
+        month's change of the price index, given its ``volume`` (credits): the type's share
+        of credits (:attr:`~vcm_sim.projects.TypeTable.credit_mix`) split between its
+        segments by their mean share of the type's volume last month (:attr:`segment_share`)
+        and this (a Tornqvist weight). Also this month's split, a type that did not trade
+        keeping its last."""
+        n = self.segments.n
+        by_type = volume.reshape(-1, n).astype(float)
         total = by_type.sum(axis=1, keepdims=True)
-        share = np.divide(by_type, total, out=self.tier_share.copy(), where=total > 0)
-        weights = self.types.credit_mix.repeat(2) * ((share + self.tier_share) / 2).ravel()
+        share = np.divide(by_type, total, out=self.segment_share.copy(), where=total > 0)
+        weights = self.types.credit_mix.repeat(n) * ((share + self.segment_share) / 2).ravel()
         return weights, share
 
     def _update_type_prices(self, value: np.ndarray, volume: np.ndarray,
@@ -871,7 +902,8 @@ class Jurisdiction:
             return
         shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
         p = exposure_probability(shortfall, s.rules.disclosure,
-                                 s.rules.integrity.claim_audit_rate, s.exposure)
+                                 s.rules.integrity.claim_audit_rate, s.exposure,
+                                 len(self.rater_agents) > 0)
         exposed = claiming[self.draws("claims").random(len(claiming)) < p]
         if not len(exposed):
             return

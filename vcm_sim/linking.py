@@ -62,8 +62,8 @@ import numpy as np
 from vcm_sim import arbitrage, article6
 from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.rules import PROJECT_TYPES
-from vcm_sim.trading import (Orders, Stock, back_claims, book_label, claim_filter,
-                             developer_asks, stock_years, tiers_on)
+from vcm_sim.trading import (Orders, Stock, back_claims, claim_filter, developer_asks,
+                             stock_years)
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -321,7 +321,7 @@ class Link:
                 if not is_adjusted and self.access < 1.0:
                     inventory = inventory * self.reaches_abroad(origin)
                 orders, seller = developer_asks(origin, inventory, reservation,
-                                                origin.draws("linking"), tiers_on(market),
+                                                origin.draws("linking"),
                                                 self.stock_years)
                 orders.price = np.maximum(self.convert(orders.price, i, j)
                                           + self.transfer_cost_usd * self.per_usd[j], floor)
@@ -343,7 +343,7 @@ class Link:
             seller, quantity, price = arbitrage.asks_abroad(self, i, j, self.plans[i])
         kind = self.markets[i].traders.kind[seller]
         orders = Orders.of(np.full(len(seller), -1), price, quantity,
-                           book_label(kind, np.zeros(len(seller), dtype=bool)))
+                           self.markets[j].segments.book(kind))
         return Offers(orders, np.full(len(seller), i), seller, np.ones(len(seller), dtype=bool),
                       np.zeros(len(seller), dtype=bool))
 
@@ -382,7 +382,7 @@ class Link:
             if adjusted.any():
                 self._deliver_adjusted(market, origin, offers.seller[ask[adjusted]],
                                        firm[adjusted], quantity[adjusted], paid[adjusted],
-                                       offers.orders.book[ask[adjusted]] // 2)
+                                       market.segments.kind(offers.orders.book[ask[adjusted]]))
 
     def note_sales(self, market: Jurisdiction, developer: np.ndarray, offered: np.ndarray,
                    sold: np.ndarray) -> None:

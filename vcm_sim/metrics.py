@@ -26,6 +26,7 @@ from vcm_sim.agents.rater import UNRATED
 from vcm_sim.ets.reporters import ets_summary
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
+from vcm_sim.segments import BANDS, UNRATED_SEGMENT
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -100,16 +101,62 @@ def chain_link(index: float, before: np.ndarray, after: np.ndarray,
     return float(index * math.exp(change))
 
 
-def price_high_tier_usd(market: Jurisdiction) -> float:
-    """Average price of high-tier (well-rated) credits this step, USD/tCO2e; NaN when none
-    traded or quality tiers are off."""
-    return float(market.price_by_tier[1])
+def _band_price(band: int) -> Callable[[Jurisdiction], float]:
+    def reporter(market: Jurisdiction) -> float:
+        return float(market.price_by_band[band])
+    reporter.__doc__ = (f"Average price of credits rated {BAND_WORDS[band]} traded this step "
+                        "(the agencies' consensus grade of their project), USD/tCO2e; NaN "
+                        "when none traded or quality books are off.")
+    return reporter
 
 
-def price_standard_tier_usd(market: Jurisdiction) -> float:
-    """Average price of standard-tier credits this step (all credits when quality tiers are
-    off), USD/tCO2e; NaN when none traded."""
-    return float(market.price_by_tier[0])
+BAND_WORDS = ("A or above", "below A", "by no agency")
+
+
+def price_labelled_usd(market: Jurisdiction) -> float:
+    """Average price of labelled credits traded this step, USD/tCO2e; NaN when none traded
+    or quality books are off."""
+    return float(market.price_labelled)
+
+
+MIN_PREMIUM_OBSERVATIONS = 6
+"""Book-months with rated trades below which :func:`rating_premium` is missing."""
+
+
+def rating_premium(market: Jurisdiction) -> float:
+    """Price premium per rating notch, a fraction (0.25: a credit one notch better trades
+    25% dearer): exp(b) - 1, b the slope of a volume-weighted least-squares regression of
+    log trade prices on the grade (AAA = 7 ... D = 0) with fixed effects per project type and
+    label, over the trades in rated books in the last 12 months (a call auction fills a
+    book-month at one price, so each book-month is one observation weighing its credits).
+    NaN without quality books, with fewer than :data:`MIN_PREMIUM_OBSERVATIONS`
+    book-months, or when no type and label traded at two grades."""
+    if not market.segments.on or not market.book_months:
+        return math.nan
+    segments = market.segments
+    value = np.concatenate([v for v, _ in market.book_months])
+    volume = np.concatenate([q for _, q in market.book_months]).astype(float)
+    book = np.arange(len(value)) % len(market.latest_price_by_book)
+    segment = book % segments.n
+    grade = segments.grade(segment)
+    keep = (volume > 0) & (grade < UNRATED_SEGMENT)
+    if keep.sum() < MIN_PREMIUM_OBSERVATIONS:
+        return math.nan
+    w, notch = volume[keep], (UNRATED_SEGMENT - 1 - grade[keep]).astype(float)
+    log_price = np.log(value[keep] / volume[keep])
+    group = segments.kind(book[keep]) * 2 + segments.labelled(segment[keep])
+    x, y = _within(notch, group, w), _within(log_price, group, w)
+    spread = float((w * x * x).sum())
+    if spread <= 1e-12:
+        return math.nan
+    return math.expm1(float((w * x * y).sum()) / spread)
+
+
+def _within(values: np.ndarray, group: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``values`` less their ``weight``-weighted mean within each ``group``."""
+    total = np.bincount(group, weights=weight)
+    mean = np.bincount(group, weights=weight * values) / np.where(total > 0, total, 1.0)
+    return values - mean[group]
 
 
 def volume(market: Jurisdiction) -> int:
@@ -451,8 +498,9 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "year": year,
     "price_usd": price_usd,
     "price_index_usd": price_index_usd,
-    "price_high_tier_usd": price_high_tier_usd,
-    "price_standard_tier_usd": price_standard_tier_usd,
+    **{f"price_rating_{name}_usd": _band_price(k) for k, name in enumerate(BANDS)},
+    "price_labelled_usd": price_labelled_usd,
+    "rating_premium": rating_premium,
     **{f"price_{name}_usd": _type_price(k) for k, name in enumerate(PROJECT_TYPES)},
     "volume": volume,
     "demand": demand,

@@ -6,9 +6,9 @@ raises :class:`vcm_sim.scenario.ScenarioError` naming the field, the value and t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PROJECT_TYPES = ("arr", "redd_plus", "ifm", "blue_carbon", "soil_carbon")
 """NbS project types: afforestation/reforestation, avoided deforestation, improved forest
@@ -24,6 +24,18 @@ class Strict(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+    REPLACED: ClassVar[dict[str, str]] = {}
+    """Keys this section no longer has, each with what replaced it (the error says)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data: Any) -> Any:
+        """A key that was replaced fails with a message naming its replacement."""
+        if isinstance(data, dict):
+            for key, instead in cls.REPLACED.items():
+                if key in data:
+                    raise ValueError(f"{key!r} was replaced: {instead}")
+        return data
 
 
 def share(default: float, doc: str) -> float:
@@ -84,13 +96,14 @@ class IntegrityRules(Strict):
 class DisclosureRules(Strict):
     """What the public can see, and therefore how likely greenwashing is exposed."""
 
+    REPLACED = {"ratings": "rating agencies publish whenever the market has some "
+                           "(population.raters > 0), and rules.market.quality_books puts their "
+                           "ratings on the books"}
+
     public_registry: bool = Field(
         True, description="Project-level registry data are public (watchdogs can study them).")
     retired_credit_disclosure: bool = Field(
         False, description="Firms must disclose which credits back each claim.")
-    ratings: bool = Field(
-        False, description="Third-party ratings publish a noisy estimate of each developer's "
-                           "real tonnes per credit; high-rated credits form the high tier.")
     watchdog_intensity: float = share(
         0.3, "Activity (0-1) of journalists and NGOs scrutinising claims.")
     claim_standard: Literal["none", "vcmi", "sbti"] = Field(
@@ -103,12 +116,17 @@ class DisclosureRules(Strict):
 class MarketRules(Strict):
     """How credits are traded."""
 
+    REPLACED = {"quality_tiers": "rules.market.quality_books splits the books by rating grade "
+                                 "and label"}
+
     mechanism: Literal["call_auction", "double_auction"] = Field(
         "call_auction", description="Clearing mechanism per book: a uniform-price call "
                                     "auction or a continuous double auction.")
-    quality_tiers: bool = Field(
-        False, description="Separate books for high-rated and standard credits (needs "
-                           "disclosure.ratings to split).")
+    quality_books: bool = Field(
+        False, description="Books split each project type by what buyers can see of a "
+                           "credit's quality: the rating agencies' consensus grade of its "
+                           "project (AAA to D, or unrated) and the integrity label (see "
+                           "vcm_sim/segments.py). Off, a type trades in one book.")
     offset_cap: float = share(
         1.0, "Share (0-1) of a firm's obligation that credits may cover (China's CCER: 0.05).")
     price_floor_usd: float = Field(

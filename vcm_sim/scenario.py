@@ -88,6 +88,11 @@ class ProjectType(Strict):
 class Firms(Strict):
     """Emitting firms: emissions, pledges and costs."""
 
+    REPLACED = {"high_tier_premium": "firms value a credit by the real tonnes they expect "
+                                     "behind it (firms.quality_preference, "
+                                     "firms.unrated_real_tonnes) and its exposure risk "
+                                     "(firms.exposure_cost)"}
+
     emissions_tco2_yr: float = Field(50_000.0, gt=0.0, le=1e9,
                                      description="Median annual emissions per firm, tCO2e.")
     emissions_growth_yr: float = Field(-0.02, ge=-0.5, le=0.5,
@@ -103,8 +108,21 @@ class Firms(Strict):
         "Median marginal abatement cost at full abatement, USD per tCO2e (linear MAC)."))
     willingness_to_pay_usd: float = Field(20.0, gt=0.0, le=1e6, description=(
         "Median value a firm puts on a credit backing its claim, USD per tCO2e."))
-    quality_preference: float = share(0.3, "Share of firms that only buy high-tier credits "
-                                           "(when quality tiers are on).")
+    quality_preference: float = share(0.3, (
+        "Share of firms that value a credit by the real tonnes they expect behind it, given "
+        "its rating, relative to an unrated credit; the others value every credit of a type "
+        "alike and buy the cheapest (both weigh the risk of exposure). Books split by "
+        "quality only with rules.market.quality_books; a firm whose claim is exposed joins "
+        "the quality-seekers."))
+    unrated_real_tonnes: float = Field(0.6, gt=0.0, le=1.0, description=(
+        "Real tonnes per credit buyers expect behind a credit no agency rates (0-1]: their "
+        "prior, which a rating replaces as far as they trust the agencies (their mean "
+        "reputation)."))
+    exposure_cost: float = Field(1.0, ge=0.0, le=100.0, description=(
+        "What a firm stands to lose if the claim a credit backs is exposed as greenwashing, "
+        "as a multiple of what the credit is worth to it: a credit's worth falls by this "
+        "times the yearly chance of exposure the firm expects for a claim of the credit's "
+        "expected real tonnes (0: exposure risk does not enter the bid)."))
     pledge_innovation_yr: float = share(0.01, "Bass innovation rate: yearly hazard (0-1) "
                                               "that a firm without a pledge adopts one on its "
                                               "own, at full trust and affordable credits.")
@@ -131,9 +149,6 @@ class Firms(Strict):
     emissions_spread: float = log_spread(1.0, "emissions across firms")
     mac_spread: float = log_spread(0.5, "marginal abatement cost slopes across firms")
     wtp_spread: float = log_spread(0.6, "willingness to pay across firms")
-    high_tier_premium: float = Field(1.5, ge=1.0, le=10.0, description=(
-        "Factor on the limit price of quality-seeking firms bidding in the high tier "
-        "(1 for no premium; 1.5 pays up to 50% more for high-rated credits)."))
     exposure_reputation_factor: float = share(0.5, "Factor (0-1) on a firm's reputation each "
                                                    "time one of its claims is exposed.")
     bid_steps: int = Field(4, ge=1, le=20, description=(
@@ -355,17 +370,6 @@ class Expectations(Strict):
         "adaptive; above 0 expectations feed on themselves."))
 
 
-class Ratings(Strict):
-    """Third-party ratings (only when rules.disclosure.ratings is on)."""
-
-    error_sd: float = Field(0.1, ge=0.0, le=1.0, description=(
-        "Standard deviation of a rating agency's persistent error on each developer's real "
-        "tonnes per credit."))
-    high_tier_min: float = share(0.6, "Rated real tonnes per credit from which a "
-                                      "developer's credits trade in the high tier (when "
-                                      "quality tiers are on).")
-
-
 class RatingAgencies(Strict):
     """Rating agencies (``vcm_sim/agents/rater.py``): each estimates the real tonnes behind a
     credit of the projects it covers, with its own error, and publishes a letter rating on
@@ -535,6 +539,10 @@ MARKET_FREE = {"markets": [], "linking": Linking()}
 class Scenario(Strict):
     """Everything a run needs, apart from its seed."""
 
+    REPLACED = {"ratings": "rating agencies are agents (population.raters, rating_agencies) "
+                           "rating each project, and rules.market.quality_books puts their "
+                           "ratings on the books"}
+
     name: str = Field("custom", max_length=100, description=(
         "Short name; ``vcm-sim run`` writes to results/<name>."))
     description: str = ""
@@ -557,7 +565,6 @@ class Scenario(Strict):
     nature: Nature = Field(default_factory=Nature)
     projects: ProjectVariation = Field(default_factory=ProjectVariation)
     expectations: Expectations = Field(default_factory=Expectations)
-    ratings: Ratings = Field(default_factory=Ratings)
     rating_agencies: RatingAgencies = Field(default_factory=RatingAgencies)
     sentiment: Sentiment = Field(default_factory=Sentiment)
     exposure: Exposure = Field(default_factory=Exposure)
@@ -621,6 +628,22 @@ class Scenario(Strict):
                              "use letters, digits, '_', '.' and '-', starting with a letter "
                              "or digit")
         return name
+
+
+def _check_quality_books(scenario: Scenario) -> None:
+    """Quality books split a market that is not linked and has no ETS: linked markets and
+    covered firms still trade in one book per type (not built yet)."""
+    for name, market in scenario.market_scenarios():
+        if not market.rules.market.quality_books:
+            continue
+        where = f"market {name!r}: " if name else ""
+        if scenario.linking.mode != "none":
+            raise ScenarioError(f"{where}rules.market.quality_books with linking.mode = "
+                                f"{scenario.linking.mode!r}: linked markets trade in one book "
+                                "per type (quality books across a link are not built yet)")
+        if market.ets.enabled:
+            raise ScenarioError(f"{where}rules.market.quality_books with ets.enabled: covered "
+                                "firms bid in one book per type (not built yet)")
 
 
 def _check_ets(scenario: Scenario) -> None:
@@ -792,6 +815,7 @@ def validate(data: dict[str, Any], *, as_market: bool = False) -> Scenario:
     if scenario.linking.mode != "none":
         _check_linking(scenario)
     _check_ets(scenario)
+    _check_quality_books(scenario)
     _check_currencies(scenario)
     _check_article6(scenario, links=not as_market)
     if not as_market:
@@ -909,8 +933,22 @@ def setting(scenario: Scenario, path: str) -> Any:
         try:
             node = _child(node, key)
         except KeyError:
-            raise ScenarioError(f"unknown setting {path!r}") from None
+            raise ScenarioError(_unknown(path)) from None
     return node
+
+
+def _unknown(path: str, detail: str = "") -> str:
+    """The message for a setting at dotted ``path`` that does not exist: what replaced it,
+    when it was replaced (:attr:`Strict.REPLACED`), else ``detail``."""
+    model: Any = Scenario
+    for key in path.split("."):
+        if not (isinstance(model, type) and issubclass(model, Strict)):
+            break
+        if key in model.REPLACED:
+            return f"setting {path!r}: {key!r} was replaced: {model.REPLACED[key]}"
+        field = model.model_fields.get(key)
+        model = field.annotation if field is not None else None
+    return f"unknown setting {path!r}{detail}"
 
 
 def _child(node: Any, key: str) -> Any:
@@ -930,10 +968,10 @@ def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
         try:
             node = _child(node, key)
         except KeyError:
-            raise ScenarioError(f"unknown setting {path!r}: no "
-                                f"{'.'.join(keys[:depth + 1])!r}") from None
+            raise ScenarioError(_unknown(path, f": no {'.'.join(keys[:depth + 1])!r}")
+                                ) from None
     if not isinstance(node, dict) or keys[-1] not in node:
-        raise ScenarioError(f"unknown setting {path!r}")
+        raise ScenarioError(_unknown(path))
     node.update(_merge({keys[-1]: node[keys[-1]]}, {keys[-1]: value}))
 
 

@@ -1,8 +1,10 @@
 """The market phase of a step: orders from the populations, clearing per book, settlement.
 
-Books are keyed by project type and, when quality tiers are on, by tier (label
-``2 * type + high``). Sellers (developers, and traders selling) post one ask per book for a
-share of their inventory; buyers (firms reporting this month, traders buying) post one bid.
+Books are keyed by project type and, with quality books on, by segment (rating grade and
+label: :mod:`vcm_sim.segments`). Sellers (developers, and traders selling) post one ask per
+book for a share of their inventory in it; buyers (firms reporting this month, traders
+buying) post one bid, firms in the segment they value most per dollar
+(:mod:`vcm_sim.valuation`), traders in the segment of unrated, unlabelled credits.
 Each book is cleared by the mechanism the market rules name. A seller delivers its
 earliest-issued batches first; a firm retires what it bought at once, behind its claim for
 the year. In a market with an ETS, covered firms bid too, for credits they keep until their
@@ -17,12 +19,13 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vcm_sim import article6
+from vcm_sim import article6, valuation
 from vcm_sim.agents.firm import Demand
 from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.labels import label_filter
 from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
+from vcm_sim.segments import Segments
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction
@@ -64,30 +67,6 @@ class Orders:
         return len(self.account_id)
 
 
-def book_label(kind: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Book of each order: project type code times two, plus one in the high tier."""
-    return np.asarray(kind, dtype=np.int64) * 2 + high  # bool adds as 0 or 1
-
-
-def tiers_on(market: Jurisdiction) -> bool:
-    """Quality tiers split the market only when ratings publish what splits it."""
-    rules = market.config.rules
-    return rules.market.quality_tiers and rules.disclosure.ratings
-
-
-def developer_ratings(market: Jurisdiction) -> np.ndarray:
-    """Published rating of each developer: the credit-weighted real tonnes per credit of all
-    it has issued (hidden truth, reversals included) plus the rating agency's persistent
-    error."""
-    n = len(market.developers.specialty)
-    developer = market.projects.developer[market.truth.view("project")]
-    credits = market.truth.view("quantity").astype(float)
-    weight = np.bincount(developer, weights=credits, minlength=n)
-    real = np.bincount(developer, weights=credits * market.truth.real_now(), minlength=n)
-    mean = np.divide(real, weight, out=np.zeros(n), where=weight > 0)
-    return mean + market.developers.rating_error
-
-
 def vintage_filter(market: Jurisdiction, registry: Registry | None = None
                    ) -> Callable[[int], bool] | None:
     """Predicate on batch ids of ``registry`` (default the market's): may the batch back a
@@ -123,6 +102,13 @@ class Stock:
     """Per developer, the credits its host authorised for international use that it
     offers at home this month (without an adjustment; see :mod:`vcm_sim.article6`); None
     when the host has authorised none, and then ``developers`` counts all it holds."""
+    segment: np.ndarray | None = None
+    """With quality books, the segment of each batch of the registry this month
+    (:meth:`vcm_sim.segments.Segments.of_batches`); None without."""
+    developer_books: np.ndarray | None = None
+    """With quality books, ``developers`` per segment (developers x segments)."""
+    trader_books: np.ndarray | None = None
+    """With quality books, ``traders`` per segment (traders x segments)."""
 
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
@@ -130,6 +116,8 @@ class Stock:
         for home: see :meth:`~vcm_sim.linking.Link.home_share` and, for credits their host
         authorised, :meth:`~vcm_sim.linking.Link.authorised_home`)."""
         eligible = claim_filter(market)
+        if market.segments.on:
+            return cls.by_segment(market, eligible)
         traders = market.registry.held(market.trader_ids, eligible)
         plan = None if market.link is None else market.link.arbitrage_plan(market)
         if plan is not None:
@@ -144,6 +132,31 @@ class Stock:
         return cls(held(market.developer_ids, article6.batch_filter(market, False, eligible))
                    * link.home_share(market), traders,
                    link.authorised_home(market))
+
+
+    @classmethod
+    def by_segment(cls, market: Jurisdiction, eligible: Callable[[int], bool] | None
+                   ) -> Stock:
+        """The sellers' inventories per segment of a market with quality books (never a
+        linked market: the scenario refuses quality books across a link)."""
+        segments = market.segments
+        segment = segments.of_batches(market)
+        held = market.registry.held_by
+        developers = held(market.developer_ids, segment, segments.n, eligible)
+        traders = held(market.trader_ids, segment, segments.n, eligible)
+        return cls(developers.sum(axis=1), traders.sum(axis=1), segment=segment,
+                   developer_books=developers, trader_books=traders)
+
+
+def offered_by_book(market: Jurisdiction, stock: Stock) -> np.ndarray:
+    """With quality books, the credits developers and traders hold that could back a claim
+    this year, per type and segment (types x segments)."""
+    n_types, n = len(market.types.names), market.segments.n
+    held = np.zeros((n_types, n))
+    np.add.at(held, market.developers.specialty, stock.developer_books)
+    if len(market.trader_accounts):
+        np.add.at(held, market.traders.kind, stock.trader_books)
+    return held
 
 
 def on_offer(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:
@@ -163,7 +176,8 @@ def offered(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) ->
     if stock.authorised is not None:
         held += np.bincount(market.developers.specialty, weights=stock.authorised, minlength=n)
     if abroad is not None:
-        held += np.bincount(abroad.book // 2, weights=abroad.quantity, minlength=n)
+        held += np.bincount(market.segments.kind(abroad.book), weights=abroad.quantity,
+                            minlength=n)
     return held
 
 
@@ -180,42 +194,57 @@ def stock_years(inventory: np.ndarray, kind: np.ndarray, typical_volume: np.ndar
 
 def developer_asks(market: Jurisdiction, inventory: np.ndarray,
                    forecast: np.ndarray | None = None, rng: np.random.Generator | None = None,
-                   tiers: bool | None = None, years: np.ndarray | None = None
-                   ) -> tuple[Orders, np.ndarray]:
+                   years: np.ndarray | None = None) -> tuple[Orders, np.ndarray]:
     """Each developer in business offers ``sell_share`` of its eligible ``inventory``
-    (credits, per developer) at its ask
+    (credits, per developer, or per developer and segment with quality books) at its ask
     (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.asks`); a bankrupt's liquidator
     offers all of it at the full fire-sale discount. Also the developer behind each ask.
 
     Asks plan with ``forecast`` (per type, USD; default the market's forecast price) and
     the years the market takes to absorb developers' stock (``years``, per type; default
-    :func:`stock_years` of ``inventory`` at the market's typical volume), draw their noise
-    from ``rng`` (default this month's ``developers`` stream) and go to the high tier's books
-    when ``tiers`` (default: when the market's rules split tiers) and the developer's rating
-    reaches the high tier: a link sets them for the linked markets together."""
+    :func:`stock_years` of ``inventory`` at the market's typical volume) and draw their noise
+    from ``rng`` (default this month's ``developers`` stream): a link sets them for the
+    linked markets together. With quality books, a developer posts one ask per segment it
+    holds credits in, its ask scaled by what the segment last fetched against its type
+    (:func:`segment_markups`)."""
     s = market.config
     params = s.developers
     devs = market.developers
     forecast = market.forecast_price if forecast is None else forecast
     rng = market.draws("developers") if rng is None else rng
-    tiers = tiers_on(market) if tiers is None else tiers
+    split = inventory.ndim == 2
+    total = inventory.sum(axis=1) if split else inventory
     if years is None:
-        years = stock_years(inventory, devs.specialty, market.typical_volume)
+        years = stock_years(total, devs.specialty, market.typical_volume)
     cash = market.cash.balance[market.developer_ids]
     line = max(params.credit_line_usd, 1e-9)
     distress = np.where(devs.active, (cash / -line).clip(0.0, 1.0), 1.0)
     share = np.where(devs.active, params.sell_share, 1.0)
-    offered = np.floor(inventory * share)
-    seller = (offered > 0).nonzero()[0]
+    offered = np.floor(inventory * (share[:, None] if split else share))
+    if split:
+        seller, segment = (offered > 0).nonzero()
+    else:
+        seller, segment = (offered > 0).nonzero()[0], market.segments.plain
     noise = rng.lognormal(0.0, params.ask_noise_sd, len(seller))
     cost = market.new_supply_cost()
     floor = max(s.rules.market.price_floor_usd, s.traders.min_price_usd)  # at least a tick
     price = devs.asks(seller, forecast, cost, years, distress, floor, noise, params)
-    quantity = offered[seller]
-    high = (developer_ratings(market)[seller] >= s.ratings.high_tier_min if tiers
-            else np.zeros(len(seller), dtype=bool))
+    kind = devs.specialty[seller]
+    if split:
+        price = np.maximum(price * segment_markups(market)[kind, segment], floor)
+        quantity = offered[seller, segment]
+    else:
+        quantity = offered[seller]
     return Orders.of(market.developer_ids[seller], price, quantity,
-                     book_label(devs.specialty[seller], high)), seller
+                     market.segments.book(kind, segment)), seller
+
+
+def segment_markups(market: Jurisdiction) -> np.ndarray:
+    """Per type and segment, the segment's last price over its type's (1 where either has
+    never traded): how sellers scale a type's ask for credits of a segment."""
+    n = market.segments.n
+    ratio = market.latest_price_by_book.reshape(-1, n) / market.latest_price_by_type[:, None]
+    return np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
 
 
 def last_prices(market: Jurisdiction) -> np.ndarray:
@@ -226,16 +255,19 @@ def last_prices(market: Jurisdiction) -> np.ndarray:
 
 
 def standard_prices(market: Jurisdiction) -> np.ndarray:
-    """Per type, the last price in the standard book (USD per tCO2e), where traders trade,
-    or, where that never traded, the type's last price or expected price."""
-    standard = market.latest_price_by_book.reshape(-1, 2)[:, 0]
+    """Per type, the last price in the book of unrated, unlabelled credits (USD per tCO2e),
+    where traders bid, or, where that never traded, the type's last price or expected
+    price."""
+    segments = market.segments
+    standard = market.latest_price_by_book.reshape(-1, segments.n)[:, segments.plain]
     return np.where(np.isnan(standard), last_prices(market), standard)
 
 
-def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | None = None
-                  ) -> tuple[Orders, Orders]:
+def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | None = None,
+                  books: np.ndarray | None = None) -> tuple[Orders, Orders]:
     """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
-    (credits, per trader): the trend over ``trend_memory_months`` and the average over
+    (credits, per trader; with quality books also per segment, ``books``, and their asks
+    split over the segments by :func:`segment_asks`): the trend over ``trend_memory_months`` and the average over
     ``fundamental_memory_months``; in linked markets, arbitrageurs' from the best price
     abroad (:func:`arbitrage_orders`), and every trader's bids below the asks from
     ``abroad`` (:func:`below_imports`)."""
@@ -266,14 +298,32 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | 
     affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, params.min_price_usd))
     buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
     sell = (quantity < 0).nonzero()[0]
-    standard = np.zeros(len(traders.kind), dtype=bool)
-    book = book_label(traders.kind, standard)
+    segments = market.segments
+    book = segments.book(traders.kind, segments.plain)
     bids = Orders.of(market.trader_ids[buy], limit[buy],
                      np.minimum(quantity[buy], affordable[buy]), book[buy])
-    asks = Orders.of(market.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
+    if books is None:
+        asks = Orders.of(market.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
+    else:
+        asks = segment_asks(market, sell, -quantity[sell], limit[sell], books[sell])
     if abroad is not None and len(abroad):
-        bids.price = below_imports(bids, abroad, 2 * len(market.types.names))
+        bids.price = below_imports(bids, abroad, segments.books(len(market.types.names)))
     return bids, asks
+
+
+def segment_asks(market: Jurisdiction, trader: np.ndarray, quantity: np.ndarray,
+                 limit: np.ndarray, held: np.ndarray) -> Orders:
+    """Asks of traders ``trader`` selling ``quantity`` credits each at ``limit`` (USD per
+    tCO2e, for their type) out of their holdings per segment ``held`` (traders x
+    segments), best grade first, one ask per segment it sells in, priced by
+    :func:`segment_markups`."""
+    upto = np.minimum(held.cumsum(axis=1), quantity[:, None])
+    take = np.diff(upto, axis=1, prepend=0)
+    row, segment = (take > 0).nonzero()
+    kind = market.traders.kind[trader[row]]
+    price = limit[row] * segment_markups(market)[kind, segment]
+    return Orders.of(market.trader_ids[trader[row]], price, take[row, segment],
+                     market.segments.book(kind, segment))
 
 
 def arbitrage_orders(market: Jurisdiction, quantity: np.ndarray, limit: np.ndarray,
@@ -327,15 +377,16 @@ class Quotes:
     pay, which can raise the expected price but not lower it."""
 
 
-def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray) -> Quotes | None:
+def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray, n_segments: int = 1
+                    ) -> Quotes | None:
     """The :class:`Quotes` of the types whose posted ``bids`` (after the price ceiling;
-    firms', traders' and covered firms') found no trade (``volume``, credits per book), or
-    None when there are none (most months)."""
-    type_volume = volume.reshape(-1, 2).sum(axis=1)
+    firms', traders' and covered firms') found no trade (``volume``, credits per book of
+    ``n_segments`` per type), or None when there are none (most months)."""
+    type_volume = volume.reshape(-1, n_segments).sum(axis=1)
     if type_volume.all():
         return None
     n = len(type_volume)
-    bid_type = bids.book // 2
+    bid_type = bids.book // n_segments
     wanted = np.bincount(bid_type, weights=bids.quantity, minlength=n)
     kind = ((wanted > 0) & (type_volume == 0)).nonzero()[0]
     if not len(kind):
@@ -343,7 +394,7 @@ def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray) -> Quotes | 
     best_bid = np.full(n, -np.inf)
     np.maximum.at(best_bid, bid_type, bids.price)
     low_ask = np.full(n, np.inf)
-    np.minimum.at(low_ask, asks.book // 2, asks.price)
+    np.minimum.at(low_ask, asks.book // n_segments, asks.price)
     bid, ask = best_bid[kind], low_ask[kind]
     floor = np.isinf(ask)
     return Quotes(kind, np.where(floor, bid, (bid + ask) / 2), wanted[kind], floor)
@@ -352,37 +403,35 @@ def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray) -> Quotes | 
 def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]:
     """The bids of the firms buying this month, one per step of each firm's demand curve
     with credits in it (:meth:`~vcm_sim.agents.firm.FirmPopulation.demand_curve`), capped by
-    the price ceiling; also the row of ``demand`` behind each bid. A firm indifferent to
-    quality bids in the high tier of its type when that last traded cheaper than the
-    standard tier (a well-rated credit backs its claim as well)."""
+    the price ceiling, in the book of each row's type and segment; also the row of
+    ``demand`` behind each bid."""
     rows, step = (demand.step_quantity > 0).nonzero()
     ceiling = market.config.rules.market.price_ceiling_usd
     limit = demand.step_price[rows, step]
     price = limit if ceiling is None else np.minimum(limit, ceiling)
     firm = demand.firm[rows]
-    kind = demand.kind[rows]
-    standard, high = market.latest_price_by_book.reshape(-1, 2).T
-    cheaper_high = tiers_on(market) & (high < standard)  # NaN (never traded) compares False
     return Orders.of(market.firm_ids[firm], price, demand.step_quantity[rows, step],
-                     book_label(kind, demand.high_tier[rows] | cheaper_high[kind])), rows
+                     market.segments.book(demand.kind[rows], demand.segment[rows])), rows
 
 
 def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | None = None
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Quotes | None]:
     """Clear every book and settle, sellers offering from ``stock`` and sellers in linked
     markets posting their ``abroad`` offers (settled by the link); returns value (USD) and
-    volume (credits) per book label (see :func:`book_label`), credits bought by each row
+    volume (credits) per book (see :mod:`vcm_sim.segments`), credits bought by each row
     of ``demand``, and the quotes of types bid for that did not trade
     (:func:`untraded_quotes`)."""
     trader_bids, trader_asks = trader_orders(market, stock.traders,
-                                             None if abroad is None else abroad.orders)
+                                             None if abroad is None else abroad.orders,
+                                             stock.trader_books)
     firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
     covered_from = len(bids)  # an ETS's covered firms bid last and keep what they buy
     if market.ets is not None:
         bids = bids + market.ets.offset_bids(offered(market, stock))
     if market.link is None:
-        selling, developer = developer_asks(market, stock.developers)
+        inventory = stock.developers if stock.developer_books is None else stock.developer_books
+        selling, developer = developer_asks(market, inventory)
     else:
         years = market.link.stock_years_of(market, stock.developers)
         selling, developer = developer_asks(market, stock.developers,
@@ -404,16 +453,16 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
                                        market.draws("market"), checked=True)
     bid, ask, quantity, price = cleared.bid, cleared.ask, cleared.quantity, cleared.price
     book = asks.book[ask] if pooled else book.astype(np.int64, copy=False)
-    n_books = 2 * len(market.types.names)
+    segments = market.segments
+    n_books = segments.books(len(market.types.names))
     paid = price * quantity
     value = np.bincount(book, weights=paid, minlength=n_books)
     volume = np.bincount(book, weights=quantity, minlength=n_books).astype(np.int64)
-    quotes = untraded_quotes(bids, asks, volume)
+    quotes = untraded_quotes(bids, asks, volume, segments.n)
     by_developer = ask < len(selling)
     sold = np.bincount(ask[by_developer], weights=quantity[by_developer], minlength=len(selling))
     if market.link is None:
-        market.developers.learn(developer, selling.quantity, sold,
-                               market.config.developers.ask_learning)
+        learn_by_developer(market, developer, selling.quantity, sold)
     else:
         market.link.note_sales(market, developer, selling.quantity, sold)
     bought = np.zeros(len(demand.firm), dtype=np.int64)
@@ -444,6 +493,10 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     firm = np.full(len(bid), -1)
     firm[by_firm] = demand.firm[rows]
     eligible = claim_filter(market)
+    if stock.segment is not None:  # quality books: each segment's credits (never linked)
+        deliver_by_segment(market, stock.segment, asks.book[ask] % segments.n, buyer, seller,
+                           quantity, firm, eligible)
+        return value, volume, bought, quotes
     if not market.projects.authorised.any():  # without authorised credits, one delivery
         deliver_runs(market, buyer, seller, quantity, firm, eligible)
         return value, volume, bought, quotes
@@ -456,6 +509,36 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
         deliver_runs(market, buyer[pick], seller[pick], quantity[pick], firm[pick],
                      filters[part])
     return value, volume, bought, quotes
+
+
+def learn_by_developer(market: Jurisdiction, developer: np.ndarray, offered: np.ndarray,
+                       sold: np.ndarray) -> None:
+    """Developers' markups learn from what each offered and sold this month in all its
+    books together (``developer``: the developer behind each ask, ``offered`` and ``sold``
+    its credits; with quality books a developer may post several asks)."""
+    if len(np.unique(developer)) < len(developer):
+        n = len(market.developers.specialty)
+        offered = np.bincount(developer, weights=offered, minlength=n)
+        sold = np.bincount(developer, weights=sold, minlength=n)
+        developer = (offered > 0).nonzero()[0]
+        offered, sold = offered[developer], sold[developer]
+    market.developers.learn(developer, offered, sold, market.config.developers.ask_learning)
+
+
+def deliver_by_segment(market: Jurisdiction, segment_of: np.ndarray, segment: np.ndarray,
+                       buyer: np.ndarray, seller: np.ndarray, quantity: np.ndarray,
+                       firm: np.ndarray, eligible: Callable[[int], bool] | None) -> None:
+    """Deliver each match from the seller's batches of the segment it traded in
+    (``segment``, per match; ``segment_of``, per batch, as the stock was read) that
+    ``eligible`` admits."""
+    codes = segment_of.tolist()
+    for part in np.unique(segment).tolist():
+        pick = segment == part
+        if eligible is None:
+            admits = (lambda g: lambda b: codes[b] == g)(part)
+        else:
+            admits = (lambda g: lambda b: codes[b] == g and eligible(b))(part)
+        deliver_runs(market, buyer[pick], seller[pick], quantity[pick], firm[pick], admits)
 
 
 def deliver_runs(market: Jurisdiction, buyer: np.ndarray, seller: np.ndarray,

@@ -187,12 +187,13 @@ def test_arbitrageurs_sell_no_authorised_credit_abroad_without_an_adjustment():
 
 
 def test_arbitrage_values_credits_at_the_standard_books_prices():
+    """Linked markets trade in one book per type: its last price, else the expected one."""
     from vcm_sim.trading import standard_prices
 
     model = VCMModel(linked(steps=1, debug=False), rng=1)
     market = model.markets[0]
     market.latest_price_by_book[:] = np.nan
-    market.latest_price_by_book[[0, 1, 3]] = [2.0, 9.0, 7.0]  # arr both tiers, redd+ high only
+    market.latest_price_by_book[[0]] = [2.0]
     market.latest_price_by_type[:] = [5.0, 6.0, np.nan, np.nan, np.nan]
     prices = standard_prices(market)
     assert prices[0] == 2.0 and prices[1] == 6.0

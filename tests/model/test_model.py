@@ -186,30 +186,6 @@ def test_double_auction_mechanism_runs():
     assert summary["volume_total"] > 0
 
 
-def test_quality_tiers_price_well_rated_credits_above_the_rest():
-    """On average over seeds. Not in every run: standard-tier buyers cannot buy high-tier
-    credits, so where most of a type's supply is well rated its thin standard book can clear
-    above the high one (seed 1: ARR at USD 30 against 11); the rating issue replaces the two
-    tiers with rating bands."""
-    scenario = load_scenario("baseline", population={"firms": 300, "developers": 60,
-                                                     "verifiers": 8}, steps=96,
-                             rules={"disclosure": {"ratings": True},
-                                    "market": {"quality_tiers": True}})
-    runs = [VCMModel(scenario, rng=seed).run().results() for seed in range(3)]
-    high = np.array([r["price_high_tier_usd"].mean() for r in runs])
-    standard = np.array([r["price_standard_tier_usd"].mean() for r in runs])
-    assert all(r["price_high_tier_usd"].notna().sum() > 24 for r in runs)
-    assert high.mean() > standard.mean()
-
-
-def test_without_tiers_every_credit_trades_in_the_standard_tier(small_scenario):
-    results = VCMModel(small_scenario, rng=2).run().results()
-    assert results["price_high_tier_usd"].isna().all()
-    traded = results["volume"] > 0
-    assert np.allclose(results.loc[traded, "price_standard_tier_usd"],
-                       results.loc[traded, "price_usd"])
-
-
 def test_seed_may_be_a_generator(small_scenario):
     a = VCMModel(small_scenario, rng=np.random.default_rng(3)).run(6).results()
     b = VCMModel(small_scenario, rng=np.random.default_rng(3)).run(6).results()
@@ -310,8 +286,7 @@ def test_a_firm_bids_its_demand_curve_so_it_buys_more_when_credits_are_cheaper()
     kind = firms.favourite_kind[firm]
     level = model.market.sentiment.level
     worth = firms.wtp[firm] * (level * firms.type_value)[kind]
-    prices, quantity = firms.demand_curve(params, firm, kind, worth, level,
-                                          1.0, np.ones(len(firm)))
+    prices, quantity = firms.demand_curve(params, firm, kind, worth, level, 1.0)
     assert prices.shape == quantity.shape == (len(firm), params.bid_steps)
     wanted = np.cumsum(quantity[:, ::-1], axis=1)[:, ::-1]  # credits bid at >= each price
     assert (np.diff(wanted, axis=1) <= 0).all() and wanted[:, 0].sum() > wanted[:, -1].sum()

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.model.conftest import obliged_or_dropping
 from vcm_sim import VCMModel, load_scenario
+from vcm_sim.rules import PROJECT_TYPES
 
 unit = st.floats(0.0, 1.0)
 EVENT_KINDS = ["scandal", "wildfire", "suspend_issuance", "resume_issuance"]
@@ -24,7 +25,8 @@ def scenarios(draw):
         "population": {"firms": draw(st.integers(1, 60)),
                        "developers": draw(st.integers(1, 15)),
                        "verifiers": draw(st.integers(1, 5)),
-                       "traders": draw(st.integers(0, 5))},
+                       "traders": draw(st.integers(0, 5)),
+                       "raters": draw(st.integers(0, 3))},
         "rules": {
             "integrity": {
                 "verification_rigour": draw(unit), "satellite_mrv": draw(unit),
@@ -38,15 +40,17 @@ def scenarios(draw):
             "disclosure": {
                 "public_registry": draw(st.booleans()),
                 "retired_credit_disclosure": draw(st.booleans()),
-                "ratings": draw(st.booleans()), "watchdog_intensity": draw(unit),
+                "watchdog_intensity": draw(unit),
                 "claim_standard": draw(st.sampled_from(["none", "vcmi", "sbti"])),
             },
             "market": {
                 "mechanism": draw(st.sampled_from(["call_auction", "double_auction"])),
-                "quality_tiers": draw(st.booleans()), "offset_cap": draw(unit),
+                "quality_books": draw(st.booleans()), "offset_cap": draw(unit),
                 "price_floor_usd": draw(st.floats(0.0, 20.0)),
                 "price_ceiling_usd": draw(st.none() | st.floats(1.0, 100.0)),
             },
+            "label": {"approved_types": draw(st.lists(st.sampled_from(PROJECT_TYPES),
+                                                      unique=True, max_size=3))},
         },
         "nature": {"hazard_multiplier": draw(st.floats(0.0, 30.0)),
                    "bad_year_probability": draw(unit)},

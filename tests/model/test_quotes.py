@@ -16,19 +16,19 @@ def orders(book, price, quantity) -> Orders:
 
 
 def test_quotes_of_the_types_bid_for_that_did_not_trade():
-    """Books are 2 x type + tier. Type 0 (both tiers) was bid for up to 10 against an ask of
+    """Books of two segments per type (type x 2 + segment). Type 0 (both segments) was bid for up to 10 against an ask of
     14: its quote is the midpoint 12. Type 1 traded: no quote. Type 2 was bid for up to 9
     with no ask: its quote is 9, a floor."""
     bids = orders(book=[0, 1, 2, 4, 4], price=[8.0, 10.0, 7.0, 9.0, 3.0],
                   quantity=[5, 2, 3, 4, 1])
     asks = orders(book=[0, 3], price=[14.0, 6.0], quantity=[50, 20])
     volume = np.array([0, 0, 3, 0, 0, 0])
-    quotes = untraded_quotes(bids, asks, volume)
+    quotes = untraded_quotes(bids, asks, volume, 2)
     np.testing.assert_array_equal(quotes.kind, [0, 2])
     np.testing.assert_array_equal(quotes.price, [12.0, 9.0])
     np.testing.assert_array_equal(quotes.quantity, [7, 5])
     np.testing.assert_array_equal(quotes.floor, [False, True])
-    assert untraded_quotes(bids, asks, np.array([1, 0, 3, 0, 2, 0])) is None
+    assert untraded_quotes(bids, asks, np.array([1, 0, 3, 0, 2, 0]), 2) is None
 
 
 def test_an_unsold_type_moves_towards_its_quote_by_the_credits_bid():

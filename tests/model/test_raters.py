@@ -76,15 +76,27 @@ def test_found_inflation_scores_each_agency_against_the_revealed_truth():
     np.testing.assert_allclose(raters.error, [[0.0, 0.1], [0.05, 0.1], [-0.075, 0.1]])
 
 
-def test_rating_agencies_observe_without_moving_the_market():
-    """A run with agencies is the run without them, trade for trade; only the rating
-    columns differ, which are missing without agencies."""
-    without = VCMModel(small(), rng=5).run().results()
-    rated = VCMModel(small(population={"raters": 3}), rng=5).run().results()
+def test_without_quality_books_agencies_move_the_market_only_through_watchdogs():
+    """Without quality books, buyers do not read ratings: published ratings only help
+    watchdogs see claims (exposure.ratings_visibility). With that visibility at 0, a run
+    with agencies is the run without them, trade for trade; only the rating columns differ,
+    which are missing without agencies."""
+    unseen = {"ratings_visibility": 0.0}
+    without = VCMModel(small(exposure=unseen), rng=5).run().results()
+    rated = VCMModel(small(population={"raters": 3}, exposure=unseen), rng=5).run().results()
     assert without[RATER_COLUMNS].isna().all().all()
     pd.testing.assert_frame_equal(without.drop(columns=RATER_COLUMNS),
                                   rated.drop(columns=RATER_COLUMNS))
     assert rated["rated_share"].between(0, 1).all()
+
+
+def test_published_ratings_make_claims_more_visible():
+    from vcm_sim.claims import visibility
+
+    scenario = small()
+    rules, exposure = scenario.rules.disclosure, scenario.exposure
+    assert visibility(rules, exposure, True) == pytest.approx(
+        visibility(rules, exposure, False) + exposure.ratings_visibility)
 
 
 def test_with_accurate_agencies_the_bands_sort_claims_by_their_real_tonnes():

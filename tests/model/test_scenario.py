@@ -157,7 +157,7 @@ def test_names_of_letters_digits_dots_dashes_and_underscores_are_accepted(tmp_pa
 @pytest.mark.parametrize("path,value", [
     ("population.firms", True), ("population.firms", "20"), ("population.firms", 20.0),
     ("rules.market.offset_cap", "0.5"), ("rules.market.offset_cap", True),
-    ("rules.market.quality_tiers", 1), ("rules.market.quality_tiers", "true"),
+    ("rules.market.quality_books", 1), ("rules.market.quality_books", "true"),
     ("steps", True), ("name", 5),
 ])
 def test_values_of_the_wrong_type_are_refused_not_coerced(path, value):
@@ -179,7 +179,7 @@ def test_an_integer_is_a_valid_value_for_a_float_setting():
 
 def test_a_table_override_merges_into_the_table():
     icvcm = load_scenario("icvcm")
-    assert icvcm.rules.market.quality_tiers
+    assert icvcm.rules.market.quality_books
     merged = with_overrides(icvcm, {"rules.market": {"offset_cap": 0.5}})
     assert merged.rules.market.offset_cap == 0.5
     assert merged.rules.market == icvcm.rules.market.model_copy(update={"offset_cap": 0.5})
@@ -189,7 +189,7 @@ def test_a_nested_table_override_merges_at_every_level():
     icvcm = load_scenario("icvcm")
     merged = with_overrides(icvcm, {"rules": {"market": {"offset_cap": 0.5}}})
     assert merged.rules.integrity == icvcm.rules.integrity
-    assert merged.rules.market.quality_tiers and merged.rules.market.offset_cap == 0.5
+    assert merged.rules.market.quality_books and merged.rules.market.offset_cap == 0.5
 
 
 def test_a_list_override_replaces_the_list():
@@ -212,7 +212,7 @@ def test_a_set_event_with_a_table_merges_it(tmp_path):
                            'value = {offset_cap = 0.5}\n')
     model = VCMModel(load_scenario(path), rng=0).run()
     assert model.market.config.rules.market.offset_cap == 0.5
-    assert model.market.config.rules.market.quality_tiers
+    assert model.market.config.rules.market.quality_books
 
 
 def test_a_file_that_is_not_utf8_is_refused_naming_the_encoding(tmp_path):
@@ -239,7 +239,7 @@ def test_overrides_given_as_pairs_apply_in_order_and_repeated_tables_both_merge(
         ("rules.market", {"offset_cap": 0.5}), ("rules.market", {"price_floor_usd": 2}),
         ("steps", 10), ("steps", 12)])
     market = scenario.rules.market
-    assert (market.offset_cap, market.price_floor_usd, market.quality_tiers) == (0.5, 2.0, True)
+    assert (market.offset_cap, market.price_floor_usd, market.quality_books) == (0.5, 2.0, True)
     assert scenario.steps == 12
 
 

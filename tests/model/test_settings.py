@@ -22,7 +22,8 @@ SETTINGS = (
     "firms.emissions_spread",
     "firms.mac_spread",
     "firms.wtp_spread",
-    "firms.high_tier_premium",
+    "firms.unrated_real_tonnes",
+    "firms.exposure_cost",
     "firms.exposure_reputation_factor",
     # Developers: integrity and selling.
     "developers.honesty_concentration",
@@ -78,9 +79,6 @@ SETTINGS = (
     "expectations.volume_weight",
     "expectations.trend_months",
     "expectations.trend_weight",
-    # Ratings.
-    "ratings.error_sd",
-    "ratings.high_tier_min",
     # Rating agencies: accuracy, coverage, who pays, how they learn, the scale.
     "rating_agencies.error_sd",
     "rating_agencies.error_spread",
@@ -118,11 +116,16 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
                             "(0.4 / 0.1 = 4.000000000000001), not behaviour",
     ("agents/rater.py", 2): "two draws per agency and project (coverage, error), and band 2 of "
                             "three (A or above, below A, unrated)",
-    ("trading.py", 2): "two quality tiers per project type (book labels)",
+    ("trading.py", 2): "an order array's two dimensions (per seller and segment), a quote's "
+                       "midpoint, the third delivery part (traders' credits)",
+    ("jurisdiction.py", 2): "value and volume rows, a mean of a range's two ends and of two "
+                            "months' shares, labelled or not",
+    ("linking.py", 2): "two columns of empty offers (origin, seller; by trader, adjusted)",
+    ("segments.py", 2): "two label states (labelled or not) per rating grade in a segment",
+    ("valuation.py", 2): "the middle of a grade's range of real tonnes (half its width)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
     ("projects.py", 1e-6): "months added to a mean capture month before flooring it: float "
                            "noise in sums of tonnes times months, not behaviour",
-    ("jurisdiction.py", 2): "two quality tiers per project type (books and tier prices)",
     ("jurisdiction.py", 3): "three draws per claim verified (caught, reviewed, baseline "
                             "estimate)",
     ("agents/regulator.py", 2): "two draws per project audited (audited, found)",
@@ -140,7 +143,6 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("article6.py", 5.0): "the 5 in the golden ratio (sqrt(5) - 1) / 2 of the authorisation "
                           "sequence (any irrational spreads it evenly; this one best)",
     ("article6.py", 2.0): "the 2 in the golden ratio (sqrt(5) - 1) / 2",
-    ("linking.py", 2): "two quality tiers per project type (book labels)",
     ("projects.py", 2): "two draws per project and month (whether hit, how badly)",
     ("issuance.py", 1024): "GROWTH: the least an array of batch facts grows by (memory only)",
     ("market/call_auction.py", 62): "2.0**62: the bound on totals that keeps sums exact",
@@ -323,8 +325,8 @@ def test_every_numeric_setting_of_a_scenario_is_described_and_bounded():
 
 
 def test_the_literal_scan_flags_behaviour_and_passes_structure():
-    assert behavioural_literals("jurisdiction.py", "x = 0.3 * y[-1] + f(2, on=True)") == [
-        "jurisdiction.py:1: 0.3"]
+    assert behavioural_literals("segments.py", "x = 0.3 * y[-1] + f(2, on=True)") == [
+        "segments.py:1: 0.3"]
     assert behavioural_literals("model.py", "months = 12") == ["model.py:1: 12"]
     assert behavioural_literals("projects.py", "STEPS_PER_YEAR = 12") == []
 

@@ -44,7 +44,6 @@ class DeveloperPopulation:
     specialty: np.ndarray
     honesty: np.ndarray
     home_region: np.ndarray
-    rating_error: np.ndarray
     active: np.ndarray
     """In business (not bankrupt)."""
     entered: np.ndarray
@@ -54,17 +53,14 @@ class DeveloperPopulation:
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: DeveloperParams,
-               type_mix: np.ndarray, regions: int, rating_error_sd: float,
-               month: int) -> DeveloperPopulation:
-        """``n`` developers entering at ``month``, specialised by the type mix, honesty Beta
-        around the mean, and each with a rating agency's persistent error on its real tonnes
-        per credit."""
+               type_mix: np.ndarray, regions: int, month: int) -> DeveloperPopulation:
+        """``n`` developers entering at ``month``, specialised by the type mix, with honesty
+        Beta around the mean and a home region."""
         k = params.honesty_concentration
         mean = min(max(params.honesty, 1e-3), 1 - 1e-3)
         return cls(specialty=rng.choice(len(type_mix), size=n, p=type_mix),
                    honesty=rng.beta(mean * k, (1 - mean) * k, n),
                    home_region=rng.integers(0, regions, n),
-                   rating_error=rng.normal(0.0, rating_error_sd, n),
                    active=np.ones(n, dtype=bool),
                    entered=np.full(n, month, dtype=np.int64),
                    markup=np.ones(n))

@@ -58,7 +58,9 @@ class Demand:
     quantity: np.ndarray
     limit_usd: np.ndarray
     kind: np.ndarray
-    high_tier: np.ndarray
+    segment: np.ndarray
+    """Segment of its type each row bids in (see :mod:`vcm_sim.segments`; 0 when books do
+    not split, :func:`vcm_sim.valuation.choose_segments` otherwise)."""
     target: np.ndarray
     step_price: np.ndarray
     """Limit prices of each firm's bids (rows: firms, columns: steps of its demand curve)."""
@@ -244,7 +246,7 @@ class FirmPopulation:
         return due[draw[due] < hazard]
 
     def demand(self, rng: np.random.Generator, firm: np.ndarray, params: FirmParams,
-               price: np.ndarray, sentiment: np.ndarray, offset_cap: float, tiers: bool,
+               price: np.ndarray, sentiment: np.ndarray, offset_cap: float,
                type_mix: np.ndarray, on_offer: np.ndarray) -> Demand:
         """Bids of firms ``firm`` (those buying this month, :meth:`buying`).
 
@@ -254,8 +256,10 @@ class FirmPopulation:
         per type): then the best-value type on offer, if the firm will pay its price.
         Quantity: the credit share of its target (:meth:`plan`) at the price it plans with
         (``price``, per type). Limit price: willingness to pay, scaled by the type's
-        sentiment (scandals lower it) and :attr:`type_value` and, for quality-seeking firms
-        in the high tier, by ``high_tier_premium``.
+        sentiment (scandals lower it) and :attr:`type_value`: what an unrated credit is
+        worth to it. Segment: 0 (with quality books,
+        :func:`vcm_sim.valuation.choose_segments` then picks one and scales the limits by
+        its worth).
         """
         self.purchased[firm] = True
         weights = type_mix * sentiment
@@ -277,28 +281,27 @@ class FirmPopulation:
         wtp = self.wtp[firm]
         priced_out = (wtp * appeal[kind] < price[kind]) | ~on_offer[kind]
         kind[priced_out & (wtp * appeal[best] >= price[best])] = best
-        high = self.quality_seeking[firm] & tiers
-        premium = np.where(high, params.high_tier_premium, 1.0)
-        limit = wtp * appeal[kind] * premium
+        limit = wtp * appeal[kind]
         (target, quantity), (step_price, step_quantity) = self._plan_and_curve(
-            params, firm, kind, price[kind], limit / premium, sentiment, offset_cap, premium)
-        return Demand(firm, quantity, limit, kind, high, target, step_price, step_quantity)
+            params, firm, kind, price[kind], limit, sentiment, offset_cap)
+        return Demand(firm, quantity, limit, kind, np.zeros(len(firm), dtype=np.int64), target,
+                      step_price, step_quantity)
 
     def demand_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
-                     worth: np.ndarray, sentiment: np.ndarray, offset_cap: float,
-                     premium: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     worth: np.ndarray, sentiment: np.ndarray, offset_cap: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
         """Each firm's demand curve as ``params.bid_steps`` bids: at prices ``worth * j /
         steps`` (j = 1..steps, ``worth`` what a credit of its type is worth to it, USD per
         tCO2e), the credits it would want at that price (:meth:`plan_at`) beyond those it
-        wants at the next step up; limits are raised by the high-tier ``premium``. A firm so
-        buys more when credits are cheap and less when they are dear, instead of taking the
-        planned quantity at any price up to its worth."""
-        return self._plan_and_curve(params, firm, kind, worth, worth, sentiment, offset_cap,
-                                    premium)[1]
+        wants at the next step up. A firm so buys more when credits are cheap and less when
+        they are dear, instead of taking the planned quantity at any price up to its
+        worth."""
+        return self._plan_and_curve(params, firm, kind, worth, worth, sentiment,
+                                    offset_cap)[1]
 
     def _plan_and_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
                         planned: np.ndarray, worth: np.ndarray, sentiment: np.ndarray,
-                        offset_cap: float, premium: np.ndarray
+                        offset_cap: float
                         ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """The targets (tCO2e per year) and whole credits wanted (:meth:`plan_at`) at the
         ``planned`` prices, and :meth:`demand_curve`, from one vectorised evaluation of the
@@ -312,7 +315,7 @@ class FirmPopulation:
         above = np.concatenate([wanted[:, 1:steps], np.zeros((len(firm), 1))], axis=1)
         quantity = np.maximum(wanted[:, :steps] - above, 0).astype(np.int64)
         return ((target[:, steps], wanted[:, steps].astype(np.int64)),
-                (prices * premium[:, None], quantity))
+                (prices, quantity))
 
     def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
                      offset_cap: float) -> np.ndarray:

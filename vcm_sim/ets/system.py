@@ -197,7 +197,7 @@ class EmissionsTrading:
         eligible types in proportion to the credits of each on offer (``on_offer``, per
         type), at the allowance price it expects (a credit within the cap replaces an
         allowance), in USD."""
-        from vcm_sim.trading import Orders, book_label
+        from vcm_sim.trading import Orders
 
         market, p = self.market, self.params
         supply = np.where(self.eligible_types, on_offer, 0.0)
@@ -213,7 +213,7 @@ class EmissionsTrading:
             limit = min(limit, ceiling)
         self.offsets_bid_month = int(split.sum())
         return Orders.of(self.ids[firm], np.full(len(firm), limit), split[firm, kind],
-                         book_label(kind, np.zeros(len(firm), dtype=bool)))
+                         market.segments.book(kind))
 
     def room_under_cap(self) -> np.ndarray:
         """Credits each firm may still surrender this compliance year beyond the eligible

@@ -221,15 +221,39 @@ class Registry(BulkOperations, Invariants):
         """:meth:`balances` of the accounts with ids ``ids`` (an integer array, see
         :meth:`ids`): a caller that asks about the same accounts every step looks their names
         up once. RegistryError for an id that is no account's."""
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) and not 0 <= ids.min() <= ids.max() < len(self._account_names):
-            raise RegistryError(f"account ids must be in [0, {len(self._account_names)}), "
-                                f"got {ids.min()}..{ids.max()}")
+        ids = self._check_ids(ids)
         if eligible is None:  # indexing copies: no view is left to stop the totals growing
             return np.frombuffer(self._account_totals, dtype=np.int64)[ids]
         holdings = self._holdings
         return np.array([sum([q for b, q in holdings[a].items() if eligible(b)])
                          for a in ids.tolist()], dtype=np.int64)
+
+    def held_by(self, ids: np.ndarray, key: np.ndarray, n_keys: int,
+                eligible: Callable[[int], bool] | None = None) -> np.ndarray:
+        """Credits each account of ``ids`` (see :meth:`ids`) holds per key, an int64 array
+        of accounts x ``n_keys``: ``key[b]`` (0 to ``n_keys - 1``) is batch ``b``'s, and only
+        batches ``eligible`` admits count (all when None). RegistryError for an id that is
+        no account's or a key array shorter than the batches."""
+        ids = self._check_ids(ids)
+        if len(key) < len(self.batches):
+            raise RegistryError(f"{len(key)} keys for {len(self.batches)} batches")
+        keys = np.asarray(key, dtype=np.int64).tolist()
+        out = np.zeros((len(ids), n_keys), dtype=np.int64)
+        holdings = self._holdings
+        for row, a in enumerate(ids.tolist()):
+            line = out[row]
+            for b, q in holdings[a].items():
+                if eligible is None or eligible(b):
+                    line[keys[b]] += q
+        return out
+
+    def _check_ids(self, ids: np.ndarray) -> np.ndarray:
+        """``ids`` as an int64 array; RegistryError unless each is an account's."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) and not 0 <= ids.min() <= ids.max() < len(self._account_names):
+            raise RegistryError(f"account ids must be in [0, {len(self._account_names)}), "
+                                f"got {ids.min()}..{ids.max()}")
+        return ids
 
     def holdings(self, account: str) -> dict[int, int]:
         """Non-zero holdings of ``account`` as ``{batch_id: credits}``, in batch order."""

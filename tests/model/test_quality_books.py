@@ -1,0 +1,204 @@
+"""Quality books (vcm_sim/segments.py, vcm_sim/valuation.py): books by rating grade and label,
+buyers' worth of each segment, delivery from the segment traded, the premium per notch."""
+
+from collections import deque
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tests.model.conftest import small
+from vcm_sim.agents.firm import Demand
+from vcm_sim.metrics import MIN_PREMIUM_OBSERVATIONS, rating_premium
+from vcm_sim.model import VCMModel
+from vcm_sim.registry import Registry, RegistryError
+from vcm_sim.registry.journal import Kind
+from vcm_sim.scenario import ScenarioError, load_scenario, with_overrides
+from vcm_sim.segments import UNRATED_SEGMENT, Segments
+from vcm_sim.valuation import choose_segments, grade_midpoints, segment_worth
+
+BOOKS = {"rules.market.quality_books": True}
+
+
+def rated(steps: int = 24, **overrides):
+    """A small market with three agencies rating most projects and quality books on."""
+    return small(steps=steps, population={"raters": 3}, rules={"market": {"quality_books": True}},
+                 rating_agencies={"coverage": 0.8}, **overrides)
+
+
+@pytest.mark.parametrize("path,value,names", [
+    ("rules.market.quality_tiers", True, "rules.market.quality_books"),
+    ("rules.disclosure.ratings", True, "population.raters"),
+    ("ratings", {"error_sd": 0.1}, "rating_agencies"),
+    ("firms.high_tier_premium", 1.5, "firms.exposure_cost"),
+])
+def test_a_replaced_key_fails_naming_its_replacement(path, value, names):
+    with pytest.raises(ScenarioError, match=rf"'{path.rsplit('.', 1)[-1]}' was replaced.*{names}"):
+        with_overrides(load_scenario("baseline"), {path: value})
+
+
+@pytest.mark.parametrize("settings", [{"linking.mode": "mutual_recognition"},
+                                      {"ets.enabled": True}])
+def test_quality_books_are_refused_where_they_are_not_built(settings):
+    base = load_scenario("linked" if "linking.mode" in settings else "ccer_ets")
+    with pytest.raises(ScenarioError, match="quality_books with"):
+        with_overrides(base, {**settings, **BOOKS})
+
+
+def test_a_book_is_type_and_segment_and_decodes_back():
+    on, off = Segments(True, 2 * (UNRATED_SEGMENT + 1)), Segments(False, 1)
+    kind, segment = np.array([0, 3, 4]), np.array([0, 5, on.plain])
+    book = on.book(kind, segment)
+    assert (on.kind(book) == kind).all() and (book % on.n == segment).all()
+    assert on.grade(np.array([0, 5, on.plain])).tolist() == [0, 2, UNRATED_SEGMENT]
+    assert on.labelled(np.array([0, 5])).tolist() == [False, True]
+    assert on.band(np.array([0, 5, 6, on.plain])).tolist() == [0, 0, 1, 2]  # AAA, A, BBB
+    assert (off.book(kind) == kind).all() and off.plain == 0
+
+
+def test_held_by_counts_each_accounts_credits_per_key():
+    registry = Registry(["dev", "buyer"])
+    first = registry.issue("p1", 2024, 100, "dev")
+    second = registry.issue("p2", 2024, 50, "dev")
+    registry.issue("p3", 2024, 7, "buyer")
+    key = np.array([2, 0, 2])
+    assert registry.held_by(registry.ids(["dev", "buyer"]), key, 3).tolist() == [
+        [50, 0, 100], [0, 0, 7]]
+    only_first = registry.held_by(registry.ids(["dev"]), key, 3, lambda b: b == first)
+    assert only_first.tolist() == [[0, 0, 100]] and second != first
+    with pytest.raises(RegistryError, match="2 keys for 3 batches"):
+        registry.held_by(registry.ids(["dev"]), key[:2], 3)
+
+
+def test_grade_midpoints_fall_a_notch_at_a_time():
+    mid = grade_midpoints(0.1)
+    assert mid[:7] == pytest.approx([0.95, 0.85, 0.75, 0.65, 0.55, 0.45, 0.35])
+    assert mid[7] == pytest.approx(0.15)  # D: 0 to 0.3
+
+
+def test_quality_seekers_value_better_grades_more_and_unrated_credits_at_par():
+    model = VCMModel(rated(steps=1), rng=1)
+    market = model.market
+    worth = segment_worth(market)
+    plain = market.segments.plain
+    assert worth[:, plain] == pytest.approx([1.0, 1.0])
+    grades = worth[1, 0:2 * UNRATED_SEGMENT:2]  # unlabelled AAA ... D
+    assert (np.diff(grades) < 0).all() and grades[0] > 1.0 > grades[-1]
+    assert (worth[0] <= worth[1] + 1e-12)[:2 * 3].all()  # A or above: seekers pay more
+    assert (np.diff(worth[0, 0:2 * UNRATED_SEGMENT:2]) <= 0).all()  # exposure risk only
+
+
+def test_without_exposure_cost_firms_indifferent_to_quality_value_every_credit_alike():
+    model = VCMModel(rated(steps=1, firms={"exposure_cost": 0.0}), rng=1)
+    assert segment_worth(model.market)[0] == pytest.approx(1.0)
+
+
+def test_ratings_nobody_trusts_mean_nothing():
+    """Buyers weigh a grade by the agencies' mean reputation: at 0, every credit is worth an
+    unrated one."""
+    market = VCMModel(rated(steps=1), rng=1).market
+    market.raters.reputation[:] = 0.0
+    assert segment_worth(market) == pytest.approx(1.0)
+
+
+def demand_of(market, firms: np.ndarray, kind: int) -> Demand:
+    n = len(firms)
+    return Demand(firm=firms, quantity=np.ones(n, dtype=np.int64), limit_usd=np.full(n, 10.0),
+                  kind=np.full(n, kind), segment=np.zeros(n, dtype=np.int64),
+                  target=np.ones(n), step_price=np.full((n, 2), 10.0),
+                  step_quantity=np.ones((n, 2), dtype=np.int64))
+
+
+def test_a_quality_seeker_buys_the_most_worth_per_dollar_and_a_bargain_hunter_the_cheapest():
+    market = VCMModel(rated(steps=1, firms={"exposure_cost": 0.0}), rng=1).market
+    seeker, hunter = 0, 1
+    market.firms.quality_seeking[[seeker, hunter]] = [True, False]
+    segments = market.segments
+    aaa, bbb = 0, 6  # unlabelled AAA and BBB
+    prices = market.latest_price_by_book.reshape(-1, segments.n)
+    prices[0, :] = np.nan
+    prices[0, aaa], prices[0, bbb] = 10.0, 8.0  # AAA 0.95/0.6 = 1.58x, BBB 1.08x the worth
+    offered = np.zeros((len(market.types.names), segments.n))
+    offered[0, [aaa, bbb]] = 100
+    demand = demand_of(market, np.array([seeker, hunter]), 0)
+    choose_segments(market, demand, offered)
+    assert demand.segment.tolist() == [aaa, bbb]
+    worth = segment_worth(market)
+    assert demand.limit_usd == pytest.approx([10.0 * worth[1, aaa], 10.0])
+    nothing = demand_of(market, np.array([seeker]), 0)
+    choose_segments(market, nothing, np.zeros_like(offered))
+    assert nothing.segment.tolist() == [segments.plain]
+
+
+def test_each_trade_is_delivered_from_the_segment_it_cleared_in():
+    """Firms retire what they buy at once (no traders here): the credits retired each month,
+    by their batches' segment, are the month's volume per segment."""
+    model = VCMModel(rated(steps=12), rng=3)
+    market = model.market
+    checked = 0
+    for _ in range(12):
+        model.step()
+        segment = market.segments.of_batches(market)  # ratings move only when months open
+        journal = market.registry.journal.arrays()
+        now = (journal["step"] == market.registry.step) & (journal["kind"] == int(Kind.RETIRE))
+        retired = np.bincount(segment[journal["batch"][now]], weights=journal["quantity"][now],
+                              minlength=market.segments.n)
+        volume = market.book_months[-1][1].reshape(-1, market.segments.n).sum(axis=0)
+        assert retired.tolist() == volume.tolist()
+        checked += int(volume.sum() > 0) * len(np.unique(segment[journal["batch"][now]]))
+    assert checked > 12, "trades in several segments"
+
+
+def test_a_rated_run_reports_band_prices_and_a_premium_and_an_unrated_run_does_not():
+    results = VCMModel(rated(steps=36), rng=2).run().results()
+    assert results["price_rating_a_or_above_usd"].notna().sum() > 12
+    assert results["price_rating_below_a_usd"].notna().sum() > 12
+    assert results["rating_premium"].notna().sum() > 12
+    plain = VCMModel(small(steps=12), rng=2).run().results()
+    columns = ["price_rating_a_or_above_usd", "price_rating_below_a_usd",
+               "price_rating_unrated_usd", "price_labelled_usd", "rating_premium"]
+    assert plain[columns].isna().all().all()
+
+
+def premium_market(n_types: int = 2) -> SimpleNamespace:
+    segments = Segments(True, 2 * (UNRATED_SEGMENT + 1))
+    return SimpleNamespace(segments=segments, book_months=deque(maxlen=12),
+                           latest_price_by_book=np.zeros(n_types * segments.n))
+
+
+def test_the_premium_per_notch_is_recovered_with_type_fixed_effects():
+    """Prices 25% higher per notch, from type-specific levels: the regression finds 0.25
+    whatever the levels and volumes."""
+    market = premium_market()
+    n, rng = market.segments.n, np.random.default_rng(0)
+    for _ in range(6):
+        value, volume = np.zeros(2 * n), np.zeros(2 * n, dtype=np.int64)
+        for kind, level in ((0, 3.0), (1, 11.0)):
+            for grade in rng.choice(8, 3, replace=False):
+                book = kind * n + 2 * grade
+                volume[book] = rng.integers(1, 1000)
+                value[book] = volume[book] * level * 1.25 ** (7 - grade)
+        market.book_months.append((value, volume))
+    assert rating_premium(market) == pytest.approx(0.25)
+
+
+def test_the_premium_is_missing_with_too_few_trades_or_a_single_grade():
+    market = premium_market()
+    n = market.segments.n
+    value, volume = np.zeros(2 * n), np.zeros(2 * n, dtype=np.int64)
+    volume[[0, n]], value[[0, n]] = 10, [30.0, 110.0]  # AAA only, in both types
+    for _ in range(MIN_PREMIUM_OBSERVATIONS):
+        market.book_months.append((value, volume))
+    assert np.isnan(rating_premium(market))
+    short = premium_market()
+    volume = volume.copy()
+    volume[2] = 10
+    short.book_months.append((np.where(volume > 0, 5.0 * volume, 0.0), volume))
+    assert np.isnan(rating_premium(short))  # 3 book-months
+
+
+def test_a_replaced_key_in_a_scenario_file_fails_naming_its_replacement(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text('extends = "baseline"\n[rules.market]\nquality_tiers = true\n')
+    with pytest.raises(ScenarioError, match="'quality_tiers' was replaced.*quality_books"):
+        load_scenario(path)
