@@ -172,6 +172,9 @@ class Jurisdiction:
         per tCO2e; NaN where none traded (all NaN without quality books)."""
         self.price_labelled = np.nan
         """This month's average price of labelled credits with quality books, USD per tCO2e."""
+        self.relative_price = np.ones(self.segments.books(n_types))
+        """Per book, the price buyers and sellers expect in it relative to its type's expected
+        price (1 for every book without quality books; see :meth:`_update_segment_prices`)."""
         self.book_months: deque[tuple[np.ndarray, np.ndarray]] = deque(
             maxlen=STEPS_PER_YEAR)
         """With quality books, value (USD) and volume (credits) per book of each of the last
@@ -771,7 +774,8 @@ class Jurisdiction:
                                    trading.on_offer(self, stock,
                                                     None if abroad is None else abroad.orders))
         if self.segments.on:
-            valuation.choose_segments(self, demand, trading.offered_by_book(self, stock))
+            valuation.choose_segments(self, demand, trading.offered_by_book(self, stock),
+                                      self.draws("firms"))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
@@ -796,7 +800,7 @@ class Jurisdiction:
         their sums per type (``type_value``, ``type_volume``); ``quotes``, the best bids of
         types bid for that did not trade (:func:`best_bids`)."""
         if self.segments.on:
-            self._update_segment_prices(value, volume)
+            self._update_segment_prices(value, volume, type_value, type_volume)
         latest = np.divide(value, volume, out=self.latest_price_by_book.copy(),
                            where=volume > 0)
         weights, self.segment_share = self.book_weights(volume)
@@ -805,10 +809,19 @@ class Jurisdiction:
         self.latest_price_by_book = latest
         self._update_type_prices(type_value, type_volume, quotes)
 
-    def _update_segment_prices(self, value: np.ndarray, volume: np.ndarray) -> None:
+    def _update_segment_prices(self, value: np.ndarray, volume: np.ndarray,
+                               type_value: np.ndarray, type_volume: np.ndarray) -> None:
         """This month's average prices per rating band and of labelled credits, from value
-        (USD) and volume (credits) per book, and the month in :attr:`book_months`."""
+        (USD) and volume (credits) per book and per type, the month in :attr:`book_months`,
+        and each book's :attr:`relative_price`: towards its price over its type's where it
+        traded, towards 1 where it did not, by ``expectations.price_weight``."""
         segments = self.segments
+        weight = self.config.expectations.price_weight
+        traded = volume > 0
+        type_price = np.divide(type_value, type_volume, out=np.ones(len(type_value)),
+                               where=type_volume > 0).repeat(segments.n)
+        seen = np.divide(value, volume * type_price, out=np.ones(len(value)), where=traded)
+        self.relative_price += weight * (seen - self.relative_price)
         segment = np.arange(len(value)) % segments.n
         band = segments.band(segment)
         by_band = (np.bincount(band, weights=value, minlength=len(BANDS)),

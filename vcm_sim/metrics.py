@@ -126,17 +126,19 @@ MIN_PREMIUM_OBSERVATIONS = 6
 def rating_premium(market: Jurisdiction) -> float:
     """Price premium per rating notch, a fraction (0.25: a credit one notch better trades
     25% dearer): exp(b) - 1, b the slope of a volume-weighted least-squares regression of
-    log trade prices on the grade (AAA = 7 ... D = 0) with fixed effects per project type and
-    label, over the trades in rated books in the last 12 months (a call auction fills a
-    book-month at one price, so each book-month is one observation weighing its credits).
-    NaN without quality books, with fewer than :data:`MIN_PREMIUM_OBSERVATIONS`
-    book-months, or when no type and label traded at two grades."""
+    log trade prices on the grade (AAA = 7 ... D = 0) with fixed effects per month, project
+    type and label, over the trades in rated books in the last 12 months (a call auction
+    fills a book-month at one price, so each book-month is one observation weighing its
+    credits): the premium among credits of one type and label traded in the same month.
+    NaN without quality books, with fewer than :data:`MIN_PREMIUM_OBSERVATIONS` book-months,
+    or when no type and label traded at two grades in one month."""
     if not market.segments.on or not market.book_months:
         return math.nan
     segments = market.segments
     value = np.concatenate([v for v, _ in market.book_months])
     volume = np.concatenate([q for _, q in market.book_months]).astype(float)
-    book = np.arange(len(value)) % len(market.latest_price_by_book)
+    n_books = len(market.latest_price_by_book)
+    book, month = np.arange(len(value)) % n_books, np.arange(len(value)) // n_books
     segment = book % segments.n
     grade = segments.grade(segment)
     keep = (volume > 0) & (grade < UNRATED_SEGMENT)
@@ -144,7 +146,9 @@ def rating_premium(market: Jurisdiction) -> float:
         return math.nan
     w, notch = volume[keep], (UNRATED_SEGMENT - 1 - grade[keep]).astype(float)
     log_price = np.log(value[keep] / volume[keep])
-    group = segments.kind(book[keep]) * 2 + segments.labelled(segment[keep])
+    group = (month[keep] * n_books + segments.kind(book[keep]) * 2
+             + segments.labelled(segment[keep]))
+    group = np.unique(group, return_inverse=True)[1]
     x, y = _within(notch, group, w), _within(log_price, group, w)
     spread = float((w * x * x).sum())
     if spread <= 1e-12:

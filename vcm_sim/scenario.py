@@ -118,6 +118,11 @@ class Firms(Strict):
         "Real tonnes per credit buyers expect behind a credit no agency rates (0-1]: their "
         "prior, which a rating replaces as far as they trust the agencies (their mean "
         "reputation)."))
+    choice_intensity: float = Field(5.0, ge=0.0, le=100.0, description=(
+        "With quality books, how strongly a firm prefers the segment of its type with more "
+        "worth per dollar: it bids in a segment with probability in proportion to the "
+        "credits on offer there times (worth / expected price) to this power (0: where the "
+        "credits are, whatever their worth per dollar; large: the best value on offer)."))
     exposure_cost: float = Field(1.0, ge=0.0, le=100.0, description=(
         "What a firm stands to lose if the claim a credit backs is exposed as greenwashing, "
         "as a multiple of what the credit is worth to it: a credit's worth falls by this "

@@ -4,7 +4,8 @@ Books are keyed by project type and, with quality books on, by segment (rating g
 label: :mod:`vcm_sim.segments`). Sellers (developers, and traders selling) post one ask per
 book for a share of their inventory in it; buyers (firms reporting this month, traders
 buying) post one bid, firms in the segment they value most per dollar
-(:mod:`vcm_sim.valuation`), traders in the segment of unrated, unlabelled credits.
+(:mod:`vcm_sim.valuation`), traders in the segment of their type with the most credits on
+offer.
 Each book is cleared by the mechanism the market rules name. A seller delivers its
 earliest-issued batches first; a firm retires what it bought at once, behind its claim for
 the year. In a market with an ETS, covered firms bid too, for credits they keep until their
@@ -205,7 +206,7 @@ def developer_asks(market: Jurisdiction, inventory: np.ndarray,
     :func:`stock_years` of ``inventory`` at the market's typical volume) and draw their noise
     from ``rng`` (default this month's ``developers`` stream): a link sets them for the
     linked markets together. With quality books, a developer posts one ask per segment it
-    holds credits in, its ask scaled by what the segment last fetched against its type
+    holds credits in, its ask scaled by the price expected there relative to its type
     (:func:`segment_markups`)."""
     s = market.config
     params = s.developers
@@ -240,11 +241,10 @@ def developer_asks(market: Jurisdiction, inventory: np.ndarray,
 
 
 def segment_markups(market: Jurisdiction) -> np.ndarray:
-    """Per type and segment, the segment's last price over its type's (1 where either has
-    never traded): how sellers scale a type's ask for credits of a segment."""
-    n = market.segments.n
-    ratio = market.latest_price_by_book.reshape(-1, n) / market.latest_price_by_type[:, None]
-    return np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
+    """Per type and segment, the price expected in the segment relative to its type's
+    (:attr:`~vcm_sim.jurisdiction.Jurisdiction.relative_price`): how sellers scale a type's
+    ask for credits of a segment."""
+    return market.relative_price.reshape(-1, market.segments.n)
 
 
 def last_prices(market: Jurisdiction) -> np.ndarray:
@@ -264,10 +264,13 @@ def standard_prices(market: Jurisdiction) -> np.ndarray:
 
 
 def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | None = None,
-                  books: np.ndarray | None = None) -> tuple[Orders, Orders]:
+                  books: np.ndarray | None = None, deepest: np.ndarray | None = None
+                  ) -> tuple[Orders, Orders]:
     """Traders' bids and asks from their price expectations, cash and eligible ``inventory``
-    (credits, per trader; with quality books also per segment, ``books``, and their asks
-    split over the segments by :func:`segment_asks`): the trend over ``trend_memory_months`` and the average over
+    (credits, per trader; with quality books also per segment, ``books``, their asks split
+    over the segments by :func:`segment_asks` and their bids in the segment of their type
+    with the most credits on offer, ``deepest`` per type, scaled by its relative price):
+    the trend over ``trend_memory_months`` and the average over
     ``fundamental_memory_months``; in linked markets, arbitrageurs' from the best price
     abroad (:func:`arbitrage_orders`), and every trader's bids below the asks from
     ``abroad`` (:func:`below_imports`)."""
@@ -294,13 +297,15 @@ def trader_orders(market: Jurisdiction, inventory: np.ndarray, abroad: Orders | 
     quantity, limit = traders.orders(expected, last, inventory, per_trader, params)
     if market.link is not None:
         quantity, limit = arbitrage_orders(market, quantity, limit, inventory)
+    segments = market.segments
+    segment = segments.plain if deepest is None else deepest[traders.kind]
+    book = segments.book(traders.kind, segment)
+    bid = limit if deepest is None else limit * market.relative_price[book]
     cash = market.cash.balance[market.trader_ids]
-    affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(limit, params.min_price_usd))
+    affordable = np.floor(np.maximum(cash, 0.0) / np.maximum(bid, params.min_price_usd))
     buy = ((quantity > 0) & (affordable > 0)).nonzero()[0]
     sell = (quantity < 0).nonzero()[0]
-    segments = market.segments
-    book = segments.book(traders.kind, segments.plain)
-    bids = Orders.of(market.trader_ids[buy], limit[buy],
+    bids = Orders.of(market.trader_ids[buy], bid[buy],
                      np.minimum(quantity[buy], affordable[buy]), book[buy])
     if books is None:
         asks = Orders.of(market.trader_ids[sell], limit[sell], -quantity[sell], book[sell])
@@ -421,9 +426,10 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     volume (credits) per book (see :mod:`vcm_sim.segments`), credits bought by each row
     of ``demand``, and the quotes of types bid for that did not trade
     (:func:`untraded_quotes`)."""
+    deepest = None if stock.segment is None else offered_by_book(market, stock).argmax(axis=1)
     trader_bids, trader_asks = trader_orders(market, stock.traders,
                                              None if abroad is None else abroad.orders,
-                                             stock.trader_books)
+                                             stock.trader_books, deepest)
     firm_orders, firm_rows = firm_bids(market, demand)
     bids = firm_orders + trader_bids
     covered_from = len(bids)  # an ETS's covered firms bid last and keep what they buy

@@ -17,9 +17,10 @@ and values it through what they mean to it, relative to an unrated credit of the
 A label carries no belief about tonnes of its own: it counts where a claims rule requires it
 (unlabelled credits then find no claimant) and as a segment buyers can price.
 
-Each firm bids, for its type, in the segment on offer with the most worth per dollar at the
-segment's last price (a segment that never traded is taken to trade at its worth: no better
-or worse than the type's price).
+Each firm bids, for its type, in one segment, drawn in proportion to the credits on offer in
+each times a power of its worth per dollar at the price expected there
+(:func:`choose_segments`): buyers go where the credits are, and the more so the better value
+they are.
 """
 
 from __future__ import annotations
@@ -84,20 +85,29 @@ def segment_worth(market: Jurisdiction) -> np.ndarray:
     return np.vstack([risk, risk * tonnes / firms.unrated_real_tonnes])
 
 
-def choose_segments(market: Jurisdiction, demand: Demand, offered: np.ndarray) -> None:
-    """Each row of ``demand`` bids in the segment of its type with the most worth per
-    dollar among those on offer (``offered``, credits per type x segment; the plain segment
-    of unrated, unlabelled credits when none is), its limits scaled by the segment's worth
-    (:func:`segment_worth`). Changes ``demand`` in place."""
+def choose_segments(market: Jurisdiction, demand: Demand, offered: np.ndarray,
+                    rng: np.random.Generator) -> None:
+    """Each row of ``demand`` bids in one segment of its type, drawn from ``rng`` with
+    probability in proportion to the credits on offer there (``offered``, types x segments:
+    a buyer meets offers as they are) times its worth per dollar (:func:`segment_worth` over
+    the price expected there, the type's forecast times the segment's
+    :attr:`~vcm_sim.jurisdiction.Jurisdiction.relative_price`) to the power
+    ``firms.choice_intensity``; in the segment of unrated, unlabelled credits when none of its
+    type is on offer. Its limits are scaled by the segment's worth. Changes ``demand`` in
+    place."""
     segments = market.segments
     if not segments.on or not len(demand.firm):
         return
     worth = segment_worth(market)[market.firms.quality_seeking[demand.firm].astype(np.int64)]
-    last = market.latest_price_by_book.reshape(-1, segments.n)[demand.kind]
-    price = np.where(np.isnan(last), market.forecast_price[demand.kind][:, None] * worth, last)
-    value = np.where(offered[demand.kind] > 0, worth / np.maximum(price, 1e-9), -np.inf)
-    segment = value.argmax(axis=1)
-    segment[~np.isfinite(value.max(axis=1))] = segments.plain
+    relative = market.relative_price.reshape(-1, segments.n)[demand.kind]
+    value = worth / np.maximum(market.forecast_price[demand.kind][:, None] * relative, 1e-9)
+    value /= np.maximum(value.max(axis=1, keepdims=True), 1e-300)  # 1 at the best value
+    weight = offered[demand.kind] * value ** market.config.firms.choice_intensity
+    total = weight.sum(axis=1)
+    cdf = weight.cumsum(axis=1)
+    draw = rng.random(len(total)) * total
+    segment = np.minimum((cdf <= draw[:, None]).sum(axis=1), segments.n - 1)
+    segment[total <= 0] = segments.plain
     factor = worth[np.arange(len(segment)), segment]
     demand.segment = segment
     demand.limit_usd = demand.limit_usd * factor

@@ -109,25 +109,70 @@ def demand_of(market, firms: np.ndarray, kind: int) -> Demand:
                   step_quantity=np.ones((n, 2), dtype=np.int64))
 
 
-def test_a_quality_seeker_buys_the_most_worth_per_dollar_and_a_bargain_hunter_the_cheapest():
+def chosen(market, firm: int, offered: np.ndarray, n: int = 4000) -> np.ndarray:
+    """Segments ``n`` rows of ``firm``'s demand for type 0 choose (seeded draws)."""
+    demand = demand_of(market, np.full(n, firm), 0)
+    choose_segments(market, demand, offered, np.random.default_rng(7))
+    return demand.segment
+
+
+def test_buyers_go_where_the_credits_are_and_the_more_so_the_better_value_they_are():
+    """Two segments on offer, AAA and BBB, at the type's price. Without preference
+    (intensity 0) a firm picks each in proportion to the credits on offer; with it, a
+    quality-seeker leans to AAA, whose worth per dollar is higher, by (worth ratio) to the
+    power of the intensity; a firm that values every credit alike and ignores exposure
+    risk still goes by the credits on offer."""
     market = VCMModel(rated(steps=1, firms={"exposure_cost": 0.0}), rng=1).market
     seeker, hunter = 0, 1
     market.firms.quality_seeking[[seeker, hunter]] = [True, False]
     segments = market.segments
     aaa, bbb = 0, 6  # unlabelled AAA and BBB
-    prices = market.latest_price_by_book.reshape(-1, segments.n)
-    prices[0, :] = np.nan
-    prices[0, aaa], prices[0, bbb] = 10.0, 8.0  # AAA 0.95/0.6 = 1.58x, BBB 1.08x the worth
+    market.relative_price[:] = 1.0
     offered = np.zeros((len(market.types.names), segments.n))
-    offered[0, [aaa, bbb]] = 100
+    offered[0, [aaa, bbb]] = [100, 300]
+    worth = segment_worth(market)[1]
+    intensity = market.config.firms.choice_intensity
+    odds = (100 * (worth[aaa] / worth[aaa]) ** intensity) / (
+        300 * (worth[bbb] / worth[aaa]) ** intensity)
+    picks = chosen(market, seeker, offered)
+    assert set(picks.tolist()) == {aaa, bbb}
+    assert (picks == aaa).mean() == pytest.approx(odds / (1 + odds), abs=0.03)
+    assert (chosen(market, hunter, offered) == aaa).mean() == pytest.approx(0.25, abs=0.03)
     demand = demand_of(market, np.array([seeker, hunter]), 0)
-    choose_segments(market, demand, offered)
-    assert demand.segment.tolist() == [aaa, bbb]
-    worth = segment_worth(market)
-    assert demand.limit_usd == pytest.approx([10.0 * worth[1, aaa], 10.0])
+    choose_segments(market, demand, offered, np.random.default_rng(1))
+    factor = np.where(demand.segment == aaa, worth[aaa], worth[bbb]) * [1, 0] + [0, 1]
+    assert demand.limit_usd == pytest.approx(10.0 * factor)
     nothing = demand_of(market, np.array([seeker]), 0)
-    choose_segments(market, nothing, np.zeros_like(offered))
+    choose_segments(market, nothing, np.zeros_like(offered), np.random.default_rng(1))
     assert nothing.segment.tolist() == [segments.plain]
+
+
+def test_a_segment_dear_against_its_worth_is_chosen_less():
+    market = VCMModel(rated(steps=1), rng=1).market
+    segments = market.segments
+    offered = np.zeros((len(market.types.names), segments.n))
+    offered[0, [0, 6]] = 100
+    market.relative_price[:] = 1.0
+    cheap = (chosen(market, 0, offered) == 0).mean()
+    market.relative_price[0] = 3.0  # AAA of type 0 expected at three times the type's price
+    assert (chosen(market, 0, offered) == 0).mean() < cheap / 2
+
+
+def test_a_books_relative_price_follows_its_trades_and_relaxes_without_them():
+    """Traded: towards its price over its type's; untraded: towards 1, each by
+    expectations.price_weight."""
+    market = VCMModel(rated(steps=1), rng=1).market
+    n, weight = market.segments.n, market.config.expectations.price_weight
+    market.relative_price[:] = 1.0
+    market.relative_price[1] = 2.0
+    value, volume = np.zeros(len(market.relative_price)), np.zeros(len(market.relative_price))
+    value[[0, 6]], volume[[0, 6]] = [150.0, 50.0], [10, 10]  # type 0: 10 at 15, 10 at 5
+    type_value = np.bincount(np.arange(len(value)) // n, weights=value)
+    type_volume = np.bincount(np.arange(len(value)) // n, weights=volume)
+    market._update_segment_prices(value, volume, type_value, type_volume)
+    assert market.relative_price[0] == pytest.approx(1 + weight * (1.5 - 1))
+    assert market.relative_price[6] == pytest.approx(1 + weight * (0.5 - 1))
+    assert market.relative_price[1] == pytest.approx(2 - weight * (2 - 1))
 
 
 def test_each_trade_is_delivered_from_the_segment_it_cleared_in():

@@ -17,7 +17,9 @@ reputation, a recency-weighted track record: a miss (towards 0, by ``reputation_
 had rated the project better than the truth the case revealed, a call borne out (towards 1)
 otherwise. A lenient or noisy agency misses; an accurate one does not.
 
-Agencies are observers here: no buyer, lender or rule reads their ratings yet.
+Their ratings are public: watchdogs see claims better for them (``exposure.ratings_visibility``)
+and, with ``rules.market.quality_books``, buyers see each credit's rating
+(:mod:`vcm_sim.segments`, :mod:`vcm_sim.valuation`).
 """
 
 from __future__ import annotations
