@@ -96,6 +96,6 @@ def deliver_adjusted(origin: Jurisdiction, market: Jurisdiction, sellers: list[s
                                    f"{to}/{year}")
     credits = np.array(legs.quantity, dtype=np.int64)
     batch = np.array(legs.batch, dtype=np.int64)
-    market.record_claim_ages(origin.truth.vintage[batch], credits)
+    market.record_claims(origin.truth.vintage[batch], origin.truth.real_now(batch), credits)
     origin.tally.adjusted_tco2 += int(credits.sum())
     return np.array(legs.match, dtype=np.int64), batch, credits

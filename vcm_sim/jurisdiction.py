@@ -45,7 +45,7 @@ from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
                                       running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
-from vcm_sim.agents.rater import RaterPanel, RatingAgency
+from vcm_sim.agents.rater import A_OR_ABOVE, RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
@@ -102,6 +102,12 @@ class Tally:
     double_claimed_tco2: int = 0
     """Credits this market's buyers bought abroad without a corresponding adjustment and
     retired behind offsetting claims: tonnes the host's inventory counts too."""
+
+
+def high_integrity_floor(notch_width: float) -> float:
+    """Real tonnes per credit from which a credit is of high integrity: the floor of grade A
+    on the rating scale (0.7 with notches of 0.1; see :mod:`vcm_sim.agents.rater`)."""
+    return 1.0 - (A_OR_ABOVE + 1) * notch_width
 
 
 class Jurisdiction:
@@ -181,9 +187,11 @@ class Jurisdiction:
         12 months (for :func:`vcm_sim.metrics.rating_premium`)."""
         self.price_history: list[np.ndarray] = []
         self.sales_history: list[int] = []
-        self.claim_ages: list[list[int]] = []
+        self.claimed_months: list[list[int]] = []
         """Per month simulated: the credits retired in this registry behind claims, as [their
-        ages at retirement (year minus vintage, years) summed, their number]."""
+        ages at retirement (year minus vintage, years) summed, their number, the number of
+        them with the real tonnes of a credit rated A or above (hidden truth at retirement:
+        :func:`high_integrity_floor`)]."""
         """Credits traded each month."""
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = self.firms.expected_monthly_demand(
@@ -374,7 +382,7 @@ class Jurisdiction:
         self._month += 1
         t = self._month
         self.registry.step = t
-        self.claim_ages.append([0, 0])
+        self.claimed_months.append([0, 0, 0])
         self._nature(t)
         if self.ets is not None:
             self.ets.open_month(t)
@@ -948,20 +956,24 @@ class Jurisdiction:
         np.add.at(self.retired_by_type, self.projects.kind[project], credits)
         if not behind_claims:
             return
-        self.record_claim_ages(self.truth.vintage[batch], credits)
+        self.record_claims(self.truth.vintage[batch], self.truth.real_now(batch), credits)
         self.labels.record_retirements(batch, credits)
         if len(self.rater_agents):
             self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
             np.add.at(self.claimed_by_band, (batch, self.raters.band(self.projects, project)),
                       credits)
 
-    def record_claim_ages(self, vintage: np.ndarray, credits: np.ndarray) -> None:
+    def record_claims(self, vintage: np.ndarray, real: np.ndarray, credits: np.ndarray
+                      ) -> None:
         """Count ``credits`` retired in this registry behind claims this month, of vintages
-        ``vintage`` (aligned), in :attr:`claim_ages`."""
-        if self.claim_ages:
-            month = self.claim_ages[-1]
+        ``vintage`` with ``real`` real tonnes per credit (aligned), in
+        :attr:`claimed_months`."""
+        if self.claimed_months:
+            month = self.claimed_months[-1]
             month[0] += int(np.dot(credits, self.year - vintage))
             month[1] += int(credits.sum())
+            floor = high_integrity_floor(self.config.rating_agencies.notch_width)
+            month[2] += int(credits[real >= floor].sum())
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the

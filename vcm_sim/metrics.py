@@ -214,9 +214,35 @@ def retired_vintage_age_yr(market: Jurisdiction) -> float:
     """Mean age (years) of the credits retired in the market's registry behind claims in
     the last 12 months, at their retirement: the retirement year minus the vintage (the year
     the tonnes were captured); NaN when none were."""
-    months = market.claim_ages[-STEPS_PER_YEAR:]
-    ages, credits = (sum(column) for column in zip(*months)) if months else (0, 0)
+    months = market.claimed_months[-STEPS_PER_YEAR:]
+    ages, credits, _ = (sum(column) for column in zip(*months)) if months else (0, 0, 0)
     return ages / credits if credits else math.nan
+
+
+def high_integrity_share(market: Jurisdiction) -> float:
+    """Share of the credits retired in the market's registry behind claims this step that
+    carry the real tonnes of a credit rated A or above (hidden truth at retirement, at least
+    0.7 real tonnes per credit with the default notch): the market for lemons shows as this
+    share falling. NaN when none were retired."""
+    _, credits, high = market.claimed_months[-1] if market.claimed_months else (0, 0, 0)
+    return high / credits if credits else math.nan
+
+
+def price_dispersion(market: Jurisdiction) -> float:
+    """Dispersion of this step's trade prices within project types: the volume-weighted
+    standard deviation of log prices across the books of each type, pooled over types (0
+    when each type clears in one book, as without quality books: buyers who see no quality
+    cannot pay different prices for credits of one type); NaN when nothing traded."""
+    if not market.segments.on or not market.book_months:
+        return 0.0 if market.traded_month[1] else math.nan
+    value, volume = market.book_months[-1]
+    traded = volume > 0
+    if not traded.any():
+        return math.nan
+    kind = market.segments.kind(np.arange(len(value)))[traded]
+    log_price, w = np.log(value[traded] / volume[traded]), volume[traded].astype(float)
+    deviation = _within(log_price, kind, w)
+    return math.sqrt(float((w * deviation ** 2).sum() / w.sum()))
 
 
 def greenwashing_gap_tco2(market: Jurisdiction) -> float:
@@ -519,6 +545,8 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "greenwashing_index_unlabelled": _label_index(False),
     "integrity_ratio": integrity_ratio,
     "retired_vintage_age_yr": retired_vintage_age_yr,
+    "high_integrity_share": high_integrity_share,
+    "price_dispersion": price_dispersion,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,
     "detection_rate": detection_rate,
@@ -772,7 +800,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
     held credits (NaN if never), exposures, total volume and demand (credits). Supply and
     demand: developers in business at the end, entries, exits and abandoned projects over
     the run, pledged firms at the end, the mean claimed target (tCO2e per year) and the
-    median unsold stock in months of sales. Linked markets: the final value of each of
+    median unsold stock in months of sales. Quality: :func:`quality_summary`. Linked markets: the final value of each of
     :data:`LINK_REPORTERS`. A market with an ETS: :func:`~vcm_sim.ets.reporters.ets_summary`.
     """
     if results.empty:
@@ -821,8 +849,36 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "pledged_firms_final": int(last["pledged_firms"]),
         "claimed_target_tco2": float(results["claimed_target_tco2"].mean()),
         "inventory_months": float(results["inventory_months"].median()),
+        **quality_summary(results),
         **(link_summary(results) if "sold_abroad" in results else {}),
         **ets_summary(results),
+    }
+
+
+QUALITY_WINDOW_MONTHS = 60
+"""Months at each end of a run that :func:`quality_summary` compares."""
+
+
+def quality_summary(results: pd.DataFrame) -> dict[str, float]:
+    """What the market makes of quality over a run: the median premium per rating notch
+    (NaN without quality books), the mean price dispersion within types, the share of
+    high-integrity credits among those retired behind claims (weighted by each month's
+    retirements) and its change from the first :data:`QUALITY_WINDOW_MONTHS` months to the
+    last (the same weighting; the market for lemons makes it negative)."""
+    share = results["high_integrity_share"]
+    weight = results["retirements"].where(share.notna(), 0.0).astype(float)
+
+    def mean_share(rows: slice) -> float:
+        w = weight.iloc[rows]
+        return float((share.iloc[rows].fillna(0.0) * w).sum() / w.sum()) if w.sum() else math.nan
+
+    window = min(QUALITY_WINDOW_MONTHS, len(results) // 2)
+    return {
+        "rating_premium": float(results["rating_premium"].median()),
+        "price_dispersion": float(results["price_dispersion"].mean()),
+        "high_integrity_share": mean_share(slice(None)),
+        "high_integrity_change": (mean_share(slice(len(results) - window, None))
+                                  - mean_share(slice(0, window))) if window else math.nan,
     }
 
 
