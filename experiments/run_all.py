@@ -1,10 +1,10 @@
-"""Run the ten experiments in turn (each resumes its sweep if raw runs exist).
+"""Run the eleven experiments in turn (each resumes its sweep if raw runs exist).
 
 Run: ``python experiments/run_all.py [--workers N] [--fresh] [--report-only]``; the whole set
-takes about 45 minutes on two cores (33 measured with ``--fresh`` after issue 12's speed-ups,
+takes about 50 minutes on two cores (33 measured with ``--fresh`` after issue 12's speed-ups,
 sensitivity 13 and market_cycles 9 of them; market_linking adds 4, ets_offset_cap 2,
-article6 2, quality_signals about 5): every run simulates its burn-in before the months it
-records.
+article6 2, quality_signals 5, rated_premium 2): every run simulates its burn-in before the
+months it records.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 EXPERIMENTS = ["price_stability", "greenwashing_risk", "buffer_adequacy", "offset_cap",
                "sensitivity", "market_cycles", "market_linking", "ets_offset_cap", "article6",
-               "quality_signals"]
+               "quality_signals", "rated_premium"]
 
 if __name__ == "__main__":
     here = Path(__file__).resolve().parent

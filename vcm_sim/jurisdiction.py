@@ -782,8 +782,9 @@ class Jurisdiction:
                                    trading.on_offer(self, stock,
                                                     None if abroad is None else abroad.orders))
         if self.segments.on:
-            valuation.choose_segments(self, demand, trading.offered_by_book(self, stock),
-                                      self.draws("firms"))
+            offered = trading.offered_by_book(self, stock)
+            age = np.divide(stock.ages, offered, out=np.zeros_like(offered), where=offered > 0)
+            valuation.choose_segments(self, demand, offered, age, self.draws("firms"))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)
@@ -1031,6 +1032,9 @@ class Jurisdiction:
         projects had when they were retired (the agencies' consensus: A or above, below A,
         unrated); computed once per step."""
         def compute() -> tuple[np.ndarray, np.ndarray]:
+            # Rows grow with retirements; batches none of whose credits were retired yet
+            # have none.
+            self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
             claimed = self.claimed_by_band[:self.truth.size]
             return claimed.sum(axis=0).astype(float), claimed.T @ self.truth.real_now()
         return self._once_a_month("claims_by_rating", compute)

@@ -127,11 +127,12 @@ def rating_premium(market: Jurisdiction) -> float:
     """Price premium per rating notch, a fraction (0.25: a credit one notch better trades
     25% dearer): exp(b) - 1, b the slope of a volume-weighted least-squares regression of
     log trade prices on the grade (AAA = 7 ... D = 0) with fixed effects per month, project
-    type and label, over the trades in rated books in the last 12 months (a call auction
-    fills a book-month at one price, so each book-month is one observation weighing its
-    credits): the premium among credits of one type and label traded in the same month.
-    NaN without quality books, with fewer than :data:`MIN_PREMIUM_OBSERVATIONS` book-months,
-    or when no type and label traded at two grades in one month."""
+    type, label and vintage band, over the trades in rated books in the last 12 months (a
+    call auction fills a book-month at one price, so each book-month is one observation
+    weighing its credits): the premium among credits of one type, label and vintage band
+    traded in the same month. NaN without quality books, with fewer than
+    :data:`MIN_PREMIUM_OBSERVATIONS` book-months, or when no such group traded at two
+    grades."""
     if not market.segments.on or not market.book_months:
         return math.nan
     segments = market.segments
@@ -146,9 +147,9 @@ def rating_premium(market: Jurisdiction) -> float:
         return math.nan
     w, notch = volume[keep], (UNRATED_SEGMENT - 1 - grade[keep]).astype(float)
     log_price = np.log(value[keep] / volume[keep])
-    group = (month[keep] * n_books + segments.kind(book[keep]) * 2
-             + segments.labelled(segment[keep]))
-    group = np.unique(group, return_inverse=True)[1]
+    group = np.unique(np.stack([month[keep], segments.kind(book[keep]),
+                                segments.labelled(segment[keep]), segments.older(segment[keep])]),
+                      axis=1, return_inverse=True)[1].ravel()
     x, y = _within(notch, group, w), _within(log_price, group, w)
     spread = float((w * x * x).sum())
     if spread <= 1e-12:
@@ -861,7 +862,9 @@ QUALITY_WINDOW_MONTHS = 60
 
 def quality_summary(results: pd.DataFrame) -> dict[str, float]:
     """What the market makes of quality over a run: the median premium per rating notch
-    (NaN without quality books), the mean price dispersion within types, the share of
+    and the median ratio of the month's price of credits rated A or above to that of those
+    rated below A (both NaN without quality books), the mean price dispersion within types,
+    the share of
     high-integrity credits among those retired behind claims (weighted by each month's
     retirements) and its change from the first :data:`QUALITY_WINDOW_MONTHS` months to the
     last (the same weighting; the market for lemons makes it negative)."""
@@ -873,8 +876,10 @@ def quality_summary(results: pd.DataFrame) -> dict[str, float]:
         return float((share.iloc[rows].fillna(0.0) * w).sum() / w.sum()) if w.sum() else math.nan
 
     window = min(QUALITY_WINDOW_MONTHS, len(results) // 2)
+    bands = results["price_rating_a_or_above_usd"] / results["price_rating_below_a_usd"]
     return {
         "rating_premium": float(results["rating_premium"].median()),
+        "rating_band_ratio": float(bands.median()),
         "price_dispersion": float(results["price_dispersion"].mean()),
         "high_integrity_share": mean_share(slice(None)),
         "high_integrity_change": (mean_share(slice(len(results) - window, None))

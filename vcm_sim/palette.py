@@ -10,6 +10,13 @@ VOLUME = ("tab:purple", "credits traded this month")
 GREENWASHING = ("tab:red", "greenwashing index")
 INTEGRITY = ("tab:green", "integrity ratio")
 
+BANDS = (
+    ("price_rating_a_or_above_usd", "rated A or above", "tab:green"),
+    ("price_rating_below_a_usd", "rated below A", "tab:red"),
+    ("price_rating_unrated_usd", "unrated", "tab:orange"),
+)
+"""Prices by rating band (with quality books): result column, name, colour."""
+
 STOCKS = (
     ("issued", "issued (ever)", "black"),
     ("active", "active (in circulation)", "tab:blue"),

@@ -127,6 +127,10 @@ class MarketRules(Strict):
                            "credit's quality: the rating agencies' consensus grade of its "
                            "project (AAA to D, or unrated) and the integrity label (see "
                            "vcm_sim/segments.py). Off, a type trades in one book.")
+    recent_vintage_years: int = Field(
+        5, ge=0, le=50, description="With quality books, the vintage age (years: the year "
+                                    "less the vintage) up to which a credit trades in the "
+                                    "books of recent vintages; older ones trade apart.")
     offset_cap: float = share(
         1.0, "Share (0-1) of a firm's obligation that credits may cover (China's CCER: 0.05).")
     price_floor_usd: float = Field(

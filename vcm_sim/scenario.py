@@ -118,6 +118,14 @@ class Firms(Strict):
         "Real tonnes per credit buyers expect behind a credit no agency rates (0-1]: their "
         "prior, which a rating replaces as far as they trust the agencies (their mean "
         "reputation)."))
+    labelled_real_tonnes: float = Field(0.75, gt=0.0, le=1.0, description=(
+        "Real tonnes per credit buyers expect behind a credit carrying the integrity label "
+        "that no agency rates (0-1]: their prior for labelled credits, as "
+        "unrated_real_tonnes is for the others."))
+    vintage_discount_yr: float = share(0.05, (
+        "With quality books, the share of its worth a credit loses to a buyer per year its "
+        "vintage is older than the mean of its type's credits on offer (the age a buyer "
+        "expects of a segment is the credit-weighted mean of what is on offer in it)."))
     choice_intensity: float = Field(5.0, ge=0.0, le=100.0, description=(
         "With quality books, how strongly a firm prefers the segment of its type with more "
         "worth per dollar: it bids in a segment with probability in proportion to the "

@@ -110,6 +110,9 @@ class Stock:
     """With quality books, ``developers`` per segment (developers x segments)."""
     trader_books: np.ndarray | None = None
     """With quality books, ``traders`` per segment (traders x segments)."""
+    ages: np.ndarray | None = None
+    """With quality books, the vintage ages (years) of those credits summed per type and
+    segment (types x segments; over :func:`offered_by_book`, their mean age)."""
 
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
@@ -142,11 +145,17 @@ class Stock:
         linked market: the scenario refuses quality books across a link)."""
         segments = market.segments
         segment = segments.of_batches(market)
-        held = market.registry.held_by
-        developers = held(market.developer_ids, segment, segments.n, eligible)
-        traders = held(market.trader_ids, segment, segments.n, eligible)
+        age = np.zeros(len(segment))
+        age[:market.truth.size] = market.year - market.truth.view("vintage")
+        held = market.registry.held_and_weighed_by
+        developers, developer_ages = held(market.developer_ids, segment, segments.n, age,
+                                          eligible)
+        traders, trader_ages = held(market.trader_ids, segment, segments.n, age, eligible)
+        ages = np.zeros((len(market.types.names), segments.n))
+        np.add.at(ages, market.developers.specialty, developer_ages)
+        np.add.at(ages, market.traders.kind, trader_ages)
         return cls(developers.sum(axis=1), traders.sum(axis=1), segment=segment,
-                   developer_books=developers, trader_books=traders)
+                   developer_books=developers, trader_books=traders, ages=ages)
 
 
 def offered_by_book(market: Jurisdiction, stock: Stock) -> np.ndarray:

@@ -14,8 +14,14 @@ and values it through what they mean to it, relative to an unrated credit of the
   :func:`vcm_sim.claims.exposure_probability`), times what an exposure costs the firm
   (``firms.exposure_cost``, in units of the credit's worth), taken off its worth.
 
-A label carries no belief about tonnes of its own: it counts where a claims rule requires it
-(unlabelled credits then find no claimant) and as a segment buyers can price.
+A label stands for an assessment body's approval of the credit's type: buyers expect
+``firms.labelled_real_tonnes`` behind a labelled credit no agency rates (as their prior for
+a rated one), and a claims rule may require it (unlabelled credits then find no claimant).
+A lenient body that approves weak types so misleads buyers.
+
+Buyers also discount older vintages: a credit's worth falls by ``firms.vintage_discount_yr``
+per year its segment's credits on offer are older, on average, than its type's
+(:func:`vintage_factors`).
 
 Each firm bids, for its type, in one segment, drawn in proportion to the credits on offer in
 each times a power of its worth per dollar at the price expected there
@@ -49,17 +55,21 @@ def grade_midpoints(notch_width: float) -> np.ndarray:
 
 def expected_tonnes(market: Jurisdiction) -> np.ndarray:
     """Real tonnes per credit buyers expect behind a credit of each segment (see
-    :mod:`vcm_sim.segments`): a rated grade's middle weighted by the agencies' mean
-    reputation, the rest the unrated prior; the prior for unrated credits."""
-    prior = market.config.firms.unrated_real_tonnes
+    :mod:`vcm_sim.segments`): their prior for an unrated credit, ``firms.labelled_real_tonnes``
+    if it carries the label and ``firms.unrated_real_tonnes`` if not; for a rated one, its
+    grade's middle weighted by the agencies' mean reputation, the rest that prior."""
+    firms = market.config.firms
     segments = market.segments
-    grade = segments.grade(np.arange(segments.n))
+    segment = np.arange(segments.n)
+    grade = segments.grade(segment)
     rated = grade < UNRATED_SEGMENT
-    tonnes = np.full(segments.n, prior)
+    prior = np.where(segments.labelled(segment), firms.labelled_real_tonnes,
+                     firms.unrated_real_tonnes)
+    tonnes = prior.copy()
     if len(market.rater_agents):
         trust = float(market.raters.reputation.mean())
         mid = grade_midpoints(market.config.rating_agencies.notch_width)
-        tonnes[rated] = trust * mid[grade[rated]] + (1.0 - trust) * prior
+        tonnes[rated] = trust * mid[grade[rated]] + (1.0 - trust) * prior[rated]
     return tonnes
 
 
@@ -85,23 +95,37 @@ def segment_worth(market: Jurisdiction) -> np.ndarray:
     return np.vstack([risk, risk * tonnes / firms.unrated_real_tonnes])
 
 
+def vintage_factors(market: Jurisdiction, offered: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Per type and segment, the factor on a credit's worth for the age a buyer expects of
+    the segment (``age``: the mean vintage age of its credits on offer, ``offered``):
+    ``1 - firms.vintage_discount_yr`` to the power of its years beyond the mean age of the
+    type's credits on offer (above 1 for younger segments)."""
+    total = offered.sum(axis=1, keepdims=True)
+    mean = np.divide((offered * age).sum(axis=1, keepdims=True), total,
+                     out=np.zeros_like(total), where=total > 0)
+    return (1.0 - market.config.firms.vintage_discount_yr) ** (age - mean)
+
+
 def choose_segments(market: Jurisdiction, demand: Demand, offered: np.ndarray,
-                    rng: np.random.Generator) -> None:
+                    age: np.ndarray, rng: np.random.Generator) -> None:
     """Each row of ``demand`` bids in one segment of its type, drawn from ``rng`` with
     probability in proportion to the credits on offer there (``offered``, types x segments:
-    a buyer meets offers as they are) times its worth per dollar (:func:`segment_worth` over
-    the price expected there, the type's forecast times the segment's
-    :attr:`~vcm_sim.jurisdiction.Jurisdiction.relative_price`) to the power
-    ``firms.choice_intensity``; in the segment of unrated, unlabelled credits when none of its
-    type is on offer. Its limits are scaled by the segment's worth. Changes ``demand`` in
-    place."""
+    a buyer meets offers as they are) times its worth per dollar to the power
+    ``firms.choice_intensity``: its :func:`segment_worth`, times the
+    :func:`vintage_factors` of the mean vintage age on offer there (``age``, types x
+    segments), over the price expected there (the type's forecast times the segment's
+    :attr:`~vcm_sim.jurisdiction.Jurisdiction.relative_price`). With none of its type on
+    offer, it bids in the segment of unrated, unlabelled, recent credits. Its limits are
+    scaled by the segment's worth. Changes ``demand`` in place."""
     segments = market.segments
     if not segments.on or not len(demand.firm):
         return
     worth = segment_worth(market)[market.firms.quality_seeking[demand.firm].astype(np.int64)]
+    worth = worth * vintage_factors(market, offered, age)[demand.kind]
     relative = market.relative_price.reshape(-1, segments.n)[demand.kind]
     value = worth / np.maximum(market.forecast_price[demand.kind][:, None] * relative, 1e-9)
-    value /= np.maximum(value.max(axis=1, keepdims=True), 1e-300)  # 1 at the best value
+    top = value.max(axis=1, keepdims=True)
+    value = np.divide(value, top, out=np.zeros_like(value), where=top > 0)  # 1 at the best
     weight = offered[demand.kind] * value ** market.config.firms.choice_intensity
     total = weight.sum(axis=1)
     cdf = weight.cumsum(axis=1)

@@ -417,3 +417,22 @@ def test_reset_clears_the_markers_of_the_events_of_the_run_before(page):
     for key in ("price", "integrity"):
         wait_for_chart(page, key, lambda state: state["marks"] == [], "no marker")
         expect(page.locator(f".vcm-chart-{key} .vcm-legend")).not_to_contain_text("scandal")
+
+
+def test_the_ratings_switch_puts_prices_by_rating_band_on_the_price_chart(page):
+    """Switched on and applied by Reset, the ratings switch brings three rating agencies and
+    quality books: the status bar says so, and the price chart gains one line per rating
+    band, fed month by month."""
+    in_force = page.locator(".vcm-in-force")
+    assert "ratings on the books off" in in_force.inner_text()
+    wait_for_chart(page, "price", lambda state: len(state["points"]) == 3, "three series")
+    page.get_by_text("Ratings on the books (buyers see them)").click()
+    page.get_by_role("button", name="Reset", exact=True).click()
+    in_force.get_by_text("ratings on the books on").wait_for()
+    assert "3 rating agencies" in in_force.inner_text()
+    legend = page.locator(".vcm-chart-price .vcm-legend")
+    for band in ("rated A or above", "rated below A", "unrated"):
+        expect(legend).to_contain_text(band)
+    step(page, 4)
+    wait_for_chart(page, "price", lambda state: state["points"] == [4] * 6,
+                   "four months of price, index, volatility and three bands")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -411,3 +412,31 @@ def test_a_tab_holds_one_model_however_often_it_resets():
         press("Reset")
         assert alive() == [0]
     rendered.close()
+
+
+def test_the_ratings_switch_brings_agencies_and_quality_books():
+    from vcm_sim.app.settings import PAGE_RATERS
+
+    on = PageSettings.from_values(quality_books=True).scenario()
+    assert on.rules.market.quality_books and on.population.raters == PAGE_RATERS
+    off = PageSettings().scenario()
+    assert not off.rules.market.quality_books and off.population.raters == 0
+    icvcm = PageSettings.from_preset("icvcm")
+    assert icvcm.quality_books
+    assert replace(icvcm, quality_books=False).scenario().population.raters == 3
+
+
+def test_the_price_chart_draws_the_rating_bands_only_with_quality_books():
+    from vcm_sim.app.charts import price_option
+
+    model = PageModel.from_settings(PageSettings.from_values(quality_books=True))
+    for _ in range(6):
+        model.step()
+    look, events = Look(), Events()
+    banded = price_option(look, events, bands=True)
+    plain = price_option(look, events)
+    assert len(banded["series"]) == len(plain["series"]) + 3
+    assert [k.name for k in legend(banded)][3:6] == [
+        "rated A or above", "rated below A", "unrated"]
+    assert len(price_points(with_columns(model.results_now(), True))) == 6
+    assert len(price_points(with_columns(model.results_now(), False))) == 3

@@ -46,13 +46,18 @@ def test_quality_books_are_refused_where_they_are_not_built(settings):
 
 
 def test_a_book_is_type_and_segment_and_decodes_back():
-    on, off = Segments(True, 2 * (UNRATED_SEGMENT + 1)), Segments(False, 1)
-    kind, segment = np.array([0, 3, 4]), np.array([0, 5, on.plain])
+    on, off = Segments(True, 4 * (UNRATED_SEGMENT + 1), 5), Segments(False, 1)
+    code = Segments.code
+    segment = code(np.array([0, 2, 3, UNRATED_SEGMENT]), np.array([0, 1, 0, 0]),
+                   np.array([0, 0, 1, 0]))  # AAA; A labelled; BBB older; unrated
+    kind = np.array([0, 3, 4, 1])
     book = on.book(kind, segment)
     assert (on.kind(book) == kind).all() and (book % on.n == segment).all()
-    assert on.grade(np.array([0, 5, on.plain])).tolist() == [0, 2, UNRATED_SEGMENT]
-    assert on.labelled(np.array([0, 5])).tolist() == [False, True]
-    assert on.band(np.array([0, 5, 6, on.plain])).tolist() == [0, 0, 1, 2]  # AAA, A, BBB
+    assert on.grade(segment).tolist() == [0, 2, 3, UNRATED_SEGMENT]
+    assert on.labelled(segment).tolist() == [False, True, False, False]
+    assert on.older(segment).tolist() == [False, False, True, False]
+    assert on.band(segment).tolist() == [0, 0, 1, 2]
+    assert segment[-1] == on.plain and len(np.unique(code(*np.indices((9, 2, 2))))) == on.n
     assert (off.book(kind) == kind).all() and off.plain == 0
 
 
@@ -82,10 +87,11 @@ def test_quality_seekers_value_better_grades_more_and_unrated_credits_at_par():
     worth = segment_worth(market)
     plain = market.segments.plain
     assert worth[:, plain] == pytest.approx([1.0, 1.0])
-    grades = worth[1, 0:2 * UNRATED_SEGMENT:2]  # unlabelled AAA ... D
+    grades = worth[1, Segments.code(np.arange(UNRATED_SEGMENT))]  # unlabelled AAA ... D
     assert (np.diff(grades) < 0).all() and grades[0] > 1.0 > grades[-1]
-    assert (worth[0] <= worth[1] + 1e-12)[:2 * 3].all()  # A or above: seekers pay more
-    assert (np.diff(worth[0, 0:2 * UNRATED_SEGMENT:2]) <= 0).all()  # exposure risk only
+    a_or_above = Segments.code(np.arange(3))
+    assert (worth[0, a_or_above] <= worth[1, a_or_above] + 1e-12).all()  # seekers pay more
+    assert (np.diff(worth[0, Segments.code(np.arange(UNRATED_SEGMENT))]) <= 0).all()
 
 
 def test_without_exposure_cost_firms_indifferent_to_quality_value_every_credit_alike():
@@ -95,10 +101,15 @@ def test_without_exposure_cost_firms_indifferent_to_quality_value_every_credit_a
 
 def test_ratings_nobody_trusts_mean_nothing():
     """Buyers weigh a grade by the agencies' mean reputation: at 0, every credit is worth an
-    unrated one."""
+    unrated one with the same label."""
     market = VCMModel(rated(steps=1), rng=1).market
     market.raters.reputation[:] = 0.0
-    assert segment_worth(market) == pytest.approx(1.0)
+    worth = segment_worth(market)
+    segment = np.arange(market.segments.n)
+    plain = ~market.segments.labelled(segment)
+    assert worth[:, plain] == pytest.approx(1.0)
+    labelled = worth[:, Segments.code(UNRATED_SEGMENT, 1)]
+    assert worth[:, ~plain] == pytest.approx(np.repeat(labelled[:, None], (~plain).sum(), 1))
 
 
 def demand_of(market, firms: np.ndarray, kind: int) -> Demand:
@@ -109,10 +120,12 @@ def demand_of(market, firms: np.ndarray, kind: int) -> Demand:
                   step_quantity=np.ones((n, 2), dtype=np.int64))
 
 
-def chosen(market, firm: int, offered: np.ndarray, n: int = 4000) -> np.ndarray:
+def chosen(market, firm: int, offered: np.ndarray, n: int = 4000,
+           age: np.ndarray | None = None) -> np.ndarray:
     """Segments ``n`` rows of ``firm``'s demand for type 0 choose (seeded draws)."""
     demand = demand_of(market, np.full(n, firm), 0)
-    choose_segments(market, demand, offered, np.random.default_rng(7))
+    choose_segments(market, demand, offered, np.zeros_like(offered) if age is None else age,
+                    np.random.default_rng(7))
     return demand.segment
 
 
@@ -126,7 +139,7 @@ def test_buyers_go_where_the_credits_are_and_the_more_so_the_better_value_they_a
     seeker, hunter = 0, 1
     market.firms.quality_seeking[[seeker, hunter]] = [True, False]
     segments = market.segments
-    aaa, bbb = 0, 6  # unlabelled AAA and BBB
+    aaa, bbb = Segments.code(0), Segments.code(3)  # unlabelled, recent AAA and BBB
     market.relative_price[:] = 1.0
     offered = np.zeros((len(market.types.names), segments.n))
     offered[0, [aaa, bbb]] = [100, 300]
@@ -134,16 +147,17 @@ def test_buyers_go_where_the_credits_are_and_the_more_so_the_better_value_they_a
     intensity = market.config.firms.choice_intensity
     odds = (100 * (worth[aaa] / worth[aaa]) ** intensity) / (
         300 * (worth[bbb] / worth[aaa]) ** intensity)
-    picks = chosen(market, seeker, offered)
+    picks = chosen(market, seeker, offered)  # all on offer of the same age: no discount
     assert set(picks.tolist()) == {aaa, bbb}
     assert (picks == aaa).mean() == pytest.approx(odds / (1 + odds), abs=0.03)
     assert (chosen(market, hunter, offered) == aaa).mean() == pytest.approx(0.25, abs=0.03)
     demand = demand_of(market, np.array([seeker, hunter]), 0)
-    choose_segments(market, demand, offered, np.random.default_rng(1))
+    choose_segments(market, demand, offered, np.zeros_like(offered), np.random.default_rng(1))
     factor = np.where(demand.segment == aaa, worth[aaa], worth[bbb]) * [1, 0] + [0, 1]
     assert demand.limit_usd == pytest.approx(10.0 * factor)
     nothing = demand_of(market, np.array([seeker]), 0)
-    choose_segments(market, nothing, np.zeros_like(offered), np.random.default_rng(1))
+    choose_segments(market, nothing, np.zeros_like(offered), np.zeros_like(offered),
+                    np.random.default_rng(1))
     assert nothing.segment.tolist() == [segments.plain]
 
 
@@ -151,11 +165,34 @@ def test_a_segment_dear_against_its_worth_is_chosen_less():
     market = VCMModel(rated(steps=1), rng=1).market
     segments = market.segments
     offered = np.zeros((len(market.types.names), segments.n))
-    offered[0, [0, 6]] = 100
+    aaa, bbb = Segments.code(0), Segments.code(3)
+    offered[0, [aaa, bbb]] = 100
     market.relative_price[:] = 1.0
-    cheap = (chosen(market, 0, offered) == 0).mean()
-    market.relative_price[0] = 3.0  # AAA of type 0 expected at three times the type's price
-    assert (chosen(market, 0, offered) == 0).mean() < cheap / 2
+    cheap = (chosen(market, 0, offered) == aaa).mean()
+    market.relative_price[aaa] = 3.0  # AAA of type 0 expected at three times the type's price
+    assert (chosen(market, 0, offered) == aaa).mean() < cheap / 2
+
+
+def test_buyers_discount_a_segment_whose_credits_on_offer_are_older():
+    """Two segments of one grade, recent and older, equally deep: a buyer leans to the
+    recent one by (1 - vintage_discount_yr) ** (age gap) ** choice_intensity, whatever its
+    taste for quality."""
+    from vcm_sim.valuation import vintage_factors
+
+    market = VCMModel(rated(steps=1, firms={"exposure_cost": 0.0}), rng=1).market
+    segments = market.segments
+    recent, older = Segments.code(3), Segments.code(3, 0, 1)
+    offered = np.zeros((len(market.types.names), segments.n))
+    offered[0, [recent, older]] = 100
+    age = np.zeros_like(offered)
+    age[0, [recent, older]] = [2.0, 8.0]
+    factor = vintage_factors(market, offered, age)[0]
+    d = market.config.firms.vintage_discount_yr
+    assert factor[[recent, older]] == pytest.approx([(1 - d) ** -3, (1 - d) ** 3])
+    market.relative_price[:] = 1.0
+    odds = (factor[recent] / factor[older]) ** market.config.firms.choice_intensity
+    picks = chosen(market, 1, offered, age=age)
+    assert (picks == recent).mean() == pytest.approx(odds / (1 + odds), abs=0.03)
 
 
 def test_a_books_relative_price_follows_its_trades_and_relaxes_without_them():
@@ -206,7 +243,7 @@ def test_a_rated_run_reports_band_prices_and_a_premium_and_an_unrated_run_does_n
 
 
 def premium_market(n_types: int = 2) -> SimpleNamespace:
-    segments = Segments(True, 2 * (UNRATED_SEGMENT + 1))
+    segments = Segments(True, 4 * (UNRATED_SEGMENT + 1), 5)
     return SimpleNamespace(segments=segments, book_months=deque(maxlen=12),
                            latest_price_by_book=np.zeros(n_types * segments.n))
 
@@ -220,7 +257,7 @@ def test_the_premium_per_notch_is_recovered_with_type_fixed_effects():
         value, volume = np.zeros(2 * n), np.zeros(2 * n, dtype=np.int64)
         for kind, level in ((0, 3.0), (1, 11.0)):
             for grade in rng.choice(8, 3, replace=False):
-                book = kind * n + 2 * grade
+                book = kind * n + Segments.code(grade)
                 volume[book] = rng.integers(1, 1000)
                 value[book] = volume[book] * level * 1.25 ** (7 - grade)
         market.book_months.append((value, volume))
@@ -237,7 +274,7 @@ def test_the_premium_is_missing_with_too_few_trades_or_a_single_grade():
     assert np.isnan(rating_premium(market))
     short = premium_market()
     volume = volume.copy()
-    volume[2] = 10
+    volume[Segments.code(1)] = 10
     short.book_months.append((np.where(volume > 0, 5.0 * volume, 0.0), volume))
     assert np.isnan(rating_premium(short))  # 3 book-months
 
@@ -286,3 +323,30 @@ def test_the_summary_reports_quality_over_the_run():
     assert 0 < summary["high_integrity_share"] < 1
     assert -1 < summary["high_integrity_change"] < 1
     assert np.isfinite(summary["rating_premium"]) and summary["price_dispersion"] > 0
+
+
+def test_buyers_expect_the_labels_tonnes_behind_an_unrated_labelled_credit():
+    """An unrated labelled credit is worth labelled_real_tonnes over unrated_real_tonnes of
+    an unrated unlabelled one to a quality-seeker (exposure risk aside); a rated labelled
+    credit mixes its grade with the label's prior as far as buyers distrust the agencies."""
+    from vcm_sim.valuation import expected_tonnes
+
+    market = VCMModel(rated(steps=1, firms={"exposure_cost": 0.0,
+                                            "labelled_real_tonnes": 0.9}), rng=1).market
+    worth = segment_worth(market)[1]
+    assert worth[Segments.code(UNRATED_SEGMENT, 1)] == pytest.approx(0.9 / 0.6)
+    market.raters.reputation[:] = 0.5
+    tonnes = expected_tonnes(market)
+    assert tonnes[Segments.code(0, 1)] == pytest.approx(0.5 * 0.95 + 0.5 * 0.9)  # AAA, labelled
+    assert tonnes[Segments.code(0, 0)] == pytest.approx(0.5 * 0.95 + 0.5 * 0.6)
+
+
+def test_a_batch_trades_with_the_older_vintages_once_its_age_passes_the_recent_years():
+    scenario = with_overrides(rated(steps=30), {"rules.market.recent_vintage_years": 1})
+    model = VCMModel(scenario, rng=2)
+    model.run()
+    market = model.market
+    segment = market.segments.of_batches(market)
+    age = market.year - market.truth.view("vintage")
+    older = market.segments.older(segment[:market.truth.size])
+    assert (older == (age > 1)).all() and older.any() and (~older).any()

@@ -23,6 +23,9 @@ SETTINGS = (
     "firms.mac_spread",
     "firms.wtp_spread",
     "firms.unrated_real_tonnes",
+    "firms.labelled_real_tonnes",
+    "firms.choice_intensity",
+    "firms.vintage_discount_yr",
     "firms.exposure_cost",
     "firms.exposure_reputation_factor",
     # Developers: integrity and selling.

@@ -82,15 +82,19 @@ RESULT_COLUMNS = ("step", "price_usd", "volume", "issued", "retired", "cancelled
                   "active", "greenwashing_index", "integrity_ratio")
 
 
-def with_columns(results: pd.DataFrame) -> pd.DataFrame:
-    """``results`` with every column the charts read (missing ones as NaN)."""
+def with_columns(results: pd.DataFrame, bands: bool = False) -> pd.DataFrame:
+    """``results`` with every column the charts read (missing ones as NaN) and
+    ``attrs["bands"]``: whether the price chart draws the rating bands (quality books)."""
+    columns = [*RESULT_COLUMNS, *(column for column, _, _ in palette.BANDS)]
     if results.empty:
-        return pd.DataFrame({c: pd.Series(dtype=float)
-                             for c in dict.fromkeys([*results.columns, *RESULT_COLUMNS])})
-    missing = [c for c in RESULT_COLUMNS if c not in results]
-    if not missing:
-        return results
-    return results.assign(**{c: np.nan for c in missing})
+        out = pd.DataFrame({c: pd.Series(dtype=float)
+                            for c in dict.fromkeys([*results.columns, *columns])})
+    else:
+        missing = [c for c in columns if c not in results]
+        out = results.assign(**{c: np.nan for c in missing}) if missing else results.copy(
+            deep=False)
+    out.attrs["bands"] = bands
+    return out
 
 
 @dataclass(frozen=True)
@@ -192,9 +196,12 @@ def _ghost(name: str, colour: str, look: Look) -> dict[str, Any]:
                                                               "opacity": GHOST_OPACITY})
 
 
-def price_option(look: Look, events: Events, ghost: bool = False, **_: Any) -> dict[str, Any]:
+def price_option(look: Look, events: Events, ghost: bool = False, bands: bool = False,
+                 **_: Any) -> dict[str, Any]:
     """Price (USD/tCO2e): the month's average (dots) and the fixed-weight index, the index's
-    moving annualised volatility (%, right axis) and, with a what-if ``ghost``, its index."""
+    moving annualised volatility (%, right axis), with quality books (``bands``) the
+    average price of each rating band (:data:`vcm_sim.palette.BANDS`, dotted) and, with a
+    what-if ``ghost``, its index."""
     series = [
         {"name": palette.PRICE[1], "type": "scatter", "symbolSize": look.font_px * 0.45,
          "color": css(palette.PRICE[0])},
@@ -202,6 +209,9 @@ def price_option(look: Look, events: Events, ghost: bool = False, **_: Any) -> d
         _line(f"{palette.VOLATILITY[1]} (right axis)", palette.VOLATILITY[0], look,
               yAxisIndex=1, lineStyle={"width": look.line_px * 0.7, "type": "dashed"}),
     ]
+    if bands:
+        series += [_line(label, colour, look, lineStyle={"width": look.line_px * 0.8})
+                   for _, label, colour in palette.BANDS]
     if ghost:
         series.append(_ghost("price index", palette.PRICE_INDEX[0], look))
     return _time_option(look, events, [{"name": "USD per tCO2e"},
@@ -215,11 +225,15 @@ def _index(results: pd.DataFrame) -> pd.Series:
 
 
 def price_points(results: pd.DataFrame, ghost: pd.DataFrame | None = None) -> Points:
-    """Average price, index and the index's moving volatility (%); with a what-if
-    ``ghost``'s results, its index."""
+    """Average price, index and the index's moving volatility (%); with quality books
+    (``results.attrs["bands"]``, see :func:`with_columns`) the price of each rating band;
+    with a what-if ``ghost``'s results, its index."""
     index = _index(results)
     points = series_points(months(results), results["price_usd"], index,
                            moving_volatility(index) * 100)
+    if results.attrs.get("bands"):
+        points += series_points(months(results),
+                                *(results[column] for column, _, _ in palette.BANDS))
     if ghost is not None:
         points += series_points(months(ghost), _index(ghost))
     return points
@@ -351,7 +365,8 @@ CHARTS: tuple[Chart, ...] = (
     Chart("price", "Price (USD per tCO2e) and its volatility (% per year)",
           "Dots: the average price paid this month (none: nothing traded). Line: a price index "
           "that keeps the mix of project types fixed. Dashed: how much the index swings "
-          "(12-month volatility).", price_option, price_points),
+          "(12-month volatility). With ratings on the books: the average price of credits "
+          "rated A or above, below A, and unrated.", price_option, price_points),
     Chart("volume", "Credits traded (credits per month)",
           "Bars: credits that changed hands this month. Line: the average of the last twelve "
           "months.", volume_option, volume_points),

@@ -114,7 +114,7 @@ def ChartCard(model: solara.Reactive[PageModel], chart: Chart, look: Look,
     current = model.value
     option = solara.use_memo(
         lambda: chart.option(look, events=Events(marks), holdings=current.holdings_now(),
-                             ghost=ghost),
+                             ghost=ghost, bands=current.market.segments.on),
         [id(current), marks, look, ghost])
     keys = solara.use_memo(lambda: legend(option), [option])
     with solara.Div(classes=["vcm-chart", f"vcm-chart-{chart.key}", "elevation-2", "rounded",
@@ -172,8 +172,9 @@ def page_data(model: PageModel, ghost: bool
     """The results the charts draw now, the what-if twin's (where ``ghost`` and the twin
     exists) and the token of the run they belong to, for :meth:`LiveChart.show`."""
     twin = model.ghost_results_now() if ghost else None
-    return (with_columns(model.results_now()), None if twin is None else with_columns(twin),
-            (model, twin is not None))
+    bands = model.market.segments.on
+    return (with_columns(model.results_now(), bands),
+            None if twin is None else with_columns(twin, bands), (model, twin is not None))
 
 
 def feed(model: PageModel, widgets: dict[str, LiveChart], texts: dict[str, tuple[Any, Any]],

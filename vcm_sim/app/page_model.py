@@ -39,6 +39,7 @@ class PageModel(VCMModel):
         satellite_mrv: float = _DEFAULTS.satellite_mrv,
         retired_credit_disclosure: bool = _DEFAULTS.retired_credit_disclosure,
         regulator_assigns_verifiers: bool = _DEFAULTS.regulator_assigns_verifiers,
+        quality_books: bool = _DEFAULTS.quality_books,
         buffer_share: float | None = _DEFAULTS.buffer_share,
         offset_cap: float = _DEFAULTS.offset_cap,
         firms: int = _DEFAULTS.firms,
@@ -50,7 +51,8 @@ class PageModel(VCMModel):
         settings = PageSettings(
             preset=preset, verification_rigour=verification_rigour,
             satellite_mrv=satellite_mrv, retired_credit_disclosure=retired_credit_disclosure,
-            regulator_assigns_verifiers=regulator_assigns_verifiers, buffer_share=buffer_share,
+            regulator_assigns_verifiers=regulator_assigns_verifiers,
+            quality_books=quality_books, buffer_share=buffer_share,
             offset_cap=offset_cap, firms=firms, developers=developers,
             trader_share=trader_share, seed=seed)
         self._page_lock = threading.RLock()

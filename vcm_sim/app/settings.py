@@ -21,6 +21,8 @@ there. A step of the baseline (1000 firms) takes about a millisecond."""
 MAX_DEVELOPERS = 400
 """Largest population of developers the page offers."""
 DEFAULT_SEED = 42
+PAGE_RATERS = 3
+"""Rating agencies the ratings switch brings into a preset that has none."""
 _BASELINE = load_scenario("baseline")
 """The page opens on the baseline: the controls' defaults are its values."""
 
@@ -48,6 +50,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("satellite_mrv", "Satellite MRV coverage (0-1)", "float", 0.0, 1.0, 0.05),
     Control("retired_credit_disclosure", "Disclose credits behind claims", "bool"),
     Control("regulator_assigns_verifiers", "Regulator assigns verifiers", "bool"),
+    Control("quality_books", "Ratings on the books (buyers see them)", "bool"),
     Control("buffer_share", "Buffer share of issuance (0-0.5)", "float", 0.0, 0.5, 0.01),
     Control("offset_cap", "Offset cap (share of target)", "float", 0.0, 1.0, 0.05),
     Control("firms", "Emitting firms", "int", 20, MAX_FIRMS, 20),
@@ -66,7 +69,9 @@ class PageSettings:
     keeps the preset's own rule (which may be the per-type shares of the project table); any
     other value sets one share for every issuance. ``trader_share`` is the number of
     speculative traders per emitting firm. Verifiers scale with developers so that a smaller
-    population keeps the preset's market structure (clients per verifier).
+    population keeps the preset's market structure (clients per verifier). ``quality_books``
+    splits the books by rating grade and label (buyers see each credit's rating), with
+    :data:`PAGE_RATERS` rating agencies where the preset has none.
     """
 
     preset: str = "baseline"
@@ -75,6 +80,7 @@ class PageSettings:
     retired_credit_disclosure: bool = _BASELINE.rules.disclosure.retired_credit_disclosure
     regulator_assigns_verifiers: bool = (
         _BASELINE.rules.integrity.verifier_assignment == "regulator")
+    quality_books: bool = _BASELINE.rules.market.quality_books
     buffer_share: float | None = None
     offset_cap: float = _BASELINE.rules.market.offset_cap
     firms: int = min(_BASELINE.population.firms, MAX_FIRMS)
@@ -94,6 +100,7 @@ class PageSettings:
             satellite_mrv=integrity.satellite_mrv,
             retired_credit_disclosure=base.rules.disclosure.retired_credit_disclosure,
             regulator_assigns_verifiers=integrity.verifier_assignment == "regulator",
+            quality_books=base.rules.market.quality_books,
             buffer_share=default_buffer_share(base),
             offset_cap=base.rules.market.offset_cap,
             firms=min(pop.firms, MAX_FIRMS),
@@ -121,11 +128,14 @@ class PageSettings:
             "rules.integrity.verifier_assignment":
                 "regulator" if self.regulator_assigns_verifiers else "developer",
             "rules.market.offset_cap": float(self.offset_cap),
+            "rules.market.quality_books": bool(self.quality_books),
             "population.firms": int(self.firms),
             "population.developers": int(self.developers),
             "population.verifiers": scaled_verifiers(base, int(self.developers)),
             "population.traders": int(round(self.trader_share * self.firms)),
         }
+        if self.quality_books and not base.population.raters:
+            overrides["population.raters"] = PAGE_RATERS
         if (self.buffer_share is not None
                 and abs(self.buffer_share - default_buffer_share(base)) > 0.005):
             overrides["rules.integrity.buffer_share"] = float(self.buffer_share)
@@ -167,8 +177,10 @@ def describe(scenario: Scenario) -> str:
             f"{integrity.satellite_mrv:.0%} · disclosure "
             f"{'on' if disclosure.retired_credit_disclosure else 'off'} · verifiers chosen by "
             f"{integrity.verifier_assignment} · buffer {buffer} · offset cap "
-            f"{market.offset_cap:.0%} · {pop.firms} firms, {pop.developers} developers, "
-            f"{pop.verifiers} verifiers, {pop.traders} traders")
+            f"{market.offset_cap:.0%} · ratings on the books "
+            f"{'on' if market.quality_books else 'off'} · {pop.firms} firms, "
+            f"{pop.developers} developers, {pop.verifiers} verifiers, {pop.traders} traders, "
+            f"{pop.raters} rating agencies")
 
 
 __all__ = ["CONTROLS", "Control", "PageSettings", "default_buffer_share", "describe",

@@ -1,0 +1,134 @@
+"""Rated premium: the rated preset's premium per rating notch and its A-or-above over below-A
+price ratio against the targets, and how much of them buyers' expected real tonnes and the
+risk of exposure each make. Writes results/rated_premium/.
+
+Run: ``python experiments/rated_premium.py [--workers N] [--fresh]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from common import (PAIRED_NOTE, arguments, by_level, ci_text, markdown_table, paired,
+                    paired_row, paired_text, run, series, write_readme)
+
+NAME = "rated_premium"
+CHANNELS = "channels"
+LEVELS = {"both": "expected tonnes and exposure risk (the preset)",
+          "tonnes_only": "expected tonnes only (exposure_cost 0)",
+          "exposure_only": "exposure risk only (quality_preference 0)",
+          "neither": "neither (both 0)"}
+PREMIUM_TARGET = (0.15, 0.40)
+"""Premium per notch the issue asks of the preset (BeZero: about 0.25, widening to 0.4)."""
+RATIO_TARGET = (1.5, 3.0)
+"""A-or-above over below-A price ratio asked (50-200% above; BeZero: about +80%)."""
+BANDS = {"price_rating_a_or_above_usd": "rated A or above",
+         "price_rating_below_a_usd": "rated below A", "price_rating_unrated_usd": "unrated"}
+
+
+def medians(runs: pd.DataFrame, metric: str) -> pd.Series:
+    """Per level, the median of ``metric`` over the replications (the issue's criterion)."""
+    ok = runs[runs["status"] == "ok"]
+    return ok.groupby(CHANNELS)[metric].median()
+
+
+def band_figure(runs: pd.DataFrame, path) -> None:
+    """Price by rating band over the years of the preset's runs (mean of the yearly means
+    over replications, and their 5-95% range)."""
+    steps = series(NAME)
+    ids = set(runs.loc[runs[CHANNELS] == "both", "run_id"])
+    steps = steps[steps["run_id"].isin(ids)].assign(year=lambda f: f["step"] // 12 + 1)
+    fig = Figure(figsize=(7.5, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for column, label in BANDS.items():
+        yearly = steps.groupby(["run_id", "year"])[column].mean().unstack(0)
+        line, = ax.plot(yearly.index, yearly.mean(axis=1), marker="o", ms=3, label=label)
+        ax.fill_between(yearly.index, yearly.quantile(0.05, axis=1),
+                        yearly.quantile(0.95, axis=1), alpha=0.15, color=line.get_color())
+    ax.set_xlabel("year of the run (after burn-in)")
+    ax.set_ylabel("price, USD per tCO2e")
+    ax.set_title("Price by rating band, rated preset, 10 seeds (mean, 5-95% range)",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+
+
+def within(value: float, bounds: tuple[float, float]) -> str:
+    """'within' or 'outside' the target ``bounds``."""
+    return "within" if bounds[0] <= value <= bounds[1] else "outside"
+
+
+def main() -> None:
+    args = arguments(__doc__)
+    spec, runs, target = run(NAME, args)
+    band_figure(runs, target / "price_by_band.png")
+    premium, ratio = medians(runs, "rating_premium"), medians(runs, "rating_band_ratio")
+    tables = {m: by_level(runs, CHANNELS, m).set_index(CHANNELS)
+              for m in ("rating_premium", "rating_band_ratio")}
+    params = list(spec.parameters)
+
+    def diff(a, b, metric):
+        return paired(runs, params, CHANNELS, a, b, metric)
+
+    share = {}
+    for metric in ("rating_premium", "rating_band_ratio"):
+        log = np.log1p if metric == "rating_premium" else np.log
+        total = log(tables[metric].loc["both", "mean"]) - log(tables[metric].loc["neither",
+                                                                                  "mean"])
+        share[metric] = {lvl: (log(tables[metric].loc[lvl, "mean"])
+                               - log(tables[metric].loc["neither", "mean"])) / total
+                         for lvl in ("tonnes_only", "exposure_only")} if total else {}
+    findings = [
+        f"The rated preset, median over {spec.replications} seeds: premium per rating notch "
+        f"{premium['both']:.3f} ({within(premium['both'], PREMIUM_TARGET)} the target "
+        f"{PREMIUM_TARGET[0]:g}-{PREMIUM_TARGET[1]:g}); credits rated A or above trade at "
+        f"{ratio['both']:.2f} times the price of those rated below A "
+        f"({within(ratio['both'], RATIO_TARGET)} the target {RATIO_TARGET[0]:g}-"
+        f"{RATIO_TARGET[1]:g}, i.e. 50-200% above). Means with 95% intervals: "
+        f"{ci_text(tables['rating_premium'].loc['both'])} and "
+        f"{ci_text(tables['rating_band_ratio'].loc['both'])}.",
+        "By buyers' reasons to pay for quality (median over seeds, premium per notch; band "
+        "ratio): " + "; ".join(f"{LEVELS[lvl]}: {premium[lvl]:.3f}; {ratio[lvl]:.2f}"
+                                for lvl in LEVELS) + ".",
+        "Paired against neither: premium per notch with expected tonnes only "
+        f"{paired_text(diff('tonnes_only', 'neither', 'rating_premium'))}, with exposure "
+        f"risk only {paired_text(diff('exposure_only', 'neither', 'rating_premium'))}, with "
+        f"both {paired_text(diff('both', 'neither', 'rating_premium'))}. On the log scale, "
+        "of what both add to the premium over neither, expected tonnes alone make "
+        + (f"{share['rating_premium']['tonnes_only']:.0%} and exposure risk alone "
+           f"{share['rating_premium']['exposure_only']:.0%}" if share["rating_premium"]
+           else "n/a") + " (the two need not add up to 100%: they interact).",
+        f"Without either reason, credits rated A or above still trade at {ratio['neither']:.2f} "
+        "times those below A: that gap is composition (REDD+, whose additionality is 0.25, "
+        "is rated below A and is the cheapest type) and sellers' learning, not buyers paying "
+        "for quality. Firms whose claims are exposed turn quality-seeking even at "
+        "quality_preference 0, so 'neither' keeps a little of the tonnes channel.",
+    ]
+    sections = [
+        "## What is built in", "",
+        "Buyers' worth of a credit in each rating grade is a formula (`vcm_sim/valuation.py`): "
+        "a grade's middle over the prior `firms.unrated_real_tonnes` for quality-seekers, and "
+        "one minus `firms.exposure_cost` times the yearly exposure probability for everyone. "
+        "What emerges is how much of that worth reaches prices: a book's price is set by its "
+        "bids only where they, not the asks, are marginal, and buyers spread over books by "
+        "the credits on offer there.", "",
+        "## Paired differences", "", PAIRED_NOTE, "",
+        markdown_table(pd.DataFrame([
+            {"comparison": f"{a} minus {b}: {m}", **paired_row(diff(a, b, m))}
+            for m in ("rating_premium", "rating_band_ratio")
+            for a, b in (("both", "neither"), ("tonnes_only", "neither"),
+                         ("exposure_only", "neither"))])),
+    ]
+    write_readme(target, spec, runs,
+                 "Does the rated preset price ratings as the market does (BeZero: about +25% "
+                 "per notch, +80% for A or above), and how much of its premium comes from "
+                 "buyers' expected real tonnes and how much from the risk of exposure?",
+                 findings, sections, "Populations: the rated preset's (1,000 firms, 200 "
+                 "developers, 20 verifiers, three rating agencies). ")
+    print((target / "README.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
