@@ -961,8 +961,14 @@ class Jurisdiction:
         self.labels.record_retirements(batch, credits)
         if len(self.rater_agents):
             self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
-            np.add.at(self.claimed_by_band, (batch, self.raters.band(self.projects, project)),
-                      credits)
+            band = self.raters.band(self.consensus(), project)
+            np.add.at(self.claimed_by_band, (batch, band), credits)
+
+    def consensus(self) -> np.ndarray:
+        """The rating agencies' consensus grade of each project they have seen (see
+        :meth:`~vcm_sim.agents.rater.RaterPanel.consensus`), computed once a month, when first
+        asked: in the market phase, after the month's verifications and audits moved it."""
+        return self._once_a_month("consensus", lambda: self.raters.consensus(self.projects))
 
     def record_claims(self, vintage: np.ndarray, real: np.ndarray, credits: np.ndarray
                       ) -> None:

@@ -93,7 +93,7 @@ class Segments:
         grade = np.full(n_batches, UNRATED_SEGMENT, dtype=np.int64)
         if len(market.rater_agents) and market.raters.seen:
             project = market.truth.view("project")
-            consensus = market.raters.consensus(market.projects)
+            consensus = market.consensus()
             seen = project < market.raters.seen
             rated = np.full(own, UNRATED, dtype=np.int64)
             rated[seen] = consensus[project[seen]]

@@ -143,13 +143,14 @@ class RaterPanel:
             median[rated] = np.ceil(np.nanmedian(grades[:, rated], axis=0))
         return median.astype(np.int64)
 
-    def band(self, projects, ids: np.ndarray) -> np.ndarray:
-        """The rating band of projects ``ids`` now: 0 when the agencies' consensus rates it A
-        or above, 1 below A, 2 when no agency covers it (or none has seen it yet)."""
+    def band(self, consensus: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The rating band of projects ``ids`` given the agencies' ``consensus`` (of the
+        projects seen, :meth:`consensus`): 0 when it rates a project A or above, 1 below A, 2
+        when no agency covers it (or none has seen it yet)."""
         grade = np.full(len(ids), UNRATED)
-        seen = ids < self.seen
+        seen = ids < len(consensus)
         if seen.any():
-            grade[seen] = self.consensus(projects)[ids[seen]]
+            grade[seen] = consensus[ids[seen]]
         return np.where(grade == UNRATED, 2, (grade > A_OR_ABOVE).astype(np.int64))
 
     def evidence(self, projects, found: np.ndarray) -> None:
