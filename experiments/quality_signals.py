@@ -12,7 +12,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, lines_figure, markdown_table,
-                    paired, paired_row, paired_text, run, series, write_readme)
+                    paired, paired_row, paired_text, resolved, run, series, write_readme)
+from vcm_sim.sweep.report import mean_ci
 
 NAME = "quality_signals"
 BOOKS = "rules.market.quality_books"
@@ -32,7 +33,8 @@ LABELS = {BOOKS: "quality books", COVERAGE: "coverage (share of projects rated)"
 PRESET = {BOOKS: True, COVERAGE: 0.5, ERROR: 0.15, LABEL: "strict", DISCLOSE: False}
 """The rated preset's point."""
 LEMONS = {BOOKS: False, COVERAGE: 0.0, LABEL: "none"}
-"""No signal at all: one book per type, no ratings, no label (the agencies' error is moot)."""
+"""No signal at all: one book per type, no ratings, no label (the agencies' error is moot,
+and so is disclosure of ratings: at coverage 0 the agencies publish nothing)."""
 BANDS = {"price_rating_a_or_above_usd": "rated A or above",
          "price_rating_below_a_usd": "rated below A", "price_rating_unrated_usd": "unrated"}
 
@@ -59,6 +61,31 @@ def yearly_mean(steps: pd.DataFrame, column: str) -> pd.DataFrame:
     per_run = steps.assign(year=year).groupby(["run_id", "year"])[column].mean().unstack(0)
     return pd.DataFrame({"mean": per_run.mean(axis=1), "low": per_run.quantile(0.05, axis=1),
                          "high": per_run.quantile(0.95, axis=1)})
+
+
+def difference_in_changes(runs: pd.DataFrame) -> dict:
+    """Per replication, the lemons cells' mean ``high_integrity_change`` less the preset
+    point's; mean and 95% interval over replications (a shared trend, such as the type mix
+    or sentiment, cancels)."""
+    ok = runs[runs["status"] == "ok"]
+    lemons = cell(ok, LEMONS).groupby("replication")["high_integrity_change"].mean()
+    preset = cell(ok, PRESET).groupby("replication")["high_integrity_change"].mean()
+    d = (lemons - preset).dropna()
+    n, mean, _, low, high = mean_ci(d)
+    return {"n": n, "pairs": len(d), "mean": mean, "ci_low": low, "ci_high": high}
+
+
+def lemons_verdict(change: pd.Series, gap: dict) -> str:
+    """What the lemons case shows: the market for lemons is the no-signal market's share of
+    high-integrity credits falling, and falling more than with signals."""
+    if change["ci_high"] < 0 and resolved(gap) and gap["mean"] < 0:
+        return "The market for lemons emerges: without signals the share falls, and more " \
+               "than with them."
+    if change["ci_low"] > 0:
+        return ("The market for lemons does not emerge: without signals the share rises "
+                "(see below for why it can only emerge through which developers survive).")
+    return ("No resolved market for lemons: without signals the share does not fall beyond "
+            "noise (see below for why).")
 
 
 def lemons_figure(runs: pd.DataFrame, path) -> None:
@@ -126,6 +153,7 @@ def main() -> None:
     accuracy_gi = diff(cell(booked, {COVERAGE: 0.5}), ERROR, 0.3, 0.05, GI)
     lemon_pooled = by_level(cell(runs, LEMONS).assign(all=1), "all", "high_integrity_change")
     signal_change = by_level(cell(runs, PRESET).assign(all=1), "all", "high_integrity_change")
+    lemon_gap = difference_in_changes(runs)
     label_gi = {lvl: diff(cell(booked, {COVERAGE: 0.5}), LABEL, lvl, "none", GI)
                 for lvl in ("strict", "lenient")}
     disclose_gi = diff(runs, DISCLOSE, True, False, GI)
@@ -149,41 +177,55 @@ def main() -> None:
         + "; by the agencies' error at coverage 0.5: " + ", ".join(
             f"{e:g}: {ci_text(r)}" for e, r in error["rating_premium"].iterrows())
         + f". At the preset's point: {ci_text(premium)} (the BeZero estimate is about 0.25).",
-        "Price dispersion within types (sd of log prices across a type's books) by coverage: "
+        "Price dispersion within types (sd of log prices across a type's books) with quality "
+        "books, by coverage: "
         + ", ".join(f"{c:g}: {ci_text(r)}" for c, r in coverage["price_dispersion"].iterrows())
-        + ". Without quality books it is 0 by construction: a type clears in one book, so "
-        "buyers who see no quality cannot pay different prices for its credits (an identity, "
-        "not a finding).",
-        "The lemons case (one book per type, no ratings, no label): the high-integrity share "
-        "of credits retired changes from the first five years to the last by "
-        f"{ci_text(lemon_pooled.iloc[0])} (pooled over disclosure and the moot agencies' "
-        f"error), against {ci_text(signal_change.iloc[0])} at the rated preset's point. "
-        + ("A negative change would be the market for lemons; "
-           + ("it emerges here." if lemon_pooled.iloc[0]["ci_high"] < 0 else
-              "it does not emerge here: see below for why.")),
-        "Label strictness (with quality books, coverage 0.5), paired against no label: "
-        + "; ".join(f"{lvl} {paired_text(d)}" for lvl, d in label_gi.items())
-        + f". Retired-credit disclosure, paired: {paired_text(disclose_gi)}.",
+        + ". At coverage 0 the books still split by label and vintage, so some dispersion "
+        "remains without any rating. Without quality books it is 0 by construction: a type "
+        "clears in one book, so buyers who see no quality cannot pay different prices for "
+        "its credits (an identity, not a finding).",
+        "The lemons case (one book per type, no ratings, no label): the type-adjusted "
+        "high-integrity share of credits retired changes from the first five years to the "
+        f"last by {ci_text(lemon_pooled.iloc[0])} (pooled over disclosure and the moot "
+        f"agencies' error), against {ci_text(signal_change.iloc[0])} at the rated preset's "
+        "point; the lemons change minus the preset's, paired by replication: "
+        f"{paired_text(lemon_gap)}. " + lemons_verdict(lemon_pooled.iloc[0], lemon_gap),
+        "Label strictness (with quality books, coverage 0.5), greenwashing paired against no "
+        "label: " + "; ".join(f"{lvl} {paired_text(d)}" for lvl, d in label_gi.items())
+        + ". The label approves whole types (ARR; or ARR, IFM and REDD+), so it moves "
+        "buyers between types, not within one: quality-seekers expect "
+        "`firms.labelled_real_tonnes` behind an unrated labelled credit, so a lenient body's "
+        "label on REDD+ credits draws them to credits with a quarter of a real tonne "
+        "(mechanical, from that prior). Retired-credit disclosure, paired: "
+        f"{paired_text(disclose_gi)}.",
     ]
     mechanics = [
         "## What is built in and what emerges", "",
         "Built in (mechanical): a buyer's worth of a credit follows from its grade's middle, "
-        "the prior `firms.unrated_real_tonnes` and the exposure probability of "
+        "the priors `firms.unrated_real_tonnes` and `firms.labelled_real_tonnes`, the "
+        "vintage discount `firms.vintage_discount_yr` and the exposure probability of "
         "`vcm_sim/claims.py` (`vcm_sim/valuation.py`), so the ordering of what buyers would "
         "pay per notch is a formula; without quality books price dispersion within a type is "
         "0 by construction; a rating is the truth plus an error, so better-rated credits are "
         "less greenwashed at any accuracy. The band prices mix project types (REDD+, with "
         "additionality 0.25, is always rated low), so the gap between A-or-above and below-A "
-        "credits is partly composition.",
+        "credits is mostly composition; `band_premium` measures it within types. Levels "
+        "that cannot matter repeat the same runs (without quality books and at coverage 0, "
+        "the agencies' error and the label change nothing): averages over them are "
+        "averages of identical pairs, which dilute an effect towards 0 but do not narrow "
+        "its interval (replications are averaged first).",
         "",
         "Emergent: how much of buyers' worth reaches prices (a premium appears only where a "
         "book's bids, not its asks, set the price: in an oversupplied book the price sits at "
         "sellers' asks), where demand goes (buyers draw books by credits on offer and worth "
-        "per dollar), which developers sell and survive, and so the greenwashing index, volume "
-        "and the high-integrity share. The market for lemons can emerge only through which "
-        "developers survive: developers' honesty is drawn at entry from a fixed distribution, "
-        "and entry answers to a type's profitability, not to a developer's integrity, so "
-        "adverse selection works through exits alone.",
+        "per dollar), how far developers inflate new projects' baselines (with quality books "
+        "they weigh the extra credits against the worse rating and the price the books have "
+        "shown for it), which developers sell and survive, and so the greenwashing index, "
+        "volume and the high-integrity share. The market for lemons can emerge through "
+        "developers' choice of baseline (which answers to prices only where buyers see "
+        "ratings) and which developers survive; developers' honesty is drawn at entry from a "
+        "fixed distribution, and entry answers to a type's profitability, not to a "
+        "developer's integrity.",
         "",
         "## Paired differences", "", PAIRED_NOTE, "",
         markdown_table(pd.DataFrame([

@@ -7,7 +7,6 @@ Run: ``python experiments/rated_premium.py [--workers N] [--fresh]``.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -24,6 +23,9 @@ PREMIUM_TARGET = (0.15, 0.40)
 """Premium per notch the issue asks of the preset (BeZero: about 0.25, widening to 0.4)."""
 RATIO_TARGET = (1.5, 3.0)
 """A-or-above over below-A price ratio asked (50-200% above; BeZero: about +80%)."""
+BAND_TARGET = (0.5, 2.0)
+"""The same as a premium (0.5-2.0), for the within-type measure ``band_premium``."""
+METRICS = ("rating_premium", "band_premium", "rating_band_ratio")
 BANDS = {"price_rating_a_or_above_usd": "rated A or above",
          "price_rating_below_a_usd": "rated below A", "price_rating_unrated_usd": "unrated"}
 
@@ -64,47 +66,40 @@ def main() -> None:
     args = arguments(__doc__)
     spec, runs, target = run(NAME, args)
     band_figure(runs, target / "price_by_band.png")
-    premium, ratio = medians(runs, "rating_premium"), medians(runs, "rating_band_ratio")
-    tables = {m: by_level(runs, CHANNELS, m).set_index(CHANNELS)
-              for m in ("rating_premium", "rating_band_ratio")}
+    median = {m: medians(runs, m) for m in METRICS}
+    tables = {m: by_level(runs, CHANNELS, m).set_index(CHANNELS) for m in METRICS}
     params = list(spec.parameters)
 
     def diff(a, b, metric):
         return paired(runs, params, CHANNELS, a, b, metric)
 
-    share = {}
-    for metric in ("rating_premium", "rating_band_ratio"):
-        log = np.log1p if metric == "rating_premium" else np.log
-        total = log(tables[metric].loc["both", "mean"]) - log(tables[metric].loc["neither",
-                                                                                  "mean"])
-        share[metric] = {lvl: (log(tables[metric].loc[lvl, "mean"])
-                               - log(tables[metric].loc["neither", "mean"])) / total
-                         for lvl in ("tonnes_only", "exposure_only")} if total else {}
+    premium, band, ratio = (median[m] for m in METRICS)
     findings = [
         f"The rated preset, median over {spec.replications} seeds: premium per rating notch "
-        f"{premium['both']:.3f} ({within(premium['both'], PREMIUM_TARGET)} the target "
-        f"{PREMIUM_TARGET[0]:g}-{PREMIUM_TARGET[1]:g}); credits rated A or above trade at "
-        f"{ratio['both']:.2f} times the price of those rated below A "
-        f"({within(ratio['both'], RATIO_TARGET)} the target {RATIO_TARGET[0]:g}-"
-        f"{RATIO_TARGET[1]:g}, i.e. 50-200% above). Means with 95% intervals: "
-        f"{ci_text(tables['rating_premium'].loc['both'])} and "
-        f"{ci_text(tables['rating_band_ratio'].loc['both'])}.",
-        "By buyers' reasons to pay for quality (median over seeds, premium per notch; band "
-        "ratio): " + "; ".join(f"{LEVELS[lvl]}: {premium[lvl]:.3f}; {ratio[lvl]:.2f}"
-                                for lvl in LEVELS) + ".",
-        "Paired against neither: premium per notch with expected tonnes only "
+        f"within type, label, vintage and month {premium['both']:.3f} "
+        f"({within(premium['both'], PREMIUM_TARGET)} the target "
+        f"{PREMIUM_TARGET[0]:g}-{PREMIUM_TARGET[1]:g}); credits rated A or above trade "
+        f"{band['both']:.2f} above those rated below A within type "
+        f"({within(band['both'], BAND_TARGET)} the target {BAND_TARGET[0]:g}-"
+        f"{BAND_TARGET[1]:g}, i.e. 50-200%) and at {ratio['both']:.2f} times their price "
+        f"across types ({within(ratio['both'], RATIO_TARGET)} {RATIO_TARGET[0]:g}-"
+        f"{RATIO_TARGET[1]:g}). Means with 95% intervals: "
+        + ", ".join(ci_text(tables[m].loc["both"]) for m in METRICS) + ".",
+        "By buyers' reasons to pay for quality (median over seeds: premium per notch; "
+        "A-or-above premium within type; A-or-above over below-A across types): "
+        + "; ".join(f"{LEVELS[lvl]}: {premium[lvl]:.3f}, {band[lvl]:.2f}, {ratio[lvl]:.2f}"
+                    for lvl in LEVELS) + ".",
+        "Paired against neither, the premium per notch with expected tonnes only "
         f"{paired_text(diff('tonnes_only', 'neither', 'rating_premium'))}, with exposure "
         f"risk only {paired_text(diff('exposure_only', 'neither', 'rating_premium'))}, with "
-        f"both {paired_text(diff('both', 'neither', 'rating_premium'))}. On the log scale, "
-        "of what both add to the premium over neither, expected tonnes alone make "
-        + (f"{share['rating_premium']['tonnes_only']:.0%} and exposure risk alone "
-           f"{share['rating_premium']['exposure_only']:.0%}" if share["rating_premium"]
-           else "n/a") + " (the two need not add up to 100%: they interact).",
-        f"Without either reason, credits rated A or above still trade at {ratio['neither']:.2f} "
-        "times those below A: that gap is composition (REDD+, whose additionality is 0.25, "
-        "is rated below A and is the cheapest type) and sellers' learning, not buyers paying "
-        "for quality. Firms whose claims are exposed turn quality-seeking even at "
-        "quality_preference 0, so 'neither' keeps a little of the tonnes channel.",
+        f"both {paired_text(diff('both', 'neither', 'rating_premium'))}: what each reason "
+        "adds on its own (they need not add up: they interact).",
+        f"Without either reason, credits rated A or above trade at {ratio['neither']:.2f} "
+        f"times those below A across types but {band['neither']:.2f} above them within type: "
+        "the gap across types is composition (REDD+, whose additionality is 0.25, is rated "
+        "below A and is the cheapest type), not buyers paying for quality. Firms whose claims "
+        "are exposed turn quality-seeking even at quality_preference 0, so 'neither' keeps a "
+        "little of the tonnes channel.",
     ]
     sections = [
         "## What is built in", "",
@@ -117,7 +112,7 @@ def main() -> None:
         "## Paired differences", "", PAIRED_NOTE, "",
         markdown_table(pd.DataFrame([
             {"comparison": f"{a} minus {b}: {m}", **paired_row(diff(a, b, m))}
-            for m in ("rating_premium", "rating_band_ratio")
+            for m in METRICS
             for a, b in (("both", "neither"), ("tonnes_only", "neither"),
                          ("exposure_only", "neither"))])),
     ]

@@ -96,6 +96,7 @@ def deliver_adjusted(origin: Jurisdiction, market: Jurisdiction, sellers: list[s
                                    f"{to}/{year}")
     credits = np.array(legs.quantity, dtype=np.int64)
     batch = np.array(legs.batch, dtype=np.int64)
-    market.record_claims(origin.truth.vintage[batch], origin.truth.real_now(batch), credits)
+    market.record_claims(origin.truth.vintage[batch], origin.truth.real_now(batch), credits,
+                         origin.projects.kind[origin.truth.project[batch]])
     origin.tally.adjusted_tco2 += int(credits.sum())
     return np.array(legs.match, dtype=np.int64), batch, credits

@@ -187,12 +187,14 @@ class Jurisdiction:
         12 months (for :func:`vcm_sim.metrics.rating_premium`)."""
         self.price_history: list[np.ndarray] = []
         self.sales_history: list[int] = []
+        """Credits traded each month."""
         self.claimed_months: list[list[int]] = []
         """Per month simulated: the credits retired in this registry behind claims, as [their
-        ages at retirement (year minus vintage, years) summed, their number, the number of
-        them with the real tonnes of a credit rated A or above (hidden truth at retirement:
-        :func:`high_integrity_floor`)]."""
-        """Credits traded each month."""
+        ages at retirement (year minus vintage, years) summed, their number]."""
+        self.claimed_quality: list[np.ndarray] = []
+        """Per month simulated, per project type: the credits retired in this registry behind
+        claims with the real tonnes of a credit rated A or above (hidden truth at retirement:
+        :func:`high_integrity_floor`; row 0) and all of them (row 1)."""
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = self.firms.expected_monthly_demand(
             s.firms, self.expected_price, self.sentiment.level, s.rules.market.offset_cap,
@@ -324,8 +326,9 @@ class Jurisdiction:
                                                       rules.verification_rigour,
                                                       rules.satellite_mrv,
                                                       s.verifiers.satellite_boost)
-        inflation = self.developers.choose_methods(dev, detection, rules.project_audit_rate,
-                                                   rules.penalty_multiple, s.developers)
+        inflation = self.developers.choose_methods(
+            dev, detection, rules.project_audit_rate, rules.penalty_multiple, s.developers,
+            valuation.method_prices(self, kind, additionality))
         years = types.crediting_years[kind]
         ids = np.arange(len(self.projects), len(self.projects) + len(dev))
         self.projects.add(
@@ -382,7 +385,8 @@ class Jurisdiction:
         self._month += 1
         t = self._month
         self.registry.step = t
-        self.claimed_months.append([0, 0, 0])
+        self.claimed_months.append([0, 0])
+        self.claimed_quality.append(np.zeros((2, len(self.types.names)), dtype=np.int64))
         self._nature(t)
         if self.ets is not None:
             self.ets.open_month(t)
@@ -925,7 +929,7 @@ class Jurisdiction:
         shortfall = 1.0 - firms.real_this_year[claiming] / firms.claimed_this_year[claiming]
         p = exposure_probability(shortfall, s.rules.disclosure,
                                  s.rules.integrity.claim_audit_rate, s.exposure,
-                                 len(self.rater_agents) > 0)
+                                 self.ratings_published)
         exposed = claiming[self.draws("claims").random(len(claiming)) < p]
         if not len(exposed):
             return
@@ -957,12 +961,18 @@ class Jurisdiction:
         np.add.at(self.retired_by_type, self.projects.kind[project], credits)
         if not behind_claims:
             return
-        self.record_claims(self.truth.vintage[batch], self.truth.real_now(batch), credits)
+        self.record_claims(self.truth.vintage[batch], self.truth.real_now(batch), credits,
+                           self.projects.kind[project])
         self.labels.record_retirements(batch, credits)
         if len(self.rater_agents):
             self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)
             band = self.raters.band(self.consensus(), project)
             np.add.at(self.claimed_by_band, (batch, band), credits)
+
+    @property
+    def ratings_published(self) -> bool:
+        """Whether rating agencies publish ratings here: some exist and cover projects."""
+        return len(self.rater_agents) > 0 and self.config.rating_agencies.coverage > 0
 
     def consensus(self) -> np.ndarray:
         """The rating agencies' consensus grade of each project they have seen (see
@@ -970,17 +980,19 @@ class Jurisdiction:
         asked: in the market phase, after the month's verifications and audits moved it."""
         return self._once_a_month("consensus", lambda: self.raters.consensus(self.projects))
 
-    def record_claims(self, vintage: np.ndarray, real: np.ndarray, credits: np.ndarray
-                      ) -> None:
+    def record_claims(self, vintage: np.ndarray, real: np.ndarray, credits: np.ndarray,
+                      kind: np.ndarray) -> None:
         """Count ``credits`` retired in this registry behind claims this month, of vintages
-        ``vintage`` with ``real`` real tonnes per credit (aligned), in
-        :attr:`claimed_months`."""
+        ``vintage``, with ``real`` real tonnes per credit, of project types ``kind`` (aligned),
+        in :attr:`claimed_months` and :attr:`claimed_quality`."""
         if self.claimed_months:
             month = self.claimed_months[-1]
             month[0] += int(np.dot(credits, self.year - vintage))
             month[1] += int(credits.sum())
             floor = high_integrity_floor(self.config.rating_agencies.notch_width)
-            month[2] += int(credits[real >= floor].sum())
+            quality = self.claimed_quality[-1]
+            np.add.at(quality[0], kind, np.where(real >= floor, credits, 0))
+            np.add.at(quality[1], kind, credits)
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vcm_sim.agents.rater import UNRATED
+from vcm_sim.agents.rater import A_OR_ABOVE, UNRATED
 from vcm_sim.ets.reporters import ets_summary
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.rules import PROJECT_TYPES
@@ -133,6 +133,20 @@ def rating_premium(market: Jurisdiction) -> float:
     traded in the same month. NaN without quality books, with fewer than
     :data:`MIN_PREMIUM_OBSERVATIONS` book-months, or when no such group traded at two
     grades."""
+    return _rated_slope(market, lambda grade: (UNRATED_SEGMENT - 1 - grade).astype(float))
+
+
+def band_premium(market: Jurisdiction) -> float:
+    """Price premium of credits rated A or above over those rated below A, a fraction (0.8:
+    80% dearer), as :func:`rating_premium` measures it with an A-or-above indicator in place
+    of the grade: within a type, label, vintage band and month, so that the mix of project
+    types in each band does not enter it. NaN as :func:`rating_premium`."""
+    return _rated_slope(market, lambda grade: (grade <= A_OR_ABOVE).astype(float))
+
+
+def _rated_slope(market: Jurisdiction, regressor: Callable[[np.ndarray], np.ndarray]) -> float:
+    """exp(b) - 1 for b the within-group slope of log book-month prices on ``regressor`` of
+    the grade (see :func:`rating_premium`), or NaN."""
     if not market.segments.on or not market.book_months:
         return math.nan
     segments = market.segments
@@ -145,12 +159,12 @@ def rating_premium(market: Jurisdiction) -> float:
     keep = (volume > 0) & (grade < UNRATED_SEGMENT)
     if keep.sum() < MIN_PREMIUM_OBSERVATIONS:
         return math.nan
-    w, notch = volume[keep], (UNRATED_SEGMENT - 1 - grade[keep]).astype(float)
+    w, x = volume[keep], regressor(grade[keep])
     log_price = np.log(value[keep] / volume[keep])
     group = np.unique(np.stack([month[keep], segments.kind(book[keep]),
                                 segments.labelled(segment[keep]), segments.older(segment[keep])]),
                       axis=1, return_inverse=True)[1].ravel()
-    x, y = _within(notch, group, w), _within(log_price, group, w)
+    x, y = _within(x, group, w), _within(log_price, group, w)
     spread = float((w * x * x).sum())
     if spread <= 1e-12:
         return math.nan
@@ -216,17 +230,26 @@ def retired_vintage_age_yr(market: Jurisdiction) -> float:
     the last 12 months, at their retirement: the retirement year minus the vintage (the year
     the tonnes were captured); NaN when none were."""
     months = market.claimed_months[-STEPS_PER_YEAR:]
-    ages, credits, _ = (sum(column) for column in zip(*months)) if months else (0, 0, 0)
+    ages, credits = (sum(column) for column in zip(*months)) if months else (0, 0)
     return ages / credits if credits else math.nan
 
 
 def high_integrity_share(market: Jurisdiction) -> float:
-    """Share of the credits retired in the market's registry behind claims this step that
-    carry the real tonnes of a credit rated A or above (hidden truth at retirement, at least
-    0.7 real tonnes per credit with the default notch): the market for lemons shows as this
-    share falling. NaN when none were retired."""
-    _, credits, high = market.claimed_months[-1] if market.claimed_months else (0, 0, 0)
-    return high / credits if credits else math.nan
+    """Type-adjusted share of the credits retired in the market's registry behind claims
+    this step that carry the real tonnes of a credit rated A or above (hidden truth at
+    retirement, at least 0.7 real tonnes per credit with the default notch): per project
+    type, the share of its credits retired that do, averaged over the types retired with
+    their fixed shares of credits (``TypeTable.credit_mix``), so that a shift between
+    types does not move it. The market for lemons shows as it falling. NaN when none were
+    retired."""
+    if not market.claimed_quality:
+        return math.nan
+    high, credits = market.claimed_quality[-1]
+    retired = credits > 0
+    if not retired.any():
+        return math.nan
+    weight = market.types.credit_mix[retired]
+    return float(np.dot(weight, high[retired] / credits[retired]) / weight.sum())
 
 
 def price_dispersion(market: Jurisdiction) -> float:
@@ -532,6 +555,7 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     **{f"price_rating_{name}_usd": _band_price(k) for k, name in enumerate(BANDS)},
     "price_labelled_usd": price_labelled_usd,
     "rating_premium": rating_premium,
+    "band_premium": band_premium,
     **{f"price_{name}_usd": _type_price(k) for k, name in enumerate(PROJECT_TYPES)},
     "volume": volume,
     "demand": demand,
@@ -861,25 +885,25 @@ QUALITY_WINDOW_MONTHS = 60
 
 
 def quality_summary(results: pd.DataFrame) -> dict[str, float]:
-    """What the market makes of quality over a run: the median premium per rating notch
-    and the median ratio of the month's price of credits rated A or above to that of those
-    rated below A (both NaN without quality books), the mean price dispersion within types,
-    the share of
-    high-integrity credits among those retired behind claims (weighted by each month's
-    retirements) and its change from the first :data:`QUALITY_WINDOW_MONTHS` months to the
-    last (the same weighting; the market for lemons makes it negative)."""
+    """What the market makes of quality over a run: the median premium per rating notch, the
+    median premium of A-or-above credits over those below A within type, label, vintage and
+    month (:func:`band_premium`) and the median ratio of the month's price of credits rated
+    A or above to that of those rated below A across types (all NaN without quality books),
+    the mean price dispersion within types, the mean monthly type-adjusted share of
+    high-integrity credits among those retired behind claims and its change from the first
+    :data:`QUALITY_WINDOW_MONTHS` months to the last (the market for lemons makes it
+    negative)."""
     share = results["high_integrity_share"]
-    weight = results["retirements"].where(share.notna(), 0.0).astype(float)
 
     def mean_share(rows: slice) -> float:
-        w = weight.iloc[rows]
-        return float((share.iloc[rows].fillna(0.0) * w).sum() / w.sum()) if w.sum() else math.nan
+        return float(share.iloc[rows].mean())
 
     window = min(QUALITY_WINDOW_MONTHS, len(results) // 2)
     bands = results["price_rating_a_or_above_usd"] / results["price_rating_below_a_usd"]
     return {
         "rating_premium": float(results["rating_premium"].median()),
         "rating_band_ratio": float(bands.median()),
+        "band_premium": float(results["band_premium"].median()),
         "price_dispersion": float(results["price_dispersion"].mean()),
         "high_integrity_share": mean_share(slice(None)),
         "high_integrity_change": (mean_share(slice(len(results) - window, None))

@@ -20,8 +20,12 @@ a rated one), and a claims rule may require it (unlabelled credits then find no 
 A lenient body that approves weak types so misleads buyers.
 
 Buyers also discount older vintages: a credit's worth falls by ``firms.vintage_discount_yr``
-per year its segment's credits on offer are older, on average, than its type's
-(:func:`vintage_factors`).
+per year its segment's credits on offer are older, on average, than those of its type's
+youngest segment on offer (:func:`vintage_factors`).
+
+Developers see it coming: with quality books and agencies, a developer choosing how far to
+inflate a new project's baseline weighs the extra credits against the lower rating they
+earn, at the relative prices of the books they would trade in (:func:`method_prices`).
 
 Each firm bids, for its type, in one segment, drawn in proportion to the credits on offer in
 each times a power of its worth per dollar at the price expected there
@@ -37,6 +41,7 @@ import numpy as np
 
 from vcm_sim.agents.rater import GRADES
 from vcm_sim.claims import exposure_probability
+from vcm_sim.labels import approved
 from vcm_sim.projects import STEPS_PER_YEAR
 from vcm_sim.segments import UNRATED_SEGMENT
 
@@ -73,13 +78,37 @@ def expected_tonnes(market: Jurisdiction) -> np.ndarray:
     return tonnes
 
 
+def method_prices(market: Jurisdiction, kind: np.ndarray, additionality: np.ndarray
+                  ) -> np.ndarray | None:
+    """What a credit of each new project (type ``kind``, ``additionality``) would fetch,
+    relative to its type's price, under each of the developers' baseline methods (projects
+    x methods): the relative price of the recent book of the grade its real tonnes per credit
+    (additionality over one plus the inflation) would earn if rated (agencies taken to see
+    the truth), weighted by the chance that at least one agency rates it, and of the
+    unrated book otherwise; labelled as its type is now. None without quality books or
+    agencies: every method's credits then fetch the type's price."""
+    if not market.segments.on or not len(market.rater_agents):
+        return None
+    s = market.config
+    x = np.asarray(s.developers.baseline_methods, dtype=float)
+    tonnes = additionality[:, None] / (1.0 + x[None, :])
+    grade = market.raters.grade(tonnes)
+    labelled = approved(s.rules.label)[kind][:, None].astype(np.int64)
+    relative = market.relative_price.reshape(-1, market.segments.n)[kind]
+    rated = np.take_along_axis(relative, market.segments.code(grade, labelled), axis=1)
+    unrated = np.take_along_axis(relative, market.segments.code(UNRATED_SEGMENT, labelled),
+                                 axis=1)
+    covered = 1.0 - (1.0 - s.rating_agencies.coverage) ** len(market.rater_agents)
+    return covered * rated + (1.0 - covered) * unrated
+
+
 def exposure_risk(market: Jurisdiction, tonnes: np.ndarray) -> np.ndarray:
     """Yearly chance that a claim of credits with ``tonnes`` real tonnes per credit is
     exposed, under the market's rules (its monthly chance compounded over a year)."""
     s = market.config
     monthly = exposure_probability(1.0 - tonnes, s.rules.disclosure,
                                    s.rules.integrity.claim_audit_rate, s.exposure,
-                                   len(market.rater_agents) > 0)
+                                   market.ratings_published)
     return 1.0 - (1.0 - monthly) ** STEPS_PER_YEAR
 
 
@@ -96,14 +125,13 @@ def segment_worth(market: Jurisdiction) -> np.ndarray:
 
 
 def vintage_factors(market: Jurisdiction, offered: np.ndarray, age: np.ndarray) -> np.ndarray:
-    """Per type and segment, the factor on a credit's worth for the age a buyer expects of
-    the segment (``age``: the mean vintage age of its credits on offer, ``offered``):
-    ``1 - firms.vintage_discount_yr`` to the power of its years beyond the mean age of the
-    type's credits on offer (above 1 for younger segments)."""
-    total = offered.sum(axis=1, keepdims=True)
-    mean = np.divide((offered * age).sum(axis=1, keepdims=True), total,
-                     out=np.zeros_like(total), where=total > 0)
-    return (1.0 - market.config.firms.vintage_discount_yr) ** (age - mean)
+    """Per type and segment, the factor (at most 1) on a credit's worth for the age a buyer
+    expects of the segment (``age``: the mean vintage age of its credits on offer,
+    ``offered``): ``1 - firms.vintage_discount_yr`` to the power of its years beyond the
+    youngest segment of the type on offer."""
+    youngest = np.where(offered > 0, age, np.inf).min(axis=1, keepdims=True)
+    beyond = np.where(np.isfinite(youngest), age - youngest, 0.0).clip(0.0, None)
+    return (1.0 - market.config.firms.vintage_discount_yr) ** beyond
 
 
 def choose_segments(market: Jurisdiction, demand: Demand, offered: np.ndarray,

@@ -174,9 +174,9 @@ def test_a_segment_dear_against_its_worth_is_chosen_less():
 
 
 def test_buyers_discount_a_segment_whose_credits_on_offer_are_older():
-    """Two segments of one grade, recent and older, equally deep: a buyer leans to the
-    recent one by (1 - vintage_discount_yr) ** (age gap) ** choice_intensity, whatever its
-    taste for quality."""
+    """Two segments of one grade, recent and older, equally deep: the older one is worth
+    (1 - vintage_discount_yr) ** (age gap) of the younger, and a buyer leans to the recent
+    one by that to the power choice_intensity, whatever its taste for quality."""
     from vcm_sim.valuation import vintage_factors
 
     market = VCMModel(rated(steps=1, firms={"exposure_cost": 0.0}), rng=1).market
@@ -188,7 +188,8 @@ def test_buyers_discount_a_segment_whose_credits_on_offer_are_older():
     age[0, [recent, older]] = [2.0, 8.0]
     factor = vintage_factors(market, offered, age)[0]
     d = market.config.firms.vintage_discount_yr
-    assert factor[[recent, older]] == pytest.approx([(1 - d) ** -3, (1 - d) ** 3])
+    assert factor[[recent, older]] == pytest.approx([1.0, (1 - d) ** 6])
+    assert (factor <= 1).all()
     market.relative_price[:] = 1.0
     odds = (factor[recent] / factor[older]) ** market.config.firms.choice_intensity
     picks = chosen(market, 1, offered, age=age)
@@ -287,8 +288,9 @@ def test_a_replaced_key_in_a_scenario_file_fails_naming_its_replacement(tmp_path
 
 
 def test_the_high_integrity_share_counts_claims_on_credits_with_an_as_real_tonnes():
-    """Per month, the share of credits retired behind claims whose batches carry at least
-    the real tonnes of grade A (0.7 with notches of 0.1), from the hidden truth."""
+    """Per month, per project type, the share of credits retired behind claims whose
+    batches carry at least the real tonnes of grade A (0.7 with notches of 0.1), from the
+    hidden truth, averaged over the types retired with their fixed shares of credits."""
     from vcm_sim.jurisdiction import high_integrity_floor
 
     assert high_integrity_floor(0.1) == pytest.approx(0.7)
@@ -303,7 +305,12 @@ def test_the_high_integrity_share_counts_claims_on_credits_with_an_as_real_tonne
         batch, credits = journal["batch"][now], journal["quantity"][now]
         if credits.sum():
             real = market.truth.real_now(batch)
-            shares.append((credits[real >= 0.7].sum() / credits.sum(),
+            kind = market.projects.kind[market.truth.project[batch]]
+            types = np.unique(kind)
+            share = [credits[(kind == k) & (real >= 0.7)].sum() / credits[kind == k].sum()
+                     for k in types]
+            weight = market.types.credit_mix[types]
+            shares.append((np.dot(weight, share) / weight.sum(),
                            model.results()["high_integrity_share"].iloc[-1]))
     assert len(shares) > 12
     assert [a for a, _ in shares] == pytest.approx([b for _, b in shares])
@@ -350,3 +357,51 @@ def test_a_batch_trades_with_the_older_vintages_once_its_age_passes_the_recent_y
     age = market.year - market.truth.view("vintage")
     older = market.segments.older(segment[:market.truth.size])
     assert (older == (age > 1)).all() and older.any() and (~older).any()
+
+
+def test_the_band_premium_is_measured_within_types():
+    """A-or-above credits 80% dearer than below-A ones of the same type, at type levels
+    far apart: the band premium is 0.8, whatever the types' mix in each band."""
+    from vcm_sim.metrics import band_premium
+
+    market = premium_market()
+    n = market.segments.n
+    for month in range(6):
+        value, volume = np.zeros(2 * n), np.zeros(2 * n, dtype=np.int64)
+        for kind, level, grades in ((0, 2.0, (1, 5, 6)), (1, 12.0, (0, 2, 4))):
+            for grade in grades:
+                book = kind * n + Segments.code(grade)
+                volume[book] = 100 + 50 * month + 1000 * kind * (grade < 3)
+                value[book] = volume[book] * level * (1.8 if grade <= 2 else 1.0)
+        market.book_months.append((value, volume))
+    assert band_premium(market) == pytest.approx(0.8)
+
+
+def test_developers_inflate_less_where_inflated_credits_earn_a_worse_rating():
+    """The same developers choose their baseline method with every method's credits at the
+    type's price, and where each notch of inflation costs price: they inflate less."""
+    market = VCMModel(rated(steps=1, developers={"honesty": 0.3}), rng=1).market
+    devs, params = market.developers, market.config.developers
+    who = np.arange(len(devs.specialty))
+    pooled = devs.choose_methods(who, 0.2, 0.0, 1.0, params)
+    flat = devs.choose_methods(who, 0.2, 0.0, 1.0, params,
+                               np.ones((len(who), len(params.baseline_methods))))
+    assert (pooled == flat).all() and pooled.mean() > 0
+    x = np.asarray(params.baseline_methods)
+    rated_down = np.tile(0.6 ** (x / 0.25), (len(who), 1))  # 40% lower price per 0.25
+    assert devs.choose_methods(who, 0.2, 0.0, 1.0, params, rated_down).mean() < pooled.mean()
+
+
+def test_method_prices_read_the_relative_price_of_the_grade_a_method_would_earn():
+    from vcm_sim.valuation import method_prices
+
+    scenario = with_overrides(rated(steps=1), {"rating_agencies.coverage": 1.0})
+    market = VCMModel(scenario, rng=1).market
+    segments = market.segments
+    market.relative_price[:] = np.tile(np.arange(segments.n) + 1.0, len(market.types.names))
+    kind, additionality = np.array([2, 2]), np.array([0.95, 0.5])  # IFM (not labelled)
+    prices = method_prices(market, kind, additionality)
+    x = np.asarray(market.config.developers.baseline_methods)
+    grade = market.raters.grade(additionality[:, None] / (1 + x))
+    assert prices == pytest.approx(Segments.code(grade) + 1.0)
+    assert method_prices(VCMModel(small(steps=1), rng=1).market, kind, additionality) is None

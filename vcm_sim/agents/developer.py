@@ -77,23 +77,29 @@ class DeveloperPopulation:
         return np.arange(start, len(self))
 
     def choose_methods(self, developers: np.ndarray, detection: float, audit_yr: float,
-                       penalty_multiple: float, params: DeveloperParams) -> np.ndarray:
+                       penalty_multiple: float, params: DeveloperParams,
+                       price: np.ndarray | None = None) -> np.ndarray:
         """Baseline inflation (claimed / verifiable - 1) of the method each developer picks
         for a new project, among ``params.baseline_methods``.
 
-        Per unit of price and verifiable tonne, a method inflating by ``x`` gains ``x`` if
-        its claims pass; a check catches them with probability ``d_x = 1 - (1 - detection)
-        ** (1 + method_scrutiny * x)`` (aggressive baselines stand out), and a yearly audit
-        with probability ``audit_yr`` takes the gain back with a fine of ``penalty_multiple``
-        times it; conscience and reputation cost ``conscience_cost * honesty * x**2``. The
-        developer picks the method with the highest expected payoff, ``detection`` being
-        what it expects of verifiers on average.
+        Per verifiable tonne, a method inflating by ``x`` yields ``1 + x`` credits if its
+        claims pass; a check catches them with probability ``d_x = 1 - (1 - detection) ** (1
+        + method_scrutiny * x)`` (aggressive baselines stand out), and a yearly audit with
+        probability ``audit_yr`` takes the gain back with a fine of ``penalty_multiple``
+        times it; each credit fetches ``price`` (per project and method, relative to the
+        type's price: what a credit of the rating the method would earn trades at, see
+        :func:`vcm_sim.valuation.method_prices`; 1 where buyers see no rating);
+        conscience and reputation cost ``conscience_cost * honesty * x**2``. The developer
+        picks the method with the highest expected payoff, ``detection`` being what it
+        expects of verifiers on average.
         """
         x = np.asarray(params.baseline_methods, dtype=float)
         caught = 1.0 - (1.0 - detection) ** (1.0 + params.method_scrutiny * x)
         gain = x * (1.0 - caught - audit_yr * (1.0 + penalty_multiple))
         cost = params.conscience_cost * np.outer(self.honesty[developers], x ** 2)
-        return x[np.argmax(gain - cost, axis=1)]
+        if price is None:  # every method's credits fetch the type's price
+            return x[np.argmax(gain - cost, axis=1)]
+        return x[np.argmax((1.0 + gain) * price - cost, axis=1)]
 
     def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
                  terms: NpvTerms, price: np.ndarray, fee_usd: float,
