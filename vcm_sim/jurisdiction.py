@@ -812,13 +812,20 @@ class Jurisdiction:
         """Record this month's prices from value (USD) and volume (credits) per book, and
         their sums per type (``type_value``, ``type_volume``); ``quotes``, the best bids of
         types bid for that did not trade (:func:`best_bids`)."""
-        if self.segments.on:
-            self._update_segment_prices(value, volume, type_value, type_volume)
         latest = np.divide(value, volume, out=self.latest_price_by_book.copy(),
                            where=volume > 0)
-        weights, self.segment_share = self.book_weights(volume)
-        self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
-                                              latest, weights)
+        if self.segments.on:
+            self._update_segment_prices(value, volume, type_value, type_volume)
+            # Chained over dozens of thin books per type the index drifts (a run's index
+            # quadrupled while its average price fell): chain each type's price instead.
+            type_latest = np.divide(type_value, type_volume,
+                                    out=self.latest_price_by_type.copy(), where=type_volume > 0)
+            self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_type,
+                                                  type_latest, self.types.credit_mix)
+        else:
+            weights, self.segment_share = self.book_weights(volume)
+            self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
+                                                  latest, weights)
         self.latest_price_by_book = latest
         self._update_type_prices(type_value, type_volume, quotes)
 

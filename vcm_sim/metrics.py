@@ -70,9 +70,10 @@ def price_usd(market: Jurisdiction) -> float:
 def price_index_usd(market: Jurisdiction) -> float:
     """Chain-linked price index, USD/tCO2e (see :func:`chain_link`); NaN before any trade.
 
-    Unlike the VWAP it does not jump when the month's mix of types or quality tiers
-    changes, so volatility, drawdown and crashes are measured on it.
-    """
+    Unlike the VWAP it does not jump when the month's mix of types changes, so volatility,
+    drawdown and crashes are measured on it. With quality books it chains each type's
+    average price over its books, not each book's (see
+    :meth:`~vcm_sim.jurisdiction.Jurisdiction._update_prices`)."""
     return float(market.price_index)
 
 

@@ -405,3 +405,24 @@ def test_method_prices_read_the_relative_price_of_the_grade_a_method_would_earn(
     grade = market.raters.grade(additionality[:, None] / (1 + x))
     assert prices == pytest.approx(Segments.code(grade) + 1.0)
     assert method_prices(VCMModel(small(steps=1), rng=1).market, kind, additionality) is None
+
+
+def test_with_quality_books_the_price_index_chains_each_types_price():
+    """Chained over dozens of thin books per type the index drifted away from prices; with
+    quality books it chains each type's latest average price, weighted by the types' shares
+    of credits."""
+    model = VCMModel(rated(steps=36), rng=3)
+    market = model.market
+    weight = market.types.credit_mix
+    checked = 0
+    for _ in range(36):
+        before, index = market.latest_price_by_type.copy(), market.price_index
+        model.step()
+        after = market.latest_price_by_type
+        both = np.isfinite(before) & np.isfinite(after)
+        if np.isnan(index) or not both.any():
+            continue
+        change = np.dot(weight[both], np.log(after[both] / before[both])) / weight[both].sum()
+        assert np.log(market.price_index / index) == pytest.approx(change)
+        checked += 1
+    assert checked > 24
