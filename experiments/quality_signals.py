@@ -192,11 +192,12 @@ def main() -> None:
         f"{paired_text(lemon_gap)}. " + lemons_verdict(lemon_pooled.iloc[0], lemon_gap),
         "Label strictness (with quality books, coverage 0.5), greenwashing paired against no "
         "label: " + "; ".join(f"{lvl} {paired_text(d)}" for lvl, d in label_gi.items())
-        + ". The label approves whole types (ARR; or ARR, IFM and REDD+), so it moves "
+        + ". The label approves whole types (ARR; or ARR, IFM and REDD+), so it can move "
         "buyers between types, not within one: quality-seekers expect "
         "`firms.labelled_real_tonnes` behind an unrated labelled credit, so a lenient body's "
-        "label on REDD+ credits draws them to credits with a quarter of a real tonne "
-        "(mechanical, from that prior). Retired-credit disclosure, paired: "
+        "label makes REDD+ credits, with a quarter of a real tonne each, look as good as "
+        "ARR's to them (the channel is that prior, an assumption; how far it moves "
+        "greenwashing is the difference above). Retired-credit disclosure, paired: "
         f"{paired_text(disclose_gi)}.",
     ]
     mechanics = [
