@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, lines_figure, markdown_table,
                     paired, paired_row, paired_text, resolved, run, series, write_readme)
+from vcm_sim import palette
 from vcm_sim.sweep.report import mean_ci
 
 NAME = "quality_signals"
@@ -35,8 +36,8 @@ PRESET = {BOOKS: True, COVERAGE: 0.5, ERROR: 0.15, LABEL: "strict", DISCLOSE: Fa
 LEMONS = {BOOKS: False, COVERAGE: 0.0, LABEL: "none"}
 """No signal at all: one book per type, no ratings, no label (the agencies' error is moot,
 and so is disclosure of ratings: at coverage 0 the agencies publish nothing)."""
-BANDS = {"price_rating_a_or_above_usd": "rated A or above",
-         "price_rating_below_a_usd": "rated below A", "price_rating_unrated_usd": "unrated"}
+BANDS = {column: (label, colour) for column, label, colour in palette.BANDS}
+"""Prices by rating band: name and colour (the page's, :data:`vcm_sim.palette.BANDS`)."""
 
 
 def cell(runs: pd.DataFrame, where: dict) -> pd.DataFrame:
@@ -113,9 +114,10 @@ def band_figure(runs: pd.DataFrame, path) -> None:
     steps = steps_at(runs, PRESET)
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.subplots()
-    for column, label in BANDS.items():
+    for column, (label, colour) in BANDS.items():
         table = yearly_mean(steps, column)
-        line, = ax.plot(table.index + 1, table["mean"], marker="o", ms=3, label=label)
+        line, = ax.plot(table.index + 1, table["mean"], marker="o", ms=3, label=label,
+                        color=colour)
         ax.fill_between(table.index + 1, table["low"], table["high"], alpha=0.15,
                         color=line.get_color())
     ax.set_xlabel("year of the run")

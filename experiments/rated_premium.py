@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, markdown_table, paired,
                     paired_row, paired_text, run, series, write_readme)
+from vcm_sim import palette
 
 NAME = "rated_premium"
 CHANNELS = "channels"
@@ -26,8 +27,8 @@ RATIO_TARGET = (1.5, 3.0)
 BAND_TARGET = (0.5, 2.0)
 """The same as a premium (0.5-2.0), for the within-type measure ``band_premium``."""
 METRICS = ("rating_premium", "band_premium", "rating_band_ratio")
-BANDS = {"price_rating_a_or_above_usd": "rated A or above",
-         "price_rating_below_a_usd": "rated below A", "price_rating_unrated_usd": "unrated"}
+BANDS = {column: (label, colour) for column, label, colour in palette.BANDS}
+"""Prices by rating band: name and colour (the page's, :data:`vcm_sim.palette.BANDS`)."""
 
 
 def medians(runs: pd.DataFrame, metric: str) -> pd.Series:
@@ -44,9 +45,10 @@ def band_figure(runs: pd.DataFrame, path) -> None:
     steps = steps[steps["run_id"].isin(ids)].assign(year=lambda f: f["step"] // 12 + 1)
     fig = Figure(figsize=(7.5, 3.8), layout="constrained")
     ax = fig.subplots()
-    for column, label in BANDS.items():
+    for column, (label, colour) in BANDS.items():
         yearly = steps.groupby(["run_id", "year"])[column].mean().unstack(0)
-        line, = ax.plot(yearly.index, yearly.mean(axis=1), marker="o", ms=3, label=label)
+        line, = ax.plot(yearly.index, yearly.mean(axis=1), marker="o", ms=3, label=label,
+                        color=colour)
         ax.fill_between(yearly.index, yearly.quantile(0.05, axis=1),
                         yearly.quantile(0.95, axis=1), alpha=0.15, color=line.get_color())
     ax.set_xlabel("year of the run (after burn-in)")
