@@ -271,6 +271,26 @@ def test_local_workers_end_within_seconds_of_a_killed_calibration(tmp_path):
     assert not alive
 
 
+def test_a_forked_worker_watches_the_process_that_forked_it():
+    """The pid a worker watches is taken before the fork, in the forking process: read in the
+    child, a parent killed during the fork reads as the child's new parent, which the child
+    would then watch for ever. A worker whose watched parent is gone ends at once."""
+    from vcm_sim.calibrate import samplers
+
+    read, write = os.pipe()
+    with samplers._workers_follow_this_process():
+        child = os.fork()
+    if child == 0:  # the worker: report whom it watches, then end like an orphan would
+        os.write(write, str(samplers._forked_from).encode())
+        samplers._exit_without(os.getppid() + 1)
+    os.close(write)
+    watched = int(os.read(read, 32))
+    os.close(read)
+    _, status = os.waitpid(child, 0)
+    assert watched == os.getpid()
+    assert os.waitstatus_to_exitcode(status) == 1
+
+
 def test_a_dask_local_cluster_runs_the_calibration(tmp_path):
     folder = tmp_path / "dask"
     session = calibrate(TINY, "--out", folder, "--backend", "dask", "--workers", "2")

@@ -102,23 +102,36 @@ def _workers_follow_this_process() -> Iterator[None]:
         _forking = False
 
 
+_forked_from = 0
+"""The pid of the process about to fork (set in it just before each fork)."""
+
+
+def _remember_forking_process() -> None:
+    global _forked_from
+    _forked_from = os.getpid()
+
+
 def _follow_parent() -> None:
     """Run in every child right after a fork: in a worker of the local sampler, ignore Ctrl+C,
     die quietly of SIGTERM (which the parent sends its workers as it exits; they inherit its
-    handler that turns it into Ctrl+C) and watch the parent."""
+    handler that turns it into Ctrl+C) and watch the process that forked it. That pid is
+    taken in the parent before the fork: read in the child, a parent killed during the fork
+    would already read as its new parent, and the child would watch that one for ever (a
+    worker so outlived a killed calibration by 50 minutes)."""
     if not _forking:
         return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    threading.Thread(target=_exit_without, args=(os.getppid(),), daemon=True,
+    threading.Thread(target=_exit_without, args=(_forked_from,), daemon=True,
                      name="vcm-sim-follow-parent").start()
 
 
 def _exit_without(parent: int) -> None:
-    """Poll until ``parent`` is no longer this process's parent, then end at once."""
+    """Poll until ``parent`` is no longer this process's parent (at once if it already is
+    not), then end at once."""
     while os.getppid() == parent:
         time.sleep(PARENT_POLL_S)
     os._exit(1)
 
 
-os.register_at_fork(after_in_child=_follow_parent)
+os.register_at_fork(before=_remember_forking_process, after_in_child=_follow_parent)
