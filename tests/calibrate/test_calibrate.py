@@ -271,6 +271,7 @@ def test_local_workers_end_within_seconds_of_a_killed_calibration(tmp_path):
     assert not alive
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_worker_watches_the_process_that_forked_it():
     """The pid a worker watches is taken before the fork, in the forking process: read in the
     child, a parent killed during the fork reads as the child's new parent, which the child
@@ -280,7 +281,7 @@ def test_a_forked_worker_watches_the_process_that_forked_it():
     read, write = os.pipe()
     with samplers._workers_follow_this_process():
         child = os.fork()
-    if child == 0:  # the worker: report whom it watches, then end like an orphan would
+    if child == 0:  # the worker writes to a pipe and exits: no lock of another thread is taken
         os.write(write, str(samplers._forked_from).encode())
         samplers._exit_without(os.getppid() + 1)
     os.close(write)
