@@ -95,7 +95,7 @@ def main() -> None:
         f"{paired_text(diff('tonnes_only', 'neither', 'rating_premium'))}, with exposure "
         f"risk only {paired_text(diff('exposure_only', 'neither', 'rating_premium'))}, with "
         f"both {paired_text(diff('both', 'neither', 'rating_premium'))}: what each reason "
-        "adds on its own (they need not add up: they interact).",
+        "adds on its own, and together (the two need not add up: they can interact).",
         f"Without either reason, credits rated A or above trade at {ratio['neither']:.2f} "
         f"times those below A across types but {band['neither']:.2f} above them within type: "
         "the gap across types is composition (REDD+, whose additionality is 0.25, is rated "

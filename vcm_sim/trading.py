@@ -1,12 +1,11 @@
 """The market phase of a step: orders from the populations, clearing per book, settlement.
 
-Books are keyed by project type and, with quality books on, by segment (rating grade and
-label: :mod:`vcm_sim.segments`). Sellers (developers, and traders selling) post one ask per
-book for a share of their inventory in it; buyers (firms reporting this month, traders
-buying) post one bid, firms in the segment they value most per dollar
-(:mod:`vcm_sim.valuation`), traders in the segment of their type with the most credits on
-offer.
-Each book is cleared by the mechanism the market rules name. A seller delivers its
+Books are keyed by project type and, with quality books on, by segment (rating grade, label
+and vintage band: :mod:`vcm_sim.segments`). Sellers (developers, and traders selling) post
+one ask per book for a share of their inventory in it; buyers (firms reporting this month,
+traders buying) post one bid, firms in a segment drawn by the credits on offer and their
+worth per dollar (:mod:`vcm_sim.valuation`), traders in the segment of their type with the
+most credits on offer. Each book is cleared by the mechanism the market rules name. A seller delivers its
 earliest-issued batches first; a firm retires what it bought at once, behind its claim for
 the year. In a market with an ETS, covered firms bid too, for credits they keep until their
 deadline.

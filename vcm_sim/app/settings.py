@@ -70,8 +70,8 @@ class PageSettings:
     other value sets one share for every issuance. ``trader_share`` is the number of
     speculative traders per emitting firm. Verifiers scale with developers so that a smaller
     population keeps the preset's market structure (clients per verifier). ``quality_books``
-    splits the books by rating grade and label (buyers see each credit's rating), with
-    :data:`PAGE_RATERS` rating agencies where the preset has none.
+    splits the books by rating grade, label and vintage band (buyers see each credit's
+    rating), with :data:`PAGE_RATERS` rating agencies where the preset has none.
     """
 
     preset: str = "baseline"

@@ -11,7 +11,8 @@ Both mechanisms take the same arrays (limit prices in USD per tCO2e, quantities 
 return :class:`Matches`; :meth:`Matches.trades` names the accounts and batches, and
 :func:`settle` moves credits in the registry and cash between accounts, never delivering more
 than a seller holds. :func:`clear_by_tier` and :class:`TieredBooks` run a separate market per
-quality tier. Nothing here knows about agents.
+book label (a project type and, with quality books, a segment). Nothing here knows about
+agents.
 """
 
 from collections.abc import Mapping
