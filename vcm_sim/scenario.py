@@ -644,8 +644,8 @@ class Scenario(Strict):
 
 
 def _check_quality_books(scenario: Scenario) -> None:
-    """Quality books split a market that is not linked and has no ETS: linked markets and
-    covered firms still trade in one book per type (not built yet)."""
+    """Quality books split a market that is not linked: linked markets still trade in one
+    book per type (not built yet)."""
     for name, market in scenario.market_scenarios():
         if not market.rules.market.quality_books:
             continue
@@ -654,9 +654,6 @@ def _check_quality_books(scenario: Scenario) -> None:
             raise ScenarioError(f"{where}rules.market.quality_books with linking.mode = "
                                 f"{scenario.linking.mode!r}: linked markets trade in one book "
                                 "per type (quality books across a link are not built yet)")
-        if market.ets.enabled:
-            raise ScenarioError(f"{where}rules.market.quality_books with ets.enabled: covered "
-                                "firms bid in one book per type (not built yet)")
 
 
 def _check_ets(scenario: Scenario) -> None:

@@ -442,7 +442,9 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     bids = firm_orders + trader_bids
     covered_from = len(bids)  # an ETS's covered firms bid last and keep what they buy
     if market.ets is not None:
-        bids = bids + market.ets.offset_bids(offered(market, stock))
+        segment = np.zeros(len(market.types.names), dtype=np.int64) if deepest is None \
+            else deepest
+        bids = bids + market.ets.offset_bids(offered(market, stock), segment)
     if market.link is None:
         inventory = stock.developers if stock.developer_books is None else stock.developer_books
         selling, developer = developer_asks(market, inventory)

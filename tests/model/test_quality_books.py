@@ -37,12 +37,20 @@ def test_a_replaced_key_fails_naming_its_replacement(path, value, names):
         with_overrides(load_scenario("baseline"), {path: value})
 
 
-@pytest.mark.parametrize("settings", [{"linking.mode": "mutual_recognition"},
-                                      {"ets.enabled": True}])
-def test_quality_books_are_refused_where_they_are_not_built(settings):
-    base = load_scenario("linked" if "linking.mode" in settings else "ccer_ets")
-    with pytest.raises(ScenarioError, match="quality_books with"):
-        with_overrides(base, {**settings, **BOOKS})
+def test_quality_books_are_refused_across_a_link():
+    with pytest.raises(ScenarioError, match="quality_books with linking.mode"):
+        with_overrides(load_scenario("linked"), BOOKS)
+
+
+def test_beside_an_ets_covered_firms_buy_in_the_deepest_segment_and_credits_are_conserved():
+    """Covered firms take any eligible credit: with quality books they bid in each type's
+    segment with the most credits on offer, and what they buy they keep and surrender."""
+    scenario = small("ccer_ets", steps=24, population={"raters": 3},
+                     rules={"market": {"quality_books": True}})
+    model = VCMModel(scenario, rng=1)
+    results = model.run().results()  # debug: the registry's invariants after every step
+    assert model.market.segments.on
+    assert results["offsets_surrendered"].iloc[-1] > 0
 
 
 def test_a_book_is_type_and_segment_and_decodes_back():

@@ -189,14 +189,16 @@ class EmissionsTrading:
         """Eligible credits each covered firm holds."""
         return self.market.registry.held(self.ids, self.eligible())
 
-    def offset_bids(self, on_offer: np.ndarray) -> Orders:
+    def offset_bids(self, on_offer: np.ndarray, segment: np.ndarray) -> Orders:
         """This month's bids of covered firms for credits: each bids for its share of the
         months left of what the cap still lets it surrender at the deadline (on its
         emissions expected at the expected allowance price; spreading purchases over the
         year lets the allowance price tell it when credits stop paying), split over the
         eligible types in proportion to the credits of each on offer (``on_offer``, per
         type), at the allowance price it expects (a credit within the cap replaces an
-        allowance), in USD."""
+        allowance), in USD, in the book of ``segment`` (per type: with quality books the
+        segment with the most credits on offer, since any eligible credit replaces an
+        allowance; 0 without)."""
         from vcm_sim.trading import Orders
 
         market, p = self.market, self.params
@@ -213,7 +215,7 @@ class EmissionsTrading:
             limit = min(limit, ceiling)
         self.offsets_bid_month = int(split.sum())
         return Orders.of(self.ids[firm], np.full(len(firm), limit), split[firm, kind],
-                         market.segments.book(kind))
+                         market.segments.book(kind, segment[kind]))
 
     def room_under_cap(self) -> np.ndarray:
         """Credits each firm may still surrender this compliance year beyond the eligible
