@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from vcm_sim import article6, valuation
+from vcm_sim import article6
 from vcm_sim.agents.firm import Demand
 from vcm_sim.agents.trader import ARBITRAGEUR
 from vcm_sim.labels import label_filter
 from vcm_sim.market import MECHANISMS, clear_by_tier_flat
 from vcm_sim.projects import STEPS_PER_YEAR
-from vcm_sim.segments import Segments
 
 if TYPE_CHECKING:
     from vcm_sim.jurisdiction import Jurisdiction

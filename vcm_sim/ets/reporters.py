@@ -8,7 +8,6 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from vcm_sim.ets.settings import Ets
