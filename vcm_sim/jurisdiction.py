@@ -786,9 +786,8 @@ class Jurisdiction:
                                    trading.on_offer(self, stock,
                                                     None if abroad is None else abroad.orders))
         if self.segments.on:
-            offered = trading.offered_by_book(self, stock)
-            age = np.divide(stock.ages, offered, out=np.zeros_like(offered), where=offered > 0)
-            valuation.choose_segments(self, demand, offered, age, self.draws("firms"))
+            valuation.choose_segments(self, demand, stock.offered_books, stock.age_books,
+                                      self.draws("firms"))
         self.last_demand = int(demand.quantity.sum())
         self.demand_by_type = np.bincount(demand.kind, weights=demand.quantity,
                                           minlength=len(self.types.names)).astype(np.int64)

@@ -124,8 +124,9 @@ class Firms(Strict):
         "unrated_real_tonnes is for the others."))
     vintage_discount_yr: float = share(0.05, (
         "With quality books, the share of its worth a credit loses to a buyer per year its "
-        "vintage is older than the mean of its type's credits on offer (the age a buyer "
-        "expects of a segment is the credit-weighted mean of what is on offer in it)."))
+        "segment's credits on offer are older than those of its type's youngest segment on "
+        "offer (the age a buyer expects of a segment is the credit-weighted mean of what is "
+        "on offer in it)."))
     choice_intensity: float = Field(5.0, ge=0.0, le=100.0, description=(
         "With quality books, how strongly a firm prefers the segment of its type with more "
         "worth per dollar: it bids in a segment with probability in proportion to the "

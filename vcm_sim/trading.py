@@ -108,9 +108,12 @@ class Stock:
     """With quality books, ``developers`` per segment (developers x segments)."""
     trader_books: np.ndarray | None = None
     """With quality books, ``traders`` per segment (traders x segments)."""
-    ages: np.ndarray | None = None
-    """With quality books, the vintage ages (years) of those credits summed per type and
-    segment (types x segments; over :func:`offered_by_book`, their mean age)."""
+    offered_books: np.ndarray | None = None
+    """With quality books, the credits developers and traders hold that could back a claim
+    this year, per type and segment (types x segments)."""
+    age_books: np.ndarray | None = None
+    """With quality books, the mean vintage age (years) of ``offered_books`` (0 where there
+    are none)."""
 
     @classmethod
     def of(cls, market: Jurisdiction) -> Stock:
@@ -135,7 +138,6 @@ class Stock:
                    * link.home_share(market), traders,
                    link.authorised_home(market))
 
-
     @classmethod
     def by_segment(cls, market: Jurisdiction, eligible: Callable[[int], bool] | None
                    ) -> Stock:
@@ -149,22 +151,15 @@ class Stock:
         developers, developer_ages = held(market.developer_ids, segment, segments.n, age,
                                           eligible)
         traders, trader_ages = held(market.trader_ids, segment, segments.n, age, eligible)
-        ages = np.zeros((len(market.types.names), segments.n))
-        np.add.at(ages, market.developers.specialty, developer_ages)
-        np.add.at(ages, market.traders.kind, trader_ages)
+        shape = (len(market.types.names), segments.n)
+        offered, ages = np.zeros(shape), np.zeros(shape)
+        for kind, credits, years in ((market.developers.specialty, developers, developer_ages),
+                                     (market.traders.kind, traders, trader_ages)):
+            np.add.at(offered, kind, credits)
+            np.add.at(ages, kind, years)
         return cls(developers.sum(axis=1), traders.sum(axis=1), segment=segment,
-                   developer_books=developers, trader_books=traders, ages=ages)
-
-
-def offered_by_book(market: Jurisdiction, stock: Stock) -> np.ndarray:
-    """With quality books, the credits developers and traders hold that could back a claim
-    this year, per type and segment (types x segments)."""
-    n_types, n = len(market.types.names), market.segments.n
-    held = np.zeros((n_types, n))
-    np.add.at(held, market.developers.specialty, stock.developer_books)
-    if len(market.trader_accounts):
-        np.add.at(held, market.traders.kind, stock.trader_books)
-    return held
+                   developer_books=developers, trader_books=traders, offered_books=offered,
+                   age_books=np.divide(ages, offered, out=np.zeros(shape), where=offered > 0))
 
 
 def on_offer(market: Jurisdiction, stock: Stock, abroad: Orders | None = None) -> np.ndarray:
@@ -433,7 +428,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     volume (credits) per book (see :mod:`vcm_sim.segments`), credits bought by each row
     of ``demand``, and the quotes of types bid for that did not trade
     (:func:`untraded_quotes`)."""
-    deepest = None if stock.segment is None else offered_by_book(market, stock).argmax(axis=1)
+    deepest = None if stock.segment is None else stock.offered_books.argmax(axis=1)
     trader_bids, trader_asks = trader_orders(market, stock.traders,
                                              None if abroad is None else abroad.orders,
                                              stock.trader_books, deepest)
@@ -531,7 +526,7 @@ def learn_by_developer(market: Jurisdiction, developer: np.ndarray, offered: np.
     """Developers' markups learn from what each offered and sold this month in all its
     books together (``developer``: the developer behind each ask, ``offered`` and ``sold``
     its credits; with quality books a developer may post several asks)."""
-    if len(np.unique(developer)) < len(developer):
+    if market.segments.on:
         n = len(market.developers.specialty)
         offered = np.bincount(developer, weights=offered, minlength=n)
         sold = np.bincount(developer, weights=sold, minlength=n)

@@ -69,18 +69,20 @@ def test_a_book_is_type_and_segment_and_decodes_back():
     assert (off.book(kind) == kind).all() and off.plain == 0
 
 
-def test_held_by_counts_each_accounts_credits_per_key():
+def test_held_and_weighed_by_counts_each_accounts_credits_per_key():
     registry = Registry(["dev", "buyer"])
     first = registry.issue("p1", 2024, 100, "dev")
     second = registry.issue("p2", 2024, 50, "dev")
     registry.issue("p3", 2024, 7, "buyer")
-    key = np.array([2, 0, 2])
-    assert registry.held_by(registry.ids(["dev", "buyer"]), key, 3).tolist() == [
-        [50, 0, 100], [0, 0, 7]]
-    only_first = registry.held_by(registry.ids(["dev"]), key, 3, lambda b: b == first)
+    key, age = np.array([2, 0, 2]), np.array([1.0, 3.0, 0.5])
+    held, weighed = registry.held_and_weighed_by(registry.ids(["dev", "buyer"]), key, 3, age)
+    assert held.tolist() == [[50, 0, 100], [0, 0, 7]]
+    assert weighed.tolist() == [[150.0, 0.0, 100.0], [0.0, 0.0, 3.5]]
+    only_first, _ = registry.held_and_weighed_by(registry.ids(["dev"]), key, 3, age,
+                                                 lambda b: b == first)
     assert only_first.tolist() == [[0, 0, 100]] and second != first
     with pytest.raises(RegistryError, match="2 keys for 3 batches"):
-        registry.held_by(registry.ids(["dev"]), key[:2], 3)
+        registry.held_and_weighed_by(registry.ids(["dev"]), key[:2], 3, age)
 
 
 def test_grade_midpoints_fall_a_notch_at_a_time():

@@ -228,29 +228,20 @@ class Registry(BulkOperations, Invariants):
         return np.array([sum([q for b, q in holdings[a].items() if eligible(b)])
                          for a in ids.tolist()], dtype=np.int64)
 
-    def held_by(self, ids: np.ndarray, key: np.ndarray, n_keys: int,
-                eligible: Callable[[int], bool] | None = None) -> np.ndarray:
-        """Credits each account of ``ids`` (see :meth:`ids`) holds per key, an int64 array
-        of accounts x ``n_keys``: ``key[b]`` (0 to ``n_keys - 1``) is batch ``b``'s, and only
-        batches ``eligible`` admits count (all when None). RegistryError for an id that is
-        no account's or a key array shorter than the batches."""
-        return self._held_by(ids, key, n_keys, eligible, None)[0]
-
     def held_and_weighed_by(self, ids: np.ndarray, key: np.ndarray, n_keys: int,
                             weight: np.ndarray, eligible: Callable[[int], bool] | None = None
                             ) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`held_by`, and the credits times their batch's ``weight`` (a number per
-        batch: a vintage's age, say) summed the same way (floats, accounts x ``n_keys``)."""
-        return self._held_by(ids, key, n_keys, eligible, weight)
-
-    def _held_by(self, ids: np.ndarray, key: np.ndarray, n_keys: int,
-                 eligible: Callable[[int], bool] | None, weight: np.ndarray | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Credits each account of ``ids`` (see :meth:`ids`) holds per key, an int64 array
+        of accounts x ``n_keys``, and the same credits times their batch's ``weight`` (a
+        number per batch: a vintage's age, say) summed alike (floats): ``key[b]`` (0 to
+        ``n_keys - 1``) is batch ``b``'s, and only batches ``eligible`` admits count (all when
+        None). RegistryError for an id that is no account's or a key array shorter than the
+        batches."""
         ids = self._check_ids(ids)
         if len(key) < len(self.batches):
             raise RegistryError(f"{len(key)} keys for {len(self.batches)} batches")
         keys = np.asarray(key, dtype=np.int64).tolist()
-        weights = None if weight is None else np.asarray(weight, dtype=float).tolist()
+        weights = np.asarray(weight, dtype=float).tolist()
         counts = [[0] * n_keys for _ in range(len(ids))]
         sums = [[0.0] * n_keys for _ in range(len(ids))]
         holdings = self._holdings
@@ -259,8 +250,7 @@ class Registry(BulkOperations, Invariants):
             for b, q in holdings[a].items():
                 if eligible is None or eligible(b):
                     line[keys[b]] += q
-                    if weights is not None:
-                        total[keys[b]] += q * weights[b]
+                    total[keys[b]] += q * weights[b]
         return (np.array(counts, dtype=np.int64).reshape(len(ids), n_keys),
                 np.array(sums, dtype=float).reshape(len(ids), n_keys))
 
