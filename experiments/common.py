@@ -301,6 +301,40 @@ def _sources(manifest: dict) -> str:
     return "git " + ", ".join(f"`{r}`" for r in revisions)
 
 
+def yearly_spread(steps: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per year of the run (12-month blocks, the first year 1), the mean over runs of each
+    run's yearly mean of ``column`` (``steps``: per-step series with ``run_id``), and the 5th
+    and 95th percentiles of those yearly means."""
+    year = steps["step"] // 12 + 1
+    per_run = steps.assign(year=year).groupby(["run_id", "year"])[column].mean().unstack(0)
+    return pd.DataFrame({"mean": per_run.mean(axis=1), "low": per_run.quantile(0.05, axis=1),
+                         "high": per_run.quantile(0.95, axis=1)})
+
+
+def yearly_figure(lines: list[tuple[pd.DataFrame, str, str, str | None]], path: Path, *,
+                  ylabel: str, title: str, xlabel: str = "year of the run",
+                  figsize: tuple[float, float] = (7, 3.6), alpha: float = 0.15) -> Path:
+    """One line per ``(steps, column, label, colour)`` (colour None: the next of the
+    cycle): :func:`yearly_spread` of the column over the runs in ``steps``, its mean and,
+    shaded, its 5-95% range."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    for steps, column, label, colour in lines:
+        table = yearly_spread(steps, column)
+        line, = ax.plot(table.index, table["mean"], marker="o", ms=3, label=label,
+                        color=colour)
+        ax.fill_between(table.index, table["low"], table["high"], alpha=alpha,
+                        color=line.get_color())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def lines_figure(runs: pd.DataFrame, x: str, metrics: list[str], path: Path, *,
                  hue: str | None = None, panel: str | None = None, title: str = "",
                  xlabel: str | None = None, labels: dict[str, str] | None = None,

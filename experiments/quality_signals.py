@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, lines_figure, markdown_table,
-                    paired, paired_row, paired_text, resolved, run, series, write_readme)
+                    paired, paired_row, paired_text, resolved, run, series, write_readme,
+                    yearly_figure)
 from vcm_sim import palette
 from vcm_sim.sweep.report import mean_ci
 
@@ -55,15 +55,6 @@ def steps_at(runs: pd.DataFrame, where: dict) -> pd.DataFrame:
     return steps[steps["run_id"].isin(ids)]
 
 
-def yearly_mean(steps: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Per year of the run (12-month blocks), the mean of each run's yearly mean of
-    ``column`` over runs, and its 5th and 95th percentiles."""
-    year = steps["step"] // 12
-    per_run = steps.assign(year=year).groupby(["run_id", "year"])[column].mean().unstack(0)
-    return pd.DataFrame({"mean": per_run.mean(axis=1), "low": per_run.quantile(0.05, axis=1),
-                         "high": per_run.quantile(0.95, axis=1)})
-
-
 def difference_in_changes(runs: pd.DataFrame) -> dict:
     """Per replication, the lemons cells' mean ``high_integrity_change`` less the preset
     point's; mean and 95% interval over replications (a shared trend, such as the type mix
@@ -92,40 +83,23 @@ def lemons_verdict(change: pd.Series, gap: dict) -> str:
 def lemons_figure(runs: pd.DataFrame, path) -> None:
     """The high-integrity share of credits retired, by year, with no signal and at the
     preset's signals (mean and 5-95% range over replications)."""
-    fig = Figure(figsize=(7, 3.6), layout="constrained")
-    ax = fig.subplots()
-    for where, label in ((LEMONS | {ERROR: 0.15, DISCLOSE: False}, "no signal"),
-                         (PRESET, "ratings, label and quality books (the rated preset)")):
-        table = yearly_mean(steps_at(runs, where), "high_integrity_share")
-        line, = ax.plot(table.index + 1, table["mean"], marker="o", ms=3, label=label)
-        ax.fill_between(table.index + 1, table["low"], table["high"], alpha=0.2,
-                        color=line.get_color())
-    ax.set_xlabel("year of the run")
-    ax.set_ylabel("share of credits retired with\nthe real tonnes of an A (>= 0.7)")
-    ax.set_title("Does the market for lemons emerge? (mean, 5-95% over replications)",
-                 fontsize=10)
-    ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
+    yearly_figure([(steps_at(runs, where), "high_integrity_share", label, None)
+                   for where, label in (
+                       (LEMONS | {ERROR: 0.15, DISCLOSE: False}, "no signal"),
+                       (PRESET, "ratings, label and quality books (the rated preset)"))],
+                  path, alpha=0.2,
+                  ylabel="share of credits retired with\nthe real tonnes of an A (>= 0.7)",
+                  title="Does the market for lemons emerge? (mean, 5-95% over replications)")
 
 
 def band_figure(runs: pd.DataFrame, path) -> None:
     """Price by rating band over the years at the preset's point (mean and 5-95% range of
     the yearly means over replications)."""
     steps = steps_at(runs, PRESET)
-    fig = Figure(figsize=(7, 3.6), layout="constrained")
-    ax = fig.subplots()
-    for column, (label, colour) in BANDS.items():
-        table = yearly_mean(steps, column)
-        line, = ax.plot(table.index + 1, table["mean"], marker="o", ms=3, label=label,
-                        color=colour)
-        ax.fill_between(table.index + 1, table["low"], table["high"], alpha=0.15,
-                        color=line.get_color())
-    ax.set_xlabel("year of the run")
-    ax.set_ylabel("price, USD per tCO2e")
-    ax.set_title("Price by rating band, rated preset (mean, 5-95% over replications)",
-                 fontsize=10)
-    ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
+    yearly_figure([(steps, column, label, colour)
+                   for column, (label, colour) in BANDS.items()], path,
+                  ylabel="price, USD per tCO2e",
+                  title="Price by rating band, rated preset (mean, 5-95% over replications)")
 
 
 def main() -> None:

@@ -8,10 +8,9 @@ Run: ``python experiments/rated_premium.py [--workers N] [--fresh]``.
 from __future__ import annotations
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, markdown_table, paired,
-                    paired_row, paired_text, run, series, write_readme)
+                    paired_row, paired_text, run, series, write_readme, yearly_figure)
 from vcm_sim import palette
 
 NAME = "rated_premium"
@@ -41,22 +40,12 @@ def band_figure(runs: pd.DataFrame, path) -> None:
     """Price by rating band over the years of the preset's runs (mean of the yearly means
     over replications, and their 5-95% range)."""
     steps = series(NAME)
-    ids = set(runs.loc[runs[CHANNELS] == "both", "run_id"])
-    steps = steps[steps["run_id"].isin(ids)].assign(year=lambda f: f["step"] // 12 + 1)
-    fig = Figure(figsize=(7.5, 3.8), layout="constrained")
-    ax = fig.subplots()
-    for column, (label, colour) in BANDS.items():
-        yearly = steps.groupby(["run_id", "year"])[column].mean().unstack(0)
-        line, = ax.plot(yearly.index, yearly.mean(axis=1), marker="o", ms=3, label=label,
-                        color=colour)
-        ax.fill_between(yearly.index, yearly.quantile(0.05, axis=1),
-                        yearly.quantile(0.95, axis=1), alpha=0.15, color=line.get_color())
-    ax.set_xlabel("year of the run (after burn-in)")
-    ax.set_ylabel("price, USD per tCO2e")
-    ax.set_title("Price by rating band, rated preset, 10 seeds (mean, 5-95% range)",
-                 fontsize=10)
-    ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
+    steps = steps[steps["run_id"].isin(set(runs.loc[runs[CHANNELS] == "both", "run_id"]))]
+    yearly_figure([(steps, column, label, colour)
+                   for column, (label, colour) in BANDS.items()], path,
+                  xlabel="year of the run (after burn-in)", ylabel="price, USD per tCO2e",
+                  title="Price by rating band, rated preset, 10 seeds (mean, 5-95% range)",
+                  figsize=(7.5, 3.8))
 
 
 def within(value: float, bounds: tuple[float, float]) -> str:
