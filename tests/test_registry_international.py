@@ -269,10 +269,13 @@ def test_check_linked_catches_an_imported_batch_that_misstates_its_origin(linked
 
 
 def test_a_label_travels_abroad_and_check_linked_catches_one_lost_on_the_way(linked):
-    """Credits keep their integrity label in the registry they move to; an imported batch
-    whose label differs from its origin's fails the link check."""
+    """Credits keep their integrity label in the registry they move to, which need not
+    approve it (the issuing registry checked it); an imported batch whose label differs from
+    its origin's fails the link check."""
     a, b, _ = linked
-    labelled = a.issue("arr-2", 2024, 10, "dev", label="ccp")
+    a.approve_label("ccp", ["arr"])
+    labelled = a.issue("arr-2", 2024, 10, "dev", label="ccp", project_type="arr")
+    assert "ccp" not in b.label_approvals
     transfer_abroad(a, labelled, "dev", b, "fund", 4)
     imported = b.batches[-1]
     assert (imported.label, imported.origin_batch) == ("ccp", labelled)

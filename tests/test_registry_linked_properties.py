@@ -65,6 +65,7 @@ class LinkedRegistriesMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.registries = {n: Registry(ACCOUNTS[1:], name=n) for n in NAMES}
+        self.registries["A"].approve_label("ccp", ["arr"])  # B and C import it unapproved
         self.models = {n: Model() for n in NAMES}
 
     # -- helpers ----------------------------------------------------------------------------
@@ -100,9 +101,15 @@ class LinkedRegistriesMachine(RuleBasedStateMachine):
     @rule(name=names, to=accounts, quantity=st.integers(1, 30), vintage=st.integers(2018, 2025),
           share=st.sampled_from([0.0, 0.25, 0.5]), label=st.sampled_from([None, "ccp"]))
     def issue(self, name, to, quantity, vintage, share, label):
+        """Labelled credits only where the label is approved (A); they travel to B and C."""
         registry, model = self.registries[name], self.models[name]
         project = f"{name}-proj-{len(model.batches) % 3}"
-        b = registry.issue(project, vintage, quantity, to, buffer_share=share, label=label)
+        issue = lambda: registry.issue(project, vintage, quantity, to, buffer_share=share,
+                                       label=label, project_type="arr")
+        if label is not None and name != "A":
+            self.refused(issue)
+            return
+        b = issue()
         assert b == len(model.batches)
         first = model.issued
         serials = set(range(first, first + quantity))

@@ -2,7 +2,9 @@
 
 A hypothesis state machine drives the registry and an independent, deliberately simple model
 of what it should hold (plain dictionaries, no shared code). After every step the registry's
-balances and totals must equal the model's and ``Registry.check()`` must pass.
+balances and totals must equal the model's and ``Registry.check()`` must pass. The model also
+keeps the label approvals: a labelled batch is issued only if its project type is approved for
+its label at the time.
 """
 
 from collections import Counter
@@ -21,7 +23,12 @@ BAD_STEPS = [STEPS.stop, STEPS.start - 1, 2**63, 1.5, 2.0, None, "3", True, [1]]
 
 accounts = st.sampled_from(ACCOUNTS)
 quantities = st.integers(min_value=1, max_value=60)
-labels = st.sampled_from([None, "ccp", "other-label"])
+LABELS = ["ccp", "other-label"]
+TYPES = ["arr", "redd_plus", "ifm"]
+REFUSED = object()
+
+labels = st.sampled_from([None, *LABELS])
+kinds = st.sampled_from(TYPES) | st.none()
 
 
 class RegistryMachine(RuleBasedStateMachine):
@@ -31,76 +38,112 @@ class RegistryMachine(RuleBasedStateMachine):
         self.held: Counter = Counter()  # (account, batch) -> credits
         self.issued: list[int] = []
         self.labels: list[str | None] = []
+        self.kinds: list[str | None] = []
         self.vintages: list[int] = []
+        self.registry.approve_label("ccp", ["arr"])
+        self.approved: dict[str, set[str]] = {"ccp": {"arr"}}  # label -> types approved now
+        self.approved_at_issue: list[set[str]] = []  # per batch, its label's types at issue
         self.retired: Counter = Counter()
         self.cancelled: Counter = Counter()
         self.claims: list[tuple[str, int]] = []
 
     # -- helpers ----------------------------------------------------------------------------
 
+    def state(self) -> tuple:
+        return (self.registry.totals(), len(self.registry.journal), self.registry.step,
+                [self.registry.holdings(a) for a in ACCOUNTS], len(self.registry.batches),
+                dict(self.registry.label_approvals))
+
+    def attempt(self, operation):
+        """The operation's result, or REFUSED if it raised RegistryError, which must leave
+        everything as it was."""
+        before = self.state()
+        try:
+            return operation()
+        except RegistryError:
+            assert self.state() == before
+            return REFUSED
+
     def refused(self, operation) -> None:
         """The operation must raise RegistryError and leave everything as it was."""
-        before = (self.registry.totals(), len(self.registry.journal), self.registry.step,
-                  [self.registry.holdings(a) for a in ACCOUNTS])
-        try:
-            operation()
-        except RegistryError:
-            pass
-        else:
-            raise AssertionError("a bad operation was accepted")
-        after = (self.registry.totals(), len(self.registry.journal), self.registry.step,
-                 [self.registry.holdings(a) for a in ACCOUNTS])
-        assert after == before
+        assert self.attempt(operation) is REFUSED, "a bad operation was accepted"
+
+    def may_carry(self, label: str | None, kind: str | None) -> bool:
+        """May a batch of project type ``kind`` carry ``label`` now?"""
+        return label is None or kind in self.approved.get(label, set())
+
+    def record(self, to, quantity, share, label, kind, vintage) -> None:
+        """Note a batch the registry issued."""
+        b = len(self.issued)
+        self.issued.append(quantity)
+        self.labels.append(label)
+        self.kinds.append(kind)
+        self.vintages.append(vintage)
+        self.approved_at_issue.append(set(self.approved.get(label, set())))
+        to_buffer = int(quantity * Fraction(str(share)))  # floor of the decimal product
+        self.held[(BUFFER, b)] += to_buffer
+        self.held[(to, b)] += quantity - to_buffer
 
     # -- valid operations -------------------------------------------------------------------
 
     @rule(to=accounts, vintage=st.integers(2000, 2040),
           quantity=st.integers(1, 500) | st.integers(2**53 - 2, MAX_QUANTITY),
-          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.3, 0.29, 0.5, 1.0]), label=labels)
-    def issue(self, to, quantity, vintage, share, label):
-        """Small and huge batches; once the total ever issued would pass MAX_QUANTITY, refused."""
-        issue = lambda: self.registry.issue(f"proj-{len(self.issued) % 4}", vintage, quantity,
-                                            to, buffer_share=share, label=label)
-        if sum(self.issued) + quantity > MAX_QUANTITY:
-            self.refused(issue)
+          share=st.sampled_from([0.0, 0.1, 0.125, 0.2, 0.3, 0.29, 0.5, 1.0]), label=labels,
+          kind=kinds)
+    def issue(self, to, quantity, vintage, share, label, kind):
+        """Small and huge batches; refused once the total ever issued would pass MAX_QUANTITY,
+        and when labelled unless the type is approved for the label (the invariant below
+        checks what was accepted)."""
+        b = self.attempt(lambda: self.registry.issue(
+            f"proj-{len(self.issued) % 4}", vintage, quantity, to, buffer_share=share,
+            label=label, project_type=kind))
+        if b is REFUSED:
+            assert sum(self.issued) + quantity > MAX_QUANTITY or not self.may_carry(label, kind)
             return
-        b = issue()
         assert b == len(self.issued)
-        self.issued.append(quantity)
-        self.labels.append(label)
-        self.vintages.append(vintage)
-        to_buffer = int(quantity * Fraction(str(share)))  # floor of the decimal product
-        self.held[(BUFFER, b)] += to_buffer
-        self.held[(to, b)] += quantity - to_buffer
+        self.record(to, quantity, share, label, kind, vintage)
 
     @rule(entries=st.lists(st.tuples(accounts, st.integers(1, 500) | st.integers(2**53 - 2,
                                                                            MAX_QUANTITY),
                                      st.sampled_from([0.0, 0.165, 0.3, 1.0]), labels,
-                                     st.integers(2000, 2040)),
+                                     st.integers(2000, 2040), kinds),
                            min_size=1, max_size=4),
           one_vintage=st.booleans())
     def issue_in_bulk(self, entries, one_vintage):
-        """Several batches in one call: all issued as one by one, or (past the total) none;
-        with one vintage for all or one each."""
-        to, quantities, shares, tags, years = (list(c) for c in zip(*entries))
+        """Several batches in one call: all issued as one by one, or (past the total, or one
+        labelled entry of a type not approved for its label) none; with one vintage for all
+        or one each."""
+        to, quantities, shares, tags, years, types = (list(c) for c in zip(*entries))
         n = len(entries)
         if one_vintage:
             years = [years[0]] * n
         vintages = years[0] if one_vintage else years
-        issue = lambda: self.registry.issue_many([f"proj-{k}" for k in range(n)], vintages,
-                                                 quantities, to, shares, tags)
-        if sum(self.issued) + sum(quantities) > MAX_QUANTITY:
-            self.refused(issue)
+        batches = self.attempt(lambda: self.registry.issue_many(
+            [f"proj-{k}" for k in range(n)], vintages, quantities, to, shares, tags, types))
+        if batches is REFUSED:
+            assert (sum(self.issued) + sum(quantities) > MAX_QUANTITY
+                    or not all(map(self.may_carry, tags, types)))
             return
-        assert list(issue()) == list(range(len(self.issued), len(self.issued) + n))
-        for holder, quantity, share, label, vintage in zip(to, quantities, shares, tags, years):
-            b = len(self.issued)
-            self.issued.append(quantity)
-            self.labels.append(label)
-            self.vintages.append(vintage)
-            to_buffer = int(quantity * Fraction(str(share)))
-            self.held[(BUFFER, b)] += to_buffer
-            self.held[(holder, b)] += quantity - to_buffer
+        assert list(batches) == list(range(len(self.issued), len(self.issued) + n))
+        for entry in zip(to, quantities, shares, tags, types, years):
+            self.record(*entry)
+
+    @rule(name=st.sampled_from(LABELS), types=st.sets(st.sampled_from(TYPES), max_size=2))
+    def approve(self, name, types):
+        """Approvals replace the label's; none withdraw it."""
+        self.registry.approve_label(name, types)
+        if types:
+            self.approved[name] = set(types)
+        else:
+            self.approved.pop(name, None)
+
+    @rule(name=st.sampled_from(["", None, 3]), types=st.sampled_from([["arr"], "arr", [""],
+                                                                     ["arr", None], 5]))
+    def bad_approval(self, name, types):
+        """A bad label name, or types that are not a collection of non-empty names."""
+        self.refused(lambda: self.registry.approve_label(name, types))
+        if not isinstance(types, list) or not all(types):
+            self.refused(lambda: self.registry.approve_label("ccp", types))
 
     @rule(step=st.integers(STEPS.start, STEPS.stop - 1))
     def advance(self, step):
@@ -283,6 +326,15 @@ class RegistryMachine(RuleBasedStateMachine):
         """Credits move and retire by batch, so each carries its batch's label and vintage."""
         assert [batch.label for batch in self.registry.batches] == self.labels
         assert [batch.vintage for batch in self.registry.batches] == self.vintages
+
+    @invariant()
+    def approvals_match_the_model(self):
+        assert self.registry.label_approvals == {k: frozenset(v) for k, v in self.approved.items()}
+
+    @invariant()
+    def every_labelled_batch_was_of_a_type_approved_for_its_label_at_its_issue(self):
+        for label, kind, approved in zip(self.labels, self.kinds, self.approved_at_issue):
+            assert label is None or kind in approved
 
     @invariant()
     def every_batch_is_conserved(self):

@@ -54,7 +54,7 @@ from vcm_sim.drivers import driver_events
 from vcm_sim.ets.reporters import ets_reporters
 from vcm_sim.ets.system import EmissionsTrading
 from vcm_sim.issuance import BatchTruth, Verification, grow_array, verify
-from vcm_sim.labels import LabelBook, batch_labels
+from vcm_sim.labels import LabelBook, approve_in, batch_labels
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
                               draw_reversals)
 from vcm_sim.registry import BUFFER, Registry
@@ -129,6 +129,7 @@ class Jurisdiction:
         self.streams = streams
         self.types = TypeTable.from_scenario(s)
         self.registry = Registry(name=name or "registry")
+        approve_in(self.registry, s.rules.label)
         self.link: Link | None = None
         """The link to other markets (set by the model when its scenario links them)."""
         self.reporters: dict[str, Callable[[Jurisdiction], float]] = (
@@ -562,11 +563,13 @@ class Jurisdiction:
             return
         kind = self.projects.kind[project]
         labels = batch_labels(self.config.rules.label, kind)
+        names = self.types.names
         vintage = self.year_of(self.projects.vintage_month(project))
         batch = self.registry.issue_many(
             [f"project-{p}" for p in project.tolist()], vintage, quantity,
             [self.developer_accounts[d] for d in developer[issued].tolist()],
-            self.types.buffer_share[kind], labels)
+            self.types.buffer_share[kind], labels,
+            None if labels is None else [names[k] for k in kind.tolist()])
         self.labels.record_issue(batch, labels, quantity)
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued], vintage)
@@ -1097,13 +1100,15 @@ class Jurisdiction:
         self._pending_events.append(event.model_dump())
 
     def set_rule(self, path: str, value: object) -> None:
-        """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap'."""
+        """Change a setting mid-run by dotted path (validated), e.g. 'rules.market.offset_cap';
+        the registry learns the label's approvals anew (:func:`vcm_sim.labels.approve_in`)."""
         check_changeable(path)
         config = with_overrides(self.config, {path: value}, as_market=bool(self.name))
         article6 = config.rules.article6
         if self.link is None and (article6.authorised_share > 0 or article6.adjusted_only):
             raise ScenarioError(f"{path} = {value!r}: Article 6 rules need linked markets, and "
                                 f"market {self.name or 'of this scenario'!r} is not linked")
+        approve_in(self.registry, config.rules.label, self.config.rules.label)
         self.config = config
         self.types = TypeTable.from_scenario(self.config)
 

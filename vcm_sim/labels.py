@@ -4,10 +4,12 @@ issued while approved carry the label in the registry, and a claims rule may acc
 labelled credits.
 
 A label is a batch attribute (:attr:`vcm_sim.registry.Batch.label`): a credit keeps it through
-every transfer, retirement and move abroad. Credits issued before their type's approval stay
-unlabelled (registries also tag credits issued before an approval; the model does not).
-:class:`LabelBook` mirrors, per market, which of its batches are labelled, so that labelled
-credits issued and retired are counted without walking the registry.
+every transfer, retirement and move abroad. The registry holds the approvals too
+(:func:`approve_in`) and refuses a label on a batch of an unapproved type. Credits issued
+before their type's approval stay unlabelled (registries also tag credits issued before an
+approval; the model does not). :class:`LabelBook` mirrors, per market, which of its batches
+are labelled, so that labelled credits issued and retired are counted without walking the
+registry.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def batch_labels(rules: LabelRules, kind: np.ndarray) -> list[str | None] | None
     if not rules.approved_types:
         return None
     return [rules.name if ok else None for ok in approved(rules)[kind].tolist()]
+
+
+def approve_in(registry: Registry, rules: LabelRules, before: LabelRules | None = None
+               ) -> None:
+    """Give ``registry`` the label approvals of ``rules``, withdrawing those of the label's
+    former name when ``before``, the rules they replace, named it otherwise."""
+    if before is not None and before.name != rules.name:
+        registry.approve_label(before.name, ())
+    registry.approve_label(rules.name, rules.approved_types)
 
 
 def label_filter(rules: LabelRules, registry: Registry,

@@ -96,3 +96,30 @@ def test_an_approval_event_with_an_unknown_type_fails_when_the_scenario_loads():
     bad["events"][0]["value"] = ["arr", "seagrass"]
     with pytest.raises(ScenarioError, match="seagrass"):
         small(**bad)
+
+
+def test_the_registry_labels_a_type_approved_by_an_event_only_from_the_event_on():
+    """ARR is approved from the start and REDD+ from APPROVAL_STEP: the registry's approvals
+    follow the rules, ARR batches are labelled throughout and REDD+ ones only from then."""
+    settings = approved_later(approved_types=["arr"])
+    settings["events"][0]["value"] = ["arr", "redd_plus"]
+    model = VCMModel(small(**settings), rng=3)
+    market = model.markets[0]
+    assert market.registry.label_approvals == {"ccp": frozenset({"arr"})}
+    model.run()
+    assert market.registry.label_approvals == {"ccp": frozenset({"arr", "redd_plus"})}
+    kinds = market.projects.kind[market.truth.view("project")]
+    redd_labels = set()
+    for b, (kind, batch) in enumerate(zip(kinds, market.registry.batches)):
+        after = issued_step(market, b) >= APPROVAL_STEP
+        labelled = PROJECT_TYPES[kind] == "arr" or PROJECT_TYPES[kind] == "redd_plus" and after
+        assert batch.label == ("ccp" if labelled else None)
+        if PROJECT_TYPES[kind] == "redd_plus":
+            redd_labels.add(batch.label)
+    assert redd_labels == {None, "ccp"}
+
+
+def test_a_renamed_label_takes_its_approvals_along_in_the_registry():
+    model = VCMModel(small(rules={"label": {"approved_types": ["arr"]}}, steps=1), rng=3)
+    model.set_rule("rules.label.name", "ccp-2")
+    assert model.markets[0].registry.label_approvals == {"ccp-2": frozenset({"arr"})}

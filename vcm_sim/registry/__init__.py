@@ -2,9 +2,11 @@
 
 Credits are integers (1 credit = 1 tCO2e claimed). They are issued in batches, each with a
 project id, a vintage (year), an integrity label or none, and a serial range that never
-overlaps another batch's; a credit keeps its batch's vintage and label wherever it moves. Every
-movement (issue, buffer deposit, transfer, retire, cancel, and export to or import from the
-registry of a linked market) is appended to a columnar journal.
+overlaps another batch's; a credit keeps its batch's vintage and label wherever it moves. A
+batch is issued with a label only if its project type is approved for that label
+(:meth:`Registry.approve_label`). Every movement (issue, buffer deposit, transfer, retire,
+cancel, and export to or import from the registry of a linked market) is appended to a
+columnar journal.
 
 Guarantees (checked by :meth:`Registry.check`, by the property-based tests and, in the model's
 debug mode, after every step):
@@ -28,6 +30,7 @@ open from the start.
 
 The package: :mod:`~vcm_sim.registry.ledger` (the :class:`Registry`: accounts, single operations,
 queries), :mod:`~vcm_sim.registry.bulk` (the same operations for many entries at once),
+:mod:`~vcm_sim.registry.approvals` (the project types approved for each label),
 :mod:`~vcm_sim.registry.invariants` (:meth:`Registry.check`), :mod:`~vcm_sim.registry.journal`,
 :mod:`~vcm_sim.registry.batch`, :mod:`~vcm_sim.registry.quantities` (limits and argument
 checks), :mod:`~vcm_sim.registry.international` (transfers between registries) and

@@ -37,15 +37,19 @@ class BulkOperations:
 
     def issue_many(self, projects: Sequence[str], vintages: int | Sequence[int],
                    quantities: Sequence[int], to: Sequence[str], buffer_shares: Sequence[float],
-                   labels: Sequence[str | None] | None = None) -> range:
+                   labels: Sequence[str | None] | None = None,
+                   project_types: Sequence[str] | None = None) -> range:
         """Issue one batch per entry, as :meth:`issue` would (``vintages``, one year for all
-        entries or one per entry; ``labels``, one per entry, or none for unlabelled batches);
-        returns the new batch ids."""
+        entries or one per entry; ``labels``, one per entry, or none for unlabelled batches;
+        ``project_types``, the projects' types, one per entry, read only with ``labels``: a
+        labelled entry's type must be approved for its label); returns the new batch ids."""
         n = len(projects)
         vintage = check_vintages(vintages, n)
         quantity = check_quantities(quantities, n)
         share = check_shares(buffer_shares, n)
         label = check_labels(labels, n)
+        if labels is not None:
+            self._approvals.check_many(label, project_types, n)
         dst = self._accounts(to, n, "to")
         for k, project in enumerate(projects):
             if not isinstance(project, str) or not project:

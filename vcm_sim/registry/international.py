@@ -10,8 +10,11 @@ it still has, and the receiver takes them
   to the registry that issued them or to one they passed through, are the same credits again,
   so the batch's exported count falls and nothing is issued or imported anew;
 * otherwise into a new imported batch, which keeps the provenance: the registry that issued
-  the credits, their batch there, the project, the vintage and the serials of exactly the
-  credits that came (several batches when those serials are not one range).
+  the credits, their batch there, the project, the vintage, the label and the serials of
+  exactly the credits that came (several batches when those serials are not one range). The
+  receiver does not check the label against its own approvals
+  (:meth:`~vcm_sim.registry.Registry.approve_label`): the registry that issued the credits
+  checked it at issuance, and a credit's label does not lapse when it moves.
 
 Within a registry, the credits of a batch stay interchangeable, as before: which serials a
 retirement takes is not recorded, only which registry each serial is in.

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from array import array
 from numbers import Integral
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from vcm_sim.registry.approvals import LabelApprovals
 from vcm_sim.registry.batch import Batch
 from vcm_sim.registry.bulk import BulkOperations
 from vcm_sim.registry.invariants import Invariants
@@ -50,6 +51,7 @@ class Registry(BulkOperations, Invariants):
         self._imported: dict[tuple[str, int], list[int]] = {}  # origin batch -> imported batches
         self._imported_total = 0
         self._exported_total = 0
+        self._approvals = LabelApprovals()
         self.open_account(BUFFER)
         for account in accounts:
             self.open_account(account)
@@ -87,12 +89,30 @@ class Registry(BulkOperations, Invariants):
         """Names of all open accounts, in the order they were opened."""
         return list(self._account_names)
 
+    # -- label approvals ------------------------------------------------------------------
+
+    def approve_label(self, name: str, project_types: Iterable[str]) -> None:
+        """Approve exactly ``project_types`` (names, such as ``"arr"``) for the integrity
+        label ``name``, replacing its approvals; an empty collection withdraws them all (the
+        label is then unknown). Batches issued from now on may carry the label only if their
+        project type is approved; batches already issued keep it. RegistryError, changing
+        nothing, unless ``name`` is a non-empty string and each type one too."""
+        self._approvals.approve(name, project_types)
+
+    @property
+    def label_approvals(self) -> Mapping[str, frozenset[str]]:
+        """Read-only: per label with approvals, the project types approved for it."""
+        return self._approvals.view
+
     # -- operations -----------------------------------------------------------------------
 
     def issue(self, project: str, vintage: int, quantity: int, to: str,
-              buffer_share: float = 0.0, label: str | None = None) -> int:
+              buffer_share: float = 0.0, label: str | None = None,
+              project_type: str | None = None) -> int:
         """Issue ``quantity`` new credits of ``project``'s ``vintage`` and return the batch id.
-        They carry the integrity ``label`` if one is given (a non-empty string).
+        They carry the integrity ``label`` if one is given (a non-empty string): only if
+        ``project_type``, the project's type, is approved for it (see :meth:`approve_label`),
+        else RegistryError, changing nothing; an unlabelled batch needs no type.
 
         ``floor(quantity * buffer_share)`` credits go to the buffer pool, the rest to ``to``;
         the product is exact, with ``buffer_share`` read as the decimal it is written as
@@ -104,6 +124,7 @@ class Registry(BulkOperations, Invariants):
         if not isinstance(vintage, Integral) or isinstance(vintage, bool):
             raise RegistryError(f"vintage must be an integer year, got {vintage!r}")
         check_label(label)
+        self._approvals.check(label, project_type)
         try:
             share_ok = not isinstance(buffer_share, bool) and 0.0 <= buffer_share <= 1.0
         except TypeError:
