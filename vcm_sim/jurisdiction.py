@@ -42,7 +42,7 @@ from pydantic import ValidationError
 from vcm_sim import article6, metrics, start, trading, valuation
 from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, Verifier)
 from vcm_sim.agents.base import Member
-from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost,
+from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost, project_npv,
                                       running_revenue_short)
 from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.rater import A_OR_ABOVE, RaterPanel, RatingAgency
@@ -56,7 +56,8 @@ from vcm_sim.ets.system import EmissionsTrading
 from vcm_sim.issuance import BatchTruth, Verification, grow_array, verify
 from vcm_sim.labels import LabelBook, approve_in, batch_labels
 from vcm_sim.projects import (STEPS_PER_YEAR, Projects, TypeTable, draw_region_hazard,
-                              draw_reversals)
+                              draw_reversals, opportunity_cost_factor,
+                              registered_mean_additionality)
 from vcm_sim.registry import BUFFER, Registry
 from vcm_sim.segments import BANDS, Segments
 from vcm_sim.scenario import Event, Scenario, ScenarioError, check_changeable, with_overrides
@@ -196,6 +197,9 @@ class Jurisdiction:
         """Per month simulated, per project type: the credits retired in this registry behind
         claims with the real tonnes of a credit rated A or above (hidden truth at retirement:
         :func:`high_integrity_floor`; row 0) and all of them (row 1)."""
+        self.issued_quality = np.zeros((2, n_types), dtype=np.int64)
+        """This month, per project type: the credits issued with the real tonnes of a credit
+        rated A or above (hidden truth at issuance; row 0) and all of them (row 1)."""
         self.volume_by_type = np.zeros(n_types, dtype=np.int64)
         self.typical_volume = self.firms.expected_monthly_demand(
             s.firms, self.expected_price, self.sentiment.level, s.rules.market.offset_cap,
@@ -302,20 +306,53 @@ class Jurisdiction:
         n = s.developers.initial_projects * s.population.developers
         dev = np.repeat(np.arange(s.population.developers), s.developers.initial_projects)
         age = rng.integers(0, s.projects.initial_age_years * STEPS_PER_YEAR, n)
-        self._register(dev, self.types.area[self.developers.specialty[dev]]
-                       * rng.lognormal(0.0, s.projects.area_spread, n),
+        kind = self.developers.specialty[dev]
+        area = self.types.area[kind] * rng.lognormal(0.0, s.projects.area_spread, n)
+        self._register(dev, area, self._draw_additionality(kind, rng),
                        start=self.first_month - age, rng=rng)
 
-    def _register(self, dev: np.ndarray, area: np.ndarray, start: np.ndarray | int,
-                  rng: np.random.Generator) -> np.ndarray:
-        """Register projects of developers ``dev``, drawing their attributes from ``rng``;
-        the additionality test may reject some. Returns the mask of the projects registered."""
+    def _draw_additionality(self, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Additionality (0-1, the share of a claimed tonne that is additional) of new
+        projects of types ``kind``: Beta around the type's mean
+        (``projects.additionality_concentration``). Its developer knows it when it appraises
+        the project; verifiers and buyers do not."""
+        k = self.config.projects.additionality_concentration
+        mean = self.types.additionality[kind].clip(1e-3, 1 - 1e-3)
+        return rng.beta(mean * k, (1 - mean) * k)
+
+    def _cost_factor(self, kind: np.ndarray, additionality: np.ndarray) -> np.ndarray:
+        """Costs of projects of types ``kind`` and ``additionality`` relative to their type's
+        (:func:`~vcm_sim.projects.opportunity_cost_factor`), normalised by the mean
+        additionality of the type's projects that pass the additionality test, so that the
+        registered projects of a type cost its table's costs on average."""
+        s = self.config
+        share = s.projects.opportunity_cost_share
+        if not share:
+            return np.ones(len(kind))
+        rules = s.rules.integrity
+        mean = registered_mean_additionality(
+            self.types.additionality.clip(1e-3, 1 - 1e-3), s.projects.additionality_concentration,
+            rules.additionality_threshold, rules.additionality_strictness)
+        return opportunity_cost_factor(share, additionality, mean[kind])
+
+    def _expected_detection(self) -> float:
+        """The chance developers expect a verifier's check to catch inflation, on average
+        under the market's verification rules."""
+        s = self.config
+        rules = s.rules.integrity
+        return self.verifiers.expected_detection(rules.verifier_assignment,
+                                                 rules.verification_rigour,
+                                                 rules.satellite_mrv,
+                                                 s.verifiers.satellite_boost)
+
+    def _register(self, dev: np.ndarray, area: np.ndarray, additionality: np.ndarray,
+                  start: np.ndarray | int, rng: np.random.Generator) -> np.ndarray:
+        """Register projects of developers ``dev`` with ``area`` (ha) and ``additionality``,
+        drawing their other attributes from ``rng``; the additionality test may reject some.
+        Returns the mask of the projects registered."""
         s, types = self.config, self.types
         rules = s.rules.integrity
         kind = self.developers.specialty[dev]
-        k = s.projects.additionality_concentration
-        mean = types.additionality[kind].clip(1e-3, 1 - 1e-3)
-        additionality = rng.beta(mean * k, (1 - mean) * k)
         rejected = ((additionality < rules.additionality_threshold)
                     & (rng.random(len(dev)) < rules.additionality_strictness))
         keep = ~rejected
@@ -323,13 +360,9 @@ class Jurisdiction:
         start = np.broadcast_to(np.asarray(start), keep.shape)[keep]
         if not len(dev):
             return keep
-        detection = self.verifiers.expected_detection(rules.verifier_assignment,
-                                                      rules.verification_rigour,
-                                                      rules.satellite_mrv,
-                                                      s.verifiers.satellite_boost)
         inflation = self.developers.choose_methods(
-            dev, detection, rules.project_audit_rate, rules.penalty_multiple, s.developers,
-            valuation.method_prices(self, kind, additionality))
+            dev, self._expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
+            s.developers, valuation.method_prices(self, kind, additionality))
         years = types.crediting_years[kind]
         ids = np.arange(len(self.projects), len(self.projects) + len(dev))
         self.projects.add(
@@ -337,6 +370,7 @@ class Jurisdiction:
             kind=kind, developer=dev, region=self._regions(dev, rng), area_ha=area,
             rate=types.rate[kind] * rng.lognormal(0.0, s.projects.rate_spread, len(dev)),
             additionality=additionality, leakage=types.leakage[kind], inflation=inflation,
+            cost_factor=self._cost_factor(kind, additionality),
             registered_step=np.minimum(start, self._month),
             start_step=start, end_step=start + (years * STEPS_PER_YEAR).astype(np.int64),
             verify_month=rng.integers(0, STEPS_PER_YEAR, len(dev)),
@@ -388,6 +422,7 @@ class Jurisdiction:
         self.registry.step = t
         self.claimed_months.append([0, 0])
         self.claimed_quality.append(np.zeros((2, len(self.types.names)), dtype=np.int64))
+        self.issued_quality = np.zeros((2, len(self.types.names)), dtype=np.int64)
         self._nature(t)
         if self.ets is not None:
             self.ets.open_month(t)
@@ -571,6 +606,10 @@ class Jurisdiction:
             self.types.buffer_share[kind], labels,
             None if labels is None else [names[k] for k in kind.tolist()])
         self.labels.record_issue(batch, labels, quantity)
+        floor = high_integrity_floor(self.config.rating_agencies.notch_width)
+        high = np.where(result.real_per_credit[issued] >= floor, quantity, 0)
+        np.add.at(self.issued_quality[0], kind, high)
+        np.add.at(self.issued_quality[1], kind, quantity)
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued], vintage)
         np.add.at(self.issued_by_type, kind, quantity)
@@ -653,29 +692,49 @@ class Jurisdiction:
         return ids
 
     def _invest(self, t: int, outlook: np.ndarray) -> None:
-        """Developers whose appraisal at the long-run price (``outlook``, per type, USD per
-        claimed tonne) passes and who can pay the up-front cost register a project; they pay
-        only for projects the additionality test accepts."""
+        """Developers appraising a project this month draw it (area and additionality, so
+        its costs) and invest when its net present value at the long-run price
+        (``outlook``, per type, USD per claimed tonne) times what they expect a verifiable
+        tonne of it to bring (:meth:`_planned_yield`) is positive and they can pay the
+        up-front cost; they pay only for projects the additionality test accepts."""
         s = self.config
-        dev, area = self.developers.appraise(self.draws("developers"), s.developers, self.types,
-                                             self._new_project_terms()[1], outlook,
-                                             s.verifiers.fee_usd, s.projects.area_spread)
+        dev, area = self.developers.candidates(self.draws("developers"), s.developers,
+                                               self.types, s.projects.area_spread)
         if not len(dev):
             return
-        capex = self.types.capex_per_ha[self.developers.specialty[dev]] * area
-        affordable = self.cash.balance[self.developer_ids[dev]] >= capex
-        self._start_projects(dev[affordable], area[affordable], capex[affordable], t,
-                             self.draws("projects"))
+        rng = self.draws("projects")
+        kind = self.developers.specialty[dev]
+        additionality = self._draw_additionality(kind, rng)
+        factor = self._cost_factor(kind, additionality)
+        price = outlook[kind] * self._planned_yield(dev, kind, additionality)
+        npv = project_npv(self.types, self._new_project_terms()[1], kind, area, price,
+                          s.verifiers.fee_usd, factor)
+        capex = self.types.capex_per_ha[kind] * area * factor
+        go = (npv > 0) & (self.cash.balance[self.developer_ids[dev]] >= capex)
+        self._start_projects(dev[go], area[go], additionality[go], capex[go], t, rng)
 
-    def _start_projects(self, dev: np.ndarray, area: np.ndarray, capex: np.ndarray, t: int,
-                        rng: np.random.Generator) -> None:
-        """Register new projects of ``dev`` (areas in ha, up-front costs in USD), each
-        starting to accrue after its validation pipeline; the developers pay the up-front
-        cost of those the additionality test accepts."""
+    def _planned_yield(self, dev: np.ndarray, kind: np.ndarray,
+                       additionality: np.ndarray) -> np.ndarray:
+        """What each developer of ``dev`` expects a verifiable tonne of its new project (of
+        type ``kind`` and ``additionality``) to bring over its crediting period, in credits
+        at the type's price, under the method it would pick
+        (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.planned_yield`)."""
+        s = self.config
+        rules = s.rules.integrity
+        return self.developers.planned_yield(
+            dev, self._expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
+            s.developers, self.types.crediting_years[kind],
+            valuation.method_prices(self, kind, additionality))
+
+    def _start_projects(self, dev: np.ndarray, area: np.ndarray, additionality: np.ndarray,
+                        capex: np.ndarray, t: int, rng: np.random.Generator) -> None:
+        """Register new projects of ``dev`` (areas in ha, additionality, up-front costs in
+        USD), each starting to accrue after its validation pipeline; the developers pay the
+        up-front cost of those the additionality test accepts."""
         variation = self.config.projects
         pipeline = rng.integers(variation.pipeline_months_min,
                                 variation.pipeline_months_max + 1, len(dev))
-        registered = self._register(dev, area, start=t + 1 + pipeline, rng=rng)
+        registered = self._register(dev, area, additionality, start=t + 1 + pipeline, rng=rng)
         paid = capex[registered]
         self.cash.spend(self.developer_ids[dev[registered]], paid)
         self.tally.developer_cost_usd += float(paid.sum())
@@ -706,9 +765,10 @@ class Jurisdiction:
         self.developer_ids = self.cash.ids(self.developer_accounts)
         self.tally.developer_entries += len(new)
         area = self.types.area[kind] * rng.lognormal(0.0, s.projects.area_spread, len(new))
-        capex = self.types.capex_per_ha[kind] * area
-        affordable = self.cash.balance[self.developer_ids[new]] >= capex
-        self._start_projects(new[affordable], area[affordable], capex[affordable], t, rng)
+        additionality = self._draw_additionality(kind, rng)
+        capex = self.types.capex_per_ha[kind] * area * self._cost_factor(kind, additionality)
+        ok = self.cash.balance[self.developer_ids[new]] >= capex
+        self._start_projects(new[ok], area[ok], additionality[ok], capex[ok], t, rng)
 
     def _bankruptcies(self, t: int) -> None:
         """Developers in business whose cash is below minus their credit line exit: each of
@@ -764,10 +824,12 @@ class Jurisdiction:
 
     def _running_costs(self) -> np.ndarray:
         """This month's operating cost of each developer's active projects (USD)."""
-        active = self.projects.active(self.month_index)
-        yearly = self.types.opex_per_ha_yr[self.projects.kind] * self.projects.area_ha
+        projects = self.projects
+        active = projects.active(self.month_index)
+        yearly = (self.types.opex_per_ha_yr[projects.kind] * projects.area_ha
+                  * projects.cost_factor)
         cost = yearly / STEPS_PER_YEAR
-        return np.bincount(self.projects.developer[active], weights=cost[active],
+        return np.bincount(projects.developer[active], weights=cost[active],
                            minlength=len(self.developers.specialty))
 
     # -- market ------------------------------------------------------------------------------
@@ -1108,9 +1170,32 @@ class Jurisdiction:
         if self.link is None and (article6.authorised_share > 0 or article6.adjusted_only):
             raise ScenarioError(f"{path} = {value!r}: Article 6 rules need linked markets, and "
                                 f"market {self.name or 'of this scenario'!r} is not linked")
+        if self.link is not None and config.rules.market.quality_books:
+            raise ScenarioError(f"{path} = {value!r}: linked markets trade in one book per "
+                                "type (quality books across a link are not built yet)")
         approve_in(self.registry, config.rules.label, self.config.rules.label)
         self.config = config
         self.types = TypeTable.from_scenario(self.config)
+        self._resegment()
+
+    def _resegment(self) -> None:
+        """Split or merge the books when the rules change how they split (a 'set' event on
+        ``rules.market.quality_books``): every book of a type starts from the type's latest
+        price, at relative price 1, and the window of :func:`vcm_sim.metrics.rating_premium`
+        starts afresh."""
+        segments = Segments.of(self)
+        if segments.n == self.segments.n:
+            self.segments = segments  # the vintage cut may move; the books stay
+            return
+        self.segments = segments
+        n_types = len(self.types.names)
+        self.latest_price_by_book = self.latest_price_by_type.repeat(segments.n)
+        self.segment_share = np.zeros((n_types, segments.n))
+        self.segment_share[:, segments.plain] = 1.0
+        self.relative_price = np.ones(segments.books(n_types))
+        self.book_months.clear()
+        self.price_by_band = np.full(len(BANDS), np.nan)
+        self.price_labelled = np.nan
 
     # -- recording ---------------------------------------------------------------------------
 

@@ -245,12 +245,26 @@ def high_integrity_share(market: Jurisdiction) -> float:
     retired."""
     if not market.claimed_quality:
         return math.nan
-    high, credits = market.claimed_quality[-1]
-    retired = credits > 0
-    if not retired.any():
+    return _type_adjusted_share(market, *market.claimed_quality[-1])
+
+
+def issued_high_integrity_share(market: Jurisdiction) -> float:
+    """Type-adjusted share of the credits issued this month that carry the real tonnes of a
+    credit rated A or above (hidden truth at issuance), weighted as
+    :func:`high_integrity_share` weighs types: the quality of new supply, beside the quality
+    of claims. NaN when none were issued."""
+    return _type_adjusted_share(market, *market.issued_quality)
+
+
+def _type_adjusted_share(market: Jurisdiction, high: np.ndarray, credits: np.ndarray
+                         ) -> float:
+    """Per project type the share ``high / credits``, averaged over the types with credits
+    with their fixed shares of credits (``TypeTable.credit_mix``); NaN with none."""
+    some = credits > 0
+    if not some.any():
         return math.nan
-    weight = market.types.credit_mix[retired]
-    return float(np.dot(weight, high[retired] / credits[retired]) / weight.sum())
+    weight = market.types.credit_mix[some]
+    return float(np.dot(weight, high[some] / credits[some]) / weight.sum())
 
 
 def price_dispersion(market: Jurisdiction) -> float:
@@ -488,7 +502,7 @@ def capital_charge_usd(market: Jurisdiction) -> np.ndarray:
     old = projects.registered_step < 0
     years = types.crediting_years[projects.kind]
     recovery = r / (1 - (1 + r) ** -years) if r > 0 else 1.0 / years
-    capex = types.capex_per_ha[projects.kind] * projects.area_ha
+    capex = types.capex_per_ha[projects.kind] * projects.area_ha * projects.cost_factor
     ran = (np.minimum(projects.end_step, market.month_index + 1)
            - np.maximum(projects.start_step, 0)).clip(0, None)
     charge = np.where(old, capex * recovery * ran / STEPS_PER_YEAR, 0.0)
@@ -572,6 +586,7 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "integrity_ratio": integrity_ratio,
     "retired_vintage_age_yr": retired_vintage_age_yr,
     "high_integrity_share": high_integrity_share,
+    "issued_high_integrity_share": issued_high_integrity_share,
     "price_dispersion": price_dispersion,
     "greenwashing_gap_tco2": greenwashing_gap_tco2,
     "greenwashing_index": greenwashing_index,

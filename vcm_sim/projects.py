@@ -83,6 +83,30 @@ tonnes times months put an exact whole month (an odd number of equal months) a h
 about a third of the time, which in January made a vintage a year too old."""
 
 
+def opportunity_cost_factor(share: float, additionality: np.ndarray,
+                            mean: np.ndarray) -> np.ndarray:
+    """Each project's costs relative to its type's: ``1 - share + share * additionality /
+    mean`` (``mean``: its type's mean additionality, aligned), the ``share`` of costs that is
+    the income of the land use the project stops growing with how much of that use it
+    really stops (``projects.opportunity_cost_share``). Exactly 1 at share 0."""
+    if not share:
+        return np.ones(len(additionality))
+    return 1.0 - share + share * additionality / mean
+
+
+def registered_mean_additionality(mean: np.ndarray, concentration: float, threshold: float,
+                                  strictness: float) -> np.ndarray:
+    """Per type, the mean additionality of the projects the additionality test lets
+    through: draws Beta around ``mean`` (``concentration``), less those below ``threshold``
+    refused with probability ``strictness``, ``E[a | kept] = mean * (1 - strictness *
+    I(threshold; a + 1, b)) / (1 - strictness * I(threshold; a, b))`` (``I`` the regularised
+    incomplete Beta function). ``mean`` where the test would refuse every project."""
+    a, b = mean * concentration, (1.0 - mean) * concentration
+    kept = 1.0 - strictness * special.betainc(a, b, threshold)
+    mass = mean * (1.0 - strictness * special.betainc(a + 1.0, b, threshold))
+    return np.divide(mass, kept, out=np.asarray(mean, dtype=float).copy(), where=kept > 1e-12)
+
+
 def _empty(dtype: type) -> np.ndarray:
     return np.zeros(0, dtype=dtype)
 
@@ -92,7 +116,8 @@ class Projects:
     """All projects ever registered, one row each (struct of arrays).
 
     ``credited``: credits ever issued to the project; ``at_risk``: those whose carbon still
-    stands (reversals destroy it).
+    stands (reversals destroy it); ``cost_factor``: its costs relative to its type's (see
+    ``projects.opportunity_cost_share``).
     """
 
     kind: np.ndarray = field(default_factory=lambda: _empty(np.int64))
@@ -103,6 +128,7 @@ class Projects:
     additionality: np.ndarray = field(default_factory=lambda: _empty(float))
     leakage: np.ndarray = field(default_factory=lambda: _empty(float))
     inflation: np.ndarray = field(default_factory=lambda: _empty(float))
+    cost_factor: np.ndarray = field(default_factory=lambda: _empty(float))
     registered_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
     """Month the project was registered (its validation pipeline runs until ``start_step``)."""
     start_step: np.ndarray = field(default_factory=lambda: _empty(np.int64))
@@ -127,12 +153,15 @@ class Projects:
         return len(self.kind)
 
     def add(self, **columns: np.ndarray) -> np.ndarray:
-        """Append projects given as equal-length columns; returns their ids."""
+        """Append projects given as equal-length columns (a column not given is 0, but
+        ``cost_factor`` 1); returns their ids."""
         n = len(next(iter(columns.values())))
         start = len(self)
         for f in fields(self):
             old = getattr(self, f.name)
-            new = np.asarray(columns.get(f.name, np.zeros(n, dtype=old.dtype)), dtype=old.dtype)
+            fill = 1 if f.name == "cost_factor" else 0
+            new = np.asarray(columns.get(f.name, np.full(n, fill, dtype=old.dtype)),
+                             dtype=old.dtype)
             setattr(self, f.name, np.concatenate([old, new]))
         return np.arange(start, start + n)
 

@@ -349,6 +349,13 @@ class ProjectVariation(Strict):
         6.0, "additionality across projects of a type")
     severity_concentration: float = beta_concentration(
         4.0, "the share of stored carbon a reversal destroys")
+    opportunity_cost_share: float = share(0.0, (
+        "Share (0-1) of a project's costs, up-front and running, that is the income of the "
+        "land use it stops, and so grows with its additionality: protecting a forest nobody "
+        "would have cleared (its tonnes not additional) forgoes nothing, protecting one "
+        "about to be cleared forgoes the clearing's income. A project's costs are its type's "
+        "times 1 - share + share * additionality / the type's mean additionality, which "
+        "keeps the type's mean cost. 0: costs do not depend on additionality."))
     outside_home_share: float = share(0.3, "Share (0-1) of a developer's projects sited in "
                                            "a random region rather than its home region.")
     pipeline_months_min: int = Field(12, ge=0, le=240, description=(

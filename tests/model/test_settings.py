@@ -56,6 +56,7 @@ SETTINGS = (
     "projects.area_spread",
     "projects.additionality_concentration",
     "projects.severity_concentration",
+    "projects.opportunity_cost_share",
     "projects.outside_home_share",
     "projects.initial_age_years",
     # Supply with sunk costs, exit and entry (issue 12).

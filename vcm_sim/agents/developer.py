@@ -80,47 +80,73 @@ class DeveloperPopulation:
                        penalty_multiple: float, params: DeveloperParams,
                        price: np.ndarray | None = None) -> np.ndarray:
         """Baseline inflation (claimed / verifiable - 1) of the method each developer picks
-        for a new project, among ``params.baseline_methods``.
+        for a new project, among ``params.baseline_methods`` (see :meth:`method_payoffs`)."""
+        x = np.asarray(params.baseline_methods, dtype=float)
+        payoff, _, _ = self.method_payoffs(developers, detection, audit_yr, penalty_multiple,
+                                           params, price)
+        return x[np.argmax(payoff, axis=1)]
+
+    def planned_yield(self, developers: np.ndarray, detection: float, audit_yr: float,
+                      penalty_multiple: float, params: DeveloperParams, years: np.ndarray,
+                      price: np.ndarray | None = None) -> np.ndarray:
+        """What each developer expects a verifiable tonne of a new project to bring over
+        its crediting period (``years``, per developer), in credits at its type's price,
+        under the method it would pick (:meth:`method_payoffs`): what they fetch relative
+        to the type's price times one plus the method's yearly gain, weighted by the share
+        of that gain expected to remain (each check that catches the method keeps
+        ``inflation_kept_after_detection`` of its inflation, an audit resets it to 0), year
+        by year at ``discount_rate`` (:func:`lasting_share`). 1 for a developer that would
+        not inflate where buyers see no rating."""
+        payoff, gain, caught = self.method_payoffs(developers, detection, audit_yr,
+                                                   penalty_multiple, params, price)
+        best = np.argmax(payoff, axis=1)
+        pick = best[:, None]
+        gain = np.take_along_axis(gain, pick, axis=1)[:, 0]
+        cut = 1.0 - params.inflation_kept_after_detection
+        remain = (1.0 - audit_yr) * (1.0 - caught[best] * cut)
+        worth = 1.0 + gain * lasting_share(remain, params.discount_rate, years)
+        return worth if price is None else worth * np.take_along_axis(price, pick, axis=1)[:, 0]
+
+    def method_payoffs(self, developers: np.ndarray, detection: float, audit_yr: float,
+                       penalty_multiple: float, params: DeveloperParams,
+                       price: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per developer and baseline method (developers x methods), its expected payoff
+        per verifiable tonne in a year; also per developer and method its gain, the extra
+        credits it keeps per verifiable tonne in that year, and per method the chance that a
+        check catches it.
 
         Per verifiable tonne, a method inflating by ``x`` yields ``1 + x`` credits if its
         claims pass; a check catches them with probability ``d_x = 1 - (1 - detection) ** (1
         + method_scrutiny * x)`` (aggressive baselines stand out), and a yearly audit with
         probability ``audit_yr`` takes the gain back with a fine of ``penalty_multiple``
-        times it; each credit fetches ``price`` (per project and method, relative to the
+        times it; each credit fetches ``price`` (per developer and method, relative to the
         type's price: what a credit of the rating the method would earn trades at, see
         :func:`vcm_sim.valuation.method_prices`; 1 where buyers see no rating);
         conscience and reputation cost ``conscience_cost * honesty * x**2``. The developer
-        picks the method with the highest expected payoff, ``detection`` being what it
-        expects of verifiers on average.
+        picks the method with the highest payoff, ``detection`` being what it expects of
+        verifiers on average.
         """
         x = np.asarray(params.baseline_methods, dtype=float)
         caught = 1.0 - (1.0 - detection) ** (1.0 + params.method_scrutiny * x)
-        gain = x * (1.0 - caught - audit_yr * (1.0 + penalty_multiple))
+        gain = np.broadcast_to(x * (1.0 - caught - audit_yr * (1.0 + penalty_multiple)),
+                               (len(developers), len(x)))
+        credits = 1.0 + gain if price is None else (1.0 + gain) * price
         cost = params.conscience_cost * np.outer(self.honesty[developers], x ** 2)
-        if price is None:  # every method's credits fetch the type's price
-            return x[np.argmax(gain - cost, axis=1)]
-        return x[np.argmax((1.0 + gain) * price - cost, axis=1)]
+        return credits - cost, gain, caught
 
-    def appraise(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
-                 terms: NpvTerms, price: np.ndarray, fee_usd: float,
-                 area_spread: float) -> tuple[np.ndarray, np.ndarray]:
-        """Developers in business that invest this step, and the area (ha) of each new
-        project.
-
-        Each developer appraises a project with probability ``invest_rate_yr / 12``: area
-        lognormal around the type's median (sigma ``area_spread``); it invests when the net
-        present value (:func:`project_npv`) at the price it plans with (``price``, per type,
-        USD per tonne claimed) is positive (``terms``: the types' discounting and shares kept,
-        at the developers' discount rate and with credits starting after the validation
-        pipeline).
-        """
+    def candidates(self, rng: np.random.Generator, params: DeveloperParams, types: TypeTable,
+                   area_spread: float) -> tuple[np.ndarray, np.ndarray]:
+        """Developers in business that appraise a new project this month, each with
+        probability ``invest_rate_yr / 12``, and the project's area (ha, lognormal around
+        the type's median with sigma ``area_spread``). Whether each invests is the net
+        present value of the project (:func:`project_npv`), known once its additionality
+        (and with it its cost and the method its developer would pick) is drawn."""
         rate = params.invest_rate_yr / STEPS_PER_YEAR
         appraising = ((rng.random(len(self.specialty)) < rate) & self.active).nonzero()[0]
         kind = self.specialty[appraising]
         area = types.area[kind] * rng.lognormal(0.0, area_spread, len(appraising))
-        npv = project_npv(types, terms, kind, area, price[kind], fee_usd)
-        invest = npv > 0
-        return appraising[invest], area[invest]
+        return appraising, area
 
     def asks(self, seller: np.ndarray, forecast: np.ndarray, long_run_cost: np.ndarray,
              stock_years: np.ndarray, distress: np.ndarray, price_floor: float,
@@ -168,7 +194,7 @@ class DeveloperPopulation:
         The profitability index (NPV over up-front cost, :func:`project_npv`) of a median
         project of each type at ``price`` (per type, USD per tonne claimed) draws entrants: a
         Poisson number with mean ``entry_rate_yr / 12`` times ``pool`` (would-be entrants)
-        times the mix-weighted index clipped to 0-2 (``terms`` as in :meth:`appraise`), each
+        times the mix-weighted index clipped to 0-2 (``terms`` as in :func:`project_npv`), each
         specialising in a type in proportion to its weighted index.
         """
         n_types = len(types.names)
@@ -222,16 +248,37 @@ class NpvTerms:
 
 
 def project_npv(types: TypeTable, terms: NpvTerms, kind: np.ndarray | slice, area: np.ndarray,
-                price: np.ndarray, fee_usd: float) -> np.ndarray:
+                price: np.ndarray, fee_usd: float, cost_factor: np.ndarray | float = 1.0
+                ) -> np.ndarray:
     """Net present value (USD) of new projects of types ``kind`` and ``area`` (ha) at
-    ``price`` (USD per tonne claimed, aligned: a credit's price times the share of claims
-    verifiers accept): yearly tonnes (after leakage and buffer) times price, less running
-    costs and the yearly verification fee, over the crediting period at the discount rate,
-    starting after the validation pipeline (both in ``terms``), less the up-front cost paid
-    now."""
+    ``price`` (USD per verifiable tonne, aligned: a credit's price times the share of claims
+    verifiers accept, times what the developer expects a verifiable tonne to bring,
+    :meth:`DeveloperPopulation.planned_yield`): yearly tonnes (after leakage and buffer)
+    times price, less running costs and the yearly verification fee, over the crediting
+    period at the discount rate, starting after the validation pipeline (both in
+    ``terms``), less the up-front cost paid now; both costs are the type's times
+    ``cost_factor`` (per project, see :func:`vcm_sim.projects.opportunity_cost_factor`)."""
     credits_yr = area * types.rate[kind] * terms.kept[kind] * terms.unbuffered[kind]
-    cash_yr = credits_yr * price - types.opex_per_ha_yr[kind] * area - fee_usd
-    return terms.present_value[kind] * cash_yr - types.capex_per_ha[kind] * area
+    cash_yr = (credits_yr * price - types.opex_per_ha_yr[kind] * area * cost_factor
+               - fee_usd)
+    return terms.present_value[kind] * cash_yr - types.capex_per_ha[kind] * area * cost_factor
+
+
+def lasting_share(remain: np.ndarray, discount_rate: float, years: np.ndarray) -> np.ndarray:
+    """How much of a yearly gain that keeps a share ``remain`` of itself each year is worth
+    over ``years`` against a gain that lasts, both discounted at ``discount_rate`` (per year;
+    arrays aligned): ``sum_t (remain / (1 + r))**t`` over ``sum_t (1 / (1 + r))**t``, t = 0 to
+    ``years - 1``. 1 when nothing is lost."""
+    later = 1.0 / (1.0 + discount_rate)
+    return _geometric(later * remain, years) / _geometric(np.full(len(years), later), years)
+
+
+def _geometric(ratio: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``sum_t ratio**t`` for t = 0 to ``n - 1`` (arrays aligned; ratio 0 to 1)."""
+    ratio = np.asarray(ratio, dtype=float)
+    whole = ratio >= 1.0
+    safe = np.where(whole, 0.0, ratio)
+    return np.where(whole, n, (1.0 - safe ** n) / (1.0 - safe))
 
 
 def levelized_cost(types: TypeTable, fee_usd: float, discount_rate: float,
@@ -252,13 +299,15 @@ def running_revenue_short(projects: Projects, types: TypeTable, ids: np.ndarray,
                           price: np.ndarray, fee_usd: float) -> np.ndarray:
     """Mask of projects ``ids`` whose yearly tonnes (as claimed, after the buffer) at the
     planned ``price`` (per type, USD per tonne claimed) no longer pay their yearly running
-    cost and verification fee: what is already spent is sunk, so these are worth
+    cost (their type's times their :attr:`~vcm_sim.projects.Projects.cost_factor`) and
+    verification fee: what is already spent is sunk, so these are worth
     abandoning."""
     kind = projects.kind[ids]
     area = projects.area_ha[ids]
     credits = (area * projects.rate[ids] * (1 - projects.leakage[ids])
                * (1 + projects.inflation[ids]) * (1 - types.buffer_share[kind]))
-    return credits * price[kind] < types.opex_per_ha_yr[kind] * area + fee_usd
+    opex = types.opex_per_ha_yr[kind] * area * projects.cost_factor[ids]
+    return credits * price[kind] < opex + fee_usd
 
 
 def yearly_credits(projects: Projects, types: TypeTable, n_developers: int,
