@@ -75,9 +75,11 @@ def lemons_verdict(change: pd.Series, gap: dict) -> str:
                "than with them."
     if change["ci_low"] > 0:
         return ("The market for lemons does not emerge: without signals the share rises "
-                "(see below for why it can only emerge through which developers survive).")
+                "(see below for the channels it could emerge through, and results/lemons "
+                "for a market that loses its signals).")
     return ("No resolved market for lemons: without signals the share does not fall beyond "
-            "noise (see below for why).")
+            "noise (see below for why, and results/lemons for a market that loses its "
+            "signals).")
 
 
 def lemons_figure(runs: pd.DataFrame, path) -> None:
@@ -200,9 +202,13 @@ def main() -> None:
         "shown for it), which developers sell and survive, and so the greenwashing index, "
         "volume and the high-integrity share. The market for lemons can emerge through "
         "developers' choice of baseline (which answers to prices only where buyers see "
-        "ratings) and which developers survive; developers' honesty is drawn at entry from a "
-        "fixed distribution, and entry answers to a type's profitability, not to a "
-        "developer's integrity.",
+        "ratings), their investment (a developer that plans to over-claim counts the extra "
+        "credits when it appraises a project, so at a given price it invests where an "
+        "honest one does not), which projects are abandoned and which developers survive; "
+        "developers' honesty is drawn at entry from a fixed distribution, and entry answers "
+        "to a type's profitability, not to a developer's integrity. A market that loses its "
+        "signals mid-run, and projects whose costs follow their additionality, are the "
+        "subject of `results/lemons/README.md` (`experiments/lemons.py`).",
         "",
         "## Paired differences", "", PAIRED_NOTE, "",
         markdown_table(pd.DataFrame([

@@ -1,4 +1,4 @@
-"""Run the eleven experiments in turn (each resumes its sweep if raw runs exist).
+"""Run the twelve experiments in turn (each resumes its sweep if raw runs exist).
 
 Run: ``python experiments/run_all.py [--workers N] [--fresh] [--report-only]``; the whole set
 takes about 50 minutes on two cores (33 measured with ``--fresh`` after issue 12's speed-ups,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 EXPERIMENTS = ["price_stability", "greenwashing_risk", "buffer_adequacy", "offset_cap",
                "sensitivity", "market_cycles", "market_linking", "ets_offset_cap", "article6",
-               "quality_signals", "rated_premium"]
+               "quality_signals", "rated_premium", "lemons"]
 
 if __name__ == "__main__":
     here = Path(__file__).resolve().parent
