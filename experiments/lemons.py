@@ -282,11 +282,18 @@ def main() -> None:
         never = paired(pick(whole, where), params, SIGNALS, "never", "kept", "run_mean")
         rows.append({"runs": f"{COST} {cost:g}, cutoff none",
                      "comparison": "never minus kept, claims over the run", **paired_row(never)})
+        started = {arm: paired(pick(runs, where), params, SIGNALS, arm, "kept",
+                               "projects_started") for arm in WITHDRAWAL}
+        kept = by_level(pick(runs, {**where, SIGNALS: "kept"}), SIGNALS,
+                        "projects_started").iloc[0]
         findings.append(
             f"Opportunity-cost share {cost:g}, no vintage cut-off: the high-integrity share "
             "once the books merge, against the paired market that keeps them: "
             + "; ".join(parts) + f". A market that never had books: {paired_text(never)} "
-            "(claims, over the run).")
+            f"(claims, over the run). Projects started over the 30 years: "
+            f"{ci_text(kept, 2)} where the books are kept; merged after year 3 less kept "
+            f"{paired_text(started['withdrawn'], 2)}, after year 9 "
+            f"{paired_text(started['withdrawn_late'], 2)}.")
     where = {COST: 0.0, CUTOFF: "five_years"}
     findings.append("With a five-year vintage cut-off on claims (opportunity-cost share 0): "
                     + "; ".join(arm_findings(frames, issued, params, where, rows)) + ".")
@@ -316,14 +323,19 @@ def main() -> None:
         "and counts the credits it expects to keep) and abandon, and which developers go "
         "bankrupt; and so whether the share keeps falling behind (unravelling, Akerlof's "
         "market for lemons) or catches up.", "",
-        "What the numbers say about the mechanism: the share of *issuance* hardly moves "
-        "when the books merge (see the findings), so new supply does not turn worse within "
-        "these 27 years; the fall is in *claims*, and it is the release of the stock that "
-        "quality books left unsold (the mechanism check above), whichever end of their "
-        "stock sellers deliver from (the delivery order check). Credits already "
-        "issued are sunk costs and sell whatever their quality, and the market holds years "
-        "of unsold stock, so the quality of claims follows the stock's, which drains slowly; "
-        "only investment, abandonment and exit change new supply.", "",
+        "What the numbers say about the mechanism. The fall is in *claims*, not in new "
+        "supply: set the share of issuance beside that of claims in the findings. While "
+        "books split, buyers take the better-rated credits and sellers are left with a "
+        "large low-rated stock (the mechanism check); merging the books releases it into "
+        "claims, one book per type clearing on price alone. Sellers delivering their oldest "
+        "credits first deepen the fall, but it stays when they deliver their newest first "
+        "(the delivery order check). New supply cannot turn worse where almost nothing new "
+        "is built: the rated preset's market holds years of unsold stock and starts few "
+        "projects (the counts in the findings), so the quality of issuance is that of "
+        "projects registered long before, whose inflation checks and audits keep cutting. "
+        "Credits already issued are sunk costs and sell whatever their quality; only "
+        "investment, abandonment and exit could make supply unravel, and in this market "
+        "they are too slow to.", "",
         "## Figures", "",
         "![lemons, unsold credits keep](lemons_none.png)", "",
         "![lemons, five-year vintage cut-off](lemons_five_years.png)", "",

@@ -89,6 +89,7 @@ class Tally:
     exposures: int = 0
     developer_entries: int = 0
     developer_exits: int = 0
+    projects_started: int = 0
     projects_abandoned: int = 0
     sold_abroad_tco2: int = 0
     arbitraged_tco2: int = 0
@@ -736,6 +737,7 @@ class Jurisdiction:
                                 variation.pipeline_months_max + 1, len(dev))
         registered = self._register(dev, area, additionality, start=t + 1 + pipeline, rng=rng)
         paid = capex[registered]
+        self.tally.projects_started += int(registered.sum())
         self.cash.spend(self.developer_ids[dev[registered]], paid)
         self.tally.developer_cost_usd += float(paid.sum())
 

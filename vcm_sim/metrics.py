@@ -444,6 +444,12 @@ def developer_exits(market: Jurisdiction) -> int:
     return market.tally.developer_exits
 
 
+def projects_started(market: Jurisdiction) -> int:
+    """Projects registered (new investment, an entrant's first project included) since
+    recording started, cumulative."""
+    return market.tally.projects_started
+
+
 def projects_abandoned(market: Jurisdiction) -> int:
     """Projects abandoned (by their developer or for want of an heir to a bankrupt) since
     recording started, cumulative."""
@@ -611,6 +617,7 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "developers_active": developers_active,
     "developer_entries": developer_entries,
     "developer_exits": developer_exits,
+    "projects_started": projects_started,
     "projects_abandoned": projects_abandoned,
     "pledged_firms": pledged_firms,
     "claimed_target_tco2": claimed_target_tco2,
@@ -886,6 +893,7 @@ def summarise(results: pd.DataFrame) -> dict[str, float]:
         "developers_active_final": int(last["developers_active"]),
         "developer_entries": int(last["developer_entries"]),
         "developer_exits": int(last["developer_exits"]),
+        "projects_started": int(last["projects_started"]),
         "projects_abandoned": int(last["projects_abandoned"]),
         "pledged_firms_final": int(last["pledged_firms"]),
         "claimed_target_tco2": float(results["claimed_target_tco2"].mean()),

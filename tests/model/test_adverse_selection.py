@@ -87,6 +87,7 @@ def test_a_developer_planning_to_over_claim_invests_where_an_honest_one_does_not
     new = new_projects(market, median_break_even(market, 0) / 1.03)
     owners = market.projects.developer[new]
     assert len(new) and (owners % 2 == 0).all()
+    assert market.tally.projects_started == len(new)
     assert (market.projects.inflation[new] > 0).all()
 
 
