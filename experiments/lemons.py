@@ -291,9 +291,9 @@ def main() -> None:
             "once the books merge, against the paired market that keeps them: "
             + "; ".join(parts) + f". A market that never had books: {paired_text(never)} "
             f"(claims, over the run). Projects started over the 30 years: "
-            f"{ci_text(kept, 2)} where the books are kept; merged after year 3 less kept "
-            f"{paired_text(started['withdrawn'], 2)}, after year 9 "
-            f"{paired_text(started['withdrawn_late'], 2)}.")
+            f"{ci_text(kept, 3)} where the books are kept; merged after year 3 less kept "
+            f"{paired_text(started['withdrawn'], 3)}, after year 9 "
+            f"{paired_text(started['withdrawn_late'], 3)}.")
     where = {COST: 0.0, CUTOFF: "five_years"}
     findings.append("With a five-year vintage cut-off on claims (opportunity-cost share 0): "
                     + "; ".join(arm_findings(frames, issued, params, where, rows)) + ".")

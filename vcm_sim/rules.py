@@ -125,8 +125,9 @@ class MarketRules(Strict):
     quality_books: bool = Field(
         False, description="Books split each project type by what buyers can see of a "
                            "credit's quality: the rating agencies' consensus grade of its "
-                           "project (AAA to D, or unrated) and the integrity label (see "
-                           "vcm_sim/segments.py). Off, a type trades in one book.")
+                           "project (AAA to D, or unrated), the integrity label and the "
+                           "vintage (see vcm_sim/segments.py). Off, a type trades in one "
+                           "book. A 'set' event merges or splits the books mid-run.")
     recent_vintage_years: int = Field(
         5, ge=0, le=50, description="With quality books, the vintage age (years: the year "
                                     "less the vintage) up to which a credit trades in the "
