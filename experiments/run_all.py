@@ -1,10 +1,9 @@
 """Run the twelve experiments in turn (each resumes its sweep if raw runs exist).
 
 Run: ``python experiments/run_all.py [--workers N] [--fresh] [--report-only]``; the whole set
-takes about 50 minutes on two cores (33 measured with ``--fresh`` after issue 12's speed-ups,
-sensitivity 13 and market_cycles 9 of them; market_linking adds 4, ets_offset_cap 2,
-article6 2, quality_signals 5, rated_premium 2): every run simulates its burn-in before the
-months it records.
+takes about 25 minutes on two cores (measured 2026-12-08 with ``--fresh``: sensitivity 5,
+quality_signals 4.5, market_cycles 3.3, lemons 3.1, market_linking and ets_offset_cap 1.5
+each, the rest under 1.5): every run simulates its burn-in before the months it records.
 """
 
 from __future__ import annotations
