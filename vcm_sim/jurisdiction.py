@@ -336,7 +336,7 @@ class Jurisdiction:
             rules.additionality_threshold, rules.additionality_strictness)
         return opportunity_cost_factor(share, additionality, mean[kind])
 
-    def _expected_detection(self) -> float:
+    def expected_detection(self) -> float:
         """The chance developers expect a verifier's check to catch inflation, on average
         under the market's verification rules."""
         s = self.config
@@ -362,7 +362,7 @@ class Jurisdiction:
         if not len(dev):
             return keep
         inflation = self.developers.choose_methods(
-            dev, self._expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
+            dev, self.expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
             s.developers, valuation.method_prices(self, kind, additionality))
         years = types.crediting_years[kind]
         ids = np.arange(len(self.projects), len(self.projects) + len(dev))
@@ -723,7 +723,7 @@ class Jurisdiction:
         s = self.config
         rules = s.rules.integrity
         return self.developers.planned_yield(
-            dev, self._expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
+            dev, self.expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
             s.developers, self.types.crediting_years[kind],
             valuation.method_prices(self, kind, additionality))
 
