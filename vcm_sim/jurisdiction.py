@@ -184,6 +184,9 @@ class Jurisdiction:
         self.relative_price = np.ones(self.segments.books(n_types))
         """Per book, the price buyers and sellers expect in it relative to its type's expected
         price (1 for every book without quality books; see :meth:`_update_segment_prices`)."""
+        self.latest_adjusted_price = np.full(n_types, np.nan)
+        """With quality books, each type's latest quality-adjusted price, USD per tCO2e, the
+        price index's link (:meth:`_quality_adjusted`)."""
         self.book_months: deque[tuple[np.ndarray, np.ndarray]] = deque(
             maxlen=STEPS_PER_YEAR)
         """With quality books, value (USD) and volume (credits) per book of each of the last
@@ -881,19 +884,32 @@ class Jurisdiction:
         latest = np.divide(value, volume, out=self.latest_price_by_book.copy(),
                            where=volume > 0)
         if self.segments.on:
-            self._update_segment_prices(value, volume, type_value, type_volume)
             # Chained over dozens of thin books per type the index drifts (a run's index
-            # quadrupled while its average price fell): chain each type's price instead.
-            type_latest = np.divide(type_value, type_volume,
-                                    out=self.latest_price_by_type.copy(), where=type_volume > 0)
-            self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_type,
-                                                  type_latest, self.types.credit_mix)
+            # quadrupled while its average price fell): chain each type's price, adjusted for
+            # quality with the books' relative prices as expected before this month's trades.
+            adjusted = self._quality_adjusted(value, volume)
+            self.price_index = metrics.chain_link(self.price_index, self.latest_adjusted_price,
+                                                  adjusted, self.types.credit_mix)
+            self.latest_adjusted_price = adjusted
+            self._update_segment_prices(value, volume, type_value, type_volume)
         else:
             weights, self.segment_share = self.book_weights(volume)
             self.price_index = metrics.chain_link(self.price_index, self.latest_price_by_book,
                                                   latest, weights)
         self.latest_price_by_book = latest
         self._update_type_prices(type_value, type_volume, quotes)
+
+    def _quality_adjusted(self, value: np.ndarray, volume: np.ndarray) -> np.ndarray:
+        """Per type, this month's price (USD per tCO2e) of a credit of the quality its price
+        stands for: the value traded in its books over their volume, each credit weighted by
+        its book's :attr:`relative_price` as expected before the month's trades (a hedonic
+        adjustment: trade moving to dearer segments does not raise it, a book's price moving
+        does); the last such price where the type did not trade."""
+        n = self.segments.n
+        weighted = (volume * self.relative_price).reshape(-1, n).sum(axis=1)
+        traded = value.reshape(-1, n).sum(axis=1)
+        return np.divide(traded, weighted, out=self.latest_adjusted_price.copy(),
+                         where=weighted > 0)
 
     def _update_segment_prices(self, value: np.ndarray, volume: np.ndarray,
                                type_value: np.ndarray, type_volume: np.ndarray) -> None:
@@ -1195,6 +1211,7 @@ class Jurisdiction:
         self.segment_share = np.zeros((n_types, segments.n))
         self.segment_share[:, segments.plain] = 1.0
         self.relative_price = np.ones(segments.books(n_types))
+        self.latest_adjusted_price = self.latest_price_by_type.copy()
         self.book_months.clear()
         self.price_by_band = np.full(len(BANDS), np.nan)
         self.price_labelled = np.nan

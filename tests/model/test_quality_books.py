@@ -417,18 +417,18 @@ def test_method_prices_read_the_relative_price_of_the_grade_a_method_would_earn(
     assert method_prices(VCMModel(small(steps=1), rng=1).market, kind, additionality) is None
 
 
-def test_with_quality_books_the_price_index_chains_each_types_price():
+def test_with_quality_books_the_price_index_chains_each_types_quality_adjusted_price():
     """Chained over dozens of thin books per type the index drifted away from prices; with
-    quality books it chains each type's latest average price, weighted by the types' shares
-    of credits."""
+    quality books it chains each type's latest quality-adjusted price, weighted by the types'
+    shares of credits."""
     model = VCMModel(rated(steps=36), rng=3)
     market = model.market
     weight = market.types.credit_mix
     checked = 0
     for _ in range(36):
-        before, index = market.latest_price_by_type.copy(), market.price_index
+        before, index = market.latest_adjusted_price.copy(), market.price_index
         model.step()
-        after = market.latest_price_by_type
+        after = market.latest_adjusted_price
         both = np.isfinite(before) & np.isfinite(after)
         if np.isnan(index) or not both.any():
             continue
@@ -436,3 +436,22 @@ def test_with_quality_books_the_price_index_chains_each_types_price():
         assert np.log(market.price_index / index) == pytest.approx(change)
         checked += 1
     assert checked > 24
+
+
+def test_trade_moving_to_dearer_books_leaves_the_quality_adjusted_price_where_it_was():
+    market = VCMModel(rated(steps=1), rng=3).market
+    a, b = int(Segments.code(0)), int(Segments.code(UNRATED_SEGMENT))  # type 0: AAA, unrated
+    market.relative_price[:] = 1.0
+    market.relative_price[b] = 0.5  # an unrated credit is expected at half an AAA's price
+    value, volume = np.zeros(len(market.relative_price)), np.zeros(len(market.relative_price))
+
+    def adjusted(at_a: int, at_b: int, price_a: float = 20.0) -> float:
+        volume[[a, b]] = at_a, at_b
+        value[[a, b]] = at_a * price_a, at_b * 10.0
+        return float(market._quality_adjusted(value, volume)[0])
+
+    assert adjusted(5, 5) == pytest.approx(20.0)
+    assert adjusted(9, 1) == pytest.approx(20.0)  # the type's average price rose from 15 to 19
+    assert adjusted(5, 5, price_a=22.0) > 20.0  # a book's own price moving does move it
+    untraded = market._quality_adjusted(np.zeros_like(value), np.zeros_like(volume))
+    assert untraded[1] == market.latest_adjusted_price[1]  # a type not traded keeps its last
