@@ -318,9 +318,9 @@ def main() -> None:
         "Emergent: which credits are left unsold while books split (buyers taking the "
         "better-rated ones leave the rest with sellers) and so how large a stock a merger "
         "releases into claims; which sellers sell once one book per type clears on price "
-        "alone (the holders of large low-rated stocks); how far developers inflate, which "
-        "projects they start (a developer knows its project's additionality, hence its cost, "
-        "and counts the credits it expects to keep) and abandon, and which developers go "
+        "alone; how far developers inflate, which projects they start (a developer knows "
+        "its project's additionality, hence its cost, and counts the credits it expects to "
+        "keep) and abandon, and which developers go "
         "bankrupt; and so whether the share keeps falling behind (unravelling, Akerlof's "
         "market for lemons) or catches up.", "",
         "What the numbers say about the mechanism. The fall is in *claims*, not in new "
