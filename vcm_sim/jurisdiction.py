@@ -172,6 +172,7 @@ class Jurisdiction:
         verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
         self._new_projects: tuple[TypeTable | None, tuple, tuple[np.ndarray, NpvTerms] | None] = (
             None, (), None)
+        self._unrated_yield: tuple = ((), None, None, None)
         self.segment_share = np.zeros((n_types, self.segments.n))
         self.segment_share[:, self.segments.plain] = 1.0
         """Per type, the share of its last month's volume in each segment."""
@@ -612,8 +613,10 @@ class Jurisdiction:
         self.labels.record_issue(batch, labels, quantity)
         floor = high_integrity_floor(self.config.rating_agencies.notch_width)
         high = np.where(result.real_per_credit[issued] >= floor, quantity, 0)
-        np.add.at(self.issued_quality[0], kind, high)
-        np.add.at(self.issued_quality[1], kind, quantity)
+        n = len(self.types.names)
+        self.issued_quality += np.stack([np.bincount(kind, weights=high, minlength=n),
+                                         np.bincount(kind, weights=quantity, minlength=n)]
+                                        ).astype(np.int64)
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued], vintage)
         np.add.at(self.issued_by_type, kind, quantity)
@@ -723,18 +726,42 @@ class Jurisdiction:
         type ``kind`` and ``additionality``) to bring over its crediting period, in credits
         at the type's price, under the method it would pick
         (:meth:`~vcm_sim.agents.developer.DeveloperPopulation.planned_yield`)."""
+        prices = valuation.method_prices(self, kind, additionality)
+        if prices is None:
+            return self._unrated_planned_yield()[dev]
         s = self.config
         rules = s.rules.integrity
         return self.developers.planned_yield(
             dev, self.expected_detection(), rules.project_audit_rate, rules.penalty_multiple,
-            s.developers, self.types.crediting_years[kind],
-            valuation.method_prices(self, kind, additionality))
+            s.developers, self.types.crediting_years[kind], prices)
+
+    def _unrated_planned_yield(self) -> np.ndarray:
+        """Per developer, its planned yield where buyers see no rating (every method's
+        credits at the type's price), which depends only on the developer (its honesty and
+        type, fixed for its life) and on the rules, verifiers and settings it plans with:
+        computed again only when one of those changes or developers enter."""
+        s = self.config
+        rules = s.rules.integrity
+        detection = self.expected_detection()
+        terms = (detection, rules.project_audit_rate, rules.penalty_multiple,
+                 len(self.developers))
+        known, params, types, planned = self._unrated_yield
+        if planned is None or known != terms or params is not s.developers \
+                or types is not self.types:
+            planned = self.developers.planned_yield(
+                np.arange(len(self.developers)), detection, rules.project_audit_rate,
+                rules.penalty_multiple, s.developers,
+                self.types.crediting_years[self.developers.specialty])
+            self._unrated_yield = terms, s.developers, self.types, planned
+        return planned
 
     def _start_projects(self, dev: np.ndarray, area: np.ndarray, additionality: np.ndarray,
                         capex: np.ndarray, t: int, rng: np.random.Generator) -> None:
         """Register new projects of ``dev`` (areas in ha, additionality, up-front costs in
         USD), each starting to accrue after its validation pipeline; the developers pay the
         up-front cost of those the additionality test accepts."""
+        if not len(dev):
+            return
         variation = self.config.projects
         pipeline = rng.integers(variation.pipeline_months_min,
                                 variation.pipeline_months_max + 1, len(dev))
