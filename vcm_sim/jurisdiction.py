@@ -112,6 +112,16 @@ def high_integrity_floor(notch_width: float) -> float:
     return 1.0 - (A_OR_ABOVE + 1) * notch_width
 
 
+def integrity_counts(kind: np.ndarray, real: np.ndarray, credits: np.ndarray, floor: float,
+                     n_types: int) -> np.ndarray:
+    """Per project type (columns), the ``credits`` with at least ``floor`` real tonnes each
+    (row 0) and all of them (row 1); ``kind``, ``real`` (real tonnes per credit) and
+    ``credits`` aligned."""
+    high = np.where(real >= floor, credits, 0)
+    return np.stack([np.bincount(kind, weights=high, minlength=n_types),
+                     np.bincount(kind, weights=credits, minlength=n_types)]).astype(np.int64)
+
+
 class Jurisdiction:
     """One market: developers, firms, verifiers, a regulator and traders under one scenario.
 
@@ -166,32 +176,14 @@ class Jurisdiction:
         self.latest_price_by_type = np.full(n_types, np.nan)
         self.segments = Segments.of(self)
         """How the books split each project type (:mod:`vcm_sim.segments`)."""
-        self.latest_price_by_book = np.full(self.segments.books(n_types), np.nan)
+        self._reset_books()
         self.acceptance = np.ones(n_types)
         """Per type, credits accepted per tonne claimed, as developers have seen it in
         verifications (:meth:`_learn_acceptance`); what they expect of their own claims."""
         self._new_projects: tuple[TypeTable | None, tuple, tuple[np.ndarray, NpvTerms] | None] = (
             None, (), None)
         self._unrated_yield: tuple = ((), None, None, None)
-        self.segment_share = np.zeros((n_types, self.segments.n))
-        self.segment_share[:, self.segments.plain] = 1.0
-        """Per type, the share of its last month's volume in each segment."""
         self.price_index = np.nan
-        self.price_by_band = np.full(len(BANDS), np.nan)
-        """This month's average price per rating band (:data:`~vcm_sim.segments.BANDS`), USD
-        per tCO2e; NaN where none traded (all NaN without quality books)."""
-        self.price_labelled = np.nan
-        """This month's average price of labelled credits with quality books, USD per tCO2e."""
-        self.relative_price = np.ones(self.segments.books(n_types))
-        """Per book, the price buyers and sellers expect in it relative to its type's expected
-        price (1 for every book without quality books; see :meth:`_update_segment_prices`)."""
-        self.latest_adjusted_price = np.full(n_types, np.nan)
-        """With quality books, each type's latest quality-adjusted price, USD per tCO2e, the
-        price index's link (:meth:`_quality_adjusted`)."""
-        self.book_months: deque[tuple[np.ndarray, np.ndarray]] = deque(
-            maxlen=STEPS_PER_YEAR)
-        """With quality books, value (USD) and volume (credits) per book of each of the last
-        12 months (for :func:`vcm_sim.metrics.rating_premium`)."""
         self.price_history: list[np.ndarray] = []
         self.sales_history: list[int] = []
         """Credits traded each month."""
@@ -611,12 +603,9 @@ class Jurisdiction:
             self.types.buffer_share[kind], labels,
             None if labels is None else [names[k] for k in kind.tolist()])
         self.labels.record_issue(batch, labels, quantity)
-        floor = high_integrity_floor(self.config.rating_agencies.notch_width)
-        high = np.where(result.real_per_credit[issued] >= floor, quantity, 0)
-        n = len(self.types.names)
-        self.issued_quality += np.stack([np.bincount(kind, weights=high, minlength=n),
-                                         np.bincount(kind, weights=quantity, minlength=n)]
-                                        ).astype(np.int64)
+        self.issued_quality += integrity_counts(
+            kind, result.real_per_credit[issued], quantity,
+            high_integrity_floor(self.config.rating_agencies.notch_width), len(names))
         self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
                           result.over_credited[issued], result.verifier[issued], vintage)
         np.add.at(self.issued_by_type, kind, quantity)
@@ -1105,10 +1094,9 @@ class Jurisdiction:
             month = self.claimed_months[-1]
             month[0] += int(np.dot(credits, self.year - vintage))
             month[1] += int(credits.sum())
-            floor = high_integrity_floor(self.config.rating_agencies.notch_width)
-            quality = self.claimed_quality[-1]
-            np.add.at(quality[0], kind, np.where(real >= floor, credits, 0))
-            np.add.at(quality[1], kind, credits)
+            self.claimed_quality[-1] += integrity_counts(
+                kind, real, credits, high_integrity_floor(self.config.rating_agencies.notch_width),
+                len(self.types.names))
 
     def retired_real(self) -> tuple[int, float]:
         """Credits retired behind claims in this registry since recording started and the
@@ -1225,23 +1213,36 @@ class Jurisdiction:
 
     def _resegment(self) -> None:
         """Split or merge the books when the rules change how they split (a 'set' event on
-        ``rules.market.quality_books``): every book of a type starts from the type's latest
-        price, at relative price 1, and the window of :func:`vcm_sim.metrics.rating_premium`
-        starts afresh."""
+        ``rules.market.quality_books``; a new vintage cut keeps the books)."""
         segments = Segments.of(self)
-        if segments.n == self.segments.n:
-            self.segments = segments  # the vintage cut may move; the books stay
-            return
+        split = segments.n != self.segments.n
         self.segments = segments
-        n_types = len(self.types.names)
+        if split:
+            self._reset_books()
+
+    def _reset_books(self) -> None:
+        """The state kept per book, for :attr:`segments` as they now split: every book of a
+        type starts from the type's latest price (none before the first trade), at relative
+        price 1, and the window of :func:`vcm_sim.metrics.rating_premium` starts afresh."""
+        n_types, segments = len(self.types.names), self.segments
         self.latest_price_by_book = self.latest_price_by_type.repeat(segments.n)
         self.segment_share = np.zeros((n_types, segments.n))
         self.segment_share[:, segments.plain] = 1.0
+        """Per type, the share of its last month's volume in each segment."""
         self.relative_price = np.ones(segments.books(n_types))
+        """Per book, the price buyers and sellers expect in it relative to its type's expected
+        price (1 for every book without quality books; see :meth:`_update_segment_prices`)."""
         self.latest_adjusted_price = self.latest_price_by_type.copy()
-        self.book_months.clear()
+        """With quality books, each type's latest quality-adjusted price, USD per tCO2e, the
+        price index's link (:meth:`_quality_adjusted`)."""
+        self.book_months: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=STEPS_PER_YEAR)
+        """With quality books, value (USD) and volume (credits) per book of each of the last
+        12 months (for :func:`vcm_sim.metrics.rating_premium`)."""
         self.price_by_band = np.full(len(BANDS), np.nan)
+        """This month's average price per rating band (:data:`~vcm_sim.segments.BANDS`), USD
+        per tCO2e; NaN where none traded (all NaN without quality books)."""
         self.price_labelled = np.nan
+        """This month's average price of labelled credits with quality books, USD per tCO2e."""
 
     # -- recording ---------------------------------------------------------------------------
 
