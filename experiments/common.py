@@ -92,6 +92,14 @@ def by_level(runs: pd.DataFrame, by: str | list[str], metric: str) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def cell(runs: pd.DataFrame, where: dict) -> pd.DataFrame:
+    """The runs at the levels ``where`` gives (column: level; other factors free)."""
+    mask = np.ones(len(runs), dtype=bool)
+    for key, value in where.items():
+        mask &= (runs[key] == value).to_numpy()
+    return runs[mask]
+
+
 def paired(runs: pd.DataFrame, params: list[str], factor: str, a: object, b: object,
            metric: str) -> dict:
     """The paired difference of ``metric`` between level ``a`` and level ``b`` of ``factor``.

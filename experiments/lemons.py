@@ -13,8 +13,9 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 
-from common import (PAIRED_NOTE, arguments, by_level, ci_text, fmt, markdown_table, paired,
-                    paired_row, paired_text, resolved, run, series, write_readme)
+from common import (PAIRED_NOTE, arguments, by_level, cell, ci_text, fmt, markdown_table,
+                    paired, paired_row, paired_text, resolved, run, series, write_readme,
+                    yearly_spread)
 from vcm_sim.model import VCMModel
 from vcm_sim.registry import Registry
 from vcm_sim.scenario import load_scenario
@@ -43,14 +44,6 @@ HIGH_TONNES = 0.7
 :func:`vcm_sim.metrics.high_integrity_share`: a credit rated A or above)."""
 
 
-def yearly(steps: pd.DataFrame) -> pd.DataFrame:
-    """Per run and year of the run (the first year 1), the mean high-integrity share of
-    claims and of issuance, and the greenwashing index (cumulative from the first recorded
-    month)."""
-    year = steps["step"] // 12 + 1
-    return steps.assign(year=year).groupby(["run_id", "year"])[[SHARE, ISSUED, GI]].mean()
-
-
 def window_means(runs: pd.DataFrame, steps: pd.DataFrame, column: str,
                  month: int) -> pd.DataFrame:
     """The run table with, per run, the mean of series ``column`` in each of
@@ -62,7 +55,7 @@ def window_means(runs: pd.DataFrame, steps: pd.DataFrame, column: str,
     return out.reset_index()
 
 
-def figure(runs: pd.DataFrame, table: pd.DataFrame, cutoff: str, path) -> None:
+def figure(runs: pd.DataFrame, steps: pd.DataFrame, cutoff: str, path) -> None:
     """Yearly high-integrity share of claims and of issuance and greenwashing index per arm
     (mean and 5-95% range over replications) at vintage cut-off level ``cutoff``, one
     column per opportunity-cost share, the withdrawals marked."""
@@ -79,13 +72,12 @@ def figure(runs: pd.DataFrame, table: pd.DataFrame, cutoff: str, path) -> None:
         for i, (column, label) in enumerate(rows):
             ax = grid[i][j]
             for arm, (text, colour) in ARMS.items():
-                ids = runs.loc[(runs[SIGNALS] == arm) & (runs[COST] == cost), "run_id"]
-                per_year = table.loc[table.index.get_level_values("run_id").isin(set(ids)),
-                                     column].unstack("run_id")
-                ax.plot(per_year.index, per_year.mean(axis=1), marker="o", ms=2, color=colour,
+                ids = set(cell(runs, {SIGNALS: arm, COST: cost})["run_id"])
+                table = yearly_spread(steps[steps["run_id"].isin(ids)], column)
+                ax.plot(table.index, table["mean"], marker="o", ms=2, color=colour,
                         label=text)
-                ax.fill_between(per_year.index, per_year.quantile(0.05, axis=1),
-                                per_year.quantile(0.95, axis=1), color=colour, alpha=0.1)
+                ax.fill_between(table.index, table["low"], table["high"], color=colour,
+                                alpha=0.1)
             for arm, month in WITHDRAWAL.items():
                 ax.axvline(month / 12 + 0.5, color=ARMS[arm][1], lw=0.8, ls="--")
             ax.set_title(f"opportunity_cost_share {cost:g}", fontsize=9)
@@ -103,10 +95,7 @@ def widening(frame: pd.DataFrame, arm: str, where: dict) -> dict:
     """Per replication, the gap of ``arm`` behind 'kept' in :data:`LATE` less the gap in
     :data:`EARLY`, among runs matching ``where`` (column: level): negative when the share
     keeps falling behind (unravelling), positive when it catches up."""
-    at = frame[frame["status"] == "ok"]
-    for column, value in where.items():
-        at = at[at[column] == value]
-    at = at.set_index(["replication", SIGNALS])
+    at = cell(frame[frame["status"] == "ok"], where).set_index(["replication", SIGNALS])
     early, late = at[EARLY].unstack(SIGNALS), at[LATE].unstack(SIGNALS)
     d = ((late[arm] - late["kept"]) - (early[arm] - early["kept"])).dropna()
     n, mean, _, low, high = mean_ci(d)
@@ -128,7 +117,7 @@ def arm_findings(frames: dict, issued: dict, params: list[str], where: dict,
     ``where``; appends their table rows to ``rows``."""
     parts = []
     for arm, month in WITHDRAWAL.items():
-        claims, supply = (pick(f[arm], where) for f in (frames, issued))
+        claims, supply = (cell(f[arm], where) for f in (frames, issued))
         trend = widening(frames[arm], arm, where)
         gaps = {w: paired(claims, params, SIGNALS, arm, "kept", w) for w in WINDOWS}
         new = {w: paired(supply, params, SIGNALS, arm, "kept", w) for w in (EARLY, LATE)}
@@ -148,13 +137,6 @@ def arm_findings(frames: dict, issued: dict, params: list[str], where: dict,
         rows += [{"runs": label, "comparison": f"{arm} minus kept, issuance, {w}",
                   **paired_row(new[w])} for w in (EARLY, LATE)]
     return parts
-
-
-def pick(frame: pd.DataFrame, where: dict) -> pd.DataFrame:
-    """The rows of ``frame`` matching ``where`` (column: level)."""
-    for column, value in where.items():
-        frame = frame[frame[column] == value]
-    return frame
 
 
 def held_high_share(model: VCMModel) -> tuple[float, int]:
@@ -199,18 +181,18 @@ def overhang() -> pd.DataFrame:
 
 def overhang_text(table: pd.DataFrame) -> str:
     """The overhang check as a sentence with means and 95% intervals over seeds."""
-    def cell(books: bool, column: str, digits: int = 3) -> str:
+    def stat(books: bool, column: str, digits: int = 3) -> str:
         _, mean, _, low, high = mean_ci(table.loc[table["books"] == books, column])
         return f"{fmt(mean, digits)} [{fmt(low, digits)}, {fmt(high, digits)}]"
 
     return (f"Mechanism check ({len(OVERHANG_SEEDS)} seeds of the rated preset, "
             f"{OVERHANG_MONTHS} recorded months, `held_high_share` in this script): with "
             f"quality books, sellers (developers and traders) end holding "
-            f"{cell(True, 'held_credits', 3)} credits, of which a type-adjusted share "
-            f"{cell(True, 'held_high_share')} is high-integrity, while the claims of the last "
-            f"year had {cell(True, 'claims_high_share')}; without books they hold "
-            f"{cell(False, 'held_credits', 3)}, a share {cell(False, 'held_high_share')}, "
-            f"against {cell(False, 'claims_high_share')} in claims.")
+            f"{stat(True, 'held_credits', 3)} credits, of which a type-adjusted share "
+            f"{stat(True, 'held_high_share')} is high-integrity, while the claims of the last "
+            f"year had {stat(True, 'claims_high_share')}; without books they hold "
+            f"{stat(False, 'held_credits', 3)}, a share {stat(False, 'held_high_share')}, "
+            f"against {stat(False, 'claims_high_share')} in claims.")
 
 
 def merged_at(month: int) -> list[dict]:
@@ -267,9 +249,8 @@ def main() -> None:
     args = arguments(__doc__)
     spec, runs, target = run(NAME, args)
     steps = series(NAME)
-    table = yearly(steps)
     for cutoff in CUTOFFS:
-        figure(runs, table, cutoff, target / f"lemons_{cutoff}.png")
+        figure(runs, steps, cutoff, target / f"lemons_{cutoff}.png")
     params = list(spec.parameters)
     frames = {arm: window_means(runs, steps, SHARE, m) for arm, m in WITHDRAWAL.items()}
     issued = {arm: window_means(runs, steps, ISSUED, m) for arm, m in WITHDRAWAL.items()}
@@ -279,12 +260,12 @@ def main() -> None:
     for cost in sorted(runs[COST].unique()):
         where = {COST: cost, CUTOFF: "none"}
         parts = arm_findings(frames, issued, params, where, rows)
-        never = paired(pick(whole, where), params, SIGNALS, "never", "kept", "run_mean")
+        never = paired(cell(whole, where), params, SIGNALS, "never", "kept", "run_mean")
         rows.append({"runs": f"{COST} {cost:g}, cutoff none",
                      "comparison": "never minus kept, claims over the run", **paired_row(never)})
-        started = {arm: paired(pick(runs, where), params, SIGNALS, arm, "kept",
+        started = {arm: paired(cell(runs, where), params, SIGNALS, arm, "kept",
                                "projects_started") for arm in WITHDRAWAL}
-        kept = by_level(pick(runs, {**where, SIGNALS: "kept"}), SIGNALS,
+        kept = by_level(cell(runs, {**where, SIGNALS: "kept"}), SIGNALS,
                         "projects_started").iloc[0]
         findings.append(
             f"Opportunity-cost share {cost:g}, no vintage cut-off: the high-integrity share "

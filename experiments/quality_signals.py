@@ -7,12 +7,11 @@ Run: ``python experiments/quality_signals.py [--workers N] [--fresh]``.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from common import (PAIRED_NOTE, arguments, by_level, ci_text, lines_figure, markdown_table,
-                    paired, paired_row, paired_text, resolved, run, series, write_readme,
-                    yearly_figure)
+from common import (PAIRED_NOTE, arguments, by_level, cell, ci_text, lines_figure,
+                    markdown_table, paired, paired_row, paired_text, resolved, run, series,
+                    write_readme, yearly_figure)
 from vcm_sim import palette
 from vcm_sim.sweep.report import mean_ci
 
@@ -38,14 +37,6 @@ LEMONS = {BOOKS: False, COVERAGE: 0.0, LABEL: "none"}
 and so is disclosure of ratings: at coverage 0 the agencies publish nothing)."""
 BANDS = {column: (label, colour) for column, label, colour in palette.BANDS}
 """Prices by rating band: name and colour (the page's, :data:`vcm_sim.palette.BANDS`)."""
-
-
-def cell(runs: pd.DataFrame, where: dict) -> pd.DataFrame:
-    """The runs at the levels ``where`` gives (other factors free)."""
-    mask = np.ones(len(runs), dtype=bool)
-    for key, value in where.items():
-        mask &= (runs[key] == value).to_numpy()
-    return runs[mask]
 
 
 def steps_at(runs: pd.DataFrame, where: dict) -> pd.DataFrame:
