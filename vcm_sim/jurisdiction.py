@@ -870,7 +870,8 @@ class Jurisdiction:
                                    self.sentiment.level, rules.market.offset_cap,
                                    self.types.credit_mix,
                                    trading.on_offer(self, stock,
-                                                    None if abroad is None else abroad.orders))
+                                                    None if abroad is None else abroad.orders),
+                                   self.price_trend)
         if self.segments.on:
             valuation.choose_segments(self, demand, stock.offered_books, stock.age_books,
                                       self.draws("firms"))
@@ -884,7 +885,8 @@ class Jurisdiction:
         by_type = value.reshape(-1, n).sum(axis=1), volume.reshape(-1, n).sum(axis=1)
         self.traded_by_type[0] += by_type[0]
         self.traded_by_type[1] += by_type[1]
-        abated = np.maximum(demand.target - bought, 0.0)
+        for_now = self.firms.settle(demand, bought)
+        abated = np.maximum(demand.target - self.firms.covered[demand.firm] - for_now, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
             self.firms.abatement_cost(demand.firm, demand.target, abated).sum())

@@ -160,6 +160,15 @@ class Firms(Strict):
         "How much sooner a firm buys when it expects prices to rise: factor "
         "1 + anticipation x (expected log price change per year) on its monthly hazard of "
         "buying."))
+    buy_ahead_response: float = Field(0.0, ge=0.0, le=100.0, description=(
+        "How much of its next claim year's credits a firm buys, and retires, ahead when it "
+        "expects prices to rise faster than its cost of capital: the share (at most 1) is "
+        "this times (expected log price change per year of the type it buys less "
+        "cost_of_capital_yr); what it retired ahead covers that much of its next claim "
+        "(0: firms buy only for the claim year at hand)."))
+    cost_of_capital_yr: float = Field(0.08, ge=0.0, le=1.0, description=(
+        "Firms' cost of capital (a fraction a year): credits bought a year early pay only "
+        "when their price is expected to rise faster than this."))
     emissions_spread: float = log_spread(1.0, "emissions across firms")
     mac_spread: float = log_spread(0.5, "marginal abatement cost slopes across firms")
     wtp_spread: float = log_spread(0.6, "willingness to pay across firms")

@@ -76,6 +76,8 @@ SETTINGS = (
     "firms.pledge_drop_yr",
     "firms.purchase_spread",
     "firms.purchase_anticipation",
+    "firms.buy_ahead_response",
+    "firms.cost_of_capital_yr",
     "firms.bid_steps",
     "sentiment.sector_contagion",
     # Price expectations.

@@ -9,7 +9,9 @@ against the cost of a claimed tonne. Abatement has a linear marginal cost ``MAC(
 a`` (USD per tCO2e at abated share ``a`` of T), so at price ``p`` it abates ``a* = p / slope``
 (at least ``1 - offset_cap``) and wants credits for the rest. It buys once per claim year, in
 a month drawn towards its reporting month (sooner when prices are expected to rise); what it
-cannot buy it abates.
+cannot buy it abates. A firm that expects prices to rise faster than its cost of capital also
+buys part of its next claim year's credits ahead and retires them at once: they cover that
+much of its next claim, so it buys that much less then.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class Demand:
     """Limit prices of each firm's bids (rows: firms, columns: steps of its demand curve)."""
     step_quantity: np.ndarray
     """Credits bid at each step: together the credits the firm wants at each price."""
+    ahead: np.ndarray
+    """Of ``quantity``, the credits each row wants for its next claim year (bought ahead:
+    :meth:`FirmPopulation.ahead_share`)."""
 
 
 def bass_hazard(params: FirmParams, share: float) -> float:
@@ -106,6 +111,10 @@ class FirmPopulation:
     contributes: np.ndarray
     """Whether the firm's claims are contribution claims (not counted against its own
     emissions: see ``Firms.contribution_share``)."""
+    covered: np.ndarray
+    """Credits retired in an earlier claim year for the current one (bought ahead)."""
+    ahead: np.ndarray
+    """Credits retired in the current claim year for the next one (bought ahead)."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
@@ -131,18 +140,22 @@ class FirmPopulation:
                    exposed_this_year=np.zeros(n, dtype=bool),
                    purchased=np.zeros(n, dtype=bool),
                    type_value=np.asarray(type_value, dtype=float),
-                   contributes=np.arange(n) < round(params.contribution_share * n))
+                   contributes=np.arange(n) < round(params.contribution_share * n),
+                   covered=np.zeros(n), ahead=np.zeros(n))
 
     def open_claim_year(self, month: int) -> None:
         """Firms whose reporting month was last month start a new claim year: credits
-        claimed and real tonnes behind them reset, nothing bought yet, not exposed yet. A
-        claim is thus open to exposure until the next claim year opens."""
+        claimed and real tonnes behind them reset, nothing bought yet, not exposed yet; what
+        they bought ahead last year now covers this year's claim. A claim is thus open to
+        exposure until the next claim year opens."""
         opening = (self.buy_month == (month - 1) % STEPS_PER_YEAR).nonzero()[0]  # a twelfth
         self.claimed_this_year[opening] = 0.0
         self.real_this_year[opening] = 0.0
         self.claim_kind[opening] = -1
         self.exposed_this_year[opening] = False
         self.purchased[opening] = False
+        self.covered[opening] = self.ahead[opening]
+        self.ahead[opening] = 0.0
 
     def grow(self, growth_yr: float) -> None:
         """One month of emissions change."""
@@ -245,9 +258,27 @@ class FirmPopulation:
         hazard = np.where(months_left == 1, 1.0, params.purchase_spread * eager / months_left)
         return due[draw[due] < hazard]
 
+    def ahead_share(self, params: FirmParams, trend: np.ndarray) -> np.ndarray:
+        """Share (0-1) of its next claim year's credits a firm buying credits whose expected
+        price changes by ``trend`` (log per year, per buyer) buys ahead: ``buy_ahead_response``
+        times the expected gain over its cost of capital, ``trend - cost_of_capital_yr``,
+        within 0 and 1 (a year's credits at most)."""
+        gain = np.asarray(trend, dtype=float) - params.cost_of_capital_yr
+        return (params.buy_ahead_response * gain).clip(0.0, 1.0)
+
+    def settle(self, demand: Demand, bought: np.ndarray) -> np.ndarray:
+        """Book the credits each row of ``demand`` bought (aligned) to the claim year at hand
+        and to the next (:attr:`ahead`) in the proportion it wanted them at its planned
+        price (a demand curve keeps that proportion at every price but for rounding).
+        Returns the credits bought for the claim year at hand."""
+        ahead = bought * demand.ahead // np.maximum(demand.quantity, 1)
+        self.ahead[demand.firm] += ahead
+        return bought - ahead
+
     def demand(self, rng: np.random.Generator, firm: np.ndarray, params: FirmParams,
                price: np.ndarray, sentiment: np.ndarray, offset_cap: float,
-               type_mix: np.ndarray, on_offer: np.ndarray) -> Demand:
+               type_mix: np.ndarray, on_offer: np.ndarray,
+               trend: np.ndarray | None = None) -> Demand:
         """Bids of firms ``firm`` (those buying this month, :meth:`buying`).
 
         Type: the firm's favourite, unless scandals turned it away (with probability the share
@@ -255,7 +286,10 @@ class FirmPopulation:
         its price is above what the firm will pay for it or no seller holds it (``on_offer``,
         per type): then the best-value type on offer, if the firm will pay its price.
         Quantity: the credit share of its target (:meth:`plan`) at the price it plans with
-        (``price``, per type). Limit price: willingness to pay, scaled by the type's
+        (``price``, per type), less what it bought ahead for this claim year (:attr:`covered`),
+        plus the share of it it buys for the next claim year (:meth:`ahead_share` at the
+        expected log price change per year of its type, ``trend``; none without it). Limit
+        price: willingness to pay, scaled by the type's
         sentiment (scandals lower it) and :attr:`type_value`: what an unrated credit is
         worth to it. Segment: 0 (with quality books,
         :func:`vcm_sim.valuation.choose_segments` then picks one and scales the limits by
@@ -282,10 +316,12 @@ class FirmPopulation:
         priced_out = (wtp * appeal[kind] < price[kind]) | ~on_offer[kind]
         kind[priced_out & (wtp * appeal[best] >= price[best])] = best
         limit = wtp * appeal[kind]
-        (target, quantity), (step_price, step_quantity) = self._plan_and_curve(
-            params, firm, kind, price[kind], limit, sentiment, offset_cap)
+        share = (np.zeros(len(firm)) if trend is None or not params.buy_ahead_response
+                 else self.ahead_share(params, trend[kind]))
+        (target, quantity, ahead), (step_price, step_quantity) = self._plan_and_curve(
+            params, firm, kind, price[kind], limit, sentiment, offset_cap, share)
         return Demand(firm, quantity, limit, kind, np.zeros(len(firm), dtype=np.int64), target,
-                      step_price, step_quantity)
+                      step_price, step_quantity, ahead)
 
     def demand_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
                      worth: np.ndarray, sentiment: np.ndarray, offset_cap: float
@@ -297,25 +333,30 @@ class FirmPopulation:
         they are dear, instead of taking the planned quantity at any price up to its
         worth."""
         return self._plan_and_curve(params, firm, kind, worth, worth, sentiment,
-                                    offset_cap)[1]
+                                    offset_cap, np.zeros(len(firm)))[1]
 
     def _plan_and_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
                         planned: np.ndarray, worth: np.ndarray, sentiment: np.ndarray,
-                        offset_cap: float
-                        ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """The targets (tCO2e per year) and whole credits wanted (:meth:`plan_at`) at the
-        ``planned`` prices, and :meth:`demand_curve`, from one vectorised evaluation of the
-        plan at every step's price and at the planned one."""
+                        offset_cap: float, ahead_share: np.ndarray
+                        ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                   tuple[np.ndarray, np.ndarray]]:
+        """The targets (tCO2e per year), whole credits wanted (:meth:`plan_at`, less those
+        :attr:`covered`, plus ``ahead_share`` of them for the next claim year) and of them
+        those for the next claim year, at the ``planned`` prices, and :meth:`demand_curve`,
+        from one vectorised evaluation of the plan at every step's price and at the planned
+        one."""
         steps = params.bid_steps
         prices = worth[:, None] * _step_fractions(steps)
         at = np.concatenate([prices, planned[:, None]], axis=1)
         target, share = self.plan_at(params, firm[:, None], kind[:, None], at, sentiment,
                                      offset_cap)
-        wanted = np.floor(share * target)
+        claim = np.floor(share * target)
+        ahead = np.floor(ahead_share[:, None] * claim)
+        wanted = np.maximum(claim - self.covered[firm, None], 0.0) + ahead
         above = np.concatenate([wanted[:, 1:steps], np.zeros((len(firm), 1))], axis=1)
         quantity = np.maximum(wanted[:, :steps] - above, 0).astype(np.int64)
-        return ((target[:, steps], wanted[:, steps].astype(np.int64)),
-                (prices, quantity))
+        return ((target[:, steps], wanted[:, steps].astype(np.int64),
+                 ahead[:, steps].astype(np.int64)), (prices, quantity))
 
     def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
                      offset_cap: float) -> np.ndarray:
