@@ -49,7 +49,7 @@ from vcm_sim.agents.rater import A_OR_ABOVE, RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
 from vcm_sim.claims import Sentiment, exposure_probability
-from vcm_sim.cash import CashBook
+from vcm_sim.cash import SOURCES, TRANSFERS, USES, CashBook, Statement
 from vcm_sim.drivers import driver_events
 from vcm_sim.ets.reporters import ets_reporters
 from vcm_sim.ets.system import EmissionsTrading
@@ -234,6 +234,8 @@ class Jurisdiction:
         self._imports_recorded_from: dict[Jurisdiction, int] = {}
         self.first_recorded_batch = 0
         self._rows: list[dict[str, float]] = []
+        self.cash_statements: list[Statement] = []
+        """The cash-flow statement of each recorded month (see :mod:`vcm_sim.cash`)."""
         self._month = self.first_month - 1
         self._seed_projects()
         start.seed_history(self)
@@ -445,7 +447,11 @@ class Jurisdiction:
         self._wind_downs(t)
         if record:
             self._record()
+        statement = self.cash.close_month()
+        if record:
+            self.cash_statements.append(statement)
         if self.config.debug:
+            statement.check()
             self.registry.check()
             if not np.array_equal(self.cash.ids(self.registry.accounts),
                                   np.arange(len(self.cash.balance))):
@@ -518,7 +524,8 @@ class Jurisdiction:
         if result is None:
             return
         fees = self.verifiers.fee_usd[result.verifier]
-        self.cash.pay(self.developer_ids[developer], self.verifier_ids[result.verifier], fees)
+        self.cash.pay(self.developer_ids[developer], self.verifier_ids[result.verifier], fees,
+                      "verification_fees")
         fees_usd = float(fees.sum())
         self.tally.developer_cost_usd += fees_usd
         self.tally.verification_fees_usd += fees_usd
@@ -757,7 +764,7 @@ class Jurisdiction:
         registered = self._register(dev, area, additionality, start=t + 1 + pipeline, rng=rng)
         paid = capex[registered]
         self.tally.projects_started += int(registered.sum())
-        self.cash.spend(self.developer_ids[dev[registered]], paid)
+        self.cash.spend(self.developer_ids[dev[registered]], paid, "capex")
         self.tally.developer_cost_usd += float(paid.sum())
 
     def _enter(self, t: int, outlook: np.ndarray) -> None:
@@ -841,7 +848,7 @@ class Jurisdiction:
         """Every developer pays this month's operating cost of its active projects."""
         opex = self._running_costs()
         self.tally.developer_cost_usd += float(opex.sum())
-        self.cash.spend(self.developer_ids, opex)
+        self.cash.spend(self.developer_ids, opex, "opex")
 
     def _running_costs(self) -> np.ndarray:
         """This month's operating cost of each developer's active projects (USD)."""
@@ -1289,3 +1296,25 @@ class Jurisdiction:
         money = [c for c in frame.columns if metrics.USD_COLUMN.search(c)]
         frame[money] = frame[money] / rate
         return pd.concat([frame, local], axis=1)
+
+    def cash_flows(self) -> pd.DataFrame:
+        """The monthly cash-flow statement, one row per recorded month: ``step``, the cash
+        held by all accounts at the month's start and end (``opening_usd``,
+        ``closing_usd``), and every declared flow (:mod:`vcm_sim.cash`) as
+        ``source_<name>_usd``, ``use_<name>_usd`` and ``transfer_<name>_usd`` (0 when it
+        moved nothing). Closing less opening is the sources less the uses, every month. In
+        USD, whatever the market's currency."""
+        columns = {"source": SOURCES, "use": USES, "transfer": TRANSFERS}
+        rows = []
+        for statement in self.cash_statements:
+            row = {"opening_usd": statement.opening_usd, "closing_usd": statement.closing_usd}
+            for kind, names in columns.items():
+                flows = getattr(statement, f"{kind}s")
+                row |= {f"{kind}_{name}_usd": flows.get(name, 0.0) for name in names}
+            rows.append(row)
+        frame = pd.DataFrame(rows, columns=["opening_usd", "closing_usd",
+                                            *(f"{kind}_{name}_usd"
+                                              for kind, names in columns.items()
+                                              for name in names)]) / self.config.per_usd
+        frame.insert(0, "step", [row["step"] for row in self._rows])
+        return frame

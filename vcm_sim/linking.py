@@ -355,7 +355,7 @@ class Link:
         and delivers the credits to the buyers' account in its registry, which retires them
         behind the buyers' claims. What each developer abroad offered and sold counts towards
         its learning (:meth:`learn`)."""
-        market.cash.spend(market.firm_ids[firm], paid)
+        market.cash.spend(market.firm_ids[firm], paid, "purchases_abroad")
         sold = np.bincount(ask, weights=quantity, minlength=len(offers.origin))
         for i, origin in enumerate(self.markets):
             own = offers.origin == i
@@ -409,7 +409,7 @@ class Link:
         i, j = self.position(origin), self.position(market)
         received = (self.convert(paid, j, i)
                     - self.transfer_cost_usd * self.per_usd[i] * quantity)
-        origin.cash.receive(payee, received)
+        origin.cash.receive(payee, received, "sales_abroad")
         if developers:
             origin.tally.developer_revenue_usd += float(received.sum())
         else:

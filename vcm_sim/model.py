@@ -141,6 +141,11 @@ class VCMModel(mesa.Model):
             frames.append(frame[own].add_suffix(f"_{m.name}"))
         return pd.concat(frames, axis=1)
 
+    def cash_flows(self, market: str | None = None) -> pd.DataFrame:
+        """The monthly cash-flow statement of ``market`` (default: the only or first one):
+        see :meth:`~vcm_sim.jurisdiction.Jurisdiction.cash_flows`."""
+        return (self.market if market is None else self.market_named(market)).cash_flows()
+
     def summary(self) -> dict[str, float]:
         """Run-level metrics (see :func:`vcm_sim.metrics.summarise`); with several markets,
         each market's as ``<metric>_<market>``, ``price_gap``

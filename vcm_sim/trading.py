@@ -491,7 +491,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     if not len(quantity):
         return value, volume, bought, quotes
     buyer, seller = bids.account_id[bid], asks.account_id[ask]  # registry = cash positions
-    market.cash.pay(buyer, seller, paid)
+    market.cash.pay(buyer, seller, paid, "credit_trades")
     market.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
     by_firm = bid < len(firm_rows)  # firms retire what they buy; traders keep it
     rows = firm_rows[bid[by_firm]]

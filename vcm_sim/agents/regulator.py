@@ -69,7 +69,8 @@ class Regulator(Member):
         price = market.latest_price_by_type[market.projects.kind[project]]
         fine = rules.penalty_multiple * over * (price if np.isfinite(price)
                                                 else market.reference_price())
-        market.cash.pay(market.developer_ids[developer], market.cash.ids([self.account])[0], fine)
+        market.cash.pay(market.developer_ids[developer], market.cash.ids([self.account])[0], fine,
+                        "fines")
         market.tally.fines_usd += fine
         # Detection counts against the over-claims of the recorded months it is a share of.
         recorded = batches >= market.first_recorded_batch

@@ -281,7 +281,7 @@ class EmissionsTrading:
         paid = matches.quantity * matches.price / p.per_usd
         payee = np.where(seller == book.regulator, self.regulator_id,
                          self.ids[np.minimum(seller, len(self.ids) - 1)])
-        market.cash.pay(self.ids[buyer], payee, paid)
+        market.cash.pay(self.ids[buyer], payee, paid, "allowance_trades")
         self.tally.auction_revenue_usd += float(paid[seller == book.regulator].sum())
         self.tally.allowances_traded += self.volume
         self.price = float((matches.quantity * matches.price).sum() / self.volume)
@@ -323,7 +323,8 @@ class EmissionsTrading:
         short = obligation - offsets - allowances
         firms.owed += short
         fines = short * p.penalty / p.per_usd
-        market.cash.pay(self.ids, np.full(len(self.ids), self.regulator_id), fines)
+        market.cash.pay(self.ids, np.full(len(self.ids), self.regulator_id), fines,
+                        "ets_penalties")
         self.tally.allowances_surrendered += int(allowances.sum())
         self.tally.shortfall_tco2 += int(short.sum())
         self.tally.penalties_usd += float(fines.sum())
