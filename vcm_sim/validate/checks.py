@@ -163,14 +163,40 @@ def _growth(series: pd.Series, targets: Targets) -> float:
     return after / before if before > 0 else math.inf
 
 
-def _rise(price: pd.Series) -> tuple[float, float, float]:
-    """June 2021 price, the larger of the November 2021 price and the June 2021-December
-    2022 peak, and their ratio, on centred means of :data:`PRICE_SMOOTHING_MONTHS`."""
+BOOM_YEAR = 2021
+"""The year of the boom the price-rise criterion looks for."""
+
+
+def _rise(price: pd.Series, year: int = BOOM_YEAR) -> tuple[float, float, float]:
+    """June price of ``year``, the larger of its November price and the peak from that June
+    to December of the next year, and their ratio, on centred means of
+    :data:`PRICE_SMOOTHING_MONTHS`."""
     price = price.rolling(PRICE_SMOOTHING_MONTHS, center=True, min_periods=1).mean()
-    june = float(price.get("2021-06", math.nan))
-    window = price.loc[[m for m in price.index if "2021-06" <= m <= "2022-12"]]
-    high = max(float(price.get("2021-11", math.nan)), float(window.max()))
+    june = float(price.get(f"{year}-06", math.nan))
+    window = price.loc[[m for m in price.index if f"{year}-06" <= m <= f"{year + 1}-12"]]
+    high = max(float(price.get(f"{year}-11", math.nan)), float(window.max()))
     return june, high, high / june
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """The boom statistic measured where no boom is known: from June of each in-sample year
+    whose window closes before June 2021, in every draw. A noisy price's peak over 19
+    months rises above its first month by chance alone; this says by how much."""
+
+    years: range
+    median: float
+    """Median rise over draws and years (x)."""
+    share_doubling: float
+    """Share of those windows in which the price at least doubles (:data:`PRICE_RISE`)."""
+
+
+def placebo_rise(prices: pd.DataFrame, targets: Targets) -> Placebo:
+    """:class:`Placebo` of the draws' monthly ``prices`` (a column per draw)."""
+    years = range(targets.in_sample[0], BOOM_YEAR - 1)
+    rises = np.array([_rise(prices[k], year)[2] for k in prices for year in years])
+    rises = rises[np.isfinite(rises)]
+    return Placebo(years, float(np.median(rises)), float(np.mean(rises >= PRICE_RISE)))
 
 
 def _price_rise(prices: pd.DataFrame) -> Criterion:

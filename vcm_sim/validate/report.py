@@ -162,6 +162,17 @@ def _criteria_lines(on: list[checks.Criterion], off: list[checks.Criterion]) -> 
     return lines
 
 
+def _placebo_lines(placebo: checks.Placebo, rise: checks.Criterion) -> list[str]:
+    years = placebo.years
+    return [f"A year without a known boom: the same statistic measured from June of each of "
+            f"{years[0]}-{years[-1]} in the same draws (windows that close before June "
+            f"{checks.BOOM_YEAR}) has median {placebo.median:.2f}x and reaches "
+            f"{checks.PRICE_RISE:g}x in {placebo.share_doubling:.0%} of them. The "
+            f"{checks.BOOM_YEAR} figure ({rise.gives}) is to be read against that, not "
+            "against 1: the peak of a noisy price over 19 months rises above its first "
+            "month by chance alone.", ""]
+
+
 def readme(v: Validation, table: pd.DataFrame, crit_on: list[checks.Criterion],
            crit_off: list[checks.Criterion], directions: pd.DataFrame,
            over: pd.DataFrame, buffer: pd.DataFrame, returns: pd.DataFrame,
@@ -200,6 +211,7 @@ def readme(v: Validation, table: pd.DataFrame, crit_on: list[checks.Criterion],
         "smallest draw, so one dead draw puts it at zero and \"data in band\" then tests "
         "only the upper end.",
         "",
+        *_placebo_lines(checks.placebo_rise(runs.prices, t), price_crit),
     ]
     if not price_crit.holds:
         lines += [
