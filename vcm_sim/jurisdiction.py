@@ -84,6 +84,8 @@ class Tally:
     verification_fees_usd: float = 0.0
     fines_usd: float = 0.0
     firm_credit_spend_usd: float = 0.0
+    bought_ahead_tco2: int = 0
+    """Credits firms bought for their next claim year (held until it opens)."""
     firm_abatement_cost_usd: float = 0.0
     scandals: int = 0
     exposures: int = 0
@@ -866,7 +868,9 @@ class Jurisdiction:
         s = self.config
         rules = s.rules
         month = t % STEPS_PER_YEAR
-        self.firms.open_claim_year(month)
+        opening = self.firms.open_claim_year(month)
+        if s.firms.buy_ahead_response:
+            self._retire_held(opening)
         if self.link is None:
             stock, abroad = trading.Stock.of(self), None
         else:  # read before any linked market cleared this month
@@ -877,8 +881,7 @@ class Jurisdiction:
                                    self.sentiment.level, rules.market.offset_cap,
                                    self.types.credit_mix,
                                    trading.on_offer(self, stock,
-                                                    None if abroad is None else abroad.orders),
-                                   self.price_trend)
+                                                    None if abroad is None else abroad.orders))
         if self.segments.on:
             valuation.choose_segments(self, demand, stock.offered_books, stock.age_books,
                                       self.draws("firms"))
@@ -892,14 +895,27 @@ class Jurisdiction:
         by_type = value.reshape(-1, n).sum(axis=1), volume.reshape(-1, n).sum(axis=1)
         self.traded_by_type[0] += by_type[0]
         self.traded_by_type[1] += by_type[1]
-        for_now = self.firms.settle(demand, bought)
-        abated = np.maximum(demand.target - self.firms.covered[demand.firm] - for_now, 0.0)
+        abated = np.maximum(demand.target - self.firms.covered[demand.firm] - bought, 0.0)
         self.tally.abatement_tco2 += float(abated.sum())
         self.tally.firm_abatement_cost_usd += float(
             self.firms.abatement_cost(demand.firm, demand.target, abated).sum())
         self._update_prices(value, volume, *by_type, quotes)
         if self.ets is not None:
             self.ets.clear_allowances(self.draws("ets"))
+
+    def _retire_held(self, firm: np.ndarray) -> None:
+        """Firms ``firm``, whose claim year opens, retire the credits they hold (bought ahead
+        for it) behind the new claim, as far as the claim rules admit them (a vintage
+        cut-off, a label): those count as :attr:`~FirmPopulation.covered`; credits the rules
+        no longer admit stay in the firm's account."""
+        eligible = trading.claim_filter(self)
+        held = self.registry.held(self.firm_ids[firm], eligible)
+        holding = held > 0
+        if not holding.any():
+            return
+        firm, held = firm[holding], held[holding]
+        trading.deliver_own(self, self.firm_ids[firm], held, firm, eligible)
+        self.firms.covered[firm] = held
 
     def _update_prices(self, value: np.ndarray, volume: np.ndarray, type_value: np.ndarray,
                        type_volume: np.ndarray, quotes: Quotes | None = None) -> None:

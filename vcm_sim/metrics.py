@@ -450,6 +450,18 @@ def projects_started(market: Jurisdiction) -> int:
     return market.tally.projects_started
 
 
+def bought_ahead(market: Jurisdiction) -> int:
+    """Credits firms bought for their next claim year since recording started, cumulative
+    (see ``firms.buy_ahead_response``)."""
+    return market.tally.bought_ahead_tco2
+
+
+def held_by_firms(market: Jurisdiction) -> int:
+    """Credits firms hold at the month's end: bought ahead for a claim year not yet open
+    (or stranded, when the claim rules no longer admit them)."""
+    return int(market.registry.held(market.firm_ids).sum())
+
+
 def projects_abandoned(market: Jurisdiction) -> int:
     """Projects abandoned (by their developer or for want of an heir to a bankrupt) since
     recording started, cumulative."""
@@ -619,6 +631,8 @@ REPORTERS: dict[str, Callable[[Jurisdiction], float]] = {
     "developer_exits": developer_exits,
     "projects_started": projects_started,
     "projects_abandoned": projects_abandoned,
+    "bought_ahead": bought_ahead,
+    "held_by_firms": held_by_firms,
     "pledged_firms": pledged_firms,
     "claimed_target_tco2": claimed_target_tco2,
     "inventory_months": inventory_months,

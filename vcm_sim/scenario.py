@@ -161,14 +161,16 @@ class Firms(Strict):
         "1 + anticipation x (expected log price change per year) on its monthly hazard of "
         "buying."))
     buy_ahead_response: float = Field(0.0, ge=0.0, le=100.0, description=(
-        "How much of its next claim year's credits a firm buys, and retires, ahead when it "
-        "expects prices to rise faster than its cost of capital: the share (at most 1) is "
-        "this times (expected log price change per year of the type it buys less "
-        "cost_of_capital_yr); what it retired ahead covers that much of its next claim "
-        "(0: firms buy only for the claim year at hand)."))
+        "How much of its next claim year's credits a firm buys ahead at a price below what "
+        "it expects to pay next year: the share (at most 1) is this times (ln(expected / "
+        "price) - cost_of_capital_yr - pledge_drop_yr), step by step along its demand "
+        "curve; it holds them and retires them when that claim year opens (0: firms buy "
+        "only for the claim year at hand; large: all of next year's credits whenever the "
+        "discounted expected price is above the price). Not in linked markets."))
     cost_of_capital_yr: float = Field(0.08, ge=0.0, le=1.0, description=(
-        "Firms' cost of capital (a fraction a year): credits bought a year early pay only "
-        "when their price is expected to rise faster than this."))
+        "Firms' cost of capital (a fraction a year): a credit bought a year early pays only "
+        "when it is this much (plus the hazard of dropping the pledge) below next year's "
+        "expected price."))
     emissions_spread: float = log_spread(1.0, "emissions across firms")
     mac_spread: float = log_spread(0.5, "marginal abatement cost slopes across firms")
     wtp_spread: float = log_spread(0.6, "willingness to pay across firms")
@@ -868,6 +870,12 @@ def _check_linking(scenario: Scenario) -> None:
     if len(scenario.markets) < 2:
         raise ScenarioError(f"linking.mode = {scenario.linking.mode!r} links markets: declare "
                             f"at least two [[markets]], got {len(scenario.markets)}")
+    ahead = [name for name, market in scenario.market_scenarios()
+             if market.firms.buy_ahead_response]
+    if ahead:
+        raise ScenarioError(f"firms buying ahead in linked markets are not modelled (credits "
+                            f"from abroad are retired on delivery): set "
+                            f"firms.buy_ahead_response = 0 in {', '.join(ahead)}")
     trading = [name for name, market in scenario.market_scenarios()
                if market.population.traders and market.rules.article6.adjusted_only]
     if trading:

@@ -407,18 +407,25 @@ def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray, n_segments: 
     return Quotes(kind, np.where(floor, bid, (bid + ask) / 2), wanted[kind], floor)
 
 
-def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray]:
+def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray, np.ndarray]:
     """The bids of the firms buying this month, one per step of each firm's demand curve
-    with credits in it (:meth:`~vcm_sim.agents.firm.FirmPopulation.demand_curve`), capped by
-    the price ceiling, in the book of each row's type and segment; also the row of
-    ``demand`` behind each bid."""
+    with credits in it (:meth:`~vcm_sim.agents.firm.FirmPopulation.demand_curve`), then one
+    per step with credits bought ahead for the next claim year (``demand.step_ahead``),
+    capped by the price ceiling, in the book of each row's type and segment; also the row
+    of ``demand`` behind each bid, and whether it is for the next claim year."""
     rows, step = (demand.step_quantity > 0).nonzero()
+    ahead_rows, ahead_step = (demand.step_ahead > 0).nonzero()
+    ahead = np.zeros(len(rows) + len(ahead_rows), dtype=bool)
+    ahead[len(rows):] = True
+    if len(ahead_rows):
+        rows, step = np.concatenate([rows, ahead_rows]), np.concatenate([step, ahead_step])
+    quantity = np.where(ahead, demand.step_ahead[rows, step], demand.step_quantity[rows, step])
     ceiling = market.config.rules.market.price_ceiling_usd
     limit = demand.step_price[rows, step]
     price = limit if ceiling is None else np.minimum(limit, ceiling)
     firm = demand.firm[rows]
-    return Orders.of(market.firm_ids[firm], price, demand.step_quantity[rows, step],
-                     market.segments.book(demand.kind[rows], demand.segment[rows])), rows
+    return Orders.of(market.firm_ids[firm], price, quantity,
+                     market.segments.book(demand.kind[rows], demand.segment[rows])), rows, ahead
 
 
 def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | None = None
@@ -432,7 +439,7 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     trader_bids, trader_asks = trader_orders(market, stock.traders,
                                              None if abroad is None else abroad.orders,
                                              stock.trader_books, deepest)
-    firm_orders, firm_rows = firm_bids(market, demand)
+    firm_orders, firm_rows, firm_ahead = firm_bids(market, demand)
     bids = firm_orders + trader_bids
     covered_from = len(bids)  # an ETS's covered firms bid last and keep what they buy
     if market.ets is not None:
@@ -495,13 +502,15 @@ def trade(market: Jurisdiction, demand: Demand, stock: Stock, abroad: Offers | N
     market.tally.developer_revenue_usd += float(paid[ask < len(selling)].sum())
     by_firm = bid < len(firm_rows)  # firms retire what they buy; traders keep it
     rows = firm_rows[bid[by_firm]]
-    np.add.at(bought, rows, quantity[by_firm])
+    ahead = firm_ahead[bid[by_firm]]  # firms keep what they buy ahead, too
+    np.add.at(bought, rows[~ahead], quantity[by_firm][~ahead])
+    market.tally.bought_ahead_tco2 += int(quantity[by_firm][ahead].sum())
     market.tally.firm_credit_spend_usd += float(paid[by_firm].sum())
     if market.ets is not None:
         covered = bid >= covered_from
         market.ets.note_offsets_bought(int(quantity[covered].sum()), float(paid[covered].sum()))
     firm = np.full(len(bid), -1)
-    firm[by_firm] = demand.firm[rows]
+    firm[by_firm] = np.where(ahead, -1, demand.firm[rows])
     eligible = claim_filter(market)
     if stock.segment is not None:  # quality books: each segment's credits (never linked)
         deliver_by_segment(market, stock.segment, asks.book[ask] % segments.n, buyer, seller,
@@ -559,18 +568,20 @@ def deliver_runs(market: Jurisdiction, buyer: np.ndarray, seller: np.ndarray,
     batches ``eligible`` admits (see :func:`deliver_matches`)."""
     if not len(buyer):
         return
-    start = run_starts(buyer, seller)
+    start = run_starts(buyer, seller, firm)
     deliver_matches(market, buyer[start], seller[start], np.add.reduceat(quantity, start),
                     firm[start], eligible)
 
 
-def run_starts(buyer: np.ndarray, seller: np.ndarray) -> np.ndarray:
-    """Where each run of consecutive matches between the same buyer and seller starts. A
-    firm's demand-curve bids sit side by side and often fill against the same ask; delivered
-    as one entry, a run moves the same credits (the seller draws oldest first either way) in
+def run_starts(buyer: np.ndarray, seller: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """Where each run of consecutive matches between the same buyer and seller, for the same
+    use (``firm``: the firm retiring them, -1 when the buyer keeps them) starts. A firm's
+    demand-curve bids sit side by side and often fill against the same ask; delivered as
+    one entry, a run moves the same credits (the seller draws oldest first either way) in
     fewer registry legs."""
     new = np.ones(len(buyer), dtype=bool)
-    new[1:] = (buyer[1:] != buyer[:-1]) | (seller[1:] != seller[:-1])
+    new[1:] = ((buyer[1:] != buyer[:-1]) | (seller[1:] != seller[:-1])
+               | (firm[1:] != firm[:-1]))
     return new.nonzero()[0]
 
 
@@ -595,6 +606,14 @@ def deliver_matches(market: Jurisdiction, buyers: np.ndarray, sellers: np.ndarra
     firm = firm[match]
     market.record_retirements(batch, credits)
     back_claims(market, market, firm, batch, credits)
+
+
+def deliver_own(market: Jurisdiction, accounts: np.ndarray, quantity: np.ndarray,
+                firm: np.ndarray, eligible: Callable[[int], bool] | None) -> None:
+    """Firms ``firm`` retire ``quantity`` credits each from their own registry accounts
+    (``accounts``, positions), oldest batches ``eligible`` admits first, behind their claims
+    for the year (see :func:`deliver_matches`)."""
+    deliver_matches(market, accounts, accounts, quantity, firm, eligible)
 
 
 def back_claims(market: Jurisdiction, origin: Jurisdiction, firm: np.ndarray,

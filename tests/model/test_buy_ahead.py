@@ -1,94 +1,118 @@
-"""Firms buying ahead of their claims: when a firm expects prices to rise faster than its cost
-of capital, it also buys part of its next claim year's credits and retires them at once; they
-cover that much of its next claim."""
+"""Firms buying ahead of their claims: at a price below what it expects to pay next year,
+discounted at its cost of capital and the hazard of dropping its pledge, a firm also bids for
+part of its next claim year's credits; it holds them and retires them when that claim year
+opens, behind that claim, and buys that much less then."""
 
 import numpy as np
 import pytest
 
 from vcm_sim.model import VCMModel
+from vcm_sim.scenario import ScenarioError
 
 from .conftest import small
 
-
-def buyers(response: float = 5.0, cost_of_capital: float = 0.08, steps: int = 1):
-    """A small model, its firms, their settings with buying ahead, and twenty pledged firms."""
-    model = VCMModel(small(steps=steps, firms={"buy_ahead_response": response,
-                                               "cost_of_capital_yr": cost_of_capital}), rng=3)
-    firms = model.market.firms
-    firm = (firms.pledge != 0).nonzero()[0][:20]
-    return model, firms, model.config.firms, firm
+EAGER = {"buy_ahead_response": 100.0, "cost_of_capital_yr": 0.0, "pledge_drop_yr": 0.0}
+"""Firms that buy all of next year's credits at any price below what they expect to pay."""
 
 
-def demand_at(model, firm: np.ndarray, trend: float | None, seed: int = 7):
-    """The demand of firms ``firm`` this month when every type's price is expected to change
-    by ``trend`` (log per year; None: no expectation given)."""
+def buyers(**firms):
+    """A small model after its burn-in, its firms, their settings and twenty pledged firms;
+    none has credits in hand for its claim year (:attr:`covered`)."""
+    model = VCMModel(small(steps=1, firms=firms), rng=3)
+    market = model.market
+    market.firms.covered[:] = 0.0
+    return model, market.firms, model.config.firms, (market.firms.pledge != 0).nonzero()[0][:20]
+
+
+def demand_of(model, firm: np.ndarray, params=None, seed: int = 7):
+    """The demand of firms ``firm`` this month (seeded draws: the same types each call),
+    with firms' settings ``params`` (default: the model's)."""
     market = model.market
     n = len(market.types.names)
-    return market.firms.demand(np.random.default_rng(seed), firm.copy(), model.config.firms,
+    params = model.config.firms if params is None else params
+    return market.firms.demand(np.random.default_rng(seed), firm.copy(), params,
                                market.forecast_price, market.sentiment.level, 1.0,
-                               market.types.credit_mix, np.ones(n, dtype=bool),
-                               None if trend is None else np.full(n, trend))
+                               market.types.credit_mix, np.ones(n, dtype=bool))
 
 
-def test_the_share_bought_ahead_grows_with_the_expected_gain_over_the_cost_of_capital():
-    _, firms, params, _ = buyers(response=5.0, cost_of_capital=0.08)
-    share = firms.ahead_share(params, np.array([-0.5, 0.0, 0.08, 0.1, 0.2, 0.5]))
-    assert share == pytest.approx([0.0, 0.0, 0.0, 0.1, 0.6, 1.0])
+def test_the_share_bought_ahead_is_the_discounted_gain_of_buying_now():
+    _, firms, params, _ = buyers(buy_ahead_response=5.0, cost_of_capital_yr=0.05,
+                                 pledge_drop_yr=0.05)
+    price = 10.0 * np.exp(-np.array([-0.5, 0.0, 0.1, 0.15, 0.2, 0.4]))
+    share = firms.ahead_share(params, np.array(10.0), price)
+    assert share == pytest.approx([0.0, 0.0, 0.0, 0.25, 0.5, 1.0])
 
 
-def test_a_firm_expecting_no_gain_over_its_cost_of_capital_bids_as_one_that_never_buys_ahead():
-    model, _, _, firm = buyers()
-    plain, flat = demand_at(model, firm, None), demand_at(model, firm, 0.05)
-    assert (flat.ahead == 0).all()
-    assert (flat.quantity == plain.quantity).all()
-    assert (flat.step_quantity == plain.step_quantity).all()
+def test_an_eager_firm_bids_for_next_years_credits_only_below_what_it_expects_to_pay():
+    """With a large response it is arbitrage: at each step below the expected price, all
+    of next year's credits (as wanted at the expected price); above it, none."""
+    model, firms, params, firm = buyers(**EAGER)
+    demand = demand_of(model, firm)
+    expected = model.market.forecast_price[demand.kind]
+    below = demand.step_price < expected[:, None]
+    ahead = demand.step_ahead[:, ::-1].cumsum(axis=1)[:, ::-1]  # credits bid at >= each price
+    assert (ahead[~below] == 0).all()
+    cheapest = ahead[:, 0]
+    assert (cheapest[below[:, 0]] == demand.quantity[below[:, 0]]).all()
+    assert cheapest.sum() > 0
 
 
-def test_a_firm_expecting_a_rise_bids_for_part_of_next_years_credits_on_top_of_this_years():
-    model, firms, params, firm = buyers(response=5.0)
-    plain, rising = demand_at(model, firm, None), demand_at(model, firm, 0.2)
-    share = firms.ahead_share(params, np.array([0.2]))[0]
-    assert share == pytest.approx(0.6)
-    assert (rising.ahead == np.floor(share * plain.quantity)).all()
-    assert (rising.quantity == plain.quantity + rising.ahead).all()
-    assert rising.ahead.sum() > 0
-    # Along the whole demand curve, not only at the planned price.
-    wanted = rising.step_quantity[:, ::-1].cumsum(axis=1)
-    claim = plain.step_quantity[:, ::-1].cumsum(axis=1)
-    assert (wanted == claim + np.floor(share * claim)).all()
+def test_a_firm_that_never_buys_ahead_bids_as_before_and_buys_less_ahead_when_less_eager():
+    model, _, params, firm = buyers()
+    plain = demand_of(model, firm)
+    assert (plain.step_ahead == 0).all()
+    shares = []
+    for response in (1.0, 5.0, 100.0):
+        eager = params.model_copy(update={**EAGER, "buy_ahead_response": response})
+        demand = demand_of(model, firm, eager)
+        assert (demand.step_quantity == plain.step_quantity).all()  # this year's bids
+        shares.append(demand.step_ahead.sum())
+    assert shares[0] <= shares[1] <= shares[2] and shares[0] < shares[2]
 
 
-def test_credits_bought_ahead_cover_the_next_claim_year_and_it_buys_that_much_less():
-    model, firms, params, firm = buyers(response=5.0)
-    rising = demand_at(model, firm, 0.2)
-    bought = rising.quantity.copy()
-    for_now = firms.settle(rising, bought)
-    assert (for_now == bought - rising.ahead).all()
-    assert (firms.ahead[firm] == rising.ahead).all()
-    assert (firms.covered[firm] == 0).all()
-    month = int(firms.buy_month[firm[0]])
-    opening = firm[firms.buy_month[firm] == month]
-    firms.open_claim_year(month + 1)  # the claim year after the reporting month opens
-    assert (firms.covered[opening] == rising.ahead[np.isin(firm, opening)]).all()
-    assert (firms.ahead[opening] == 0).all()
-    covered = firms.covered[opening].copy()
-    again = demand_at(model, opening, None)
-    firms.covered[opening] = 0.0
-    uncovered = demand_at(model, opening, None)  # the same draws: the same types and prices
-    assert (again.quantity == np.maximum(uncovered.quantity - covered, 0)).all()
-    assert (again.quantity < uncovered.quantity).any()
-
-
-def test_a_market_whose_buyers_buy_ahead_still_conserves_credits_and_cash_every_month():
-    """Issue 13: with buying ahead on, the model's every-step checks (credits and cash
-    conserved, debug mode) hold, firms do buy ahead, and what they retired ahead shrinks
-    what they buy when their next claim year opens."""
-    model = VCMModel(small(steps=48, firms={"buy_ahead_response": 50.0,
-                                            "cost_of_capital_yr": 0.0}), rng=5)
-    firms = model.market.firms
-    seen_ahead = seen_covered = 0.0
-    for _ in range(48):
+def test_credits_bought_ahead_are_held_then_retired_behind_the_next_claim():
+    """A firm holding credits at a month's end keeps them until its claim year opens, then
+    retires them behind the new claim (they count as its claimed credits and as covered),
+    and that year it bids for its claim less what they cover."""
+    model = VCMModel(small(steps=60, firms=EAGER), rng=5)
+    market = model.market
+    firms, registry = market.firms, market.registry
+    checked = 0
+    for _ in range(60):
+        holding = registry.held(market.firm_ids)
+        opening = (firms.buy_month == model.month_index % 12).nonzero()[0]  # open next month
         model.step()
-        seen_ahead = max(seen_ahead, float(firms.ahead.sum()))
-        seen_covered = max(seen_covered, float(firms.covered.sum()))
-    assert seen_ahead > 0 and seen_covered > 0
+        held = opening[holding[opening] > 0]
+        if len(held):
+            assert (registry.held(market.firm_ids[held]) == 0).all()
+            assert (firms.covered[held] == holding[held]).all()
+            assert (firms.claimed_this_year[held] >= holding[held]).all()
+            checked += len(held)
+    assert checked > 0
+    assert model.results().bought_ahead.iloc[-1] > 0
+
+
+def test_a_firm_with_credits_in_hand_bids_for_its_claim_less_them():
+    model, firms, _, firm = buyers(**EAGER)
+    uncovered = demand_of(model, firm)
+    firms.covered[firm] = np.floor(uncovered.quantity / 2)
+    covered = demand_of(model, firm)
+    assert (covered.quantity == uncovered.quantity - firms.covered[firm]).all()
+    claim_bids = covered.step_quantity.sum(axis=1)
+    assert (claim_bids <= uncovered.step_quantity.sum(axis=1)).all()
+    assert (claim_bids < uncovered.step_quantity.sum(axis=1)).any()
+
+
+def test_a_market_whose_buyers_buy_ahead_conserves_credits_and_cash_every_month():
+    """Debug mode checks the registry and the cash statement every month; the credits
+    firms hold are in the registry's stocks (issued = active + buffer + retired +
+    cancelled, with firms' holdings among the active)."""
+    results = VCMModel(small(steps=48, firms=EAGER), rng=8).run().results()
+    assert results.held_by_firms.max() > 0
+    assert (results.issued == results.active + results.buffer + results.retired
+            + results.cancelled).all()
+
+
+def test_linked_markets_refuse_firms_that_buy_ahead():
+    with pytest.raises(ScenarioError, match="firms buying ahead in linked markets"):
+        small("linked", firms={"buy_ahead_response": 1.0})

@@ -156,11 +156,14 @@ def test_traders_hold_and_trade_credits_when_present():
 
 
 def test_consecutive_matches_between_one_buyer_and_one_seller_are_one_delivery():
+    """...unless the buyer retires some and keeps others (a firm buying ahead)."""
     from vcm_sim.trading import run_starts
 
     buyer, seller = np.array([1, 1, 2, 1, 1, 1]), np.array([5, 5, 5, 5, 6, 6])
-    assert run_starts(buyer, seller).tolist() == [0, 2, 3, 4]
-    assert run_starts(buyer[:0], seller[:0]).tolist() == []
+    firm = np.array([0, 0, 1, 0, 0, -1])
+    assert run_starts(buyer, seller, np.zeros(6)).tolist() == [0, 2, 3, 4]
+    assert run_starts(buyer, seller, firm).tolist() == [0, 2, 3, 4, 5]
+    assert run_starts(buyer[:0], seller[:0], firm[:0]).tolist() == []
 
 
 def test_the_sellers_stock_is_what_they_could_sell_to_a_claimant_now():

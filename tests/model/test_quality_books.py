@@ -128,7 +128,7 @@ def demand_of(market, firms: np.ndarray, kind: int) -> Demand:
                   kind=np.full(n, kind), segment=np.zeros(n, dtype=np.int64),
                   target=np.ones(n), step_price=np.full((n, 2), 10.0),
                   step_quantity=np.ones((n, 2), dtype=np.int64),
-                  ahead=np.zeros(n, dtype=np.int64))
+                  step_ahead=np.zeros((n, 2), dtype=np.int64))
 
 
 def chosen(market, firm: int, offered: np.ndarray, n: int = 4000,

@@ -9,9 +9,11 @@ against the cost of a claimed tonne. Abatement has a linear marginal cost ``MAC(
 a`` (USD per tCO2e at abated share ``a`` of T), so at price ``p`` it abates ``a* = p / slope``
 (at least ``1 - offset_cap``) and wants credits for the rest. It buys once per claim year, in
 a month drawn towards its reporting month (sooner when prices are expected to rise); what it
-cannot buy it abates. A firm that expects prices to rise faster than its cost of capital also
-buys part of its next claim year's credits ahead and retires them at once: they cover that
-much of its next claim, so it buys that much less then.
+cannot buy it abates. When credits sell below what it expects to pay next year, discounted
+at its cost of capital and the hazard that it drops its pledge, a firm also buys part of its
+next claim year's credits ahead (:meth:`FirmPopulation.ahead_share`, price by price along its
+demand curve); it holds them and retires them when that claim year opens, so it buys that
+much less then.
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ class Demand:
     """Limit prices of each firm's bids (rows: firms, columns: steps of its demand curve)."""
     step_quantity: np.ndarray
     """Credits bid at each step: together the credits the firm wants at each price."""
-    ahead: np.ndarray
-    """Of ``quantity``, the credits each row wants for its next claim year (bought ahead:
-    :meth:`FirmPopulation.ahead_share`)."""
+    step_ahead: np.ndarray
+    """Credits bid at each step for the next claim year, held until it opens: together the
+    credits the firm buys ahead at each price (:meth:`FirmPopulation.ahead_share`)."""
 
 
 def bass_hazard(params: FirmParams, share: float) -> float:
@@ -112,9 +114,8 @@ class FirmPopulation:
     """Whether the firm's claims are contribution claims (not counted against its own
     emissions: see ``Firms.contribution_share``)."""
     covered: np.ndarray
-    """Credits retired in an earlier claim year for the current one (bought ahead)."""
-    ahead: np.ndarray
-    """Credits retired in the current claim year for the next one (bought ahead)."""
+    """Credits the firm held when its claim year opened, bought ahead and retired then
+    behind its claim: what it need not buy this claim year."""
 
     @classmethod
     def create(cls, rng: np.random.Generator, n: int, params: FirmParams,
@@ -141,21 +142,22 @@ class FirmPopulation:
                    purchased=np.zeros(n, dtype=bool),
                    type_value=np.asarray(type_value, dtype=float),
                    contributes=np.arange(n) < round(params.contribution_share * n),
-                   covered=np.zeros(n), ahead=np.zeros(n))
+                   covered=np.zeros(n))
 
-    def open_claim_year(self, month: int) -> None:
+    def open_claim_year(self, month: int) -> np.ndarray:
         """Firms whose reporting month was last month start a new claim year: credits
-        claimed and real tonnes behind them reset, nothing bought yet, not exposed yet; what
-        they bought ahead last year now covers this year's claim. A claim is thus open to
-        exposure until the next claim year opens."""
+        claimed and real tonnes behind them reset, nothing bought or covered yet, not
+        exposed yet. A claim is thus open to exposure until the next claim year opens.
+        Returns those firms (the market retires what they bought ahead behind the new
+        claim, :attr:`covered`)."""
         opening = (self.buy_month == (month - 1) % STEPS_PER_YEAR).nonzero()[0]  # a twelfth
         self.claimed_this_year[opening] = 0.0
         self.real_this_year[opening] = 0.0
         self.claim_kind[opening] = -1
         self.exposed_this_year[opening] = False
         self.purchased[opening] = False
-        self.covered[opening] = self.ahead[opening]
-        self.ahead[opening] = 0.0
+        self.covered[opening] = 0.0
+        return opening
 
     def grow(self, growth_yr: float) -> None:
         """One month of emissions change."""
@@ -258,27 +260,24 @@ class FirmPopulation:
         hazard = np.where(months_left == 1, 1.0, params.purchase_spread * eager / months_left)
         return due[draw[due] < hazard]
 
-    def ahead_share(self, params: FirmParams, trend: np.ndarray) -> np.ndarray:
-        """Share (0-1) of its next claim year's credits a firm buying credits whose expected
-        price changes by ``trend`` (log per year, per buyer) buys ahead: ``buy_ahead_response``
-        times the expected gain over its cost of capital, ``trend - cost_of_capital_yr``,
-        within 0 and 1 (a year's credits at most)."""
-        gain = np.asarray(trend, dtype=float) - params.cost_of_capital_yr
-        return (params.buy_ahead_response * gain).clip(0.0, 1.0)
-
-    def settle(self, demand: Demand, bought: np.ndarray) -> np.ndarray:
-        """Book the credits each row of ``demand`` bought (aligned) to the claim year at hand
-        and to the next (:attr:`ahead`) in the proportion it wanted them at its planned
-        price (a demand curve keeps that proportion at every price but for rounding).
-        Returns the credits bought for the claim year at hand."""
-        ahead = bought * demand.ahead // np.maximum(demand.quantity, 1)
-        self.ahead[demand.firm] += ahead
-        return bought - ahead
+    def ahead_share(self, params: FirmParams, expected: np.ndarray,
+                    price: np.ndarray) -> np.ndarray:
+        """Share (0-1) of its next claim year's credits a firm buys now at ``price`` (USD per
+        tCO2e) when it expects to pay ``expected`` for them next year (aligned or
+        broadcast): ``buy_ahead_response`` times the gain of buying now, ``ln(expected /
+        price)``, less the cost of holding a credit a year, ``cost_of_capital_yr +
+        pledge_drop_yr`` (a firm that drops its pledge has no use for it), within 0 and 1.
+        With a large response it is arbitrage: all of next year's credits below
+        ``expected * exp(-hurdle)``, none above."""
+        hurdle = params.cost_of_capital_yr + params.pledge_drop_yr
+        gain = np.log(np.divide(expected, price, out=np.ones(np.broadcast(expected,
+                                                                           price).shape),
+                                where=price > 0))
+        return (params.buy_ahead_response * (gain - hurdle)).clip(0.0, 1.0)
 
     def demand(self, rng: np.random.Generator, firm: np.ndarray, params: FirmParams,
                price: np.ndarray, sentiment: np.ndarray, offset_cap: float,
-               type_mix: np.ndarray, on_offer: np.ndarray,
-               trend: np.ndarray | None = None) -> Demand:
+               type_mix: np.ndarray, on_offer: np.ndarray) -> Demand:
         """Bids of firms ``firm`` (those buying this month, :meth:`buying`).
 
         Type: the firm's favourite, unless scandals turned it away (with probability the share
@@ -286,9 +285,10 @@ class FirmPopulation:
         its price is above what the firm will pay for it or no seller holds it (``on_offer``,
         per type): then the best-value type on offer, if the firm will pay its price.
         Quantity: the credit share of its target (:meth:`plan`) at the price it plans with
-        (``price``, per type), less what it bought ahead for this claim year (:attr:`covered`),
-        plus the share of it it buys for the next claim year (:meth:`ahead_share` at the
-        expected log price change per year of its type, ``trend``; none without it). Limit
+        (``price``, per type: what it expects to pay, now and next year), less what it bought
+        ahead for this claim year (:attr:`covered`); and, at each step of its demand curve, the
+        share of its next claim year's credits worth buying ahead at that step's price
+        (:meth:`ahead_share`; the next claim taken to be this one). Limit
         price: willingness to pay, scaled by the type's
         sentiment (scandals lower it) and :attr:`type_value`: what an unrated credit is
         worth to it. Segment: 0 (with quality books,
@@ -316,12 +316,10 @@ class FirmPopulation:
         priced_out = (wtp * appeal[kind] < price[kind]) | ~on_offer[kind]
         kind[priced_out & (wtp * appeal[best] >= price[best])] = best
         limit = wtp * appeal[kind]
-        share = (np.zeros(len(firm)) if trend is None or not params.buy_ahead_response
-                 else self.ahead_share(params, trend[kind]))
-        (target, quantity, ahead), (step_price, step_quantity) = self._plan_and_curve(
-            params, firm, kind, price[kind], limit, sentiment, offset_cap, share)
+        (target, quantity), (step_price, step_quantity, step_ahead) = self._plan_and_curve(
+            params, firm, kind, price[kind], limit, sentiment, offset_cap)
         return Demand(firm, quantity, limit, kind, np.zeros(len(firm), dtype=np.int64), target,
-                      step_price, step_quantity, ahead)
+                      step_price, step_quantity, step_ahead)
 
     def demand_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
                      worth: np.ndarray, sentiment: np.ndarray, offset_cap: float
@@ -333,30 +331,32 @@ class FirmPopulation:
         they are dear, instead of taking the planned quantity at any price up to its
         worth."""
         return self._plan_and_curve(params, firm, kind, worth, worth, sentiment,
-                                    offset_cap, np.zeros(len(firm)))[1]
+                                    offset_cap)[1][:2]
 
     def _plan_and_curve(self, params: FirmParams, firm: np.ndarray, kind: np.ndarray,
                         planned: np.ndarray, worth: np.ndarray, sentiment: np.ndarray,
-                        offset_cap: float, ahead_share: np.ndarray
-                        ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
-                                   tuple[np.ndarray, np.ndarray]]:
-        """The targets (tCO2e per year), whole credits wanted (:meth:`plan_at`, less those
-        :attr:`covered`, plus ``ahead_share`` of them for the next claim year) and of them
-        those for the next claim year, at the ``planned`` prices, and :meth:`demand_curve`,
-        from one vectorised evaluation of the plan at every step's price and at the planned
-        one."""
+                        offset_cap: float
+                        ) -> tuple[tuple[np.ndarray, np.ndarray],
+                                   tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The targets (tCO2e per year) and whole credits wanted (:meth:`plan_at`, less those
+        :attr:`covered`) at the ``planned`` prices (what the firms expect to pay, now and
+        next year), :meth:`demand_curve`, and the credits bid at each of its steps for the
+        next claim year (:meth:`ahead_share` at the step's price), from one vectorised
+        evaluation of the plan at every step's price and at the planned one."""
         steps = params.bid_steps
         prices = worth[:, None] * _step_fractions(steps)
         at = np.concatenate([prices, planned[:, None]], axis=1)
         target, share = self.plan_at(params, firm[:, None], kind[:, None], at, sentiment,
                                      offset_cap)
         claim = np.floor(share * target)
-        ahead = np.floor(ahead_share[:, None] * claim)
-        wanted = np.maximum(claim - self.covered[firm, None], 0.0) + ahead
-        above = np.concatenate([wanted[:, 1:steps], np.zeros((len(firm), 1))], axis=1)
-        quantity = np.maximum(wanted[:, :steps] - above, 0).astype(np.int64)
-        return ((target[:, steps], wanted[:, steps].astype(np.int64),
-                 ahead[:, steps].astype(np.int64)), (prices, quantity))
+        wanted = np.maximum(claim - self.covered[firm, None], 0.0)
+        quantity = _bids(wanted[:, :steps])
+        ahead = np.zeros(quantity.shape, dtype=np.int64)
+        if params.buy_ahead_response:  # next year's credits as wanted at the planned price
+            share_ahead = self.ahead_share(params, planned[:, None], prices)
+            ahead = _bids(np.floor(share_ahead * claim[:, steps:]))
+        return ((target[:, steps], wanted[:, steps].astype(np.int64)),
+                (prices, quantity, ahead))
 
     def credit_share(self, firm: np.ndarray | slice, price: np.ndarray,
                      offset_cap: float) -> np.ndarray:
@@ -384,6 +384,14 @@ class FirmPopulation:
         """Cost (USD) of abating ``abated`` tonnes of ``target`` under the linear MAC."""
         share = np.divide(abated, target, out=np.zeros(len(abated)), where=target > 0)
         return self.mac_slope[firm] * share ** 2 / 2.0 * target
+
+
+def _bids(wanted: np.ndarray) -> np.ndarray:
+    """Bids (whole credits, int64) of a demand curve given the credits ``wanted`` at each of
+    its step prices (columns, cheapest first, never rising with the price): at each step,
+    those wanted beyond the next step's."""
+    above = np.concatenate([wanted[:, 1:], np.zeros((len(wanted), 1))], axis=1)
+    return np.maximum(wanted - above, 0).astype(np.int64)
 
 
 @functools.cache
