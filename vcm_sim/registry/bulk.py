@@ -9,7 +9,7 @@ buffer deposits; transfers, then retirements).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import accumulate, compress, count
+from itertools import accumulate, compress
 from operator import not_
 from typing import Callable, Sequence
 
@@ -126,9 +126,7 @@ class BulkOperations:
         holdings, totals, retired = self._holdings, self._account_totals, self._retired
         seller = [s[m] for m in legs.match]
         buyer = [d[m] for m in legs.match]
-        retiring = []
-        for k, m, a, c, b, q in zip(count(), legs.match, seller, buyer, legs.batch,
-                                     legs.quantity):
+        for m, a, c, b, q in zip(legs.match, seller, buyer, legs.batch, legs.quantity):
             holding = holdings[a]
             left = holding[b] - q
             if left:
@@ -138,20 +136,23 @@ class BulkOperations:
             totals[a] -= q
             if retire[m]:
                 retired[b] += q
-                retiring.append(k)
             else:
                 holding = holdings[c]
                 holding[b] = holding.get(b, 0) + q
                 totals[c] += q
-        retired_quantity = [legs.quantity[k] for k in retiring]
-        self._retired_total += sum(retired_quantity)
+        if all(retire):  # firms buying: every leg retires, and the legs are the retirements
+            retiring, retiring_buyer = legs, buyer
+        else:
+            kept = [k for k, m in enumerate(legs.match) if retire[m]]
+            retiring = Deliveries(*([column[k] for k in kept]
+                                    for column in (legs.match, legs.batch, legs.quantity)))
+            retiring_buyer = [buyer[k] for k in kept]
+        self._retired_total += sum(retiring.quantity)
         self.journal.extend(self.step, Kind.TRANSFER, legs.batch, seller, buyer, legs.quantity)
-        retiring_buyer = [buyer[k] for k in retiring]
-        names = self._account_names
         self.journal.extend(
-            self.step, Kind.RETIRE, [legs.batch[k] for k in retiring], retiring_buyer, NONE,
-            retired_quantity, self.journal.intern_many([names[a] for a in retiring_buyer]),
-            self.journal.intern_many([claims[legs.match[k]] for k in retiring]))
+            self.step, Kind.RETIRE, retiring.batch, retiring_buyer, NONE, retiring.quantity,
+            self._name_text_ids(retiring_buyer),
+            self.journal.intern_many([claims[m] for m in retiring.match]))
         return legs
 
     def _plan_deliveries(self, sellers: Sequence, buyers: Sequence, quantities: Sequence[int],

@@ -40,6 +40,7 @@ class Registry(BulkOperations, Invariants):
         self._account_ids: dict[str, int] = {}
         self._account_names: list[str] = []
         self._holdings: list[dict[int, int]] = []  # per account: {batch_id: credits}
+        self._name_texts: list[int] = []  # per account: its name's journal text id, -1 until used
         self._account_totals = array("q")  # per account: credits held; a buffer numpy reads
         self._retired: list[int] = []
         self._cancelled: list[int] = []
@@ -82,6 +83,7 @@ class Registry(BulkOperations, Invariants):
             self._account_ids[name] = len(self._account_names)
             self._account_names.append(name)
             self._holdings.append({})
+            self._name_texts.append(-1)
             self._account_totals.append(0)
 
     @property
@@ -402,6 +404,16 @@ class Registry(BulkOperations, Invariants):
         """Names of the accounts of ids ``ids`` (positions in :attr:`accounts`)."""
         names = self._account_names
         return [names[i] for i in ids]
+
+    def _name_text_ids(self, ids: list[int]) -> list[int]:
+        """Journal text ids of the names of accounts ``ids``, each interned at its first use
+        and then kept per account: a list lookup instead of a search of the journal's table
+        of every text ever interned, which grows with every claim."""
+        texts = self._name_texts
+        for a in ids:
+            if texts[a] < 0:
+                texts[a] = self.journal.intern(self._account_names[a])
+        return [texts[a] for a in ids]
 
     def _oldest_first(self, account: int, eligible: Callable[[int], bool] | None
                       ) -> Iterator[tuple[int, int]]:

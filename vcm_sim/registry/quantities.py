@@ -52,7 +52,8 @@ def check_quantities(quantities: Sequence[int], n: int) -> np.ndarray:
     if n and (quantity.dtype.kind not in "iu" or bools):
         raise RegistryError(f"quantities must be positive integers (credits), got "
                             f"{quantities!r:.80}")
-    if n and (quantity.min() <= 0 or quantity.max() > MAX_QUANTITY):  # two reductions
+    # The maximum is int64's own: only a uint64 quantity can exceed it.
+    if n and (quantity.min() <= 0 or quantity.dtype == np.uint64 and quantity.max() > MAX_QUANTITY):
         bad = (quantity <= 0) | (quantity > MAX_QUANTITY)
         k = int(bad.nonzero()[0][0])
         raise RegistryError(f"entry {k}: quantity must be a positive integer (credits) of at "
@@ -68,9 +69,8 @@ def check_shares(shares: Sequence[float], n: int) -> np.ndarray:
     if n and raw.dtype.kind not in "iuf":
         raise RegistryError(f"buffer shares must be numbers in [0, 1], got {shares!r:.80}")
     share = raw.astype(np.float64)
-    bad = ~((share >= 0.0) & (share <= 1.0))
-    if bad.any():
-        k = int(bad.nonzero()[0][0])
+    if n and not 0.0 <= share.min() <= share.max() <= 1.0:  # NaN fails too
+        k = int((~((share >= 0.0) & (share <= 1.0))).nonzero()[0][0])
         raise RegistryError(f"entry {k}: buffer_share must be in [0, 1], got {share[k].item()!r}")
     return share
 
@@ -99,13 +99,17 @@ def check_vintages(vintages: int | Sequence[int], n: int) -> list[int]:
     RegistryError naming the first bad one (booleans are refused)."""
     if isinstance(vintages, Integral) and not isinstance(vintages, bool):
         return [int(vintages)] * n
-    if isinstance(vintages, (str, bytes, bool)) or not isinstance(vintages,
-                                                                  (abc.Sequence, np.ndarray)):
+    whole = (isinstance(vintages, np.ndarray) and vintages.ndim == 1
+             and vintages.dtype.kind in "iu")  # integer years all: no entry to check
+    if not whole and (isinstance(vintages, (str, bytes, bool))
+                      or not isinstance(vintages, (abc.Sequence, np.ndarray))):
         raise RegistryError(f"vintage must be an integer year or one per entry, got "
                             f"{vintages!r:.80}")
-    years = list(vintages)
+    years = vintages.tolist() if whole else list(vintages)
     if len(years) != n:
         raise RegistryError(f"vintages has {len(years)} entries, expected {n}")
+    if whole:
+        return years
     for k, year in enumerate(years):
         if not isinstance(year, Integral) or isinstance(year, bool):
             raise RegistryError(f"entry {k}: vintage must be an integer year, got {year!r}")
