@@ -119,9 +119,10 @@ def integrity_counts(kind: np.ndarray, real: np.ndarray, credits: np.ndarray, fl
     """Per project type (columns), the ``credits`` with at least ``floor`` real tonnes each
     (row 0) and all of them (row 1); ``kind``, ``real`` (real tonnes per credit) and
     ``credits`` aligned."""
-    high = np.where(real >= floor, credits, 0)
-    return np.stack([np.bincount(kind, weights=high, minlength=n_types),
-                     np.bincount(kind, weights=credits, minlength=n_types)]).astype(np.int64)
+    high = credits * (real >= floor)  # whole credits: 0 where below the floor
+    # Whole credits summed as floats are exact: the rows convert to int64 as they stack.
+    return np.array([np.bincount(kind, weights=high, minlength=n_types),
+                     np.bincount(kind, weights=credits, minlength=n_types)], dtype=np.int64)
 
 
 class Jurisdiction:
@@ -612,11 +613,12 @@ class Jurisdiction:
             self.types.buffer_share[kind], labels,
             None if labels is None else [names[k] for k in kind.tolist()])
         self.labels.record_issue(batch, labels, quantity)
+        real = result.real_per_credit[issued]
         self.issued_quality += integrity_counts(
-            kind, result.real_per_credit[issued], quantity,
-            high_integrity_floor(self.config.rating_agencies.notch_width), len(names))
-        self.truth.extend(batch, project, quantity, result.real_per_credit[issued],
-                          result.over_credited[issued], result.verifier[issued], vintage)
+            kind, real, quantity, high_integrity_floor(self.config.rating_agencies.notch_width),
+            len(names))
+        self.truth.extend(batch, project, quantity, real, result.over_credited[issued],
+                          result.verifier[issued], vintage)
         np.add.at(self.issued_by_type, kind, quantity)
         self.projects.credited[project] += quantity
         self.projects.at_risk[project] += quantity
@@ -892,7 +894,8 @@ class Jurisdiction:
         value, volume, bought, quotes = trading.trade(self, demand, stock, abroad)
         self.traded_month = (float(value.sum()), int(volume.sum()))
         n = self.segments.n
-        by_type = value.reshape(-1, n).sum(axis=1), volume.reshape(-1, n).sum(axis=1)
+        by_type = ((value, volume) if n == 1  # one book per type: the type's sums are its own
+                   else (value.reshape(-1, n).sum(axis=1), volume.reshape(-1, n).sum(axis=1)))
         self.traded_by_type[0] += by_type[0]
         self.traded_by_type[1] += by_type[1]
         abated = np.maximum(demand.target - self.firms.covered[demand.firm] - bought, 0.0)
@@ -984,6 +987,8 @@ class Jurisdiction:
         and this (a Tornqvist weight). Also this month's split, a type that did not trade
         keeping its last."""
         n = self.segments.n
+        if n == 1:  # one book per type: it has the type's weight and all of its volume
+            return self.types.credit_mix, self.segment_share
         by_type = volume.reshape(-1, n).astype(float)
         total = by_type.sum(axis=1, keepdims=True)
         share = np.divide(by_type, total, out=self.segment_share.copy(), where=total > 0)
@@ -1088,11 +1093,12 @@ class Jurisdiction:
         rating band their projects have now (:meth:`claims_by_rating`)."""
         np.add.at(self.truth.retired, batch, credits)
         project = self.truth.project[batch]
-        np.add.at(self.retired_by_type, self.projects.kind[project], credits)
+        kind = self.projects.kind[project]
+        np.add.at(self.retired_by_type, kind, credits)
         if not behind_claims:
             return
         self.record_claims(self.truth.vintage[batch], self.truth.real_now(batch), credits,
-                           self.projects.kind[project])
+                           kind)
         self.labels.record_retirements(batch, credits)
         if len(self.rater_agents):
             self.claimed_by_band = grow_array(self.claimed_by_band, self.truth.size)

@@ -172,7 +172,7 @@ class Projects:
     def accrue(self, step: int) -> np.ndarray:
         """Add one month of verifiable tonnes to active projects; returns them (tCO2e)."""
         monthly = self.area_ha * self.rate / STEPS_PER_YEAR * (1.0 - self.leakage)
-        monthly = np.where(self.active(step), monthly, 0.0)
+        monthly = monthly * self.active(step)  # tonnes are never negative: +0 when inactive
         self.pending_verifiable += monthly
         self.pending_tonne_months += monthly * step
         return monthly

@@ -389,7 +389,7 @@ def untraded_quotes(bids: Orders, asks: Orders, volume: np.ndarray, n_segments: 
     """The :class:`Quotes` of the types whose posted ``bids`` (after the price ceiling;
     firms', traders' and covered firms') found no trade (``volume``, credits per book of
     ``n_segments`` per type), or None when there are none (most months)."""
-    type_volume = volume.reshape(-1, n_segments).sum(axis=1)
+    type_volume = volume if n_segments == 1 else volume.reshape(-1, n_segments).sum(axis=1)
     if type_volume.all():
         return None
     n = len(type_volume)
@@ -602,7 +602,9 @@ def deliver_matches(market: Jurisdiction, buyers: np.ndarray, sellers: np.ndarra
     if not any(retiring):
         return
     table = np.array((legs.match, legs.batch, legs.quantity), dtype=np.int64)
-    match, batch, credits = table[:, retire[table[0]]]  # the retiring legs
+    if not all(retiring):  # most months every buyer is a firm, and every leg retires
+        table = table[:, retire[table[0]]]  # the retiring legs
+    match, batch, credits = table
     firm = firm[match]
     market.record_retirements(batch, credits)
     back_claims(market, market, firm, batch, credits)
@@ -624,7 +626,8 @@ def back_claims(market: Jurisdiction, origin: Jurisdiction, firm: np.ndarray,
     is of the type of its last leg."""
     firms = market.firms
     real = credits * origin.truth.real_now(batch)
-    np.add.at(firms.claimed_this_year, firm, credits)
+    # Added as the floats the column holds: ufunc.at is several times slower on mixed types.
+    np.add.at(firms.claimed_this_year, firm, credits.astype(float))
     np.add.at(firms.real_this_year, firm, real)
     market.tally.claimed_tco2 += int(credits.sum())
     market.tally.claimed_real_tco2 += float(real.sum())
