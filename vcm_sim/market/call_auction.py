@@ -233,7 +233,7 @@ class _Side:
         """
         tier_price = price[self.tier]
         inside = tier_price < self.price if self.falling else self.price < tier_price
-        fill = np.where(inside, self.quantity, 0)
+        fill = self.quantity * inside  # whole credits: 0 outside
         left = volume.copy()
         np.subtract.at(left, self.tier, fill)
         marginal = ((self.price == tier_price) & (left[self.tier] > 0)).nonzero()[0]
@@ -290,8 +290,8 @@ def _pair_by_tier(bids: _Side, bid_fill: np.ndarray, asks: _Side, ask_fill: np.n
     :func:`~vcm_sim.market.settlement.pair_orders` over all tiers pairs each tier on its own
     (the fills are the clearing's own: :func:`match_fills`'s checks are not repeated)."""
     bid_order, ask_order = bid_fill.nonzero()[0], ask_fill.nonzero()[0]
-    bid_order = bid_order[np.argsort(bids.tier[bid_order], kind="stable")]
-    ask_order = ask_order[np.argsort(asks.tier[ask_order], kind="stable")]
+    bid_order = bid_order[bids.tier[bid_order].argsort(kind="stable")]
+    ask_order = ask_order[asks.tier[ask_order].argsort(kind="stable")]
     bid, ask, quantity = pair_orders(bid_order, bid_fill[bid_order], ask_order,
                                      ask_fill[ask_order])
     tier = bids.tier[bid]
@@ -333,7 +333,7 @@ def _clearing(bid_price: np.ndarray, bid_qty: np.ndarray, ask_price: np.ndarray,
 def _fill(inside: np.ndarray, margin: np.ndarray, quantity: np.ndarray, volume: int,
           rng: np.random.Generator | None) -> np.ndarray:
     """Fill ``inside`` orders in full and ration the rest of ``volume`` over ``margin`` orders."""
-    fill = np.where(inside, quantity, 0)
+    fill = quantity * inside  # whole credits: 0 outside
     left = volume - int(fill.sum())
     if left:
         _ration(fill, margin.nonzero()[0], quantity, left, rng)
