@@ -221,14 +221,18 @@ class FirmPopulation:
         return self.plan_at(params, firm, kind, price[kind], sentiment, offset_cap)
 
     def plan_at(self, params: FirmParams, firm: np.ndarray | slice, kind: np.ndarray,
-                p: np.ndarray, sentiment: np.ndarray,
-                offset_cap: float) -> tuple[np.ndarray, np.ndarray]:
+                p: np.ndarray, sentiment: np.ndarray, offset_cap: float,
+                worth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`plan` at a price per firm (``p``, USD per tCO2e, aligned with ``firm``; or
-        several per firm, ``firm`` and ``kind`` a column against the columns of ``p``)."""
-        share = self.credit_share(firm, p, offset_cap)
+        several per firm, ``firm`` and ``kind`` a column against the columns of ``p``);
+        ``worth``, what a credit is worth to each firm (USD per tCO2e), when the caller has
+        it already."""
+        slope = self.mac_slope[firm]
+        share = _credit_share(slope, p, offset_cap)
         abated = 1.0 - share
-        unit_cost = self.mac_slope[firm] * abated ** 2 / 2.0 + p * share
-        worth = self.wtp[firm] * (sentiment * self.type_value)[kind]
+        unit_cost = slope * abated ** 2 / 2.0 + p * share
+        if worth is None:
+            worth = self.wtp[firm] * (sentiment * self.type_value)[kind]
         # Prices are never negative, so neither is the cost's ratio to the worth: 1 - ratio is
         # at most 1 and only the floor at 0 binds.
         value_left = np.maximum(1.0 - np.divide(unit_cost, worth,
@@ -347,7 +351,7 @@ class FirmPopulation:
         prices = worth[:, None] * _step_fractions(steps)
         at = np.concatenate([prices, planned[:, None]], axis=1)
         target, share = self.plan_at(params, firm[:, None], kind[:, None], at, sentiment,
-                                     offset_cap)
+                                     offset_cap, worth[:, None])
         claim = np.floor(share * target)
         wanted = np.maximum(claim - self.covered[firm, None], 0.0)
         quantity = _bids(wanted[:, :steps])
@@ -363,10 +367,7 @@ class FirmPopulation:
         """Share (0-1) of their targets firms ``firm`` want in credits at ``price`` (USD per
         tCO2e, one per firm): what is not worth abating, ``1 - price / slope``, within the
         offset cap."""
-        # No floor at 0 on the abated share: the cap (a share, at most 1) bounds what it
-        # would leave above 1 all the same.
-        abated_share = np.minimum(price / self.mac_slope[firm], 1.0)
-        return np.minimum(1.0 - abated_share, offset_cap)
+        return _credit_share(self.mac_slope[firm], price, offset_cap)
 
     def expected_monthly_demand(self, params: FirmParams, price: np.ndarray,
                                 sentiment: np.ndarray, offset_cap: float,
@@ -392,6 +393,15 @@ def _bids(wanted: np.ndarray) -> np.ndarray:
     those wanted beyond the next step's."""
     above = np.concatenate([wanted[:, 1:], np.zeros((len(wanted), 1))], axis=1)
     return np.maximum(wanted - above, 0).astype(np.int64)
+
+
+def _credit_share(slope: np.ndarray, price: np.ndarray, offset_cap: float) -> np.ndarray:
+    """:meth:`FirmPopulation.credit_share` of firms with MAC slopes ``slope`` (USD per
+    tCO2e)."""
+    # No floor at 0 on the abated share: the cap (a share, at most 1) bounds what it would
+    # leave above 1 all the same.
+    abated_share = np.minimum(price / slope, 1.0)
+    return np.minimum(1.0 - abated_share, offset_cap)
 
 
 @functools.cache
