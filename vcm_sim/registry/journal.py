@@ -85,26 +85,26 @@ class Journal:
         """Record several entries at once: columns of equal length (``kind`` may be one kind
         for all); ``note`` and ``claim`` default to none."""
         n = len(batch)
-        values = (step, kind, batch, src, dst, quantity, NONE if note is None else note,
-                  NONE if claim is None else claim)
         columns = (self.step, self.kind, self.batch, self.src, self.dst, self.quantity,
                    self.note, self.claim)
-        # Lists, what the registry passes, go straight into their column (array.fromlist,
-        # one call a column, no intermediate array); the rest are typed first.
-        typed = [v if type(v) is list else _typed_column(name, column.typecode, v, n)
-                 for name, column, v in zip(_COLUMNS, columns, values)]
-        for name, column in zip(_COLUMNS, typed):
-            if len(column) != n:
-                raise ValueError(f"journal column {name} has {len(column)} entries, not {n}")
         start = len(self.kind)
         try:
-            for column, values in zip(columns, typed):
-                if type(values) is list:
+            for name, column, values in zip(_COLUMNS, columns, (step, kind, batch, src, dst,
+                                                                quantity, note, claim)):
+                # Lists, what the registry passes, go straight into their column
+                # (array.fromlist, no intermediate array); the rest are typed first.
+                listed = type(values) is list
+                if not listed:
+                    values = _typed_column(name, column.typecode,
+                                           NONE if values is None else values, n)
+                if len(values) != n:
+                    raise ValueError(f"journal column {name} has {len(values)} entries, not {n}")
+                if listed:
                     column.fromlist(values)
                 else:
                     column.extend(values)
-        except (OverflowError, TypeError):  # a value that does not fit: no entry recorded
-            for column in columns:
+        except (OverflowError, TypeError, ValueError):  # a value that does not fit or a
+            for column in columns:  # column of another length: no entry recorded
                 del column[start:]
             raise
 
