@@ -64,8 +64,10 @@ class Streams:
         self.root = root
         self._tail = (market,) if market else ()
         self._month: int | None = None
-        self._generators: dict[str, np.random.Generator] = {}
-        self._states: dict[str, dict] = {}
+        self._streams: dict[str, tuple[np.random.Generator, np.random.BitGenerator, dict,
+                                       list[int]]] = {}
+        """Per stream name: its generator, the generator's bit generator, the saved state each
+        month starts from and that state's counter (see :meth:`_new`)."""
         self._started: set[str] = set()
 
     def get(self, name: str, month: int) -> np.random.Generator:
@@ -76,25 +78,31 @@ class Streams:
             self._month = month
             self._started.clear()
         elif name in self._started:
-            return self._generators[name]
-        generator = self._generators.get(name)
-        if generator is None:
-            key = np.random.SeedSequence(self.root.entropy, pool_size=self.root.pool_size,
-                                         spawn_key=self.root.spawn_key
-                                         + (TAG, STREAMS.index(name)) + self._tail)
-            generator = self._generators[name] = np.random.Generator(
-                np.random.Philox(key=key.generate_state(2, np.uint64)))
-            state = self._states[name] = generator.bit_generator.state
-            state["buffer_pos"] = len(state["buffer"])  # nothing buffered
-            state["has_uint32"] = 0
-            # Python ints, not numpy arrays: the state setter reads them a third faster.
-            state["state"] = {key: words.tolist() for key, words in state["state"].items()}
-            state["buffer"] = state["buffer"].tolist()
+            return self._streams[name][0]
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = self._new(name)
         # The start of this month: counter (0, 0, month + 1, 0) (the saved state's other
         # words stay 0), nothing buffered. A month draws far fewer than 2**128 blocks, so
         # months never overlap.
-        state = self._states[name]
-        state["state"]["counter"][2] = month + 1
-        generator.bit_generator.state = state
+        generator, bit_generator, state, counter = stream
+        counter[2] = month + 1
+        bit_generator.state = state
         self._started.add(name)
         return generator
+
+    def _new(self, name: str) -> tuple[np.random.Generator, np.random.BitGenerator, dict,
+                                       list[int]]:
+        """Stream ``name``'s generator, its bit generator, the state its months start from
+        (its key, nothing buffered) and that state's counter words, which :meth:`get` sets."""
+        key = np.random.SeedSequence(self.root.entropy, pool_size=self.root.pool_size,
+                                     spawn_key=self.root.spawn_key
+                                     + (TAG, STREAMS.index(name)) + self._tail)
+        generator = np.random.Generator(np.random.Philox(key=key.generate_state(2, np.uint64)))
+        state = generator.bit_generator.state
+        state["buffer_pos"] = len(state["buffer"])  # nothing buffered
+        state["has_uint32"] = 0
+        # Python ints, not numpy arrays: the state setter reads them a third faster.
+        state["state"] = {key: words.tolist() for key, words in state["state"].items()}
+        state["buffer"] = state["buffer"].tolist()
+        return generator, generator.bit_generator, state, state["state"]["counter"]
