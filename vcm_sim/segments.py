@@ -71,6 +71,8 @@ class Segments:
 
     def book(self, kind: np.ndarray, segment: np.ndarray | int = 0) -> np.ndarray:
         """Book of each order: project type ``kind`` and ``segment`` (see the module)."""
+        if self.n == 1:  # one segment, 0: a type's one book
+            return np.array(kind, dtype=np.int64)
         return np.asarray(kind, dtype=np.int64) * self.n + segment
 
     def kind(self, book: np.ndarray) -> np.ndarray:

@@ -195,9 +195,8 @@ class FirmPopulation:
         adopt = bass_hazard(params, share) * welcome
         drop = params.pledge_drop_yr * (1.0 - welcome)
         hazard = np.where(pledged, drop, adopt) / STEPS_PER_YEAR
-        switch = draw < hazard
-        self.pledge[switch & ~pledged] = NEUTRAL
-        self.pledge[switch & pledged] = NONE
+        switch = (draw < hazard).nonzero()[0]
+        self.pledge[switch] = np.where(pledged[switch], NONE, NEUTRAL)
 
     def coverage(self, params: FirmParams, firm: np.ndarray | slice) -> np.ndarray:
         """Largest share of its emissions each of firms ``firm`` claims under its pledge."""
