@@ -130,6 +130,8 @@ STRUCTURAL_IN: dict[tuple[str, float], str] = {
     ("segments.py", 2): "two label states (labelled or not) per rating grade in a segment",
     ("valuation.py", 2): "the middle of a grade's range of real tonnes (half its width)",
     ("issuance.py", 2): "an array at least doubles when it grows (memory only)",
+    ("cash.py", 1e-6): "USD the cash statement's check allows for the rounding of float "
+                       "sums (with 1e-9 of the gross flows), not behaviour",
     ("projects.py", 1e-6): "months added to a mean capture month before flooring it: float "
                            "noise in sums of tonnes times months, not behaviour",
     ("jurisdiction.py", 3): "three draws per claim verified (caught, reviewed, baseline "
