@@ -217,15 +217,15 @@ def readme(v: Validation, table: pd.DataFrame, crit_on: list[checks.Criterion],
         lines += [
             "**The 2021 price boom is missing.** The model's price is set by developers' "
             "asks (their expected price, less the cost of carrying stock) against firms' "
-            "demand curves; nothing in it lets buyers bid ahead of their own claims. The "
-            "boom of 2021 was bought by intermediaries and speculators who held credits in "
-            "anticipation of the net-zero wave (exchange contracts such as N-GEO launched in "
-            "2021), and the bust followed when that demand did not come. Speculative "
-            "holders exist in the model (`population.traders`, chartists and "
-            "fundamentalists) but are off in `history`; switched on by hand (20 or 50 "
-            "traders, before the calibration) they did not raise the 2021 price either. "
-            "What is missing is demand that buys ahead of claims: firms buying forward and "
-            "intermediaries holding stock on the demand they expect.",
+            "demand curves, and every expectation in it is adaptive: the recent price, moved "
+            "by part of its recent trend (`expectations.trend_weight`). Demand that buys "
+            "ahead of claims is in the model "
+            "but off in `history`: speculative traders (`population.traders`) and firms "
+            "buying part of next year's credits when they sell below the firms' forecast "
+            "(`firms.buy_ahead_response`, experiment `buying_ahead`); `docs/validation.md` "
+            "says what each did when tried. What adaptive forecasts cannot give is demand "
+            "bought on the pledge wave itself: buyers and intermediaries reading the net-zero "
+            "targets (the SBTi count the model uses as a driver) as future demand.",
             "",
         ]
     lines += [
