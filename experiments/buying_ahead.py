@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from common import (PAIRED_NOTE, arguments, by_level, ci_text, markdown_table, paired,
                     paired_row, paired_text, resolved, run, series, write_readme)
 from vcm_sim import hindcast
+from vcm_sim.validate import checks
 
 NAME = "buying_ahead"
 FACTOR = "buying"
@@ -25,8 +26,9 @@ LEVELS = {"off": "no buying ahead (the preset)",
           "arbitrage": "response 100 (arbitrage)",
           "arbitrage_cheap_money": "response 100, cost of capital 2%"}
 BOOM_YEAR = 2021
-PLACEBO_YEARS = range(2012, 2020)
-"""Years whose June-to-November rise is the placebo: in-sample, before the boom."""
+PLACEBO_YEARS = range(checks.PLACEBO_FROM, checks.BOOM_YEAR - 1)
+"""Years whose June-to-November rise is the placebo: as the validation's (before them the
+market is thin), before the boom."""
 SMOOTHING_MONTHS = 3
 """Prices are read on centred 3-month means, as the validation reads them."""
 DATA = {"rise_2021": 12.70 / 4.64, "retired_2021_mt": 72.0, "retired_2022_mt": 46.1,
@@ -34,13 +36,15 @@ DATA = {"rise_2021": 12.70 / 4.64, "retired_2021_mt": 72.0, "retired_2022_mt": 4
 """The data's figures (Platts nature-based assessment, June and November 2021; Berkeley VROD
 forestry and land-use retirements, vcm_sim/data/targets.toml)."""
 METRICS = {"rise_2021": "price rise June to November 2021 (x)",
-           "log_rise_excess": "ln rise 2021 less the median ln rise of 2012-2019",
-           "placebo_rise": "median June-to-November rise of 2012-2019 (x)",
+           "log_rise_excess": "ln rise 2021 less the median ln rise of 2016-2019",
+           "placebo_rise": "median June-to-November rise of 2016-2019 (x)",
            "volatility": "sd of monthly log price changes 2012-2021",
            "retired_2021_mt": "retirements 2021, Mt",
            "retired_2022_mt": "retirements 2022, Mt",
            "retirement_change": "retirements 2022 over 2021 (x)",
            "held_peak_mt": "most credits firms held at once, Mt",
+           "ahead_share_2021": "credits bought ahead in 2021 over those bought ahead and "
+                               "retired in 2021",
            "distance": "distance to the in-sample data (the calibration's)"}
 
 
@@ -61,6 +65,8 @@ def run_statistics(frame: pd.DataFrame, observed: dict[str, float]) -> dict[str,
     returns = np.log(in_sample[in_sample > 0]).diff().dropna()
     retired = flows["retired_mt"]
     scale = hindcast.targets().scale
+    ahead = frame.groupby("year")["bought_ahead"].last().diff() * scale / 1e6  # Mt a year
+    ahead_2021 = float(ahead.get(BOOM_YEAR, np.nan))
     return {"rise_2021": boom,
             "log_rise_excess": (np.log(boom) - np.median(np.log(placebo))
                                 if len(placebo) and boom > 0 else np.nan),
@@ -70,6 +76,8 @@ def run_statistics(frame: pd.DataFrame, observed: dict[str, float]) -> dict[str,
             "retired_2022_mt": float(retired.get(2022, np.nan)),
             "retirement_change": float(retired.get(2022, np.nan) / retired.get(2021, np.nan)),
             "held_peak_mt": float(frame["held_by_firms"].max()) * scale / 1e6,
+            "ahead_share_2021": ahead_2021 / (ahead_2021 + float(retired.get(BOOM_YEAR,
+                                                                            np.nan))),
             "distance": hindcast.distance(hindcast.statistics_of(flows, prices), observed)}
 
 
@@ -144,7 +152,10 @@ def main() -> None:
                     for lvl in LEVELS)
         + f" (data {DATA['retired_2021_mt']:.0f}); 2022 over 2021 "
         + "; ".join(f"{ci_text(tables['retirement_change'].loc[lvl])}" for lvl in LEVELS)
-        + f" (data {DATA['retirement_change']:.2f}). Most credits firms held at once: "
+        + f" (data {DATA['retirement_change']:.2f}). Credits bought ahead in 2021, as a share "
+        "of those bought ahead and retired that year: "
+        + "; ".join(f"{ci_text(tables['ahead_share_2021'].loc[lvl])}" for lvl in LEVELS)
+        + "; most credits firms held at once: "
         + "; ".join(f"{ci_text(tables['held_peak_mt'].loc[lvl])} Mt" for lvl in LEVELS) + ".",
         "Price volatility (sd of monthly log changes, 2012-2021): "
         + "; ".join(f"{LEVELS[lvl]}: {ci_text(tables['volatility'].loc[lvl])}" for lvl in LEVELS)
@@ -159,8 +170,8 @@ def main() -> None:
         "arbitrage when the response is large. It holds them and retires them when its next "
         "claim year opens. So some results are mechanical: a firm buys ahead only where its "
         "own forecast (the market's expected price moved by a fifth of its yearly trend) "
-        "lies above the price, and what it buys ahead is retired a year later, when it buys "
-        "that much less. What is measured is whether that demand, met by developers' asks, "
+        "lies above the price, and what it buys ahead is retired when its next claim year "
+        "opens (one to twelve months after the purchase), when it buys that much less. What is measured is whether that demand, met by developers' asks, "
         "moves the price of 2021 more than the price of years without a boom.", "",
         "The 2021 rise is read at fixed dates (November over June, 3-month centred means, "
         "as the data's Platts assessments), not as a peak over a window: a noisy price's "

@@ -93,16 +93,16 @@ def test_a_missing_posterior_is_a_one_line_error(tmp_path):
 
 
 def test_the_boom_placebo_measures_the_rise_where_no_boom_is_known():
-    """The boom statistic from June of 2012-2019: a flat price gives 1x and no doubling; a
-    price that doubles for three months of 2015 doubles only in the window from June 2014
-    (one of eight per draw), and a boom after June 2021 is outside every window."""
+    """The boom statistic from June of 2016-2019: a flat price gives 1x and no doubling; a
+    price that doubles for three months of 2017 doubles only in the window from June 2016
+    (one of four per draw), and a boom after June 2021 is outside every window."""
     months = [f"{y}-{m:02d}" for y in range(2010, 2026) for m in range(1, 13)]
     flat = pd.Series(5.0, index=months)
     spiked = flat.copy()
-    spiked.loc[["2015-03", "2015-04", "2015-05", "2021-09", "2021-10", "2021-11"]] = 10.0
+    spiked.loc[["2017-03", "2017-04", "2017-05", "2021-09", "2021-10", "2021-11"]] = 10.0
     t = hindcast.targets()
     placebo = checks.placebo_rise(pd.DataFrame({0: flat, 1: flat}), t)
-    assert placebo.years == range(2012, 2020)
+    assert placebo.years == range(2016, 2020)
     assert placebo.median == pytest.approx(1.0) and placebo.share_doubling == 0.0
     placebo = checks.placebo_rise(pd.DataFrame({0: spiked, 1: flat}), t)
-    assert placebo.share_doubling == pytest.approx(1 / 16)
+    assert placebo.share_doubling == pytest.approx(1 / 8)

@@ -44,7 +44,7 @@ from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, V
 from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost, project_npv,
                                       running_revenue_short)
-from vcm_sim.agents.firm import FirmPopulation
+from vcm_sim.agents.firm import NET_ZERO, NONE, FirmPopulation
 from vcm_sim.agents.rater import A_OR_ABOVE, RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
@@ -908,17 +908,28 @@ class Jurisdiction:
 
     def _retire_held(self, firm: np.ndarray) -> None:
         """Firms ``firm``, whose claim year opens, retire the credits they hold (bought ahead
-        for it) behind the new claim, as far as the claim rules admit them (a vintage
-        cut-off, a label): those count as :attr:`~FirmPopulation.covered`; credits the rules
-        no longer admit stay in the firm's account."""
+        for it) behind the new claim, as far as they still claim (a pledge; a net-zero one
+        under the 'sbti' standard), the claim needs them (the credits of their target at the
+        price they plan with, for their favourite type) and the claim rules admit them (a
+        vintage cut-off, a label): those count as :attr:`~FirmPopulation.covered`. The rest
+        stays in the firm's account (``held_by_firms``) for a later claim."""
+        s, firms = self.config, self.firms
+        claiming = firms.pledge[firm] != NONE
+        if s.rules.disclosure.claim_standard == "sbti":
+            claiming &= firms.pledge[firm] == NET_ZERO
+        firm = firm[claiming]
         eligible = trading.claim_filter(self)
         held = self.registry.held(self.firm_ids[firm], eligible)
-        holding = held > 0
-        if not holding.any():
+        if not held.any():
             return
-        firm, held = firm[holding], held[holding]
-        trading.deliver_own(self, self.firm_ids[firm], held, firm, eligible)
-        self.firms.covered[firm] = held
+        kind = firms.favourite_kind[firm]
+        target, share = firms.plan(s.firms, firm, kind, self.forecast_price,
+                                   self.sentiment.level, s.rules.market.offset_cap)
+        used = np.minimum(held, np.floor(share * target)).astype(np.int64)
+        retiring = used > 0
+        firm, used = firm[retiring], used[retiring]
+        trading.deliver_own(self, self.firm_ids[firm], used, firm, eligible)
+        firms.covered[firm] = used
 
     def _update_prices(self, value: np.ndarray, volume: np.ndarray, type_value: np.ndarray,
                        type_volume: np.ndarray, quotes: Quotes | None = None) -> None:

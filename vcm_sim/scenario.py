@@ -663,12 +663,18 @@ class Scenario(Strict):
 
 
 def _check_quality_books(scenario: Scenario) -> None:
-    """Quality books split a market that is not linked: linked markets still trade in one
-    book per type (not built yet)."""
+    """Quality books split a market that is not linked and whose firms do not buy ahead:
+    linked markets still trade in one book per type, and firms size their bids for next
+    year's credits on their type's price (neither is built for quality books yet)."""
     for name, market in scenario.market_scenarios():
         if not market.rules.market.quality_books:
             continue
         where = f"market {name!r}: " if name else ""
+        if market.firms.buy_ahead_response:
+            raise ScenarioError(f"{where}rules.market.quality_books with "
+                                "firms.buy_ahead_response > 0: firms size their bids for next "
+                                "year's credits on their type's price, not on a segment's "
+                                "(buying ahead in quality books is not built yet)")
         if scenario.linking.mode != "none":
             raise ScenarioError(f"{where}rules.market.quality_books with linking.mode = "
                                 f"{scenario.linking.mode!r}: linked markets trade in one book "

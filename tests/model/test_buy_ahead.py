@@ -72,24 +72,45 @@ def test_a_firm_that_never_buys_ahead_bids_as_before_and_buys_less_ahead_when_le
 
 def test_credits_bought_ahead_are_held_then_retired_behind_the_next_claim():
     """A firm holding credits at a month's end keeps them until its claim year opens, then
-    retires them behind the new claim (they count as its claimed credits and as covered),
-    and that year it bids for its claim less what they cover."""
+    retires as many as its new claim needs behind it (they count as its claimed credits and
+    as covered); a firm that has dropped its pledge retires none."""
     model = VCMModel(small(steps=60, firms=EAGER), rng=5)
     market = model.market
     firms, registry = market.firms, market.registry
-    checked = 0
+    retired = 0
     for _ in range(60):
         holding = registry.held(market.firm_ids)
         opening = (firms.buy_month == model.month_index % 12).nonzero()[0]  # open next month
         model.step()
         held = opening[holding[opening] > 0]
-        if len(held):
-            assert (registry.held(market.firm_ids[held]) == 0).all()
-            assert (firms.covered[held] == holding[held]).all()
-            assert (firms.claimed_this_year[held] >= holding[held]).all()
-            checked += len(held)
-    assert checked > 0
+        after = registry.held(market.firm_ids[held])
+        covered = firms.covered[held]
+        assert (covered <= holding[held]).all()
+        assert (after == holding[held] - covered).all()
+        assert (firms.claimed_this_year[held] >= covered).all()
+        unpledged = firms.pledge[held] == 0
+        assert (covered[unpledged] == 0).all()
+        retired += int(covered.sum())
+    assert retired > 0
     assert model.results().bought_ahead.iloc[-1] > 0
+
+
+def test_a_firm_that_drops_its_pledge_keeps_what_it_bought_ahead():
+    """Credits held by a firm without a pledge when its claim year opens back no claim."""
+    model = VCMModel(small(steps=60, firms=EAGER), rng=5)
+    market = model.market
+    firms = market.firms
+    while not (holders := (market.registry.held(market.firm_ids) > 0).nonzero()[0]).size:
+        model.step()
+    firm = holders[:1]
+    firms.pledge[firm] = 0  # dropped
+    held = market.registry.held(market.firm_ids[firm])
+    claimed = firms.claimed_this_year[firm].copy()
+    for _ in range(12):  # its claim year opens within a year
+        model.step()
+        assert (market.registry.held(market.firm_ids[firm]) == held).all()
+        assert firms.covered[firm][0] == 0
+    assert firms.claimed_this_year[firm][0] in (0.0, claimed[0])
 
 
 def test_a_firm_with_credits_in_hand_bids_for_its_claim_less_them():
@@ -113,6 +134,12 @@ def test_a_market_whose_buyers_buy_ahead_conserves_credits_and_cash_every_month(
             + results.cancelled).all()
 
 
-def test_linked_markets_refuse_firms_that_buy_ahead():
+def test_linked_markets_and_quality_books_refuse_firms_that_buy_ahead():
     with pytest.raises(ScenarioError, match="firms buying ahead in linked markets"):
         small("linked", firms={"buy_ahead_response": 1.0})
+    with pytest.raises(ScenarioError, match="quality_books with firms.buy_ahead_response"):
+        small("rated", firms={"buy_ahead_response": 1.0})
+    with pytest.raises(ScenarioError, match="quality_books with firms.buy_ahead_response"):
+        small(firms={"buy_ahead_response": 1.0},
+              events=[{"step": 3, "kind": "set", "path": "rules.market.quality_books",
+                       "value": True}])

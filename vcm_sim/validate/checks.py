@@ -165,6 +165,9 @@ def _growth(series: pd.Series, targets: Targets) -> float:
 
 BOOM_YEAR = 2021
 """The year of the boom the price-rise criterion looks for."""
+PLACEBO_FROM = 2016
+"""The first year of the placebo: before it the market is thin (a few Mt a year), its June
+prices tiny and noisy, and their rises no yardstick for a market of 2021's size."""
 
 
 def _rise(price: pd.Series, year: int = BOOM_YEAR) -> tuple[float, float, float]:
@@ -180,8 +183,8 @@ def _rise(price: pd.Series, year: int = BOOM_YEAR) -> tuple[float, float, float]
 
 @dataclass(frozen=True)
 class Placebo:
-    """The boom statistic measured where no boom is known: from June of each in-sample year
-    whose window closes before June 2021, in every draw. A noisy price's peak over 19
+    """The boom statistic measured where no boom is known: from June of each year from
+    :data:`PLACEBO_FROM` whose window closes before June 2021, in every draw. A noisy price's peak over 19
     months rises above its first month by chance alone; this says by how much."""
 
     years: range
@@ -193,7 +196,7 @@ class Placebo:
 
 def placebo_rise(prices: pd.DataFrame, targets: Targets) -> Placebo:
     """:class:`Placebo` of the draws' monthly ``prices`` (a column per draw)."""
-    years = range(targets.in_sample[0], BOOM_YEAR - 1)
+    years = range(max(PLACEBO_FROM, targets.in_sample[0]), BOOM_YEAR - 1)
     rises = np.array([_rise(prices[k], year)[2] for k in prices for year in years])
     rises = rises[np.isfinite(rises)]
     return Placebo(years, float(np.median(rises)), float(np.mean(rises >= PRICE_RISE)))
