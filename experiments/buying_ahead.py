@@ -29,8 +29,6 @@ BOOM_YEAR = 2021
 PLACEBO_YEARS = range(checks.PLACEBO_FROM, checks.BOOM_YEAR - 1)
 """Years whose June-to-November rise is the placebo: as the validation's (before them the
 market is thin), before the boom."""
-SMOOTHING_MONTHS = 3
-"""Prices are read on centred 3-month means, as the validation reads them."""
 DATA = {"rise_2021": 12.70 / 4.64, "retired_2021_mt": 72.0, "retired_2022_mt": 46.1,
         "retirement_change": 46.1 / 72.0}
 """The data's figures (Platts nature-based assessment, June and November 2021; Berkeley VROD
@@ -57,7 +55,7 @@ def run_statistics(frame: pd.DataFrame, observed: dict[str, float]) -> dict[str,
     """The statistics of one run's monthly series (:data:`METRICS`)."""
     prices = hindcast.monthly_price(frame)
     flows = hindcast.annual(frame)
-    smooth = prices.rolling(SMOOTHING_MONTHS, center=True, min_periods=1).mean()
+    smooth = prices.rolling(checks.PRICE_SMOOTHING_MONTHS, center=True, min_periods=1).mean()
     boom = rise(smooth, BOOM_YEAR)
     placebo = np.array([rise(smooth, year) for year in PLACEBO_YEARS])
     placebo = placebo[np.isfinite(placebo) & (placebo > 0)]
@@ -171,8 +169,8 @@ def main() -> None:
         "claim year opens. So some results are mechanical: a firm buys ahead only where its "
         "own forecast (the market's expected price moved by a fifth of its yearly trend) "
         "lies above the price, and what it buys ahead is retired when its next claim year "
-        "opens (one to twelve months after the purchase), when it buys that much less. What is measured is whether that demand, met by developers' asks, "
-        "moves the price of 2021 more than the price of years without a boom.", "",
+        "opens (one to twelve months after the purchase), when it buys that much less. What "
+        "is measured is whether that demand, met by developers' asks, moves the price of 2021 more than the price of years without a boom.", "",
         "The 2021 rise is read at fixed dates (November over June, 3-month centred means, "
         "as the data's Platts assessments), not as a peak over a window: a noisy price's "
         "peak rises above its first month by chance alone.", "",

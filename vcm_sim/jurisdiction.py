@@ -44,7 +44,7 @@ from vcm_sim.agents import (EmittingFirm, ProjectDeveloper, Regulator, Trader, V
 from vcm_sim.agents.base import Member
 from vcm_sim.agents.developer import (DeveloperPopulation, NpvTerms, levelized_cost, project_npv,
                                       running_revenue_short)
-from vcm_sim.agents.firm import NET_ZERO, NONE, FirmPopulation
+from vcm_sim.agents.firm import FirmPopulation
 from vcm_sim.agents.rater import A_OR_ABOVE, RaterPanel, RatingAgency
 from vcm_sim.agents.trader import TraderPopulation
 from vcm_sim.agents.verifier import VerifierPool
@@ -914,10 +914,7 @@ class Jurisdiction:
         vintage cut-off, a label): those count as :attr:`~FirmPopulation.covered`. The rest
         stays in the firm's account (``held_by_firms``) for a later claim."""
         s, firms = self.config, self.firms
-        claiming = firms.pledge[firm] != NONE
-        if s.rules.disclosure.claim_standard == "sbti":
-            claiming &= firms.pledge[firm] == NET_ZERO
-        firm = firm[claiming]
+        firm = firm[firms.claiming(s.rules.disclosure.claim_standard)[firm]]
         eligible = trading.claim_filter(self)
         held = self.registry.held(self.firm_ids[firm], eligible)
         if not held.any():

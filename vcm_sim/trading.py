@@ -414,12 +414,13 @@ def firm_bids(market: Jurisdiction, demand: Demand) -> tuple[Orders, np.ndarray,
     capped by the price ceiling, in the book of each row's type and segment; also the row
     of ``demand`` behind each bid, and whether it is for the next claim year."""
     rows, step = (demand.step_quantity > 0).nonzero()
+    quantity = demand.step_quantity[rows, step]
     ahead_rows, ahead_step = (demand.step_ahead > 0).nonzero()
     ahead = np.zeros(len(rows) + len(ahead_rows), dtype=bool)
     ahead[len(rows):] = True
     if len(ahead_rows):
         rows, step = np.concatenate([rows, ahead_rows]), np.concatenate([step, ahead_step])
-    quantity = np.where(ahead, demand.step_ahead[rows, step], demand.step_quantity[rows, step])
+        quantity = np.concatenate([quantity, demand.step_ahead[ahead_rows, ahead_step]])
     ceiling = market.config.rules.market.price_ceiling_usd
     limit = demand.step_price[rows, step]
     price = limit if ceiling is None else np.minimum(limit, ceiling)

@@ -242,6 +242,13 @@ class FirmPopulation:
         target = self.coverage(params, firm) * value_left * self.emissions[firm]
         return target, share
 
+    def claiming(self, claim_standard: str) -> np.ndarray:
+        """Mask of the firms that make claims: those with a pledge, and under the 'sbti'
+        claim standard only net-zero ones."""
+        if claim_standard == "sbti":
+            return self.pledge == NET_ZERO
+        return self.pledge != NONE
+
     def buying(self, rng: np.random.Generator, month: int, params: FirmParams,
                trend: np.ndarray, claim_standard: str) -> np.ndarray:
         """Firms that buy this month, one uniform draw per firm.
@@ -253,10 +260,7 @@ class FirmPopulation:
         Under the 'sbti' claim standard only net-zero firms buy.
         """
         draw = rng.random(len(self.pledge))
-        due = (self.pledge != NONE) & ~self.purchased
-        if claim_standard == "sbti":
-            due &= self.pledge == NET_ZERO
-        due = due.nonzero()[0]
+        due = (self.claiming(claim_standard) & ~self.purchased).nonzero()[0]
         months_left = (self.buy_month[due] - month) % STEPS_PER_YEAR + 1
         eager_by_type = 1.0 + params.purchase_anticipation * np.maximum(trend, 0.0)
         eager = eager_by_type[self.favourite_kind[due]]

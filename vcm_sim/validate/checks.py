@@ -184,8 +184,9 @@ def _rise(price: pd.Series, year: int = BOOM_YEAR) -> tuple[float, float, float]
 @dataclass(frozen=True)
 class Placebo:
     """The boom statistic measured where no boom is known: from June of each year from
-    :data:`PLACEBO_FROM` whose window closes before June 2021, in every draw. A noisy price's peak over 19
-    months rises above its first month by chance alone; this says by how much."""
+    :data:`PLACEBO_FROM` whose window closes before June 2021, in every draw. A noisy price's
+    peak over 19 months rises above its first month by chance alone; this says by how
+    much."""
 
     years: range
     median: float
